@@ -1,0 +1,80 @@
+//! Bindings: what one tap's VM is to be told (addresses, routes, name).
+//!
+//! `file` parses and validates the original's `KEY=VALUE` files, `table`
+//! holds the published snapshot the queue workers read.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use ipnet::{Ipv4Net, Ipv6Net};
+
+use crate::mac::MacAddr;
+
+/// A validated binding: the configuration of the VM behind one tap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// Tap name (the file name).
+    pub tap: String,
+    /// Interface whose MAC and link-local the replies come from: the tap
+    /// itself (routed) or its bridge (bridged). `INDEV`, default the tap.
+    pub indev: String,
+    /// The VM's MAC (`MAC`).
+    pub mac: MacAddr,
+    /// IPv4 address (`IP`).
+    pub ip: Option<Ipv4Addr>,
+    /// IPv4 subnet (`SUBNET`).
+    pub subnet: Option<Ipv4Net>,
+    /// IPv4 default gateway (`GATEWAY`).
+    pub gateway: Option<Ipv4Addr>,
+    /// Host name (`HOSTNAME`), RFC 1123.
+    pub hostname: Option<String>,
+    /// IPv6 prefix (`SUBNET6`).
+    pub subnet6: Option<Ipv6Net>,
+    /// IPv6 gateway (`GATEWAY6`).
+    pub gateway6: Option<Ipv6Addr>,
+    /// The VM's SLAAC address (`EUI64`).
+    pub eui64: Option<Ipv6Addr>,
+    /// Stateful DHCPv6 address (`IP6`); defaults to EUI64 when unset.
+    pub ip6: Option<Ipv6Addr>,
+    /// Link MTU (`MTU`).
+    pub mtu: Option<u16>,
+    /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
+    pub macspoof: bool,
+    /// No default router is announced (`PRIVATE`).
+    pub private: bool,
+    /// Free-form tags (`TAGS`).
+    pub tags: Vec<String>,
+}
+
+impl Binding {
+    /// A minimal binding for `tap` with `mac`, all else unset (tests, builders).
+    pub fn new(tap: &str, mac: MacAddr) -> Binding {
+        Binding {
+            tap: tap.to_string(),
+            indev: tap.to_string(),
+            mac,
+            ip: None,
+            subnet: None,
+            gateway: None,
+            hostname: None,
+            subnet6: None,
+            gateway6: None,
+            eui64: None,
+            ip6: None,
+            mtu: None,
+            macspoof: false,
+            private: false,
+            tags: Vec::new(),
+        }
+    }
+
+    /// The address a stateful DHCPv6 client is given: `IP6`, else `EUI64`.
+    pub fn dhcpv6_address(&self) -> Option<Ipv6Addr> {
+        self.ip6.or(self.eui64)
+    }
+
+    /// The IPv4 on-link server address: GATEWAY, else the subnet's first address.
+    pub fn ipv4_on_link(&self) -> Option<Ipv4Addr> {
+        self.gateway
+            .or_else(|| self.subnet.and_then(|n| n.hosts().next()))
+    }
+}

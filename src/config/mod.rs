@@ -1,0 +1,200 @@
+//! Daemon configuration: the original nfdhcpd's INI file (read unchanged)
+//! and a TOML form of the same settings (the modern primary).
+//!
+//! Two stages, as everywhere in this crate: the text is read into a raw,
+//! serde-shaped [`raw::RawConfig`], then validated into [`Config`], whose
+//! values are all known good. Errors name the file, line, key and value.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `[general]`
+    pub general: General,
+    /// `[dhcp]`
+    pub dhcp: Dhcp,
+    /// `[ipv6]`
+    pub ipv6: Ipv6,
+}
+
+/// `[general]`: paths and identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct General {
+    /// Where the pid file is written.
+    pub pidfile: Option<PathBuf>,
+    /// The binding directory: one file per tap.
+    pub datapath: PathBuf,
+    /// Log directory of the original (accepted; logs go to stderr/journal).
+    pub logdir: Option<PathBuf>,
+    /// The unprivileged user to run as after setup.
+    pub user: Option<String>,
+    /// The control (status) socket.
+    pub control_socket: PathBuf,
+}
+
+/// A run of consecutive netfilter queue numbers (`--queue-balance a:b`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QueueRange {
+    /// First queue number.
+    pub first: u16,
+    /// Last queue number (inclusive; equal to `first` for a single queue).
+    pub last: u16,
+}
+
+impl QueueRange {
+    /// One queue.
+    pub fn single(n: u16) -> Self {
+        QueueRange { first: n, last: n }
+    }
+    /// Every queue number in the range.
+    pub fn iter(&self) -> impl Iterator<Item = u16> {
+        self.first..=self.last
+    }
+    /// True when the two ranges share a queue number.
+    pub fn overlaps(&self, o: &QueueRange) -> bool {
+        self.first <= o.last && o.first <= self.last
+    }
+}
+
+impl std::fmt::Display for QueueRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.first == self.last {
+            write!(f, "{}", self.first)
+        } else {
+            write!(f, "{}:{}", self.first, self.last)
+        }
+    }
+}
+
+/// `[dhcp]`: the DHCPv4 server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dhcp {
+    /// Serve DHCPv4 at all.
+    pub enabled: bool,
+    /// Queue(s) the DHCPv4 rules send to.
+    pub queue: Option<QueueRange>,
+    /// Lease time, seconds (option 51).
+    pub lease_lifetime: u32,
+    /// Renewal time T1, seconds (option 58); T2 (option 59) is 7/8 of the lease.
+    pub lease_renewal: u32,
+    /// Server identifier and source address of replies.
+    pub server_ip: Option<Ipv4Addr>,
+    /// Use the binding's GATEWAY (else the subnet's first address) as server address.
+    pub server_on_link: bool,
+    /// DNS servers (option 6).
+    pub nameservers: Vec<Ipv4Addr>,
+    /// Domain name (option 15); when unset, the domain part of the binding's HOSTNAME.
+    pub domain: Option<String>,
+}
+
+/// How guests configure IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ipv6Mode {
+    /// SLAAC only: RAs with no M/O flags.
+    Slaac,
+    /// SLAAC plus stateless DHCPv6 for DNS (O flag).
+    SlaacDhcpv6,
+    /// Stateful DHCPv6 (M and O flags).
+    Dhcpv6,
+}
+
+impl Ipv6Mode {
+    /// The name used in the config file.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Ipv6Mode::Slaac => "slaac",
+            Ipv6Mode::SlaacDhcpv6 => "slaac+dhcpv6",
+            Ipv6Mode::Dhcpv6 => "dhcpv6",
+        }
+    }
+}
+
+/// Default router preference in RAs (RFC 4191 §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouterPreference {
+    /// 11
+    Low,
+    /// 00
+    Medium,
+    /// 01
+    High,
+}
+
+/// `[ipv6]`: RAs, NAs and DHCPv6.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv6 {
+    /// Serve IPv6 at all.
+    pub enabled: bool,
+    /// The mode in force (`auto` already resolved from the queues set).
+    pub mode: Ipv6Mode,
+    /// Seconds between unsolicited RAs (jittered).
+    pub ra_period: u32,
+    /// Queue(s) for Router Solicitations.
+    pub rs_queue: Option<QueueRange>,
+    /// Queue(s) for Neighbour Solicitations.
+    pub ns_queue: Option<QueueRange>,
+    /// Queue(s) for DHCPv6.
+    pub dhcpv6_queue: Option<QueueRange>,
+    /// DNS servers (RDNSS, DHCPv6 option 23).
+    pub nameservers: Vec<Ipv6Addr>,
+    /// Search domains (DNSSL, DHCPv6 option 24, DHCPv4 option 119).
+    pub domains: Vec<String>,
+    /// RA router lifetime, seconds (RFC 4861 §6.2.1: at most 9000).
+    pub router_lifetime: u16,
+    /// RA default router preference.
+    pub router_preference: RouterPreference,
+    /// Prefix valid lifetime, seconds (finite).
+    pub prefix_valid_lifetime: u32,
+    /// Prefix preferred lifetime, seconds (finite, ≤ valid).
+    pub prefix_preferred_lifetime: u32,
+    /// DHCPv6 IA_NA preferred lifetime, seconds.
+    pub dhcpv6_preferred_lifetime: u32,
+    /// DHCPv6 IA_NA valid lifetime, seconds.
+    pub dhcpv6_valid_lifetime: u32,
+}
+
+/// Default config path, as the original.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/nfdhcpd/nfdhcpd.conf";
+
+impl Default for Config {
+    /// The defaults of every key (the original's where it had one).
+    fn default() -> Self {
+        Config {
+            general: General {
+                pidfile: None,
+                datapath: PathBuf::from("/var/lib/nfdhcpd"),
+                logdir: None,
+                user: None,
+                control_socket: PathBuf::from("/run/nfdhcpd/control.sock"),
+            },
+            dhcp: Dhcp {
+                enabled: true,
+                queue: None,
+                lease_lifetime: 604_800,
+                lease_renewal: 3_600,
+                server_ip: None,
+                server_on_link: false,
+                nameservers: Vec::new(),
+                domain: None,
+            },
+            ipv6: Ipv6 {
+                enabled: true,
+                mode: Ipv6Mode::SlaacDhcpv6,
+                ra_period: 300,
+                rs_queue: None,
+                ns_queue: None,
+                dhcpv6_queue: None,
+                nameservers: Vec::new(),
+                domains: Vec::new(),
+                router_lifetime: 1800,
+                router_preference: RouterPreference::Medium,
+                prefix_valid_lifetime: 2_592_000,
+                prefix_preferred_lifetime: 604_800,
+                dhcpv6_preferred_lifetime: 604_800,
+                dhcpv6_valid_lifetime: 2_592_000,
+            },
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! nfdhcpd: answers the autoconfiguration traffic (DHCPv4, Router and
+//! Neighbour Solicitation, DHCPv6) of the VMs on a hypervisor, packet by
+//! packet from netfilter queues, from one small binding file per tap.
+//!
+//! The protocol work (`proto`, `respond`) is sans-IO: pure functions over
+//! bytes and values, shared by the daemon, the tests and the benches.
+#![deny(unsafe_code)]
+
+pub mod binding;
+pub mod config;
+pub mod mac;
+pub mod proto;

@@ -1,0 +1,443 @@
+//! Ethernet / IPv4 / IPv6 / UDP / ICMPv6 framing, with checksums.
+//!
+//! Parsing takes the IP packet as NFQUEUE delivers it (no link header)
+//! through pnet's length-checked views, and checks what those views do not
+//! (header length, total length, checksum of UDP when present). Emitting
+//! builds a whole Ethernet frame for an AF_PACKET socket, since the source
+//! MAC must be the INDEV's (the bridge's for a bridged tap), not the tap's.
+//!
+//! Not supported, deliberately: IPv4 options are skipped not interpreted;
+//! IPv6 extension headers are refused (guests' DHCPv6/ND carry none, and
+//! RFC 4861 ND messages are invalid behind most of them); IP fragments are
+//! refused (a DHCP request is never fragmented on a tap).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use pnet_packet::ethernet::{EtherTypes, MutableEthernetPacket};
+use pnet_packet::icmpv6::Icmpv6Packet;
+use pnet_packet::ip::IpNextHeaderProtocols;
+use pnet_packet::ipv4::{Ipv4Packet, MutableIpv4Packet};
+use pnet_packet::ipv6::{Ipv6Packet, MutableIpv6Packet};
+use pnet_packet::udp::{MutableUdpPacket, UdpPacket};
+use pnet_packet::Packet;
+
+use crate::mac::MacAddr;
+
+/// Ethernet header length.
+pub const ETH_HDR_LEN: usize = 14;
+/// IPv4 header length without options.
+pub const IPV4_HDR_LEN: usize = 20;
+/// IPv6 fixed header length.
+pub const IPV6_HDR_LEN: usize = 40;
+/// UDP header length.
+pub const UDP_HDR_LEN: usize = 8;
+/// TTL of IPv4 replies.
+pub const IPV4_TTL: u8 = 64;
+/// IP protocol number of UDP.
+pub const PROTO_UDP: u8 = 17;
+/// IPv6 next header of ICMPv6.
+pub const PROTO_ICMPV6: u8 = 58;
+
+/// Why bytes are not a packet we can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// Shorter than its headers say.
+    #[error("packet too short")]
+    TooShort,
+    /// IP version nibble is not the one expected.
+    #[error("wrong IP version")]
+    WrongVersion,
+    /// IPv4 IHL below 5 or past the packet.
+    #[error("bad IPv4 header length")]
+    BadHeaderLength,
+    /// A fragment (MF set or offset non-zero).
+    #[error("IP fragment")]
+    Fragment,
+    /// Not the transport protocol expected (or an IPv6 extension header).
+    #[error("unexpected protocol {0}")]
+    WrongProtocol(u8),
+    /// UDP length field inconsistent with the packet.
+    #[error("bad UDP length")]
+    BadUdpLength,
+    /// Transport checksum does not verify.
+    #[error("bad checksum")]
+    BadChecksum,
+}
+
+/// A UDP datagram inside IPv4, borrowed from the queued packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Udp4<'a> {
+    /// IP source.
+    pub src: Ipv4Addr,
+    /// IP destination.
+    pub dst: Ipv4Addr,
+    /// UDP source port.
+    pub src_port: u16,
+    /// UDP destination port.
+    pub dst_port: u16,
+    /// UDP payload.
+    pub payload: &'a [u8],
+}
+
+/// Parses an IPv4 packet carrying UDP.
+pub fn parse_ipv4_udp(packet: &[u8]) -> Result<Udp4<'_>, FrameError> {
+    let ip = Ipv4Packet::new(packet).ok_or(FrameError::TooShort)?;
+    if ip.get_version() != 4 {
+        return Err(FrameError::WrongVersion);
+    }
+    let hdr = usize::from(ip.get_header_length()) * 4;
+    let total = usize::from(ip.get_total_length());
+    if hdr < IPV4_HDR_LEN || hdr > total {
+        return Err(FrameError::BadHeaderLength);
+    }
+    if total > packet.len() {
+        return Err(FrameError::TooShort);
+    }
+    // MF flag (0b001) or a non-zero offset.
+    if ip.get_flags() & 1 != 0 || ip.get_fragment_offset() != 0 {
+        return Err(FrameError::Fragment);
+    }
+    let proto = ip.get_next_level_protocol().0;
+    if proto != PROTO_UDP {
+        return Err(FrameError::WrongProtocol(proto));
+    }
+    let (src, dst) = (ip.get_source(), ip.get_destination());
+    let udp_bytes = &packet[hdr..total];
+    let udp = parse_udp(udp_bytes)?;
+    if udp.get_checksum() != 0
+        && pnet_packet::udp::ipv4_checksum(&udp, &src, &dst) != udp.get_checksum()
+    {
+        return Err(FrameError::BadChecksum);
+    }
+    let len = usize::from(udp.get_length());
+    Ok(Udp4 {
+        src,
+        dst,
+        src_port: udp.get_source(),
+        dst_port: udp.get_destination(),
+        payload: &udp_bytes[UDP_HDR_LEN..len],
+    })
+}
+
+fn parse_udp(bytes: &[u8]) -> Result<UdpPacket<'_>, FrameError> {
+    let udp = UdpPacket::new(bytes).ok_or(FrameError::TooShort)?;
+    let len = usize::from(udp.get_length());
+    if len < UDP_HDR_LEN || len > bytes.len() {
+        return Err(FrameError::BadUdpLength);
+    }
+    // Trim the view to the UDP length so checksums cover exactly the datagram.
+    UdpPacket::new(&bytes[..len]).ok_or(FrameError::TooShort)
+}
+
+/// An IPv6 packet, borrowed from the queued packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ip6<'a> {
+    /// IP source.
+    pub src: Ipv6Addr,
+    /// IP destination.
+    pub dst: Ipv6Addr,
+    /// Hop limit.
+    pub hop_limit: u8,
+    /// Next header (the transport: no extension headers are accepted).
+    pub next_header: u8,
+    /// The payload (exactly payload-length bytes).
+    pub payload: &'a [u8],
+}
+
+/// Parses an IPv6 packet's fixed header.
+pub fn parse_ipv6(packet: &[u8]) -> Result<Ip6<'_>, FrameError> {
+    let ip = Ipv6Packet::new(packet).ok_or(FrameError::TooShort)?;
+    if ip.get_version() != 6 {
+        return Err(FrameError::WrongVersion);
+    }
+    let len = usize::from(ip.get_payload_length());
+    if IPV6_HDR_LEN + len > packet.len() {
+        return Err(FrameError::TooShort);
+    }
+    Ok(Ip6 {
+        src: ip.get_source(),
+        dst: ip.get_destination(),
+        hop_limit: ip.get_hop_limit(),
+        next_header: ip.get_next_header().0,
+        payload: &packet[IPV6_HDR_LEN..IPV6_HDR_LEN + len],
+    })
+}
+
+/// A UDP datagram inside IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Udp6<'a> {
+    /// The IPv6 header fields.
+    pub ip: Ip6<'a>,
+    /// UDP source port.
+    pub src_port: u16,
+    /// UDP destination port.
+    pub dst_port: u16,
+    /// UDP payload.
+    pub payload: &'a [u8],
+}
+
+/// Parses an IPv6 packet carrying UDP; the checksum is mandatory (RFC 8200 §8.1).
+pub fn parse_ipv6_udp(packet: &[u8]) -> Result<Udp6<'_>, FrameError> {
+    let ip = parse_ipv6(packet)?;
+    if ip.next_header != PROTO_UDP {
+        return Err(FrameError::WrongProtocol(ip.next_header));
+    }
+    let udp = parse_udp(ip.payload)?;
+    // RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing a zero checksum".
+    if udp.get_checksum() == 0
+        || pnet_packet::udp::ipv6_checksum(&udp, &ip.src, &ip.dst) != udp.get_checksum()
+    {
+        return Err(FrameError::BadChecksum);
+    }
+    let len = usize::from(udp.get_length());
+    Ok(Udp6 {
+        ip,
+        src_port: udp.get_source(),
+        dst_port: udp.get_destination(),
+        payload: &ip.payload[UDP_HDR_LEN..len],
+    })
+}
+
+/// Parses an IPv6 packet carrying ICMPv6 and verifies the checksum.
+/// Returns the IPv6 header and the ICMPv6 message (type, code, checksum, body).
+pub fn parse_ipv6_icmp(packet: &[u8]) -> Result<Ip6<'_>, FrameError> {
+    let ip = parse_ipv6(packet)?;
+    if ip.next_header != PROTO_ICMPV6 {
+        return Err(FrameError::WrongProtocol(ip.next_header));
+    }
+    let icmp = Icmpv6Packet::new(ip.payload).ok_or(FrameError::TooShort)?;
+    if pnet_packet::icmpv6::checksum(&icmp, &ip.src, &ip.dst) != icmp.get_checksum() {
+        return Err(FrameError::BadChecksum);
+    }
+    Ok(ip)
+}
+
+fn write_eth(
+    frame: &mut [u8],
+    src: MacAddr,
+    dst: MacAddr,
+    ethertype: pnet_packet::ethernet::EtherType,
+) {
+    let mut eth = MutableEthernetPacket::new(frame).expect("frame buffer holds an Ethernet header");
+    eth.set_source(src.0.into());
+    eth.set_destination(dst.0.into());
+    eth.set_ethertype(ethertype);
+}
+
+/// Builds Ethernet + IPv4 + UDP around `payload`.
+pub fn emit_ipv4_udp(
+    eth_src: MacAddr,
+    eth_dst: MacAddr,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    src_port: u16,
+    dst_port: u16,
+    payload: &[u8],
+) -> Vec<u8> {
+    let udp_len = UDP_HDR_LEN + payload.len();
+    let ip_len = IPV4_HDR_LEN + udp_len;
+    let mut frame = vec![0u8; ETH_HDR_LEN + ip_len];
+    write_eth(&mut frame, eth_src, eth_dst, EtherTypes::Ipv4);
+    {
+        let mut udp =
+            MutableUdpPacket::new(&mut frame[ETH_HDR_LEN + IPV4_HDR_LEN..]).expect("sized for UDP");
+        udp.set_source(src_port);
+        udp.set_destination(dst_port);
+        udp.set_length(udp_len as u16);
+        udp.set_payload(payload);
+        let ck = pnet_packet::udp::ipv4_checksum(&udp.to_immutable(), &src, &dst);
+        udp.set_checksum(ck);
+    }
+    let mut ip = MutableIpv4Packet::new(&mut frame[ETH_HDR_LEN..]).expect("sized for IPv4");
+    ip.set_version(4);
+    ip.set_header_length((IPV4_HDR_LEN / 4) as u8);
+    ip.set_total_length(ip_len as u16);
+    ip.set_ttl(IPV4_TTL);
+    ip.set_next_level_protocol(IpNextHeaderProtocols::Udp);
+    ip.set_source(src);
+    ip.set_destination(dst);
+    let ck = pnet_packet::ipv4::checksum(&ip.to_immutable());
+    ip.set_checksum(ck);
+    frame
+}
+
+fn emit_ipv6(
+    eth_src: MacAddr,
+    eth_dst: MacAddr,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hop_limit: u8,
+    next: u8,
+    payload_len: usize,
+) -> Vec<u8> {
+    let mut frame = vec![0u8; ETH_HDR_LEN + IPV6_HDR_LEN + payload_len];
+    write_eth(&mut frame, eth_src, eth_dst, EtherTypes::Ipv6);
+    let mut ip = MutableIpv6Packet::new(&mut frame[ETH_HDR_LEN..]).expect("sized for IPv6");
+    ip.set_version(6);
+    ip.set_payload_length(payload_len as u16);
+    ip.set_next_header(pnet_packet::ip::IpNextHeaderProtocol(next));
+    ip.set_hop_limit(hop_limit);
+    ip.set_source(src);
+    ip.set_destination(dst);
+    frame
+}
+
+/// Builds Ethernet + IPv6 + UDP around `payload` (hop limit 64).
+pub fn emit_ipv6_udp(
+    eth_src: MacAddr,
+    eth_dst: MacAddr,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    src_port: u16,
+    dst_port: u16,
+    payload: &[u8],
+) -> Vec<u8> {
+    let udp_len = UDP_HDR_LEN + payload.len();
+    let mut frame = emit_ipv6(eth_src, eth_dst, src, dst, 64, PROTO_UDP, udp_len);
+    let mut udp =
+        MutableUdpPacket::new(&mut frame[ETH_HDR_LEN + IPV6_HDR_LEN..]).expect("sized for UDP");
+    udp.set_source(src_port);
+    udp.set_destination(dst_port);
+    udp.set_length(udp_len as u16);
+    udp.set_payload(payload);
+    let ck = pnet_packet::udp::ipv6_checksum(&udp.to_immutable(), &src, &dst);
+    udp.set_checksum(ck);
+    frame
+}
+
+/// Builds Ethernet + IPv6 + ICMPv6. `icmp` is the whole ICMPv6 message
+/// (type, code, checksum placeholder, body); the checksum is filled in here.
+pub fn emit_ipv6_icmp(
+    eth_src: MacAddr,
+    eth_dst: MacAddr,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hop_limit: u8,
+    icmp: &[u8],
+) -> Vec<u8> {
+    let mut frame = emit_ipv6(
+        eth_src,
+        eth_dst,
+        src,
+        dst,
+        hop_limit,
+        PROTO_ICMPV6,
+        icmp.len(),
+    );
+    let off = ETH_HDR_LEN + IPV6_HDR_LEN;
+    frame[off..].copy_from_slice(icmp);
+    frame[off + 2..off + 4].fill(0);
+    let ck = {
+        let view = Icmpv6Packet::new(&frame[off..]).expect("ICMPv6 message has a header");
+        pnet_packet::icmpv6::checksum(&view, &src, &dst)
+    };
+    frame[off + 2..off + 4].copy_from_slice(&ck.to_be_bytes());
+    frame
+}
+
+/// The IP packet inside an Ethernet frame (what NFQUEUE would have delivered).
+pub fn ip_of_frame(frame: &[u8]) -> Option<&[u8]> {
+    frame.get(ETH_HDR_LEN..)
+}
+
+/// Destination MAC of an Ethernet frame.
+pub fn eth_dst(frame: &[u8]) -> Option<MacAddr> {
+    MacAddr::from_slice(frame)
+}
+
+/// Source MAC of an Ethernet frame.
+pub fn eth_src(frame: &[u8]) -> Option<MacAddr> {
+    frame.get(6..12).and_then(MacAddr::from_slice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 1]);
+    const B: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 2]);
+
+    #[test]
+    fn ipv4_udp_round_trips_with_valid_checksums() {
+        let f = emit_ipv4_udp(
+            A,
+            B,
+            "192.0.2.1".parse().unwrap(),
+            "192.0.2.10".parse().unwrap(),
+            67,
+            68,
+            b"hello",
+        );
+        assert_eq!(eth_src(&f), Some(A));
+        assert_eq!(eth_dst(&f), Some(B));
+        let ip = ip_of_frame(&f).unwrap();
+        let ck = Ipv4Packet::new(ip).unwrap();
+        assert_eq!(pnet_packet::ipv4::checksum(&ck), ck.get_checksum());
+        let u = parse_ipv4_udp(ip).unwrap();
+        assert_eq!((u.src_port, u.dst_port, u.payload), (67, 68, &b"hello"[..]));
+    }
+
+    #[test]
+    fn ipv4_corrupted_udp_checksum_is_refused() {
+        let f = emit_ipv4_udp(
+            A,
+            B,
+            "192.0.2.1".parse().unwrap(),
+            "192.0.2.10".parse().unwrap(),
+            67,
+            68,
+            b"hello",
+        );
+        let mut ip = ip_of_frame(&f).unwrap().to_vec();
+        let last = ip.len() - 1;
+        ip[last] ^= 0xff;
+        assert_eq!(parse_ipv4_udp(&ip), Err(FrameError::BadChecksum));
+    }
+
+    #[test]
+    fn truncations_never_panic_and_are_refused() {
+        let f = emit_ipv4_udp(
+            A,
+            B,
+            "192.0.2.1".parse().unwrap(),
+            "192.0.2.10".parse().unwrap(),
+            67,
+            68,
+            b"hello",
+        );
+        let ip = ip_of_frame(&f).unwrap();
+        for n in 0..ip.len() {
+            assert!(parse_ipv4_udp(&ip[..n]).is_err(), "len {n}");
+        }
+        let f6 = emit_ipv6_udp(
+            A,
+            B,
+            "fe80::1".parse().unwrap(),
+            "fe80::2".parse().unwrap(),
+            547,
+            546,
+            b"x",
+        );
+        let ip6 = ip_of_frame(&f6).unwrap();
+        assert!(parse_ipv6_udp(ip6).is_ok());
+        for n in 0..ip6.len() {
+            assert!(parse_ipv6_udp(&ip6[..n]).is_err(), "len {n}");
+        }
+    }
+
+    #[test]
+    fn ipv6_icmp_checksum_verifies() {
+        let msg = [134u8, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0];
+        let f = emit_ipv6_icmp(
+            A,
+            B,
+            "fe80::1".parse().unwrap(),
+            "ff02::1".parse().unwrap(),
+            255,
+            &msg,
+        );
+        let ip = parse_ipv6_icmp(ip_of_frame(&f).unwrap()).unwrap();
+        assert_eq!(ip.hop_limit, 255);
+        assert_eq!(ip.payload[0], 134);
+    }
+}
