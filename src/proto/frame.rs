@@ -19,7 +19,6 @@ use pnet_packet::ip::IpNextHeaderProtocols;
 use pnet_packet::ipv4::{Ipv4Packet, MutableIpv4Packet};
 use pnet_packet::ipv6::{Ipv6Packet, MutableIpv6Packet};
 use pnet_packet::udp::{MutableUdpPacket, UdpPacket};
-use pnet_packet::Packet;
 
 use crate::mac::MacAddr;
 
