@@ -78,3 +78,5 @@ impl Binding {
             .or_else(|| self.subnet.and_then(|n| n.hosts().next()))
     }
 }
+
+pub mod file;

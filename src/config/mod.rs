@@ -198,3 +198,170 @@ impl Default for Config {
         }
     }
 }
+
+pub mod raw;
+mod validate;
+
+pub use validate::MAX_ROUTER_LIFETIME;
+
+/// Why a value is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    /// Not yes/no/true/false.
+    #[error("not a boolean (yes/no/true/false)")]
+    NotBool,
+    /// Not an integer.
+    #[error("not an integer")]
+    NotInteger,
+    /// Outside the allowed range.
+    #[error("out of range {min}..={max}")]
+    OutOfRange {
+        /// Smallest allowed.
+        min: u64,
+        /// Largest allowed.
+        max: u64,
+    },
+    /// Not an IPv4 address.
+    #[error("not an IPv4 address")]
+    NotIpv4,
+    /// Not an IPv6 address.
+    #[error("not an IPv6 address")]
+    NotIpv6,
+    /// Not a queue number 0..=65535 or a range `first:last`.
+    #[error("not a queue number 0..=65535 or a range first:last")]
+    BadQueue,
+    /// Two protocols on one queue.
+    #[error("queue already used by {0}")]
+    QueueShared(String),
+    /// Unknown IPv6 mode.
+    #[error("not one of auto, slaac, slaac+dhcpv6, dhcpv6")]
+    BadMode,
+    /// `auto` found no mode whose queues are all set.
+    #[error("no IPv6 mode fits the queues set (set rs_queue and ns_queue, and/or dhcpv6_queue)")]
+    NoModeFits,
+    /// The mode needs queues that are not set.
+    #[error("this mode needs {0}, which is not set")]
+    QueuesMissing(String),
+    /// Unknown router preference.
+    #[error("not one of low, medium, high")]
+    BadPreference,
+    /// A required key is missing.
+    #[error("required when {0}")]
+    Required(&'static str),
+    /// lease_renewal must be below lease_lifetime.
+    #[error("must be below lease_lifetime ({0})")]
+    RenewalNotBelowLease(u32),
+    /// Preferred lifetime above valid lifetime.
+    #[error("preferred lifetime above valid lifetime")]
+    PreferredAboveValid,
+    /// Infinite lifetimes are refused.
+    #[error("infinite lifetime (0xffffffff) refused: keep lifetimes finite")]
+    Infinite,
+    /// Not a valid DNS name.
+    #[error("not a valid domain name: {0}")]
+    BadDomain(String),
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file's structure is wrong.
+    #[error("{file}: {source}")]
+    Syntax {
+        /// The file.
+        file: String,
+        /// The cause.
+        source: raw::SyntaxError,
+    },
+    /// A value is wrong.
+    #[error("{0}")]
+    Invalid(Box<BadValue>),
+}
+
+/// A key whose value is wrong, and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: [{section}] {key} = {value:?}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct BadValue {
+    /// The file.
+    pub file: String,
+    /// 1-based line of the key, when it was written.
+    pub line: Option<usize>,
+    /// Section.
+    pub section: String,
+    /// Key.
+    pub key: String,
+    /// Value as written ("" when missing).
+    pub value: String,
+    /// Why.
+    pub reason: Invalid,
+}
+
+/// The two forms of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The original's INI (configobj) form.
+    Ini,
+    /// TOML.
+    Toml,
+}
+
+impl Format {
+    /// `.toml` files are TOML; anything else is the original's INI form.
+    pub fn of_path(path: &std::path::Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => Format::Toml,
+            _ => Format::Ini,
+        }
+    }
+}
+
+/// A loaded configuration and the warnings about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// Things worth a warning (deprecated or unknown keys, …).
+    pub warnings: Vec<String>,
+}
+
+/// Parses config text; `file` names it in errors.
+pub fn parse(text: &str, format: Format, file: &str) -> Result<Loaded, ConfigError> {
+    let syntax = |source| ConfigError::Syntax {
+        file: file.to_string(),
+        source,
+    };
+    let (raw, mut warnings) = match format {
+        Format::Ini => raw::read_ini(text).map_err(syntax)?,
+        Format::Toml => (raw::read_toml(text).map_err(syntax)?, Vec::new()),
+    };
+    let lines = raw::Lines::scan(text);
+    let mut checker = validate::Checker {
+        file,
+        lines: &lines,
+        warnings: Vec::new(),
+    };
+    let config = validate::validate(&raw, &mut checker)?;
+    warnings.extend(checker.warnings);
+    Ok(Loaded { config, warnings })
+}
+
+/// Reads and parses the config file at `path` (format from its extension).
+pub fn load(path: &std::path::Path) -> Result<Loaded, ConfigError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    parse(&text, Format::of_path(path), &file)
+}
+
+#[cfg(test)]
+mod tests;

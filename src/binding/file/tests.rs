@@ -1,0 +1,274 @@
+use super::*;
+
+macro_rules! fixture {
+    ($name:literal) => {
+        include_str!(concat!("../../../tests/fixtures/compat/bindings/", $name))
+    };
+}
+
+fn ok(tap: &str, text: &str) -> Parsed {
+    parse(tap, text, true).unwrap_or_else(|e| panic!("{tap}: {e}"))
+}
+
+fn err(tap: &str, text: &str) -> (&'static str, String, Reason) {
+    match parse(tap, text, true) {
+        Err(BindingError::Invalid {
+            key, value, reason, ..
+        }) => (key, value, reason),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn compat_routed() {
+    let p = ok("tap-routed", fixture!("tap-routed"));
+    let b = p.binding;
+    assert_eq!(b.tap, "tap-routed");
+    assert_eq!(b.indev, "tap-routed");
+    assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 2, 10)));
+    assert_eq!(b.mac, "aa:00:00:00:00:10".parse().unwrap());
+    assert_eq!(b.hostname.as_deref(), Some("web1"));
+    assert_eq!(
+        b.tags,
+        vec!["nfdhcpd".to_string(), "ip-less-routed".to_string()]
+    );
+    assert_eq!(b.gateway, Some(Ipv4Addr::new(192, 0, 2, 1)));
+    assert_eq!(b.subnet, Some("192.0.2.0/24".parse().unwrap()));
+    assert_eq!(b.gateway6, Some("2001:db8:1::1".parse().unwrap()));
+    assert_eq!(b.subnet6, Some("2001:db8:1::/64".parse().unwrap()));
+    assert_eq!(
+        b.eui64,
+        Some("2001:db8:1::a800:ff:fe00:10".parse().unwrap())
+    );
+    assert_eq!((b.mtu, b.macspoof, b.private), (None, false, false));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+}
+
+#[test]
+fn compat_bridged_with_empty_mtu_loads() {
+    // The original rejected this file because of the empty `MTU=`.
+    let p = ok("tap-bridged", fixture!("tap-bridged"));
+    let b = p.binding;
+    assert_eq!(b.indev, "br-public");
+    assert_eq!(
+        b.mac,
+        "aa:00:00:00:00:20".parse().unwrap(),
+        "upper-case MAC"
+    );
+    assert_eq!(b.hostname.as_deref(), Some("db2.example.net"));
+    assert_eq!((b.mtu, b.macspoof, b.private), (None, false, false));
+    assert_eq!((b.subnet6, b.gateway6, b.eui64), (None, None, None));
+    assert_eq!(b.ip, Some(Ipv4Addr::new(198, 51, 100, 20)));
+}
+
+#[test]
+fn compat_private() {
+    let b = ok("tap-private", fixture!("tap-private")).binding;
+    assert!(b.private);
+    assert_eq!(b.mtu, Some(1450));
+    assert_eq!(b.gateway, None);
+    assert_eq!(b.gateway6, None);
+    assert_eq!(b.subnet6, Some("2001:db8:99::/64".parse().unwrap()));
+    assert!(b.tags.is_empty());
+}
+
+#[test]
+fn compat_invalid_names_file_key_and_value() {
+    let e = parse("tap-invalid", fixture!("tap-invalid"), true).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap-invalid: IP=\"192.0.2.300\": not an IPv4 address"
+    );
+}
+
+#[test]
+fn crlf_whitespace_comments_quotes_and_unknown_keys() {
+    let text = "# written by a hook\r\n  MAC = \"AA:BB:CC:00:00:01\" \r\nIP='192.0.2.7'\r\nSUBNET=192.0.2.0/24\r\nFOO=bar\r\n\r\nHOSTNAME=vm7\r\n";
+    let b = ok("tap7", text).binding;
+    assert_eq!(b.mac, "aa:bb:cc:00:00:01".parse().unwrap());
+    assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 2, 7)));
+    assert_eq!(b.hostname.as_deref(), Some("vm7"));
+}
+
+#[test]
+fn mac_is_required_and_checked() {
+    assert_eq!(
+        err("t", "IP=192.0.2.7\n"),
+        ("MAC", String::new(), Reason::Missing)
+    );
+    assert_eq!(err("t", "MAC=\n"), ("MAC", String::new(), Reason::Missing));
+    assert_eq!(
+        err("t", "MAC=aa:bb\n"),
+        ("MAC", "aa:bb".into(), Reason::NotMac)
+    );
+}
+
+#[test]
+fn ip_must_be_inside_subnet_and_a_host() {
+    let (k, v, r) = err(
+        "t",
+        "MAC=aa:00:00:00:00:01\nIP=198.51.100.7\nSUBNET=192.0.2.0/24\n",
+    );
+    assert_eq!((k, v.as_str()), ("IP", "198.51.100.7"));
+    assert_eq!(r, Reason::OutsideSubnet("192.0.2.0/24".parse().unwrap()));
+    assert_eq!(
+        err(
+            "t",
+            "MAC=aa:00:00:00:00:01\nIP=192.0.2.255\nSUBNET=192.0.2.0/24\n"
+        )
+        .2,
+        Reason::NotHost
+    );
+    assert_eq!(
+        err(
+            "t",
+            "MAC=aa:00:00:00:00:01\nIP=192.0.2.0\nSUBNET=192.0.2.0/24\n"
+        )
+        .2,
+        Reason::NotHost
+    );
+    assert_eq!(
+        err("t", "MAC=aa:00:00:00:00:01\nSUBNET=192.0.2.0/33\n").2,
+        Reason::NotIpv4Net
+    );
+}
+
+#[test]
+fn gateway_a_host_and_outside_subnet_warned() {
+    assert_eq!(
+        err(
+            "t",
+            "MAC=aa:00:00:00:00:01\nIP=192.0.2.7\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.255\n"
+        )
+        .0,
+        "GATEWAY"
+    );
+    let p = ok(
+        "t",
+        "MAC=aa:00:00:00:00:01\nIP=192.0.2.7\nSUBNET=192.0.2.0/24\nGATEWAY=198.51.100.1\n",
+    );
+    assert_eq!(p.binding.gateway, Some(Ipv4Addr::new(198, 51, 100, 1)));
+    assert!(
+        p.warnings[0].0.contains("outside SUBNET"),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn eui64_inconsistent_with_mac_is_warned() {
+    let p = ok(
+        "t",
+        "MAC=aa:00:00:00:00:01\nSUBNET6=2001:db8:1::/64\nEUI64=2001:db8:1::1\n",
+    );
+    assert!(
+        p.warnings.iter().any(|w| w.0.contains("not the EUI-64")),
+        "{:?}",
+        p.warnings
+    );
+    let p = ok(
+        "t",
+        "MAC=aa:00:00:00:00:01\nSUBNET6=2001:db8:1::/64\nEUI64=2001:db8:1::a800:ff:fe00:1\n",
+    );
+    assert!(p.warnings.is_empty());
+}
+
+#[test]
+fn subnet6_prefix_length() {
+    assert_eq!(
+        err("t", "MAC=aa:00:00:00:00:01\nSUBNET6=2001:db8::/129\n").2,
+        Reason::NotIpv6Net
+    );
+    assert_eq!(
+        err("t", "MAC=aa:00:00:00:00:01\nSUBNET6=::/0\n").2,
+        Reason::BadPrefixLen
+    );
+    let p = ok("t", "MAC=aa:00:00:00:00:01\nSUBNET6=2001:db8::/56\n");
+    assert!(p.warnings[0].0.contains("not a /64"));
+}
+
+#[test]
+fn mtu_range_depends_on_ipv6() {
+    assert_eq!(
+        err("t", "MAC=aa:00:00:00:00:01\nMTU=67\n"),
+        ("MTU", "67".into(), Reason::BadMtu(68))
+    );
+    assert_eq!(
+        err("t", "MAC=aa:00:00:00:00:01\nMTU=65536\n").2,
+        Reason::BadMtu(68)
+    );
+    assert_eq!(
+        ok("t", "MAC=aa:00:00:00:00:01\nMTU=576\n").binding.mtu,
+        Some(576)
+    );
+    assert_eq!(
+        err(
+            "t",
+            "MAC=aa:00:00:00:00:01\nSUBNET6=2001:db8::/64\nMTU=1000\n"
+        )
+        .2,
+        Reason::BadMtu(1280)
+    );
+    // IPv6 not served by the daemon: 1000 is fine.
+    assert!(parse(
+        "t",
+        "MAC=aa:00:00:00:00:01\nSUBNET6=2001:db8::/64\nMTU=1000\n",
+        false
+    )
+    .is_ok());
+}
+
+#[test]
+fn hostname_rfc1123() {
+    for bad in ["-web", "web_1", "a..b", "ümlaut", &"a".repeat(64)] {
+        let (k, _, r) = err("t", &format!("MAC=aa:00:00:00:00:01\nHOSTNAME={bad}\n"));
+        assert_eq!(k, "HOSTNAME", "{bad}");
+        assert!(matches!(r, Reason::BadHostname(_)), "{bad}: {r:?}");
+    }
+    assert_eq!(
+        ok("t", "MAC=aa:00:00:00:00:01\nHOSTNAME=web-1.example.org.\n")
+            .binding
+            .hostname
+            .as_deref(),
+        Some("web-1.example.org")
+    );
+}
+
+#[test]
+fn control_characters_are_refused() {
+    let e = parse("t", "MAC=aa:00:00:00:00:01\nHOSTNAME=a\u{1b}[31m\n", true).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            BindingError::Invalid {
+                reason: Reason::ControlChars,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn flags() {
+    let b = ok("t", "MAC=aa:00:00:00:00:01\nMACSPOOF=1\nPRIVATE=yes\n").binding;
+    assert!(b.macspoof && b.private);
+    assert_eq!(
+        err("t", "MAC=aa:00:00:00:00:01\nPRIVATE=perhaps\n").2,
+        Reason::NotFlag
+    );
+}
+
+#[test]
+fn not_key_value_names_the_line() {
+    let e = parse("t", "MAC=aa:00:00:00:00:01\ngarbage\n", true).unwrap_err();
+    assert_eq!(e.to_string(), "t:2: not KEY=VALUE: \"garbage\"");
+}
+
+#[test]
+fn ignored_names() {
+    for n in [".tap1.swp", "tap1.tmp", "tap1~", "tap1.swp", ".hidden"] {
+        assert!(is_ignored_name(n), "{n}");
+    }
+    assert!(!is_ignored_name("tap1"));
+}

@@ -1,0 +1,324 @@
+use super::*;
+
+const COMPAT: &str = include_str!("../../tests/fixtures/compat/nfdhcpd.conf");
+
+fn ini(text: &str) -> Result<Loaded, ConfigError> {
+    parse(text, Format::Ini, "test.conf")
+}
+
+fn invalid(text: &str) -> (Option<usize>, String, String, Invalid) {
+    match ini(text) {
+        Err(ConfigError::Invalid(b)) => (b.line, b.key, b.value, b.reason),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+const MINIMAL: &str =
+    "[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 42\n[ipv6]\nrs_queue = 43\nns_queue = 44\n";
+
+#[test]
+fn compat_config_loads_unchanged() {
+    let l = ini(COMPAT).unwrap();
+    let c = l.config;
+    assert_eq!(
+        c.general.pidfile.as_deref(),
+        Some(std::path::Path::new("/run/nfdhcpd/nfdhcpd.pid"))
+    );
+    assert_eq!(c.general.datapath, PathBuf::from("/var/lib/nfdhcpd"));
+    assert_eq!(c.general.user.as_deref(), Some("nobody"));
+    assert!(c.dhcp.enabled);
+    assert_eq!(c.dhcp.lease_lifetime, 604800);
+    assert_eq!(c.dhcp.lease_renewal, 3600);
+    assert_eq!(c.dhcp.server_ip, Some(Ipv4Addr::new(192, 0, 2, 254)));
+    assert!(!c.dhcp.server_on_link);
+    assert_eq!(c.dhcp.queue, Some(QueueRange::single(42)));
+    assert_eq!(
+        c.dhcp.nameservers,
+        vec![
+            Ipv4Addr::new(192, 0, 2, 53),
+            Ipv4Addr::new(198, 51, 100, 53)
+        ]
+    );
+    assert_eq!(c.dhcp.domain.as_deref(), Some("vm.example.org"));
+    assert!(c.ipv6.enabled);
+    assert_eq!(c.ipv6.mode, Ipv6Mode::SlaacDhcpv6);
+    assert_eq!(c.ipv6.ra_period, 300);
+    assert_eq!(
+        (c.ipv6.rs_queue, c.ipv6.ns_queue, c.ipv6.dhcpv6_queue),
+        (
+            Some(QueueRange::single(43)),
+            Some(QueueRange::single(44)),
+            Some(QueueRange::single(45))
+        )
+    );
+    assert_eq!(
+        c.ipv6.nameservers,
+        vec![
+            "2001:db8:53::1".parse::<Ipv6Addr>().unwrap(),
+            "2001:db8:53::2".parse().unwrap()
+        ]
+    );
+    assert_eq!(
+        c.ipv6.domains,
+        vec!["vm.example.org".to_string(), "example.org".to_string()]
+    );
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+}
+
+#[test]
+fn original_sample_with_unknown_key_and_tab_comment_loads() {
+    // The original repository's own sample: `enable_dhcpv6` and a tab before `#`.
+    let text = "[general]\ndatapath = /var/lib/nfdhcpd # where\n[dhcp]\nlease_renewal = 3600 \t# 1 hour\nserver_ip = 192.0.2.1\ndhcp_queue = 42\n[ipv6]\nenable_dhcpv6 = yes\nrs_queue = 43\nns_queue = 44\nfoo = bar\n";
+    let l = ini(text).unwrap();
+    assert_eq!(l.config.dhcp.lease_renewal, 3600);
+    assert_eq!(l.config.ipv6.mode, Ipv6Mode::Slaac);
+    assert_eq!(
+        l.warnings,
+        vec!["[ipv6] foo: unknown key, ignored".to_string()]
+    );
+}
+
+#[test]
+fn defaults_are_the_originals() {
+    let c = ini(MINIMAL).unwrap().config;
+    assert!(c.dhcp.enabled && c.ipv6.enabled);
+    assert!(!c.dhcp.server_on_link);
+    assert_eq!(c.ipv6.ra_period, 300);
+    assert_eq!(c.dhcp.domain, None);
+    assert!(c.ipv6.domains.is_empty());
+    assert_eq!(c.ipv6.router_lifetime, 1800);
+    assert_eq!(c.ipv6.router_preference, RouterPreference::Medium);
+}
+
+#[test]
+fn booleans_in_every_spelling() {
+    for (v, want) in [
+        ("yes", true),
+        ("no", false),
+        ("True", true),
+        ("false", false),
+        ("on", true),
+        ("0", false),
+    ] {
+        let c = ini(&format!("[dhcp]\nenable_dhcp = {v}\nserver_ip = 192.0.2.1\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = no\n")).unwrap();
+        assert_eq!(c.config.dhcp.enabled, want, "{v}");
+    }
+    let (line, key, value, reason) = invalid("[dhcp]\nenable_dhcp = maybe\n");
+    assert_eq!(
+        (line, key.as_str(), value.as_str(), reason),
+        (Some(2), "enable_dhcp", "maybe", Invalid::NotBool)
+    );
+}
+
+#[test]
+fn deprecated_ipv6_dhcp_queue_is_read_with_a_warning() {
+    let l = ini("[dhcp]\nenable_dhcp = no\n[ipv6]\ndhcp_queue = 45\n").unwrap();
+    assert_eq!(l.config.ipv6.dhcpv6_queue, Some(QueueRange::single(45)));
+    assert_eq!(l.config.ipv6.mode, Ipv6Mode::Dhcpv6);
+    assert!(
+        l.warnings.iter().any(|w| w.contains("deprecated")),
+        "{:?}",
+        l.warnings
+    );
+}
+
+#[test]
+fn auto_mode_picks_as_the_original() {
+    let pick = |queues: &str| {
+        ini(&format!("[dhcp]\nenable_dhcp = no\n[ipv6]\n{queues}")).map(|l| l.config.ipv6.mode)
+    };
+    assert_eq!(
+        pick("rs_queue = 43\nns_queue = 44\ndhcpv6_queue = 45\n").unwrap(),
+        Ipv6Mode::SlaacDhcpv6
+    );
+    assert_eq!(
+        pick("rs_queue = 43\nns_queue = 44\n").unwrap(),
+        Ipv6Mode::Slaac
+    );
+    assert_eq!(pick("dhcpv6_queue = 45\n").unwrap(), Ipv6Mode::Dhcpv6);
+    assert!(matches!(
+        pick("rs_queue = 43\n"),
+        Err(ConfigError::Invalid(b)) if b.reason == Invalid::NoModeFits
+    ));
+}
+
+#[test]
+fn explicit_mode_without_its_queues_is_refused() {
+    let (line, key, value, reason) = invalid(
+        "[dhcp]\nenable_dhcp = no\n[ipv6]\nmode = slaac+dhcpv6\nrs_queue = 43\nns_queue = 44\n",
+    );
+    assert_eq!(
+        (line, key.as_str(), value.as_str()),
+        (Some(4), "mode", "slaac+dhcpv6")
+    );
+    assert_eq!(reason, Invalid::QueuesMissing("dhcpv6_queue".into()));
+}
+
+#[test]
+fn bad_values_name_file_line_key_and_value() {
+    let e = ini("[dhcp]\nserver_ip = 192.0.2.300\ndhcp_queue = 42\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "test.conf:2: [dhcp] server_ip = \"192.0.2.300\": not an IPv4 address"
+    );
+    let (line, key, value, reason) = invalid("[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 70000\n");
+    assert_eq!(
+        (line, key.as_str(), value.as_str(), reason),
+        (Some(3), "dhcp_queue", "70000", Invalid::BadQueue)
+    );
+    let (_, key, value, reason) = invalid(
+        "[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 42\nnameservers = 192.0.2.53, 2001:db8::1\n",
+    );
+    assert_eq!(
+        (key.as_str(), value.as_str(), reason),
+        ("nameservers", "2001:db8::1", Invalid::NotIpv4)
+    );
+    let (_, key, _, reason) = invalid(
+        "[dhcp]\nenable_dhcp = no\n[ipv6]\nrs_queue = 43\nns_queue = 44\nnameservers = 192.0.2.1\n",
+    );
+    assert_eq!((key.as_str(), reason), ("nameservers", Invalid::NotIpv6));
+    let (_, key, _, reason) =
+        invalid("[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 42\nlease_lifetime = soon\n");
+    assert_eq!(
+        (key.as_str(), reason),
+        ("lease_lifetime", Invalid::NotInteger)
+    );
+}
+
+#[test]
+fn a_queue_shared_by_two_protocols_is_refused() {
+    let (line, key, value, reason) = invalid(
+        "[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 42\n[ipv6]\nrs_queue = 42\nns_queue = 44\n",
+    );
+    assert_eq!(
+        (line, key.as_str(), value.as_str()),
+        (Some(5), "rs_queue", "42")
+    );
+    assert_eq!(reason, Invalid::QueueShared("[dhcp] dhcp_queue".into()));
+    // Overlapping balance ranges count too.
+    let (_, key, _, _) = invalid(
+        "[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 40:43\n[ipv6]\nrs_queue = 43\nns_queue = 44\n",
+    );
+    assert_eq!(key, "rs_queue");
+}
+
+#[test]
+fn queue_ranges_for_queue_balance() {
+    let c = ini("[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 42:43\n[ipv6]\nenable_ipv6 = no\n")
+        .unwrap()
+        .config;
+    assert_eq!(
+        c.dhcp.queue,
+        Some(QueueRange {
+            first: 42,
+            last: 43
+        })
+    );
+    assert_eq!(
+        c.dhcp.queue.unwrap().iter().collect::<Vec<_>>(),
+        vec![42, 43]
+    );
+    let (_, key, _, reason) = invalid("[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 43:42\n");
+    assert_eq!((key.as_str(), reason), ("dhcp_queue", Invalid::BadQueue));
+}
+
+#[test]
+fn server_ip_required_unless_on_link() {
+    let (_, key, _, reason) = invalid("[dhcp]\ndhcp_queue = 42\n");
+    assert_eq!(
+        (key.as_str(), reason),
+        ("server_ip", Invalid::Required("server_on_link is no"))
+    );
+    assert!(
+        ini("[dhcp]\ndhcp_queue = 42\nserver_on_link = yes\n[ipv6]\nenable_ipv6 = no\n").is_ok()
+    );
+}
+
+#[test]
+fn router_lifetime_never_above_9000() {
+    let (_, key, _, reason) = invalid(&format!("{MINIMAL}router_lifetime = 9001\n"));
+    assert_eq!(
+        (key.as_str(), reason),
+        ("router_lifetime", Invalid::OutOfRange { min: 0, max: 9000 })
+    );
+}
+
+#[test]
+fn syntax_errors_name_the_line() {
+    let e = ini("[dhcp]\njust words\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "test.conf: line 2: not 'key = value' nor '[section]': \"just words\""
+    );
+    assert!(matches!(
+        ini("[nope]\n"),
+        Err(ConfigError::Syntax {
+            source: raw::SyntaxError::UnknownSection { line: 1, .. },
+            ..
+        })
+    ));
+}
+
+#[test]
+fn toml_form_reads_the_same_settings() {
+    let text = r#"
+[general]
+datapath = "/var/lib/nfdhcpd"
+control_socket = "/run/nfdhcpd/ctl"
+
+[dhcp]
+enable_dhcp = true
+lease_lifetime = 604800
+lease_renewal = 3600
+server_ip = "192.0.2.254"
+dhcp_queue = 42
+nameservers = ["192.0.2.53", "198.51.100.53"]
+domain = "vm.example.org"
+
+[ipv6]
+mode = "auto"
+rs_queue = 43
+ns_queue = 44
+dhcpv6_queue = 45
+nameservers = ["2001:db8:53::1", "2001:db8:53::2"]
+domains = ["vm.example.org", "example.org"]
+"#;
+    let t = parse(text, Format::Toml, "t.toml").unwrap().config;
+    let mut i = ini(COMPAT).unwrap().config;
+    i.general.pidfile = None;
+    i.general.logdir = None;
+    i.general.user = None;
+    i.general.control_socket = PathBuf::from("/run/nfdhcpd/ctl");
+    assert_eq!(t, i);
+}
+
+#[test]
+fn toml_unknown_keys_and_bad_values_are_errors_with_lines() {
+    let e = parse(
+        "[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\nbogus = 1\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap_err();
+    assert!(matches!(e, ConfigError::Syntax { .. }), "{e}");
+    assert!(e.to_string().contains("bogus"), "{e}");
+    let e = parse(
+        "[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = -1\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.toml:3: [dhcp] dhcp_queue = \"-1\": not a queue number 0..=65535 or a range first:last"
+    );
+}
+
+#[test]
+fn format_follows_extension() {
+    assert_eq!(Format::of_path("a/b.toml".as_ref()), Format::Toml);
+    assert_eq!(
+        Format::of_path("/etc/nfdhcpd/nfdhcpd.conf".as_ref()),
+        Format::Ini
+    );
+}
