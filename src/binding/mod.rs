@@ -80,3 +80,6 @@ impl Binding {
 }
 
 pub mod file;
+pub mod store;
+pub mod table;
+pub mod watch;

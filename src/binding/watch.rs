@@ -1,0 +1,379 @@
+//! The binding manager thread: watches the binding directory (inotify via
+//! `notify`) and the links (events from `link`), and publishes a new
+//! snapshot after each batch of changes.
+//!
+//! Acts on close-after-write (in-place rewrites), moved-in (write-temp +
+//! rename), deleted and moved-out files; skips editor and temp files. On
+//! inotify overflow or watcher failure it rescans everything; if the
+//! directory itself goes away, its bindings go with it, and it is watched
+//! again (and rescanned) as soon as it is back.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind};
+use notify::Watcher;
+use tracing::{debug, info, warn};
+
+use super::file::{self, BindingError, Parsed, MAX_FILE_SIZE};
+use super::store::{Link, Store};
+use super::table::Table;
+
+/// What the manager thread is told.
+#[derive(Debug)]
+pub enum Event {
+    /// From the directory watcher.
+    Fs(notify::Result<notify::Event>),
+    /// An interface appeared or changed.
+    LinkUp(String, Link),
+    /// An interface went away.
+    LinkDown(u32),
+    /// The complete list of interfaces (initial dump or resync).
+    Links(Vec<(String, Link)>),
+    /// Re-read every file (SIGHUP, control socket).
+    Rescan,
+    /// Stop the thread.
+    Stop,
+}
+
+/// How often the manager checks on a missing binding directory.
+const DIR_RETRY: Duration = Duration::from_millis(200);
+
+/// Reads tap `name`'s binding file from `dir`, refusing symlinks,
+/// non-regular files and oversized files (opened without following links).
+pub fn read_binding(dir: &Path, name: &str, ipv6_served: bool) -> Result<Parsed, BindingError> {
+    let unreadable = |reason: String| BindingError::Unreadable {
+        file: name.to_string(),
+        reason,
+    };
+    let path = dir.join(name);
+    let mut f = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(&path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => unreadable("is a symbolic link: refused".into()),
+            _ => unreadable(format!("cannot open: {e}")),
+        })?;
+    let meta = f
+        .metadata()
+        .map_err(|e| unreadable(format!("cannot stat: {e}")))?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        let what = if ft.is_dir() {
+            "a directory"
+        } else if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        };
+        return Err(unreadable(format!("is {what}: refused")));
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(unreadable(format!(
+            "is {} bytes, over the {MAX_FILE_SIZE}-byte limit: refused",
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    (&mut f)
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| unreadable(format!("cannot read: {e}")))?;
+    file::parse(name, &text, ipv6_served)
+}
+
+/// Lists the binding file names in `dir` (skipping ignored names).
+pub fn list_dir(dir: &Path) -> std::io::Result<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for ent in std::fs::read_dir(dir)? {
+        let ent = ent?;
+        if let Some(n) = ent.file_name().to_str() {
+            if !file::is_ignored_name(n) {
+                names.insert(n.to_string());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The binding manager.
+pub struct Manager {
+    dir: PathBuf,
+    ipv6_served: bool,
+    store: Store,
+    table: Arc<Table>,
+    tx: Sender<Event>,
+    rx: Receiver<Event>,
+    watcher: Option<notify::RecommendedWatcher>,
+    on_activate: Vec<Sender<Vec<u32>>>,
+    first_scan_done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// A handle to tell the manager things.
+#[derive(Clone, Debug)]
+pub struct Handle {
+    tx: Sender<Event>,
+    /// Set once the first directory scan has been published.
+    pub first_scan_done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Handle {
+    /// Sends an event (ignored if the manager has stopped).
+    pub fn send(&self, ev: Event) {
+        let _ = self.tx.send(ev);
+    }
+}
+
+impl Manager {
+    /// A manager for `dir`, publishing into `table`.
+    pub fn new(dir: PathBuf, ipv6_served: bool, table: Arc<Table>) -> Manager {
+        let (tx, rx) = std::sync::mpsc::channel();
+        Manager {
+            dir,
+            ipv6_served,
+            store: Store::new(),
+            table,
+            tx,
+            rx,
+            watcher: None,
+            on_activate: Vec::new(),
+            first_scan_done: Arc::default(),
+        }
+    }
+
+    /// A handle for other threads (link monitor, signals, control socket).
+    pub fn handle(&self) -> Handle {
+        Handle {
+            tx: self.tx.clone(),
+            first_scan_done: self.first_scan_done.clone(),
+        }
+    }
+
+    /// Subscribes to "these taps became active or changed" notifications.
+    pub fn subscribe(&mut self) -> Receiver<Vec<u32>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.on_activate.push(tx);
+        rx
+    }
+
+    /// Starts the thread: watcher first, then the first scan, then events.
+    pub fn spawn(mut self) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("bindings".into())
+            .spawn(move || {
+                self.start_watch();
+                self.rescan();
+                self.publish();
+                self.first_scan_done
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                self.run();
+            })
+    }
+
+    fn start_watch(&mut self) {
+        let tx = self.tx.clone();
+        let res = notify::recommended_watcher(move |ev| {
+            let _ = tx.send(Event::Fs(ev));
+        })
+        .and_then(|mut w| {
+            w.watch(&self.dir, notify::RecursiveMode::NonRecursive)
+                .map(|()| w)
+        });
+        match res {
+            Ok(w) => {
+                debug!(dir = %self.dir.display(), "watching binding directory");
+                self.watcher = Some(w);
+            }
+            Err(e) => {
+                warn!(dir = %self.dir.display(), error = %e, "cannot watch binding directory; will retry");
+                self.watcher = None;
+            }
+        }
+    }
+
+    fn run(&mut self) {
+        loop {
+            let first = match self.rx.recv_timeout(DIR_RETRY) {
+                Ok(ev) => Some(ev),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let mut dirty = false;
+            if self.watcher.is_none() && self.dir.is_dir() {
+                info!(dir = %self.dir.display(), "binding directory is back: rescanning");
+                self.start_watch();
+                self.rescan();
+                dirty = true;
+            }
+            let mut next = first;
+            while let Some(ev) = next {
+                match self.apply(ev) {
+                    Some(d) => dirty |= d,
+                    None => return,
+                }
+                next = self.rx.try_recv().ok();
+            }
+            if dirty {
+                self.publish();
+            }
+        }
+    }
+
+    /// Applies one event; Some(true) when the store changed, None to stop.
+    fn apply(&mut self, ev: Event) -> Option<bool> {
+        Some(match ev {
+            Event::Stop => return None,
+            Event::Rescan => {
+                self.rescan();
+                true
+            }
+            Event::LinkUp(name, link) => {
+                let changed = self.store.link(&name) != Some(link);
+                self.store.link_up(&name, link);
+                changed
+            }
+            Event::LinkDown(ifindex) => {
+                self.store.link_down(ifindex);
+                true
+            }
+            Event::Links(all) => {
+                self.store.set_links(all);
+                true
+            }
+            Event::Fs(Err(e)) => {
+                warn!(error = %e, "binding directory watcher error: rescanning");
+                self.rescan();
+                true
+            }
+            Event::Fs(Ok(ev)) => self.fs_event(ev),
+        })
+    }
+
+    fn fs_event(&mut self, ev: notify::Event) -> bool {
+        if ev.need_rescan() {
+            warn!("inotify queue overflow: rescanning the binding directory");
+            self.rescan();
+            return true;
+        }
+        let acts = matches!(
+            ev.kind,
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+                | EventKind::Modify(ModifyKind::Name(_))
+                | EventKind::Remove(_)
+                | EventKind::Create(CreateKind::File | CreateKind::Other | CreateKind::Any)
+        );
+        if !acts {
+            return false;
+        }
+        let mut changed = false;
+        for path in &ev.paths {
+            if path == &self.dir {
+                if matches!(
+                    ev.kind,
+                    EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+                ) {
+                    warn!(dir = %self.dir.display(), "binding directory removed or moved: its bindings are withdrawn");
+                    self.watcher = None;
+                    for name in self.store.file_names() {
+                        self.store.remove_file(&name);
+                    }
+                    changed = true;
+                }
+                continue;
+            }
+            if path.parent() != Some(self.dir.as_path()) {
+                continue;
+            }
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if file::is_ignored_name(name) {
+                continue;
+            }
+            // A regular file just created is still being written: its close-write follows.
+            if matches!(ev.kind, EventKind::Create(_))
+                && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+            {
+                continue;
+            }
+            changed |= self.sync(name);
+        }
+        changed
+    }
+
+    /// Brings tap `name`'s state in line with the directory.
+    fn sync(&mut self, name: &str) -> bool {
+        match std::fs::symlink_metadata(self.dir.join(name)) {
+            Err(_) => {
+                if self.store.remove_file(name) {
+                    info!(tap = name, "binding removed");
+                    true
+                } else {
+                    false
+                }
+            }
+            Ok(_) => {
+                let res = read_binding(&self.dir, name, self.ipv6_served);
+                match &res {
+                    Ok(p) => {
+                        info!(tap = name, "binding loaded");
+                        for w in &p.warnings {
+                            warn!(tap = name, "{}", w.0);
+                        }
+                    }
+                    Err(e) => {
+                        warn!(tap = name, error = %e, "invalid binding file; the last good binding (if any) stays in force")
+                    }
+                }
+                self.store.set_file(name, res);
+                true
+            }
+        }
+    }
+
+    fn rescan(&mut self) {
+        let names = match list_dir(&self.dir) {
+            Ok(n) => n,
+            Err(e) => {
+                warn!(dir = %self.dir.display(), error = %e, "cannot list binding directory");
+                BTreeSet::new()
+            }
+        };
+        for gone in self
+            .store
+            .file_names()
+            .into_iter()
+            .filter(|n| !names.contains(n))
+        {
+            self.store.remove_file(&gone);
+        }
+        for n in &names {
+            self.sync(n);
+        }
+    }
+
+    fn publish(&mut self) {
+        let prev = self.table.load();
+        let (snap, changes) = self.store.snapshot(&prev);
+        debug!(
+            generation = snap.generation,
+            bindings = snap.entries.len(),
+            active = snap.by_ifindex.len(),
+            "published binding table"
+        );
+        self.table.publish(snap);
+        if !changes.activated.is_empty() {
+            self.on_activate
+                .retain(|tx| tx.send(changes.activated.clone()).is_ok());
+        }
+    }
+}
