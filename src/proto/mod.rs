@@ -6,6 +6,9 @@
 //! understood that owes no reply, or a drop with its reason.
 
 pub mod frame;
+pub mod ndp;
+#[cfg(test)]
+mod testutil;
 
 use crate::binding::Binding;
 use crate::config::Config;
