@@ -7,6 +7,7 @@
 
 pub mod frame;
 pub mod ndp;
+pub mod ra;
 #[cfg(test)]
 mod testutil;
 
