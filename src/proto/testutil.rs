@@ -80,3 +80,8 @@ pub fn fixture(name: &str) -> Vec<(MacAddr, Vec<u8>)> {
     assert!(!out.is_empty(), "{name} holds packets");
     out
 }
+/// An IPv6 packet (no Ethernet header) carrying UDP `payload` 546 → 547.
+pub fn dhcpv6_packet(src: Ipv6Addr, dst: Ipv6Addr, payload: &[u8]) -> Vec<u8> {
+    let f = frame::emit_ipv6_udp(GUEST_MAC, GUEST_MAC, src, dst, 546, 547, payload);
+    f[ETH_HDR_LEN..].to_vec()
+}
