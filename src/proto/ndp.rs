@@ -357,6 +357,9 @@ fn classify_target(ctx: &Context<'_>, target: Ipv6Addr) -> Result<TargetKind, Dr
 pub fn decide_ns(ctx: &Context<'_>, packet: &[u8]) -> Result<NeighbourAdvert, DropReason> {
     let ns = parse_ns(packet)?;
     check_guest_mac(ctx, ns.source_lla)?;
+    if !ctx.config.ipv6.enabled {
+        return Err(DropReason::Disabled);
+    }
     let kind = classify_target(ctx, ns.target)?;
     // A node does not ask for its own address but in DAD; never answer it.
     if ns.target == ns.src {

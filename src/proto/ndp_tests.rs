@@ -280,3 +280,12 @@ fn solicited_node_recognised() {
     assert!(!is_solicited_node(&a6("ff02::1")));
     assert!(!is_solicited_node(&a6("ff02::2:ff00:10")));
 }
+
+#[test]
+fn ipv6_disabled_gets_no_na() {
+    let b = tap_routed();
+    let mut c = config(Ipv6Mode::Slaac);
+    c.ipv6.enabled = false;
+    let p = ns(GUEST_LL, "2001:db8:1::1", Some(GUEST_MAC));
+    assert_eq!(decide_ns(&ctx(&c, &b), &p), Err(DropReason::Disabled));
+}

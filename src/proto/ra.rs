@@ -299,6 +299,9 @@ fn build_ra(
 ) -> Option<RouterAdvert> {
     let b = ctx.binding;
     let v6 = &ctx.config.ipv6;
+    if !v6.enabled {
+        return None;
+    }
     let subnet6 = b.subnet6?.trunc();
     let (managed, other) = match v6.mode {
         Ipv6Mode::Slaac => (false, false),
@@ -409,6 +412,9 @@ pub fn parse_rs(packet: &[u8]) -> Result<RouterSolicit, DropReason> {
 pub fn decide_rs(ctx: &Context<'_>, packet: &[u8]) -> Result<RouterAdvert, DropReason> {
     let rs = parse_rs(packet)?;
     ndp::check_guest_mac(ctx, rs.source_lla)?;
+    if !ctx.config.ipv6.enabled {
+        return Err(DropReason::Disabled);
+    }
     let (dst, eth_dst) = if rs.src.is_unspecified() {
         // RFC 4861 §6.2.6: a solicitation from the unspecified address is
         // answered to the all-nodes multicast address.
@@ -435,7 +441,7 @@ pub fn handle_rs(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
 }
 
 /// The periodic unsolicited RA to ff02::1 (RFC 4861 §6.2.4), or None when the
-/// binding has no SUBNET6. `final_ra`: the shutdown RA, router lifetime 0 (§6.2.5).
+/// binding has no SUBNET6 or IPv6 is disabled. `final_ra`: the shutdown RA, router lifetime 0 (§6.2.5).
 pub fn build_unsolicited_ra_advert(ctx: &Context<'_>, final_ra: bool) -> Option<RouterAdvert> {
     build_ra(ctx, ALL_NODES, ALL_NODES_MAC, final_ra)
 }

@@ -334,3 +334,14 @@ fn every_truncation_is_dropped_without_panic() {
         let _ = handle_rs(&ctx(&c, &b), &q);
     }
 }
+
+#[test]
+fn ipv6_disabled_gets_no_ra() {
+    let (mut c, b) = (config(Ipv6Mode::Slaac), tap_routed());
+    c.ipv6.enabled = false;
+    assert_eq!(
+        decide(&c, &b, &rs(GUEST_LL, None)),
+        Err(DropReason::Disabled)
+    );
+    assert_eq!(build_unsolicited_ra(&ctx(&c, &b), false), None);
+}
