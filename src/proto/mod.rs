@@ -5,7 +5,12 @@
 //! returns an [`Outcome`]: a reply frame to send out of the tap, a request
 //! understood that owes no reply, or a drop with its reason.
 
+pub mod dhcpv6;
 pub mod frame;
+pub mod ndp;
+pub mod ra;
+#[cfg(test)]
+mod testutil;
 
 use crate::binding::Binding;
 use crate::config::Config;

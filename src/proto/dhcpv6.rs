@@ -1,0 +1,740 @@
+//! DHCPv6 server for one VM per tap (RFC 8415), stateless and stateful.
+//!
+//! Supported: Information-Request (DNS servers, option 23, and search list,
+//! option 24, RFC 3646) in every mode; in mode `dhcpv6` also Solicit
+//! (Advertise, or Reply with Rapid Commit), Request, Renew, Rebind, Confirm,
+//! Release and Decline, assigning the binding's one address
+//! ([`Binding::dhcpv6_address`](crate::binding::Binding::dhcpv6_address)) in
+//! every IA_NA. Replies come from the router link-local, UDP 547 → 546, to
+//! the client's source address and the frame's source MAC. The server DUID
+//! is DUID-LL of the INDEV MAC: stable, a pure function of the MAC.
+//!
+//! Choices, documented: options 23/24 are sent when the client's ORO asks for
+//! them, or when it sent no ORO at all (RFC 8415 §18.3: "the server MAY
+//! return additional options"); an ORO that omits them is honoured. T1/T2 are
+//! 0.5 and 0.8 × the preferred lifetime (RFC 8415 §21.4 recommendation).
+//! Requested addresses that are not ours: NotOnLink for a Request when they
+//! are off-link (§18.3.2), lifetimes 0 in Renew/Rebind (§18.3.4, §18.3.5),
+//! NotOnLink for a Confirm unless every address is ours (§18.3.3). Unicast
+//! requests are served as multicast ones (no UseMulticast: we are the only
+//! server a tap reaches).
+//!
+//! Deliberately not supported: relays (Relay-Forw is dropped: a tap has no
+//! relay), IA_TA and IA_PD (answered NoAddrsAvail / NoPrefixAvail),
+//! Reconfigure, authentication, Information Refresh Time, leasequery. The
+//! option parser is this module's own, strict and length-checked, rather
+//! than dhcproto's lenient decoder (which stops silently at a bad option and
+//! can underflow on short status/vendor options); dhcproto checks our
+//! output in the tests.
+
+use std::net::Ipv6Addr;
+
+use crate::mac::MacAddr;
+
+use super::frame;
+use super::ndp;
+use super::ra::encode_domain_name;
+use super::{Context, DropReason, Outcome, Reply, ReplyKind};
+use crate::config::Ipv6Mode;
+
+/// UDP port of DHCPv6 clients.
+pub const CLIENT_PORT: u16 = 546;
+/// UDP port of DHCPv6 servers and relays.
+pub const SERVER_PORT: u16 = 547;
+
+/// Message types (RFC 8415 §7.3).
+pub mod msg {
+    /// Solicit.
+    pub const SOLICIT: u8 = 1;
+    /// Advertise.
+    pub const ADVERTISE: u8 = 2;
+    /// Request.
+    pub const REQUEST: u8 = 3;
+    /// Confirm.
+    pub const CONFIRM: u8 = 4;
+    /// Renew.
+    pub const RENEW: u8 = 5;
+    /// Rebind.
+    pub const REBIND: u8 = 6;
+    /// Reply.
+    pub const REPLY: u8 = 7;
+    /// Release.
+    pub const RELEASE: u8 = 8;
+    /// Decline.
+    pub const DECLINE: u8 = 9;
+    /// Information-request.
+    pub const INFORMATION_REQUEST: u8 = 11;
+}
+
+/// Option codes (RFC 8415 §21, RFC 3646).
+pub mod opt {
+    /// Client Identifier.
+    pub const CLIENTID: u16 = 1;
+    /// Server Identifier.
+    pub const SERVERID: u16 = 2;
+    /// Identity Association for Non-temporary Addresses.
+    pub const IA_NA: u16 = 3;
+    /// Identity Association for Temporary Addresses.
+    pub const IA_TA: u16 = 4;
+    /// IA Address.
+    pub const IAADDR: u16 = 5;
+    /// Option Request.
+    pub const ORO: u16 = 6;
+    /// Status Code.
+    pub const STATUS_CODE: u16 = 13;
+    /// Rapid Commit.
+    pub const RAPID_COMMIT: u16 = 14;
+    /// DNS Recursive Name Servers (RFC 3646 §3).
+    pub const DNS_SERVERS: u16 = 23;
+    /// Domain Search List (RFC 3646 §4).
+    pub const DOMAIN_LIST: u16 = 24;
+    /// Identity Association for Prefix Delegation.
+    pub const IA_PD: u16 = 25;
+}
+
+/// msg-type + transaction-id (RFC 8415 §8).
+pub const MSG_HDR_LEN: usize = 4;
+/// option-code + option-len (RFC 8415 §21.1).
+pub const OPT_HDR_LEN: usize = 4;
+/// IAID + T1 + T2 (RFC 8415 §21.4, §21.21).
+pub const IA_HDR_LEN: usize = 12;
+/// IAID of an IA_TA (RFC 8415 §21.5).
+pub const IA_TA_HDR_LEN: usize = 4;
+/// Address + preferred + valid lifetimes (RFC 8415 §21.6).
+pub const IAADDR_LEN: usize = 24;
+/// DUID type: link-layer plus time (RFC 8415 §11.2).
+pub const DUID_LLT: u16 = 1;
+/// DUID type: link-layer (RFC 8415 §11.4).
+pub const DUID_LL: u16 = 3;
+/// Hardware type Ethernet (RFC 826 / IANA ARP hardware types).
+pub const HW_ETHERNET: u16 = 1;
+/// RFC 8415 §11.1: a DUID is a 2-octet type and at most 128 octets more.
+pub const DUID_MAX_LEN: usize = 130;
+/// Shortest DUID accepted: a type and one octet.
+pub const DUID_MIN_LEN: usize = 3;
+
+/// Status codes sent (RFC 8415 §21.13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// 0
+    Success,
+    /// 2
+    NoAddrsAvail,
+    /// 3
+    NoBinding,
+    /// 4
+    NotOnLink,
+    /// 6
+    NoPrefixAvail,
+}
+
+impl Status {
+    /// The wire value.
+    pub fn code(self) -> u16 {
+        match self {
+            Status::Success => 0,
+            Status::NoAddrsAvail => 2,
+            Status::NoBinding => 3,
+            Status::NotOnLink => 4,
+            Status::NoPrefixAvail => 6,
+        }
+    }
+
+    /// The status message sent with it.
+    pub fn message(self) -> &'static str {
+        match self {
+            Status::Success => "success",
+            Status::NoAddrsAvail => "no address for this VM",
+            Status::NoBinding => "no binding for this IA",
+            Status::NotOnLink => "address not on this link",
+            Status::NoPrefixAvail => "no prefix delegation here",
+        }
+    }
+}
+
+/// One IA Address (RFC 8415 §21.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IaAddress {
+    /// The address.
+    pub addr: Ipv6Addr,
+    /// Preferred lifetime, seconds.
+    pub preferred: u32,
+    /// Valid lifetime, seconds.
+    pub valid: u32,
+}
+
+/// One IA_NA of a reply (RFC 8415 §21.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IaNa {
+    /// IAID, echoed from the client.
+    pub iaid: u32,
+    /// T1, seconds.
+    pub t1: u32,
+    /// T2, seconds.
+    pub t2: u32,
+    /// Addresses.
+    pub addrs: Vec<IaAddress>,
+    /// Status inside the IA, if any.
+    pub status: Option<Status>,
+}
+
+/// Advertise or Reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyType {
+    /// Advertise (2).
+    Advertise,
+    /// Reply (7).
+    Reply,
+}
+
+/// A DHCPv6 reply, as decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dhcpv6Reply {
+    /// Ethernet source (the INDEV MAC).
+    pub eth_src: MacAddr,
+    /// Ethernet destination (the client's MAC).
+    pub eth_dst: MacAddr,
+    /// IPv6 source (the router link-local).
+    pub src: Ipv6Addr,
+    /// IPv6 destination (the client's source address).
+    pub dst: Ipv6Addr,
+    /// Advertise or Reply.
+    pub msg_type: ReplyType,
+    /// Transaction id, echoed.
+    pub xid: [u8; 3],
+    /// Server Identifier (our DUID).
+    pub server_id: Vec<u8>,
+    /// Client Identifier, echoed.
+    pub client_id: Option<Vec<u8>>,
+    /// Rapid Commit option (a Reply to a Solicit).
+    pub rapid_commit: bool,
+    /// Top-level Status Code.
+    pub status: Option<Status>,
+    /// IA_NAs.
+    pub ia_na: Vec<IaNa>,
+    /// IA_TAs (IAIDs), each answered NoAddrsAvail.
+    pub ia_ta: Vec<u32>,
+    /// IA_PDs (IAIDs), each answered NoPrefixAvail.
+    pub ia_pd: Vec<u32>,
+    /// DNS servers (option 23); empty: not sent.
+    pub dns_servers: Vec<Ipv6Addr>,
+    /// Search domains (option 24); empty: not sent.
+    pub domains: Vec<String>,
+}
+
+/// The server DUID: DUID-LL (RFC 8415 §11.4) of `mac`.
+pub fn server_duid(mac: MacAddr) -> Vec<u8> {
+    let mut d = Vec::with_capacity(4 + 6);
+    d.extend_from_slice(&DUID_LL.to_be_bytes());
+    d.extend_from_slice(&HW_ETHERNET.to_be_bytes());
+    d.extend_from_slice(&mac.octets());
+    d
+}
+
+/// The Ethernet MAC inside a DUID-LL or DUID-LLT, if it is one.
+pub fn duid_mac(duid: &[u8]) -> Option<MacAddr> {
+    let be16 = |i: usize| duid.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    // DUID-LLT: type, hw type, time (4), address; DUID-LL: type, hw type, address.
+    let lla_at = match be16(0)? {
+        DUID_LLT => 8,
+        DUID_LL => 4,
+        _ => return None,
+    };
+    if be16(2)? != HW_ETHERNET || duid.len() != lla_at + 6 {
+        return None;
+    }
+    MacAddr::from_slice(&duid[lla_at..])
+}
+
+fn push_opt(out: &mut Vec<u8>, code: u16, data: &[u8]) {
+    out.extend_from_slice(&code.to_be_bytes());
+    // Every option we build is far below 64 KiB (the whole reply fits a frame).
+    out.extend_from_slice(&(data.len().min(usize::from(u16::MAX)) as u16).to_be_bytes());
+    out.extend_from_slice(data);
+}
+
+fn status_opt(out: &mut Vec<u8>, s: Status) {
+    let mut d = s.code().to_be_bytes().to_vec();
+    d.extend_from_slice(s.message().as_bytes());
+    push_opt(out, opt::STATUS_CODE, &d);
+}
+
+impl IaNa {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let mut d = Vec::new();
+        for v in [self.iaid, self.t1, self.t2] {
+            d.extend_from_slice(&v.to_be_bytes());
+        }
+        for a in &self.addrs {
+            let mut ad = a.addr.octets().to_vec();
+            ad.extend_from_slice(&a.preferred.to_be_bytes());
+            ad.extend_from_slice(&a.valid.to_be_bytes());
+            push_opt(&mut d, opt::IAADDR, &ad);
+        }
+        if let Some(s) = self.status {
+            status_opt(&mut d, s);
+        }
+        push_opt(out, opt::IA_NA, &d);
+    }
+}
+
+impl Dhcpv6Reply {
+    /// The DHCPv6 message (UDP payload).
+    pub fn payload(&self) -> Vec<u8> {
+        let t = match self.msg_type {
+            ReplyType::Advertise => msg::ADVERTISE,
+            ReplyType::Reply => msg::REPLY,
+        };
+        let mut m = vec![t, self.xid[0], self.xid[1], self.xid[2]];
+        if let Some(c) = &self.client_id {
+            push_opt(&mut m, opt::CLIENTID, c);
+        }
+        push_opt(&mut m, opt::SERVERID, &self.server_id);
+        for ia in &self.ia_na {
+            ia.encode(&mut m);
+        }
+        for iaid in &self.ia_ta {
+            let mut d = iaid.to_be_bytes().to_vec();
+            status_opt(&mut d, Status::NoAddrsAvail);
+            push_opt(&mut m, opt::IA_TA, &d);
+        }
+        if let Some(s) = self.status {
+            status_opt(&mut m, s);
+        }
+        if self.rapid_commit {
+            push_opt(&mut m, opt::RAPID_COMMIT, &[]);
+        }
+        if !self.dns_servers.is_empty() {
+            let d: Vec<u8> = self.dns_servers.iter().flat_map(|a| a.octets()).collect();
+            push_opt(&mut m, opt::DNS_SERVERS, &d);
+        }
+        if !self.domains.is_empty() {
+            let d: Vec<u8> = self
+                .domains
+                .iter()
+                .filter_map(|d| encode_domain_name(d))
+                .flatten()
+                .collect();
+            push_opt(&mut m, opt::DOMAIN_LIST, &d);
+        }
+        for iaid in &self.ia_pd {
+            let mut d = Vec::new();
+            for v in [*iaid, 0, 0] {
+                d.extend_from_slice(&v.to_be_bytes());
+            }
+            status_opt(&mut d, Status::NoPrefixAvail);
+            push_opt(&mut m, opt::IA_PD, &d);
+        }
+        m
+    }
+
+    /// The whole Ethernet frame.
+    pub fn emit(&self) -> Vec<u8> {
+        frame::emit_ipv6_udp(
+            self.eth_src,
+            self.eth_dst,
+            self.src,
+            self.dst,
+            SERVER_PORT,
+            CLIENT_PORT,
+            &self.payload(),
+        )
+    }
+}
+
+/// One IA_NA of a client message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IaRequest {
+    /// IAID.
+    pub iaid: u32,
+    /// Addresses the client put in it.
+    pub addrs: Vec<Ipv6Addr>,
+}
+
+/// A client message, parsed strictly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// Message type.
+    pub msg_type: u8,
+    /// Transaction id.
+    pub xid: [u8; 3],
+    /// Client Identifier.
+    pub client_id: Option<&'a [u8]>,
+    /// Server Identifier.
+    pub server_id: Option<&'a [u8]>,
+    /// Option Request option, if sent.
+    pub oro: Option<Vec<u16>>,
+    /// Rapid Commit option sent.
+    pub rapid_commit: bool,
+    /// IA_NAs.
+    pub ia_na: Vec<IaRequest>,
+    /// IA_TA IAIDs.
+    pub ia_ta: Vec<u32>,
+    /// IA_PD IAIDs.
+    pub ia_pd: Vec<u32>,
+}
+
+/// Splits `bytes` into (code, data) options; any overrun is malformed.
+fn options(mut bytes: &[u8]) -> Result<Vec<(u16, &[u8])>, DropReason> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let hdr = bytes.get(..OPT_HDR_LEN).ok_or(DropReason::Malformed)?;
+        let code = u16::from_be_bytes([hdr[0], hdr[1]]);
+        let len = usize::from(u16::from_be_bytes([hdr[2], hdr[3]]));
+        let data = bytes
+            .get(OPT_HDR_LEN..OPT_HDR_LEN + len)
+            .ok_or(DropReason::Malformed)?;
+        out.push((code, data));
+        bytes = &bytes[OPT_HDR_LEN + len..];
+    }
+    Ok(out)
+}
+
+fn be32(b: &[u8]) -> Result<u32, DropReason> {
+    let a: [u8; 4] = b
+        .get(..4)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(DropReason::Malformed)?;
+    Ok(u32::from_be_bytes(a))
+}
+
+fn parse_ia_na(data: &[u8]) -> Result<IaRequest, DropReason> {
+    let sub = data.get(IA_HDR_LEN..).ok_or(DropReason::Malformed)?;
+    let mut addrs = Vec::new();
+    for (code, d) in options(sub)? {
+        if code == opt::IAADDR {
+            let a: [u8; 16] = d
+                .get(..16)
+                .filter(|_| d.len() >= IAADDR_LEN)
+                .and_then(|s| s.try_into().ok())
+                .ok_or(DropReason::Malformed)?;
+            addrs.push(Ipv6Addr::from(a));
+        }
+    }
+    Ok(IaRequest {
+        iaid: be32(data)?,
+        addrs,
+    })
+}
+
+fn set_once<'a>(slot: &mut Option<&'a [u8]>, d: &'a [u8]) -> Result<(), DropReason> {
+    if slot.is_some() || !(DUID_MIN_LEN..=DUID_MAX_LEN).contains(&d.len()) {
+        return Err(DropReason::Malformed);
+    }
+    *slot = Some(d);
+    Ok(())
+}
+
+/// Parses a client message strictly (RFC 8415 §8, §21).
+pub fn parse_request(payload: &[u8]) -> Result<Request<'_>, DropReason> {
+    let hdr = payload.get(..MSG_HDR_LEN).ok_or(DropReason::Malformed)?;
+    let mut r = Request {
+        msg_type: hdr[0],
+        xid: [hdr[1], hdr[2], hdr[3]],
+        client_id: None,
+        server_id: None,
+        oro: None,
+        rapid_commit: false,
+        ia_na: Vec::new(),
+        ia_ta: Vec::new(),
+        ia_pd: Vec::new(),
+    };
+    for (code, d) in options(&payload[MSG_HDR_LEN..])? {
+        match code {
+            opt::CLIENTID => set_once(&mut r.client_id, d)?,
+            opt::SERVERID => set_once(&mut r.server_id, d)?,
+            opt::ORO if d.len() % 2 == 0 => {
+                let codes = d.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+                r.oro.get_or_insert_with(Vec::new).extend(codes);
+            }
+            opt::ORO => return Err(DropReason::Malformed),
+            opt::RAPID_COMMIT => r.rapid_commit = true,
+            opt::IA_NA => r.ia_na.push(parse_ia_na(d)?),
+            opt::IA_TA if d.len() >= IA_TA_HDR_LEN => r.ia_ta.push(be32(d)?),
+            opt::IA_PD if d.len() >= IA_HDR_LEN => r.ia_pd.push(be32(d)?),
+            opt::IA_TA | opt::IA_PD => return Err(DropReason::Malformed),
+            _ => {}
+        }
+    }
+    Ok(r)
+}
+
+/// RFC 8415 §16: which identifiers each message must / must not carry.
+fn validate_identifiers(r: &Request<'_>, our_duid: &[u8]) -> Result<(), DropReason> {
+    let ours = |s: &[u8]| {
+        if s == our_duid {
+            Ok(())
+        } else {
+            Err(DropReason::OtherServer)
+        }
+    };
+    match r.msg_type {
+        // RFC 8415 §16.2, §16.5, §16.7: discard Solicit / Confirm / Rebind
+        // "that do not include a Client Identifier option or that do include a
+        // Server Identifier option".
+        msg::SOLICIT | msg::CONFIRM | msg::REBIND => {
+            if r.client_id.is_none() || r.server_id.is_some() {
+                return Err(DropReason::Invalid);
+            }
+        }
+        // RFC 8415 §16.4, §16.6, §16.8, §16.9: discard Request / Renew /
+        // Decline / Release without a Server Identifier, with one that does not
+        // match the server's DUID, or without a Client Identifier.
+        msg::REQUEST | msg::RENEW | msg::DECLINE | msg::RELEASE => {
+            let sid = r.server_id.ok_or(DropReason::Invalid)?;
+            ours(sid)?;
+            if r.client_id.is_none() {
+                return Err(DropReason::Invalid);
+            }
+        }
+        // RFC 8415 §16.12: discard an Information-request whose Server
+        // Identifier does not match; a Client Identifier is optional there.
+        msg::INFORMATION_REQUEST => {
+            if let Some(sid) = r.server_id {
+                ours(sid)?;
+            }
+        }
+        _ => return Err(DropReason::UnsupportedMessage),
+    }
+    Ok(())
+}
+
+/// What the binding offers a stateful client.
+struct Offer {
+    addr: Option<Ipv6Addr>,
+    preferred: u32,
+    valid: u32,
+    t1: u32,
+    t2: u32,
+}
+
+fn offer(ctx: &Context<'_>) -> Offer {
+    let v6 = &ctx.config.ipv6;
+    let valid = v6.dhcpv6_valid_lifetime;
+    let preferred = v6.dhcpv6_preferred_lifetime.min(valid);
+    // RFC 8415 §21.4: "Recommended values for T1 and T2 are 0.5 and 0.8 times
+    // the shortest preferred lifetime of the addresses in the IA".
+    let t1 = preferred / 2;
+    let t2 = (u64::from(preferred) * 4 / 5) as u32;
+    Offer {
+        addr: ctx.binding.dhcpv6_address(),
+        preferred,
+        valid,
+        t1,
+        t2,
+    }
+}
+
+/// True when `a` is appropriate for this link (RFC 8415 §18.3.2): in SUBNET6.
+fn on_link(ctx: &Context<'_>, a: Ipv6Addr) -> bool {
+    ctx.binding.subnet6.is_some_and(|n| n.contains(&a)) || Some(a) == ctx.binding.dhcpv6_address()
+}
+
+/// The IA_NA answering `ia` in an Advertise / Reply to Solicit / Request / Renew / Rebind.
+fn answer_ia(ctx: &Context<'_>, o: &Offer, ia: &IaRequest, msg_type: u8) -> IaNa {
+    let mut out = IaNa {
+        iaid: ia.iaid,
+        t1: 0,
+        t2: 0,
+        addrs: Vec::new(),
+        status: None,
+    };
+    let renewing = matches!(msg_type, msg::RENEW | msg::REBIND);
+    // RFC 8415 §18.3.2: an address "not appropriate for the link": the IA
+    // goes back with a Status Code NotOnLink.
+    if msg_type == msg::REQUEST && ia.addrs.iter().any(|a| !on_link(ctx, *a)) {
+        out.status = Some(Status::NotOnLink);
+        return out;
+    }
+    match o.addr {
+        Some(addr) => {
+            (out.t1, out.t2) = (o.t1, o.t2);
+            out.addrs.push(IaAddress {
+                addr,
+                preferred: o.preferred,
+                valid: o.valid,
+            });
+        }
+        // RFC 8415 §18.3.4: no client entry on Renew/Rebind: NoBinding;
+        // §18.3.2: "cannot assign any addresses": NoAddrsAvail.
+        None if renewing => out.status = Some(Status::NoBinding),
+        None => out.status = Some(Status::NoAddrsAvail),
+    }
+    if renewing {
+        // RFC 8415 §18.3.4 / §18.3.5: addresses no longer appropriate are
+        // returned "with lifetimes of 0".
+        for a in ia.addrs.iter().filter(|a| Some(**a) != o.addr) {
+            out.addrs.push(IaAddress {
+                addr: *a,
+                preferred: 0,
+                valid: 0,
+            });
+        }
+    }
+    out
+}
+
+/// Decides the reply to a DHCPv6 client message, or why none is sent.
+pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReason> {
+    let udp = frame::parse_ipv6_udp(packet).map_err(ndp::frame_drop)?;
+    if udp.dst_port != SERVER_PORT {
+        return Err(DropReason::NotDhcp);
+    }
+    let r = parse_request(udp.payload)?;
+    // RFC 8415 §16: servers discard server messages and (here) relay messages.
+    let our_duid = server_duid(ctx.server_mac);
+    validate_identifiers(&r, &our_duid)?;
+    // Replies go to the client's (link-local) unicast source.
+    if udp.ip.src.is_unspecified() || udp.ip.src.is_multicast() {
+        return Err(DropReason::Invalid);
+    }
+    ndp::check_guest_mac(ctx, None)?;
+    if !ctx.binding.macspoof
+        && r.client_id
+            .and_then(duid_mac)
+            .is_some_and(|m| m != ctx.binding.mac)
+    {
+        return Err(DropReason::SpoofedMac);
+    }
+    if !ctx.config.ipv6.enabled {
+        return Err(DropReason::Disabled);
+    }
+    if r.msg_type != msg::INFORMATION_REQUEST && ctx.config.ipv6.mode != Ipv6Mode::Dhcpv6 {
+        return Err(DropReason::Disabled);
+    }
+    let mut reply = Dhcpv6Reply {
+        eth_src: ctx.server_mac,
+        eth_dst: ctx.src_mac.unwrap_or(ctx.binding.mac),
+        src: ndp::router_link_local(ctx),
+        dst: udp.ip.src,
+        msg_type: ReplyType::Reply,
+        xid: r.xid,
+        server_id: our_duid,
+        // RFC 8415 §18.3: the Client Identifier is echoed.
+        client_id: r.client_id.map(<[u8]>::to_vec),
+        rapid_commit: false,
+        status: None,
+        ia_na: Vec::new(),
+        ia_ta: Vec::new(),
+        ia_pd: Vec::new(),
+        dns_servers: Vec::new(),
+        domains: Vec::new(),
+    };
+    match r.msg_type {
+        msg::CONFIRM => confirm(ctx, &r, &mut reply)?,
+        msg::RELEASE | msg::DECLINE => release(ctx, &r, &mut reply),
+        msg::INFORMATION_REQUEST => add_config_options(ctx, &r, &mut reply),
+        _ => assign(ctx, &r, &mut reply),
+    }
+    Ok(reply)
+}
+
+/// Solicit, Request, Renew, Rebind: IAs plus configuration options.
+fn assign(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
+    let o = offer(ctx);
+    if r.msg_type == msg::SOLICIT {
+        if o.addr.is_none() && !r.ia_na.is_empty() {
+            // RFC 8415 §18.3.9: "If the server will not assign any addresses to
+            // any IA_NAs in a subsequent Request … the server MUST send an
+            // Advertise message … that includes only a Status Code option with
+            // code NoAddrsAvail", a Server Identifier and a Client Identifier.
+            reply.msg_type = ReplyType::Advertise;
+            reply.status = Some(Status::NoAddrsAvail);
+            return;
+        }
+        // RFC 8415 §18.3.1: a Rapid Commit Solicit gets a committed Reply
+        // carrying a Rapid Commit option; otherwise an Advertise.
+        if r.rapid_commit {
+            reply.rapid_commit = true;
+        } else {
+            reply.msg_type = ReplyType::Advertise;
+        }
+    }
+    reply.ia_na = r
+        .ia_na
+        .iter()
+        .map(|ia| answer_ia(ctx, &o, ia, r.msg_type))
+        .collect();
+    reply.ia_ta = r.ia_ta.clone();
+    reply.ia_pd = r.ia_pd.clone();
+    add_config_options(ctx, r, reply);
+}
+
+/// Confirm (RFC 8415 §18.3.3): Success when every address is ours, else NotOnLink.
+fn confirm(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) -> Result<(), DropReason> {
+    let addrs: Vec<Ipv6Addr> = r
+        .ia_na
+        .iter()
+        .flat_map(|ia| ia.addrs.iter().copied())
+        .collect();
+    // RFC 8415 §18.3.3: "If the server is unable to perform this test … or there
+    // were no addresses in any of the IAs sent by the client, the server MUST
+    // NOT send a reply to the client."
+    if ctx.binding.subnet6.is_none() && ctx.binding.dhcpv6_address().is_none() {
+        return Err(DropReason::NotConfigured);
+    }
+    if addrs.is_empty() {
+        return Err(DropReason::Invalid);
+    }
+    let ours = ctx.binding.dhcpv6_address();
+    reply.status = Some(if addrs.iter().all(|a| Some(*a) == ours) {
+        Status::Success
+    } else {
+        Status::NotOnLink
+    });
+    Ok(())
+}
+
+/// Release / Decline (RFC 8415 §18.3.7, §18.3.8): Success; IAs we hold no
+/// binding for (an address not ours) are listed with NoBinding.
+fn release(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
+    let ours = ctx.binding.dhcpv6_address();
+    reply.status = Some(Status::Success);
+    reply.ia_na = r
+        .ia_na
+        .iter()
+        .filter(|ia| ours.is_none() || ia.addrs.iter().any(|a| Some(*a) != ours))
+        .map(|ia| IaNa {
+            iaid: ia.iaid,
+            t1: 0,
+            t2: 0,
+            addrs: Vec::new(),
+            status: Some(Status::NoBinding),
+        })
+        .collect();
+}
+
+/// DNS servers (23) and search list (24): when the ORO asks, or when no ORO was sent.
+fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
+    let wants = |code: u16| r.oro.as_ref().map_or(true, |o| o.contains(&code));
+    let v6 = &ctx.config.ipv6;
+    if wants(opt::DNS_SERVERS) {
+        reply.dns_servers = v6.nameservers.clone();
+    }
+    if wants(opt::DOMAIN_LIST) {
+        reply.domains = v6
+            .domains
+            .iter()
+            .filter(|d| encode_domain_name(d).is_some())
+            .map(|d| d.strip_suffix('.').unwrap_or(d).to_string())
+            .collect();
+    }
+}
+
+/// Answers a DHCPv6 client message (the packet as NFQUEUE delivers it).
+pub fn handle(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
+    match decide(ctx, packet) {
+        Ok(reply) => Outcome::Reply(Reply {
+            kind: match reply.msg_type {
+                ReplyType::Advertise => ReplyKind::Advertise,
+                ReplyType::Reply => ReplyKind::Dhcpv6Reply,
+            },
+            frame: reply.emit(),
+        }),
+        Err(reason) => Outcome::Dropped(reason),
+    }
+}
+
+#[cfg(test)]
+#[path = "dhcpv6_tests.rs"]
+mod tests;

@@ -1,0 +1,514 @@
+//! Tests of the DHCPv6 server: golden typed replies per message type and
+//! status, real dhclient messages, emitted frames decoded by dhcproto.
+
+use super::*;
+use crate::binding::Binding;
+use crate::config::Config;
+use crate::proto::testutil::*;
+use dhcproto::v6 as d6;
+use dhcproto::{Decodable, Decoder};
+
+const GUEST_LL: &str = "fe80::a800:ff:fe00:10";
+const EUI64: &str = "2001:db8:1::a800:ff:fe00:10";
+const XID: [u8; 3] = [0x12, 0x34, 0x56];
+
+fn client_duid() -> Vec<u8> {
+    let mut d = vec![0, 3, 0, 1];
+    d.extend_from_slice(&GUEST_MAC.octets());
+    d
+}
+
+/// Builds a client message: type, then (code, data) options.
+fn message(t: u8, opts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut m = vec![t, XID[0], XID[1], XID[2]];
+    for (c, d) in opts {
+        push_opt(&mut m, *c, d);
+    }
+    m
+}
+
+fn ia_na(iaid: u32, addrs: &[&str]) -> (u16, Vec<u8>) {
+    let mut d = iaid.to_be_bytes().to_vec();
+    d.extend_from_slice(&[0; 8]);
+    for a in addrs {
+        let mut ad = a6(a).octets().to_vec();
+        ad.extend_from_slice(&[0; 8]);
+        push_opt(&mut d, opt::IAADDR, &ad);
+    }
+    (opt::IA_NA, d)
+}
+
+fn cid() -> (u16, Vec<u8>) {
+    (opt::CLIENTID, client_duid())
+}
+
+fn sid() -> (u16, Vec<u8>) {
+    (opt::SERVERID, server_duid(SERVER_MAC))
+}
+
+fn oro(codes: &[u16]) -> (u16, Vec<u8>) {
+    (
+        opt::ORO,
+        codes.iter().flat_map(|c| c.to_be_bytes()).collect(),
+    )
+}
+
+fn run(c: &Config, b: &Binding, payload: &[u8]) -> Result<Dhcpv6Reply, DropReason> {
+    decide(
+        &ctx(c, b),
+        &dhcpv6_packet(a6(GUEST_LL), a6("ff02::1:2"), payload),
+    )
+}
+
+fn stateful() -> (Config, Binding) {
+    (config(Ipv6Mode::Dhcpv6), tap_routed())
+}
+
+fn our_ia(iaid: u32) -> IaNa {
+    IaNa {
+        iaid,
+        t1: 302_400,
+        t2: 483_840,
+        addrs: vec![IaAddress {
+            addr: a6(EUI64),
+            preferred: 604_800,
+            valid: 2_592_000,
+        }],
+        status: None,
+    }
+}
+
+fn base(msg_type: ReplyType) -> Dhcpv6Reply {
+    Dhcpv6Reply {
+        eth_src: SERVER_MAC,
+        eth_dst: GUEST_MAC,
+        src: SERVER_MAC.link_local(),
+        dst: a6(GUEST_LL),
+        msg_type,
+        xid: XID,
+        server_id: server_duid(SERVER_MAC),
+        client_id: Some(client_duid()),
+        rapid_commit: false,
+        status: None,
+        ia_na: vec![],
+        ia_ta: vec![],
+        ia_pd: vec![],
+        dns_servers: vec![a6("2001:db8:53::1"), a6("2001:db8:53::2")],
+        domains: vec!["vm.example.org".into(), "example.org".into()],
+    }
+}
+
+/// Decodes an emitted frame with dhcproto (an independent decoder).
+fn decode_frame(f: &[u8]) -> d6::Message {
+    let u = frame::parse_ipv6_udp(frame::ip_of_frame(f).unwrap()).expect("valid UDP checksum");
+    assert_eq!((u.src_port, u.dst_port), (SERVER_PORT, CLIENT_PORT));
+    d6::Message::decode(&mut Decoder::new(u.payload)).unwrap()
+}
+
+#[test]
+fn server_duid_is_duid_ll_of_the_mac_and_stable() {
+    assert_eq!(
+        server_duid(SERVER_MAC),
+        vec![0, 3, 0, 1, 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01]
+    );
+    let (c, b) = stateful();
+    let p = message(msg::INFORMATION_REQUEST, &[cid()]);
+    let r1 = run(&c, &b, &p).unwrap();
+    let r2 = run(&c, &b, &p).unwrap();
+    assert_eq!(r1.server_id, r2.server_id);
+    assert_eq!(duid_mac(&r1.server_id), Some(SERVER_MAC));
+}
+
+#[test]
+fn information_request_honours_oro() {
+    let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    let r = run(
+        &c,
+        &b,
+        &message(msg::INFORMATION_REQUEST, &[cid(), oro(&[23, 24])]),
+    )
+    .unwrap();
+    assert_eq!(r, base(ReplyType::Reply));
+    let r = run(
+        &c,
+        &b,
+        &message(msg::INFORMATION_REQUEST, &[cid(), oro(&[23])]),
+    )
+    .unwrap();
+    assert!(r.domains.is_empty() && r.dns_servers.len() == 2);
+    let r = run(
+        &c,
+        &b,
+        &message(msg::INFORMATION_REQUEST, &[cid(), oro(&[39])]),
+    )
+    .unwrap();
+    assert!(r.domains.is_empty() && r.dns_servers.is_empty());
+    // No ORO: both sent. No client id: allowed (RFC 8415 §16.12), none echoed.
+    let r = run(&c, &b, &message(msg::INFORMATION_REQUEST, &[])).unwrap();
+    assert_eq!(r.client_id, None);
+    assert_eq!(r.domains.len(), 2);
+    // Emitted frame decodes with dhcproto, with the right options.
+    let m = decode_frame(&base(ReplyType::Reply).emit());
+    assert_eq!(m.msg_type(), d6::MessageType::Reply);
+    assert_eq!(m.xid(), XID);
+    let o = m.opts();
+    assert_eq!(
+        o.get(d6::OptionCode::DomainNameServers),
+        Some(&d6::DhcpOption::DomainNameServers(vec![
+            a6("2001:db8:53::1"),
+            a6("2001:db8:53::2")
+        ]))
+    );
+    let Some(d6::DhcpOption::DomainSearchList(names)) = o.get(d6::OptionCode::DomainSearchList)
+    else {
+        panic!("search list")
+    };
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    assert_eq!(names, ["vm.example.org.", "example.org."]);
+    assert_eq!(
+        o.get(d6::OptionCode::ServerId),
+        Some(&d6::DhcpOption::ServerId(server_duid(SERVER_MAC)))
+    );
+}
+
+#[test]
+fn information_request_for_another_server_is_dropped() {
+    let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    let other = (opt::SERVERID, server_duid(OTHER_MAC));
+    let p = message(msg::INFORMATION_REQUEST, &[cid(), other]);
+    assert_eq!(run(&c, &b, &p), Err(DropReason::OtherServer));
+    assert!(run(&c, &b, &message(msg::INFORMATION_REQUEST, &[cid(), sid()])).is_ok());
+}
+
+#[test]
+fn solicit_advertise_and_rapid_commit() {
+    let (c, b) = stateful();
+    let r = run(
+        &c,
+        &b,
+        &message(msg::SOLICIT, &[cid(), ia_na(7, &[]), oro(&[23, 24])]),
+    )
+    .unwrap();
+    let mut want = base(ReplyType::Advertise);
+    want.ia_na = vec![our_ia(7)];
+    assert_eq!(r, want);
+    let p = message(
+        msg::SOLICIT,
+        &[cid(), ia_na(7, &[]), (opt::RAPID_COMMIT, vec![])],
+    );
+    let r = run(&c, &b, &p).unwrap();
+    want.msg_type = ReplyType::Reply;
+    want.rapid_commit = true;
+    assert_eq!(r, want);
+    let m = decode_frame(&r.emit());
+    assert_eq!(m.msg_type(), d6::MessageType::Reply);
+    assert!(m.opts().get(d6::OptionCode::RapidCommit).is_some());
+    let Some(d6::DhcpOption::IANA(ia)) = m.opts().get(d6::OptionCode::IANA) else {
+        panic!("IA_NA")
+    };
+    assert_eq!((ia.id, ia.t1, ia.t2), (7, 302_400, 483_840));
+    assert_eq!(
+        ia.opts.get(d6::OptionCode::IAAddr),
+        Some(&d6::DhcpOption::IAAddr(d6::IAAddr {
+            addr: a6(EUI64),
+            preferred_life: 604_800,
+            valid_life: 2_592_000,
+            opts: d6::DhcpOptions::new(),
+        }))
+    );
+}
+
+#[test]
+fn solicit_without_address_is_no_addrs_avail() {
+    let (c, mut b) = stateful();
+    b.eui64 = None;
+    let r = run(&c, &b, &message(msg::SOLICIT, &[cid(), ia_na(1, &[])])).unwrap();
+    let mut want = base(ReplyType::Advertise);
+    want.status = Some(Status::NoAddrsAvail);
+    want.dns_servers.clear();
+    want.domains.clear();
+    assert_eq!(r, want);
+    let m = decode_frame(&r.emit());
+    assert_eq!(
+        m.opts().get(d6::OptionCode::StatusCode),
+        Some(&d6::DhcpOption::StatusCode(d6::StatusCode {
+            status: d6::Status::NoAddrsAvail,
+            msg: Status::NoAddrsAvail.message().into(),
+        }))
+    );
+    // Request without address: the IA carries NoAddrsAvail (§18.3.2).
+    let r = run(
+        &c,
+        &b,
+        &message(msg::REQUEST, &[cid(), sid(), ia_na(1, &[])]),
+    )
+    .unwrap();
+    assert_eq!(r.ia_na[0].status, Some(Status::NoAddrsAvail));
+    assert!(r.ia_na[0].addrs.is_empty());
+}
+
+#[test]
+fn ip6_is_preferred_over_eui64() {
+    let (c, mut b) = stateful();
+    b.ip6 = Some(a6("2001:db8:1::10"));
+    let r = run(
+        &c,
+        &b,
+        &message(msg::REQUEST, &[cid(), sid(), ia_na(3, &[])]),
+    )
+    .unwrap();
+    assert_eq!(r.ia_na[0].addrs[0].addr, a6("2001:db8:1::10"));
+}
+
+#[test]
+fn request_renew_rebind() {
+    let (c, b) = stateful();
+    let mut want = base(ReplyType::Reply);
+    want.ia_na = vec![our_ia(9)];
+    for t in [msg::REQUEST, msg::RENEW] {
+        let r = run(&c, &b, &message(t, &[cid(), sid(), ia_na(9, &[EUI64])])).unwrap();
+        assert_eq!(r, want, "type {t}");
+    }
+    let r = run(&c, &b, &message(msg::REBIND, &[cid(), ia_na(9, &[EUI64])])).unwrap();
+    assert_eq!(r, want);
+    // Renew of a stale address: it comes back with lifetimes 0, ours added.
+    let r = run(
+        &c,
+        &b,
+        &message(msg::RENEW, &[cid(), sid(), ia_na(9, &["2001:db8:1::99"])]),
+    )
+    .unwrap();
+    let mut ia = our_ia(9);
+    ia.addrs.push(IaAddress {
+        addr: a6("2001:db8:1::99"),
+        preferred: 0,
+        valid: 0,
+    });
+    assert_eq!(r.ia_na, vec![ia]);
+    // Request of an off-link address: NotOnLink in the IA.
+    let r = run(
+        &c,
+        &b,
+        &message(msg::REQUEST, &[cid(), sid(), ia_na(9, &["2001:db8:2::1"])]),
+    )
+    .unwrap();
+    assert_eq!(r.ia_na[0].status, Some(Status::NotOnLink));
+    assert!(r.ia_na[0].addrs.is_empty());
+}
+
+#[test]
+fn confirm_statuses() {
+    let (c, b) = stateful();
+    let r = run(&c, &b, &message(msg::CONFIRM, &[cid(), ia_na(1, &[EUI64])])).unwrap();
+    let mut want = base(ReplyType::Reply);
+    want.status = Some(Status::Success);
+    want.dns_servers.clear();
+    want.domains.clear();
+    assert_eq!(r, want);
+    for bad in ["2001:db8:2::1", "2001:db8:1::99"] {
+        let r = run(&c, &b, &message(msg::CONFIRM, &[cid(), ia_na(1, &[bad])])).unwrap();
+        assert_eq!(r.status, Some(Status::NotOnLink), "{bad}");
+    }
+    assert_eq!(
+        run(&c, &b, &message(msg::CONFIRM, &[cid(), ia_na(1, &[])])),
+        Err(DropReason::Invalid)
+    );
+}
+
+#[test]
+fn release_and_decline_succeed() {
+    let (c, b) = stateful();
+    for t in [msg::RELEASE, msg::DECLINE] {
+        let r = run(&c, &b, &message(t, &[cid(), sid(), ia_na(1, &[EUI64])])).unwrap();
+        let mut want = base(ReplyType::Reply);
+        want.status = Some(Status::Success);
+        want.dns_servers.clear();
+        want.domains.clear();
+        assert_eq!(r, want);
+        let r = run(
+            &c,
+            &b,
+            &message(t, &[cid(), sid(), ia_na(2, &["2001:db8:1::5"])]),
+        )
+        .unwrap();
+        assert_eq!(r.ia_na[0].status, Some(Status::NoBinding));
+    }
+}
+
+#[test]
+fn ia_ta_and_ia_pd_are_refused_politely() {
+    let (c, b) = stateful();
+    let mut pd = 5u32.to_be_bytes().to_vec();
+    pd.extend_from_slice(&[0; 8]);
+    let p = message(
+        msg::SOLICIT,
+        &[
+            cid(),
+            (opt::IA_TA, 4u32.to_be_bytes().to_vec()),
+            (opt::IA_PD, pd),
+        ],
+    );
+    let r = run(&c, &b, &p).unwrap();
+    assert_eq!((r.ia_ta.clone(), r.ia_pd.clone()), (vec![4], vec![5]));
+    let m = decode_frame(&r.emit());
+    let Some(d6::DhcpOption::IAPD(pd)) = m.opts().get(d6::OptionCode::IAPD) else {
+        panic!("IA_PD")
+    };
+    assert_eq!(
+        pd.opts.get(d6::OptionCode::StatusCode),
+        Some(&d6::DhcpOption::StatusCode(d6::StatusCode {
+            status: d6::Status::NoPrefixAvail,
+            msg: Status::NoPrefixAvail.message().into(),
+        }))
+    );
+}
+
+#[test]
+fn rfc8415_section16_identifier_rules() {
+    let (c, b) = stateful();
+    let other = (opt::SERVERID, server_duid(OTHER_MAC));
+    // Solicit/Confirm/Rebind: client id required, server id forbidden.
+    for t in [msg::SOLICIT, msg::CONFIRM, msg::REBIND] {
+        assert_eq!(
+            run(&c, &b, &message(t, &[ia_na(1, &[EUI64])])),
+            Err(DropReason::Invalid)
+        );
+        let p = message(t, &[cid(), sid(), ia_na(1, &[EUI64])]);
+        assert_eq!(run(&c, &b, &p), Err(DropReason::Invalid));
+    }
+    // Request/Renew/Release/Decline: server id required and ours, client id required.
+    for t in [msg::REQUEST, msg::RENEW, msg::RELEASE, msg::DECLINE] {
+        assert_eq!(run(&c, &b, &message(t, &[cid()])), Err(DropReason::Invalid));
+        assert_eq!(run(&c, &b, &message(t, &[sid()])), Err(DropReason::Invalid));
+        let p = message(t, &[cid(), other.clone()]);
+        assert_eq!(run(&c, &b, &p), Err(DropReason::OtherServer));
+    }
+    // Server messages and relays are not for us.
+    for t in [msg::ADVERTISE, msg::REPLY, 10, 12, 13, 200] {
+        let p = message(t, &[cid(), sid()]);
+        assert_eq!(run(&c, &b, &p), Err(DropReason::UnsupportedMessage));
+    }
+}
+
+#[test]
+fn stateful_messages_disabled_outside_dhcpv6_mode() {
+    let b = tap_routed();
+    for mode in [Ipv6Mode::Slaac, Ipv6Mode::SlaacDhcpv6] {
+        let c = config(mode);
+        let p = message(msg::SOLICIT, &[cid(), ia_na(1, &[])]);
+        assert_eq!(run(&c, &b, &p), Err(DropReason::Disabled));
+        assert!(run(&c, &b, &message(msg::INFORMATION_REQUEST, &[cid()])).is_ok());
+    }
+}
+
+#[test]
+fn spoofed_duid_or_frame_mac_is_dropped() {
+    let (c, mut b) = stateful();
+    let mut llt = vec![0, 1, 0, 1, 0x32, 0x99, 0x15, 0x66];
+    llt.extend_from_slice(&OTHER_MAC.octets());
+    let p = message(msg::SOLICIT, &[(opt::CLIENTID, llt.clone()), ia_na(1, &[])]);
+    assert_eq!(run(&c, &b, &p), Err(DropReason::SpoofedMac));
+    let mut cx = ctx(&c, &b);
+    cx.src_mac = Some(OTHER_MAC);
+    let q = message(msg::SOLICIT, &[cid(), ia_na(1, &[])]);
+    let pkt = dhcpv6_packet(a6(GUEST_LL), a6("ff02::1:2"), &q);
+    assert_eq!(decide(&cx, &pkt), Err(DropReason::SpoofedMac));
+    // A DUID-EN carries no MAC: accepted.
+    let en = (opt::CLIENTID, vec![0, 2, 0, 0, 0x01, 0x37, 1, 2, 3]);
+    assert!(run(&c, &b, &message(msg::SOLICIT, &[en, ia_na(1, &[])])).is_ok());
+    b.macspoof = true;
+    assert!(run(&c, &b, &p).is_ok());
+}
+
+#[test]
+fn malformed_and_not_dhcp() {
+    let (c, b) = stateful();
+    for bad in [
+        vec![msg::SOLICIT, 0, 0],                             // short header
+        vec![msg::SOLICIT, 0, 0, 0, 0, 1, 0, 9, 0, 3],        // option overrun
+        message(msg::SOLICIT, &[cid(), (opt::ORO, vec![0])]), // odd ORO
+        message(msg::SOLICIT, &[cid(), cid()]),               // two client ids
+        message(msg::SOLICIT, &[cid(), (opt::IA_NA, vec![0; 11])]),
+        message(msg::SOLICIT, &[(opt::CLIENTID, vec![])]),
+    ] {
+        assert_eq!(run(&c, &b, &bad), Err(DropReason::Malformed), "{bad:?}");
+    }
+    let f = frame::emit_ipv6_udp(
+        GUEST_MAC,
+        GUEST_MAC,
+        a6(GUEST_LL),
+        a6("ff02::1:2"),
+        546,
+        53,
+        b"x",
+    );
+    assert_eq!(
+        decide(&ctx(&c, &b), frame::ip_of_frame(&f).unwrap()),
+        Err(DropReason::NotDhcp)
+    );
+}
+
+#[test]
+fn real_dhclient_information_request() {
+    let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    for (mac, pkt) in fixture("dhclient6-info-request.pcap") {
+        let mut cx = ctx(&c, &b);
+        cx.src_mac = Some(mac);
+        let r = decide(&cx, &pkt).unwrap();
+        assert_eq!(r.msg_type, ReplyType::Reply);
+        assert_eq!(r.client_id, Some(client_duid()));
+        assert_eq!(r.dst, a6(GUEST_LL));
+        assert_eq!(r.xid, [0x7b, 0x23, 0xc6]);
+        assert_eq!(r.dns_servers.len(), 2);
+        assert_eq!(r.domains, ["vm.example.org", "example.org"]);
+        let Outcome::Reply(out) = handle(&cx, &pkt) else {
+            panic!("answered")
+        };
+        assert_eq!(out.kind, ReplyKind::Dhcpv6Reply);
+        assert_eq!(decode_frame(&out.frame).xid(), r.xid);
+    }
+}
+
+#[test]
+fn real_dhclient_solicit() {
+    let (c, b) = stateful();
+    for (mac, pkt) in fixture("dhclient6-solicit.pcap") {
+        let mut cx = ctx(&c, &b);
+        cx.src_mac = Some(mac);
+        let r = decide(&cx, &pkt).unwrap();
+        assert_eq!(r.msg_type, ReplyType::Advertise);
+        assert_eq!(r.ia_na, vec![our_ia(16)]);
+        assert_eq!(duid_mac(r.client_id.as_deref().unwrap()), Some(GUEST_MAC));
+        // In slaac+dhcpv6 mode the same Solicit is not served.
+        let c2 = config(Ipv6Mode::SlaacDhcpv6);
+        let mut cx2 = ctx(&c2, &b);
+        cx2.src_mac = Some(mac);
+        assert_eq!(handle(&cx2, &pkt), Outcome::Dropped(DropReason::Disabled));
+    }
+}
+
+#[test]
+fn every_truncation_is_dropped_without_panic() {
+    let (c, b) = stateful();
+    for file in ["dhclient6-solicit.pcap", "dhclient6-info-request.pcap"] {
+        let (_, p) = fixture(file).remove(0);
+        for n in 0..p.len() {
+            assert!(
+                matches!(handle(&ctx(&c, &b), &p[..n]), Outcome::Dropped(_)),
+                "{file} len {n}"
+            );
+        }
+        // Truncated DHCPv6 payloads inside valid UDP: dropped or answered, never panic.
+        let payload = &p[frame::IPV6_HDR_LEN + frame::UDP_HDR_LEN..];
+        for n in 0..payload.len() {
+            let q = dhcpv6_packet(a6(GUEST_LL), a6("ff02::1:2"), &payload[..n]);
+            let _ = handle(&ctx(&c, &b), &q);
+            for i in 0..n {
+                let mut x = payload[..n].to_vec();
+                x[i] ^= 0xff;
+                let q = dhcpv6_packet(a6(GUEST_LL), a6("ff02::1:2"), &x);
+                let _ = handle(&ctx(&c, &b), &q);
+            }
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Tests of the RS responder: golden typed RAs, real captured RSs, emitted
+//! frames parsed back (checksum verified), truncation.
+
+use super::*;
+use crate::binding::Binding;
+use crate::config::Config;
+use crate::proto::testutil::*;
+
+const GUEST_LL: &str = "fe80::a800:ff:fe00:10";
+
+/// An RS message with an optional SLLA option.
+fn rs_msg(slla: Option<MacAddr>) -> Vec<u8> {
+    let mut m = vec![ICMPV6_ROUTER_SOLICIT, 0, 0, 0, 0, 0, 0, 0];
+    if let Some(mac) = slla {
+        ndp::emit_lla_option(OPT_SOURCE_LLA, mac, &mut m);
+    }
+    m
+}
+
+fn rs(src: &str, slla: Option<MacAddr>) -> Vec<u8> {
+    icmp_packet(a6(src), a6("ff02::2"), 255, &rs_msg(slla))
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes(b.try_into().unwrap())
+}
+
+fn decode_names(mut b: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    while let Some((&n, rest)) = b.split_first() {
+        if n == 0 {
+            if !labels.is_empty() {
+                names.push(labels.join("."));
+                labels.clear();
+            }
+            b = rest;
+            continue;
+        }
+        labels.push(String::from_utf8(rest[..usize::from(n)].to_vec()).unwrap());
+        b = &rest[usize::from(n)..];
+    }
+    names
+}
+
+/// Parses an emitted RA frame back into the typed value (checksum verified).
+fn parse_ra(f: &[u8]) -> RouterAdvert {
+    let ip = frame::parse_ipv6_icmp(frame::ip_of_frame(f).unwrap()).expect("valid checksum");
+    assert_eq!(ip.hop_limit, 255);
+    let m = ip.payload;
+    assert_eq!((m[0], m[1]), (ICMPV6_ROUTER_ADVERT, 0));
+    let flags = m[ra_field::FLAGS];
+    let preference = match (flags >> RA_PRF_SHIFT) & 0b11 {
+        0b01 => RouterPreference::High,
+        0b00 => RouterPreference::Medium,
+        0b11 => RouterPreference::Low,
+        _ => panic!("reserved Prf"),
+    };
+    let mut ra = RouterAdvert {
+        eth_src: frame::eth_src(f).unwrap(),
+        eth_dst: frame::eth_dst(f).unwrap(),
+        src: ip.src,
+        dst: ip.dst,
+        cur_hop_limit: m[ra_field::CUR_HOP_LIMIT],
+        managed: flags & RA_FLAG_MANAGED != 0,
+        other: flags & RA_FLAG_OTHER != 0,
+        preference,
+        router_lifetime: u16::from_be_bytes(m[ra_field::ROUTER_LIFETIME].try_into().unwrap()),
+        reachable_time: be32(&m[ra_field::REACHABLE_TIME]),
+        retrans_timer: be32(&m[ra_field::RETRANS_TIMER]),
+        source_lla: MacAddr::default(),
+        mtu: None,
+        prefix: None,
+        rdnss: None,
+        dnssl: None,
+    };
+    let mut o = &m[ra_field::OPTIONS..];
+    while !o.is_empty() {
+        let len = usize::from(o[1]) * OPT_UNIT;
+        assert!(len > 0);
+        let opt = &o[..len];
+        match opt[0] {
+            OPT_SOURCE_LLA => ra.source_lla = MacAddr::from_slice(&opt[2..]).unwrap(),
+            OPT_MTU => ra.mtu = Some(be32(&opt[4..8])),
+            OPT_PREFIX_INFO => {
+                let prefix: [u8; 16] = opt[16..32].try_into().unwrap();
+                ra.prefix = Some(PrefixInfo {
+                    prefix: Ipv6Net::new(prefix.into(), opt[2]).unwrap(),
+                    on_link: opt[3] & PREFIX_FLAG_ON_LINK != 0,
+                    autonomous: opt[3] & PREFIX_FLAG_AUTONOMOUS != 0,
+                    valid_lifetime: be32(&opt[4..8]),
+                    preferred_lifetime: be32(&opt[8..12]),
+                })
+            }
+            OPT_RDNSS => {
+                let servers = opt[8..]
+                    .chunks(16)
+                    .map(|c| Ipv6Addr::from(<[u8; 16]>::try_from(c).unwrap()))
+                    .collect();
+                ra.rdnss = Some((be32(&opt[4..8]), servers));
+            }
+            OPT_DNSSL => ra.dnssl = Some((be32(&opt[4..8]), decode_names(&opt[8..]))),
+            other => panic!("unexpected option {other}"),
+        }
+        o = &o[len..];
+    }
+    ra
+}
+
+fn expected(dst: &str, eth_dst: MacAddr) -> RouterAdvert {
+    RouterAdvert {
+        eth_src: SERVER_MAC,
+        eth_dst,
+        src: SERVER_MAC.link_local(),
+        dst: a6(dst),
+        cur_hop_limit: 64,
+        managed: false,
+        other: true,
+        preference: RouterPreference::Medium,
+        router_lifetime: 1800,
+        reachable_time: 0,
+        retrans_timer: 0,
+        source_lla: SERVER_MAC,
+        mtu: None,
+        prefix: Some(PrefixInfo {
+            prefix: "2001:db8:1::/64".parse().unwrap(),
+            on_link: true,
+            autonomous: true,
+            valid_lifetime: 2_592_000,
+            preferred_lifetime: 604_800,
+        }),
+        rdnss: Some((900, vec![a6("2001:db8:53::1"), a6("2001:db8:53::2")])),
+        dnssl: Some((900, vec!["vm.example.org".into(), "example.org".into()])),
+    }
+}
+
+fn decide(c: &Config, b: &Binding, p: &[u8]) -> Result<RouterAdvert, DropReason> {
+    decide_rs(&ctx(c, b), p)
+}
+
+#[test]
+fn rs_gets_unicast_ra_golden() {
+    let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    let ra = decide(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
+    assert_eq!(ra, expected(GUEST_LL, GUEST_MAC));
+    assert_eq!(parse_ra(&ra.emit()), ra);
+}
+
+#[test]
+fn flags_follow_the_mode() {
+    let b = tap_routed();
+    for (mode, m, o) in [
+        (Ipv6Mode::Slaac, false, false),
+        (Ipv6Mode::SlaacDhcpv6, false, true),
+        (Ipv6Mode::Dhcpv6, true, true),
+    ] {
+        let ra = decide(&config(mode), &b, &rs(GUEST_LL, None)).unwrap();
+        assert_eq!((ra.managed, ra.other), (m, o), "{mode:?}");
+    }
+}
+
+#[test]
+fn router_lifetime_clamped_and_preference_encoded() {
+    let b = tap_routed();
+    let mut c = config(Ipv6Mode::Slaac);
+    c.ipv6.router_lifetime = 14_400; // the original's value, above the RFC maximum
+    c.ipv6.router_preference = RouterPreference::High;
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(ra.router_lifetime, 9000);
+    let f = ra.emit();
+    let flags = f[frame::ETH_HDR_LEN + frame::IPV6_HDR_LEN + ra_field::FLAGS];
+    assert_eq!(flags, 0b01 << 3);
+    c.ipv6.router_preference = RouterPreference::Low;
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(parse_ra(&ra.emit()).preference, RouterPreference::Low);
+    // Below MaxRtrAdvInterval: raised to it.
+    c.ipv6.router_lifetime = 100;
+    assert_eq!(
+        decide(&c, &b, &rs(GUEST_LL, None)).unwrap().router_lifetime,
+        300
+    );
+}
+
+#[test]
+fn mtu_and_non_64_prefix() {
+    let mut b = tap_routed();
+    b.mtu = Some(1450);
+    b.subnet6 = Some("2001:db8:1::/56".parse().unwrap());
+    let c = config(Ipv6Mode::Slaac);
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(ra.mtu, Some(1450));
+    let p = ra.prefix.clone().unwrap();
+    assert!(p.on_link && !p.autonomous);
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    b.mtu = Some(1000); // below the IPv6 minimum: not announced
+    assert_eq!(decide(&c, &b, &rs(GUEST_LL, None)).unwrap().mtu, None);
+}
+
+#[test]
+fn dns_lifetimes_follow_rfc8106_and_bad_domains_skipped() {
+    let b = tap_routed();
+    let mut c = config(Ipv6Mode::Slaac);
+    c.ipv6.ra_period = 1;
+    assert_eq!(dns_lifetime(c.ipv6.ra_period), 12);
+    assert_eq!(dns_lifetime(100_000), 5400);
+    c.ipv6.domains = vec![
+        "".into(),
+        "a..b".into(),
+        "x".repeat(64),
+        "ok.example.".into(),
+    ];
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(ra.dnssl, Some((12, vec!["ok.example".into()])));
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    c.ipv6.nameservers.clear();
+    c.ipv6.domains.clear();
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!((ra.rdnss, ra.dnssl), (None, None));
+}
+
+#[test]
+fn rs_from_unspecified_goes_to_all_nodes() {
+    let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    let ra = decide(&c, &b, &rs("::", None)).unwrap();
+    assert_eq!(ra, expected("ff02::1", ALL_NODES_MAC));
+    // With an SLLA option it is invalid.
+    assert_eq!(
+        decide(&c, &b, &rs("::", Some(GUEST_MAC))),
+        Err(DropReason::Invalid)
+    );
+}
+
+#[test]
+fn non_eui64_link_local_is_answered() {
+    let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    let ra = decide(&c, &b, &rs("fe80::1234:5678:9abc:def0", Some(GUEST_MAC))).unwrap();
+    assert_eq!(ra, expected("fe80::1234:5678:9abc:def0", GUEST_MAC));
+}
+
+#[test]
+fn spoof_invalid_and_not_configured() {
+    let mut b = tap_routed();
+    let c = config(Ipv6Mode::Slaac);
+    assert_eq!(
+        decide(&c, &b, &rs(GUEST_LL, Some(OTHER_MAC))),
+        Err(DropReason::SpoofedMac)
+    );
+    let mut cx = ctx(&c, &b);
+    cx.src_mac = Some(OTHER_MAC);
+    assert_eq!(
+        decide_rs(&cx, &rs(GUEST_LL, None)),
+        Err(DropReason::SpoofedMac)
+    );
+    let msg = rs_msg(None);
+    let p = icmp_packet(a6(GUEST_LL), a6("ff02::2"), 64, &msg);
+    assert_eq!(decide(&c, &b, &p), Err(DropReason::Invalid));
+    let mut m = msg.clone();
+    m[icmp_field::CODE] = 3;
+    let p = icmp_packet(a6(GUEST_LL), a6("ff02::2"), 255, &m);
+    assert_eq!(decide(&c, &b, &p), Err(DropReason::Invalid));
+    let p = icmp_packet(a6(GUEST_LL), a6("ff02::2"), 255, &msg[..6]);
+    assert_eq!(decide(&c, &b, &p), Err(DropReason::Invalid));
+    let mut m = rs_msg(Some(GUEST_MAC));
+    m[RS_OPTIONS + 1] = 0;
+    let p = icmp_packet(a6(GUEST_LL), a6("ff02::2"), 255, &m);
+    assert_eq!(decide(&c, &b, &p), Err(DropReason::Invalid));
+    b.macspoof = true;
+    assert!(decide(&c, &b, &rs(GUEST_LL, Some(OTHER_MAC))).is_ok());
+    b.subnet6 = None;
+    assert_eq!(
+        decide(&c, &b, &rs(GUEST_LL, None)),
+        Err(DropReason::NotConfigured)
+    );
+}
+
+#[test]
+fn unsolicited_and_final_ra() {
+    let (c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    let cx = ctx(&c, &b);
+    assert_eq!(
+        build_unsolicited_ra_advert(&cx, false),
+        Some(expected("ff02::1", ALL_NODES_MAC))
+    );
+    let last = build_unsolicited_ra(&cx, true).unwrap();
+    assert_eq!(last.kind, ReplyKind::RouterAdvert);
+    let ra = parse_ra(&last.frame);
+    assert_eq!(ra.router_lifetime, 0);
+    assert_eq!(ra.preference, RouterPreference::Medium);
+    assert_eq!(ra.prefix, expected("ff02::1", ALL_NODES_MAC).prefix);
+    b.private = true;
+    let cx = ctx(&c, &b);
+    assert_eq!(
+        build_unsolicited_ra_advert(&cx, false).map(|r| r.router_lifetime),
+        Some(0)
+    );
+    b.subnet6 = None;
+    assert_eq!(build_unsolicited_ra(&ctx(&c, &b), false), None);
+}
+
+#[test]
+fn real_rs_fixtures_are_answered() {
+    let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    for (file, src) in [
+        ("kernel-rs.pcap", GUEST_LL),
+        ("rdisc6.pcap", GUEST_LL),
+        ("kernel-rs-random-ll.pcap", "fe80::cd97:12d:cd78:55c5"),
+    ] {
+        for (mac, pkt) in fixture(file) {
+            let mut cx = ctx(&c, &b);
+            cx.src_mac = Some(mac);
+            let ra = decide_rs(&cx, &pkt).unwrap_or_else(|e| panic!("{file}: {e:?}"));
+            assert_eq!(ra, expected(src, GUEST_MAC), "{file}");
+            let Outcome::Reply(r) = handle_rs(&cx, &pkt) else {
+                panic!("{file} answered")
+            };
+            assert_eq!(parse_ra(&r.frame), ra);
+        }
+    }
+}
+
+#[test]
+fn every_truncation_is_dropped_without_panic() {
+    let (c, b) = (config(Ipv6Mode::Dhcpv6), tap_routed());
+    let (_, p) = fixture("kernel-rs.pcap").remove(0);
+    for n in 0..p.len() {
+        assert!(
+            matches!(handle_rs(&ctx(&c, &b), &p[..n]), Outcome::Dropped(_)),
+            "len {n}"
+        );
+    }
+    for i in 0..p.len() {
+        let mut q = p.clone();
+        q[i] ^= 0x5a;
+        let _ = handle_rs(&ctx(&c, &b), &q);
+    }
+}
+
+#[test]
+fn ipv6_disabled_gets_no_ra() {
+    let (mut c, b) = (config(Ipv6Mode::Slaac), tap_routed());
+    c.ipv6.enabled = false;
+    assert_eq!(
+        decide(&c, &b, &rs(GUEST_LL, None)),
+        Err(DropReason::Disabled)
+    );
+    assert_eq!(build_unsolicited_ra(&ctx(&c, &b), false), None);
+}
