@@ -172,3 +172,28 @@ fn every_prefix_of_every_captured_request_is_dropped() {
         }
     }
 }
+
+#[test]
+fn dhcpcd_request_parses_to_its_fields() {
+    let p = &packets("dhcpcd")[1];
+    let req = parse_request(p).unwrap();
+    assert_eq!(req.msg_type, MessageType::Request);
+    assert_eq!(req.requested_ip, Some(VM_IP));
+    assert_eq!(req.server_id, Some(SERVER_IP));
+    assert_eq!(req.max_size, Some(1472));
+    assert!(!req.rapid_commit);
+    assert_eq!(
+        req.params,
+        Some(vec![
+            OptionCode::SubnetMask,
+            OptionCode::Router,
+            OptionCode::BroadcastAddr,
+            OptionCode::StaticRoutingTable,
+            OptionCode::AddressLeaseTime,
+            OptionCode::Renewal,
+            OptionCode::Rebinding,
+        ])
+    );
+    assert_eq!(req.header.chaddr(), &routed().mac.0);
+    assert_eq!(req.ip_src, Ipv4Addr::UNSPECIFIED);
+}

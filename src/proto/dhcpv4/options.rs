@@ -111,7 +111,8 @@ impl<'a, 'c> Builder<'a, 'c> {
         if let Some(d) = &domain {
             opts.push(DhcpOption::DomainName(d.clone()));
         }
-        if let Some(h) = &b.hostname {
+        // RFC 2132 §3.14, §3.17: minimum length 1.
+        if let Some(h) = b.hostname.as_ref().filter(|h| !h.is_empty()) {
             opts.push(DhcpOption::Hostname(h.clone()));
         }
         let search = search_list(&self.ctx.config.ipv6.domains, domain.as_deref());
@@ -133,7 +134,11 @@ impl<'a, 'c> Builder<'a, 'c> {
             let (_, domain) = host.split_once('.')?;
             (!domain.is_empty()).then(|| domain.to_string())
         };
-        self.ctx.config.dhcp.domain.clone().or_else(from_host)
+        let configured = self.ctx.config.dhcp.domain.as_ref();
+        configured
+            .filter(|d| !d.is_empty())
+            .cloned()
+            .or_else(from_host)
     }
 }
 

@@ -845,3 +845,46 @@ fn hostile_options_never_panic() {
         let _ = handle(&cx, ip_of_frame(&f).unwrap());
     }
 }
+
+#[test]
+fn hostile_fixed_headers_never_panic() {
+    // dhcproto's chaddr() slices its 16-byte array by hlen, which comes off
+    // the wire: every header byte is varied, with and without MACSPOOF
+    // (which skips the chaddr check).
+    let c = config();
+    let mut spoof = routed();
+    spoof.macspoof = true;
+    let bindings = [routed(), spoof];
+    let mut base = Vec::new();
+    selecting(VM_IP)
+        .encode(&mut Encoder::new(&mut base))
+        .unwrap();
+    for b in &bindings {
+        let cx = ctx(&c, b);
+        for at in 0..field::FIXED_LEN {
+            for value in [0u8, 1, 6, 16, 17, 0x80, 0xff] {
+                let mut p = base.clone();
+                p[at] = value;
+                let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &p);
+                let _ = handle(&cx, ip_of_frame(&f).unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn empty_names_are_not_sent() {
+    let mut c = config();
+    c.dhcp.domain = Some(String::new());
+    c.ipv6.domains.clear();
+    let mut b = routed();
+    b.hostname = Some(String::new());
+    let a = answer(&ctx(&c, &b), &discover());
+    for code in [
+        OptionCode::Hostname,
+        OptionCode::DomainName,
+        OptionCode::DomainSearch,
+    ] {
+        assert_eq!(a.option(code), None, "{code:?}");
+    }
+}
