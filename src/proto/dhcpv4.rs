@@ -148,7 +148,8 @@ pub fn parse_request(packet: &[u8]) -> Result<Request, DropReason> {
     Ok(req)
 }
 
-/// Parses a DHCP payload (the UDP payload) into a [`Request`].
+/// Parses a DHCP payload (the UDP payload) into a [`Request`] whose
+/// `ip_src` is left unspecified (the IP layer is [`parse_request`]'s).
 ///
 /// The options are read here, not by dhcproto: its decoder accepts garbage
 /// and some of its option decoders assert on lengths an attacker chooses.
