@@ -182,7 +182,7 @@ pub struct NeighbourAdvert {
     pub eth_src: MacAddr,
     /// Ethernet destination.
     pub eth_dst: MacAddr,
-    /// IPv6 source (the router link-local).
+    /// IPv6 source (the target address answered for).
     pub src: Ipv6Addr,
     /// IPv6 destination.
     pub dst: Ipv6Addr,
@@ -385,7 +385,11 @@ pub fn decide_ns(ctx: &Context<'_>, packet: &[u8]) -> Result<NeighbourAdvert, Dr
     Ok(NeighbourAdvert {
         eth_src: ctx.server_mac,
         eth_dst,
-        src: router_link_local(ctx),
+        // RFC 4861 §7.2.2: the source is "an address assigned to the interface
+        // from which the advertisement is sent"; we answer as the owner of the
+        // target, so the target itself is the source. Clients such as ndisc6
+        // accept an NA only from the address they asked about.
+        src: ns.target,
         dst,
         // RFC 4861 §7.2.4: "the Router flag is set to the value of the IsRouter" — we route.
         router: true,

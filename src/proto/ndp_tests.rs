@@ -53,7 +53,8 @@ fn gateway6_is_answered_unicast_solicited_override() {
         NeighbourAdvert {
             eth_src: SERVER_MAC,
             eth_dst: GUEST_MAC,
-            src: router_ll(),
+            // Answered as the owner of the target (ndisc6 requires it).
+            src: a6("2001:db8:1::1"),
             dst: a6(GUEST_LL),
             router: true,
             solicited: true,
@@ -121,7 +122,7 @@ fn dad_for_guest_address_gets_no_answer_but_router_is_defended() {
         NeighbourAdvert {
             eth_src: SERVER_MAC,
             eth_dst: ALL_NODES_MAC,
-            src: router_ll(),
+            src: a6("2001:db8:1::1"),
             dst: ALL_NODES,
             router: true,
             solicited: false,
