@@ -6,7 +6,16 @@
 //! bytes and values, shared by the daemon, the tests and the benches.
 #![deny(unsafe_code)]
 
+pub mod advert;
 pub mod binding;
+pub mod check;
 pub mod config;
+pub mod control;
+pub mod daemon;
+pub mod link;
 pub mod mac;
+pub mod metrics;
 pub mod proto;
+pub mod queue;
+pub mod respond;
+pub mod send;

@@ -1,0 +1,194 @@
+//! `nfdhcpd check`: validates the config and every binding file offline,
+//! prints the bindings, and reports the conflicts the original never saw
+//! (one IP in two bindings, one MAC on two taps).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::binding::file::Parsed;
+use crate::binding::store::Link;
+use crate::binding::watch::{list_dir, read_binding};
+use crate::config::Config;
+
+/// The result of a check: the report to print and whether all is well.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Human-readable report.
+    pub text: String,
+    /// Problems found (invalid files, conflicts).
+    pub problems: Vec<String>,
+    /// Warnings (usable but suspicious).
+    pub warnings: Vec<String>,
+}
+
+/// Checks every binding in `dir` against `config`; `links` (if known) tell
+/// which taps exist on this host.
+pub fn check_dir(config: &Config, dir: &Path, links: Option<&BTreeMap<String, Link>>) -> Report {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let names = match list_dir(dir) {
+        Ok(n) => n,
+        Err(e) => {
+            problems.push(format!(
+                "{}: cannot list binding directory: {e}",
+                dir.display()
+            ));
+            Default::default()
+        }
+    };
+    let mut good: Vec<Parsed> = Vec::new();
+    for n in &names {
+        match read_binding(dir, n, config.ipv6.enabled) {
+            Ok(p) => {
+                warnings.extend(p.warnings.iter().map(|w| w.0.clone()));
+                good.push(p);
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    let mut by_ip: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut by_mac: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for p in &good {
+        let b = &p.binding;
+        if let Some(ip) = b.ip {
+            by_ip.entry(ip.to_string()).or_default().push(&b.tap);
+        }
+        if let Some(ip6) = b.dhcpv6_address() {
+            by_ip.entry(ip6.to_string()).or_default().push(&b.tap);
+        }
+        by_mac.entry(b.mac.to_string()).or_default().push(&b.tap);
+    }
+    for (ip, taps) in by_ip.iter().filter(|(_, t)| t.len() > 1) {
+        problems.push(format!(
+            "address {ip} is in more than one binding: {}",
+            taps.join(", ")
+        ));
+    }
+    for (mac, taps) in by_mac.iter().filter(|(_, t)| t.len() > 1) {
+        problems.push(format!(
+            "MAC {mac} is on more than one tap: {}",
+            taps.join(", ")
+        ));
+    }
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{:<15} {:<7} {:<17} {:<15} {:<26} {:<15} HOSTNAME",
+        "TAP", "TAP-UP", "MAC", "IPV4", "IPV6", "INDEV"
+    );
+    for p in &good {
+        let b = &p.binding;
+        let exists = match links {
+            None => "?",
+            Some(l) if l.contains_key(&b.tap) => "yes",
+            Some(_) => "no",
+        };
+        let dash = || "-".to_string();
+        let _ = writeln!(
+            text,
+            "{:<15} {:<7} {:<17} {:<15} {:<26} {:<15} {}",
+            b.tap,
+            exists,
+            b.mac,
+            b.ip.map_or_else(dash, |i| i.to_string()),
+            b.dhcpv6_address().map_or_else(
+                || b.subnet6.map_or_else(dash, |n| n.to_string()),
+                |i| i.to_string()
+            ),
+            b.indev,
+            b.hostname.clone().unwrap_or_else(dash)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "{} binding file(s), {} valid, {} problem(s), {} warning(s)",
+        names.len(),
+        good.len(),
+        problems.len(),
+        warnings.len()
+    );
+    Report {
+        text,
+        problems,
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compat_fixtures_report_the_invalid_one_and_conflicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat/bindings");
+        for e in std::fs::read_dir(&src).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+        }
+        // A second tap with web1's address and MAC.
+        std::fs::write(
+            dir.path().join("tap-dup"),
+            "MAC=AA:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n",
+        )
+        .unwrap();
+        let r = check_dir(&Config::default(), dir.path(), None);
+        assert_eq!(r.problems.len(), 3, "{:?}", r.problems);
+        assert_eq!(
+            r.problems[0],
+            "tap-invalid: IP=\"192.0.2.300\": not an IPv4 address"
+        );
+        assert_eq!(
+            r.problems[1],
+            "address 192.0.2.10 is in more than one binding: tap-dup, tap-routed"
+        );
+        assert_eq!(
+            r.problems[2],
+            "MAC aa:00:00:00:00:10 is on more than one tap: tap-dup, tap-routed"
+        );
+        assert!(
+            r.text.contains("tap-bridged") && r.text.contains("db2.example.net"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("5 binding file(s), 4 valid, 3 problem(s)"),
+            "{}",
+            r.text
+        );
+    }
+
+    #[test]
+    fn clean_directory_has_no_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat/bindings");
+        for t in ["tap-routed", "tap-bridged", "tap-private"] {
+            std::fs::copy(src.join(t), dir.path().join(t)).unwrap();
+        }
+        let mut links = BTreeMap::new();
+        links.insert(
+            "tap-routed".to_string(),
+            Link {
+                ifindex: 3,
+                mac: None,
+            },
+        );
+        let r = check_dir(&Config::default(), dir.path(), Some(&links));
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert!(
+            r.text
+                .lines()
+                .any(|l| l.starts_with("tap-routed") && l.contains(" yes ")),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text
+                .lines()
+                .any(|l| l.starts_with("tap-private") && l.contains(" no ")),
+            "{}",
+            r.text
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! The control socket: a local Unix stream socket (mode 0600) answering
+//! read-only verbs, and the client side used by `nfdhcpd status`.
+//!
+//! Protocol: the client writes one verb line (`status`), the daemon answers
+//! one JSON document and closes.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tracing::{debug, warn};
+
+use crate::binding::table::{Snapshot, State, Table};
+use crate::metrics::Metrics;
+
+/// One queue the daemon serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueStatus {
+    /// Queue number.
+    pub queue: u16,
+    /// Protocol label.
+    pub protocol: String,
+    /// Whether it is bound.
+    pub bound: bool,
+}
+
+/// One binding row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingStatus {
+    /// Tap name.
+    pub tap: String,
+    /// active, tap_missing, indev_missing, invalid.
+    pub state: String,
+    /// Why invalid.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    /// For an invalid file: is the last good binding still served.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_good_served: Option<bool>,
+    /// Tap ifindex, if the tap exists.
+    pub ifindex: Option<u32>,
+    /// MAC.
+    pub mac: Option<String>,
+    /// IPv4.
+    pub ip: Option<String>,
+    /// IPv6 (EUI64 / IP6).
+    pub ip6: Option<String>,
+    /// SUBNET6.
+    pub subnet6: Option<String>,
+    /// Host name.
+    pub hostname: Option<String>,
+    /// INDEV.
+    pub indev: Option<String>,
+}
+
+/// The answer to `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// Queues bound and first scan done.
+    pub ready: bool,
+    /// Daemon version.
+    pub version: String,
+    /// Process id.
+    pub pid: u32,
+    /// First binding scan published.
+    pub first_scan_done: bool,
+    /// Queues.
+    pub queues: Vec<QueueStatus>,
+    /// Binding table generation.
+    pub generation: u64,
+    /// Every binding.
+    pub bindings: Vec<BindingStatus>,
+    /// Non-zero counters.
+    pub counters: BTreeMap<String, u64>,
+}
+
+/// Rows of a snapshot, for `status`, `check` and SIGUSR1.
+pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
+    s.entries
+        .iter()
+        .map(|e| {
+            let b = e.binding.as_deref();
+            let (error, last_good_served) = match &e.state {
+                State::Invalid {
+                    error,
+                    last_good_served,
+                } => (Some(error.clone()), Some(*last_good_served)),
+                _ => (None, None),
+            };
+            BindingStatus {
+                tap: e.tap.clone(),
+                state: e.state.label().to_string(),
+                error,
+                last_good_served,
+                ifindex: e.ifindex,
+                mac: b.map(|b| b.mac.to_string()),
+                ip: b.and_then(|b| b.ip).map(|i| i.to_string()),
+                ip6: b.and_then(|b| b.dhcpv6_address()).map(|i| i.to_string()),
+                subnet6: b.and_then(|b| b.subnet6).map(|n| n.to_string()),
+                hostname: b.and_then(|b| b.hostname.clone()),
+                indev: b.map(|b| b.indev.clone()),
+            }
+        })
+        .collect()
+}
+
+/// What the control server reads to answer.
+#[derive(Clone)]
+pub struct Shared {
+    /// The binding table.
+    pub table: Arc<Table>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Queues and whether each is bound.
+    pub queues: Arc<std::sync::Mutex<Vec<QueueStatus>>>,
+    /// First scan done.
+    pub first_scan_done: Arc<AtomicBool>,
+}
+
+impl Shared {
+    /// The current status.
+    pub fn status(&self) -> Status {
+        let snap = self.table.load();
+        let queues = self
+            .queues
+            .lock()
+            .expect("queue list lock is never poisoned")
+            .clone();
+        let first_scan_done = self.first_scan_done.load(Ordering::SeqCst);
+        Status {
+            ready: first_scan_done && !queues.is_empty() && queues.iter().all(|q| q.bound),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            pid: std::process::id(),
+            first_scan_done,
+            queues,
+            generation: snap.generation,
+            bindings: binding_rows(&snap),
+            counters: self.metrics.to_map(),
+        }
+    }
+}
+
+/// Binds the control socket at `path` (mode 0600), replacing a stale one.
+pub fn bind(path: &Path) -> std::io::Result<tokio::net::UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    // Create it private: no window in which others could connect.
+    use nix::sys::stat::{umask, Mode};
+    let old = umask(Mode::from_bits_truncate(0o177));
+    let l = tokio::net::UnixListener::bind(path);
+    umask(old);
+    let l = l?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(l)
+}
+
+/// Serves the control socket for ever.
+pub async fn serve(listener: tokio::net::UnixListener, shared: Shared) {
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "control socket accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let (r, mut w) = stream.into_split();
+            let mut line = String::new();
+            let mut r = BufReader::new(r).take(256);
+            if r.read_line(&mut line).await.is_err() {
+                return;
+            }
+            let reply = match line.trim() {
+                "status" | "" => {
+                    serde_json::to_string(&shared.status()).expect("status serializes")
+                }
+                other => {
+                    debug!(verb = other, "unknown control verb");
+                    format!(
+                        "{{\"error\":\"unknown verb {:?}\"}}",
+                        other.escape_debug().to_string()
+                    )
+                }
+            };
+            let _ = w.write_all(reply.as_bytes()).await;
+            let _ = w.write_all(b"\n").await;
+            let _ = w.shutdown().await;
+        });
+    }
+}
+
+/// Asks the daemon at `path` for its status (blocking client).
+pub fn query(path: &Path) -> std::io::Result<Status> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(path)?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    s.write_all(b"status\n")?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf)?;
+    serde_json::from_str(&buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}

@@ -1,0 +1,182 @@
+//! Counters shared by the workers and read by `status` (and, later, the
+//! Prometheus endpoint). Lock-free: one relaxed atomic add per event.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::proto::{Consumed, DropReason, ReplyKind};
+
+/// The protocols served, one per queue kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    /// DHCPv4 (udp/67).
+    Dhcpv4,
+    /// ICMPv6 Router Solicitation.
+    RouterSolicit,
+    /// ICMPv6 Neighbour Solicitation.
+    NeighbourSolicit,
+    /// DHCPv6 (udp/547).
+    Dhcpv6,
+}
+
+impl Protocol {
+    /// All of them.
+    pub const ALL: [Protocol; 4] = [
+        Protocol::Dhcpv4,
+        Protocol::RouterSolicit,
+        Protocol::NeighbourSolicit,
+        Protocol::Dhcpv6,
+    ];
+
+    /// Label.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Protocol::Dhcpv4 => "dhcpv4",
+            Protocol::RouterSolicit => "rs",
+            Protocol::NeighbourSolicit => "ns",
+            Protocol::Dhcpv6 => "dhcpv6",
+        }
+    }
+}
+
+const N_PROTO: usize = 4;
+const N_REPLY: usize = 7;
+const N_DROP: usize = 10;
+const N_CONSUMED: usize = 2;
+
+fn reply_index(k: ReplyKind) -> usize {
+    k as usize
+}
+
+const REPLY_LABELS: [&str; N_REPLY] = [
+    "offer",
+    "ack",
+    "nak",
+    "router_advert",
+    "neighbour_advert",
+    "advertise",
+    "dhcpv6_reply",
+];
+const CONSUMED_LABELS: [&str; N_CONSUMED] = ["release", "decline"];
+const DROP_ALL: [DropReason; N_DROP] = [
+    DropReason::Malformed,
+    DropReason::NotDhcp,
+    DropReason::UnsupportedMessage,
+    DropReason::SpoofedMac,
+    DropReason::OtherServer,
+    DropReason::NotConfigured,
+    DropReason::Invalid,
+    DropReason::NotOurs,
+    DropReason::Disabled,
+    DropReason::RateLimited,
+];
+
+/// Per-protocol counters.
+#[derive(Debug, Default)]
+pub struct ProtoCounters {
+    /// Packets received from the queue.
+    pub received: AtomicU64,
+    /// Accepted: not from a tap we serve.
+    pub not_ours: AtomicU64,
+    /// Replies sent, by kind.
+    replies: [AtomicU64; N_REPLY],
+    /// Handled without reply, by kind.
+    consumed: [AtomicU64; N_CONSUMED],
+    /// Dropped, by reason.
+    drops: [AtomicU64; N_DROP],
+    /// Replies that could not be sent.
+    pub send_errors: AtomicU64,
+    /// Verdicts that could not be given.
+    pub verdict_errors: AtomicU64,
+}
+
+/// All counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    per: [ProtoCounters; N_PROTO],
+    /// Unsolicited RAs sent.
+    pub periodic_ra: AtomicU64,
+    /// Unsolicited RAs that could not be sent.
+    pub periodic_ra_errors: AtomicU64,
+}
+
+fn inc(a: &AtomicU64) {
+    a.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Metrics {
+    /// The counters of protocol `p`.
+    pub fn proto(&self, p: Protocol) -> &ProtoCounters {
+        &self.per[p as usize]
+    }
+
+    /// Counts a reply.
+    pub fn reply(&self, p: Protocol, k: ReplyKind) {
+        inc(&self.proto(p).replies[reply_index(k)]);
+    }
+
+    /// Counts a request handled without reply.
+    pub fn consumed(&self, p: Protocol, c: Consumed) {
+        inc(&self.proto(p).consumed[c as usize]);
+    }
+
+    /// Counts a drop.
+    pub fn dropped(&self, p: Protocol, r: DropReason) {
+        let i = DROP_ALL
+            .iter()
+            .position(|d| *d == r)
+            .expect("every reason is listed");
+        inc(&self.proto(p).drops[i]);
+    }
+
+    /// Every non-zero counter as `protocol.kind.label` → value.
+    pub fn to_map(&self) -> BTreeMap<String, u64> {
+        let mut m = BTreeMap::new();
+        let mut put = |k: String, v: &AtomicU64| {
+            let v = v.load(Ordering::Relaxed);
+            if v != 0 {
+                m.insert(k, v);
+            }
+        };
+        for p in Protocol::ALL {
+            let c = self.proto(p);
+            let n = p.as_str();
+            put(format!("{n}.received"), &c.received);
+            put(format!("{n}.accepted_not_ours"), &c.not_ours);
+            put(format!("{n}.send_errors"), &c.send_errors);
+            put(format!("{n}.verdict_errors"), &c.verdict_errors);
+            for (i, l) in REPLY_LABELS.iter().enumerate() {
+                put(format!("{n}.reply.{l}"), &c.replies[i]);
+            }
+            for (i, l) in CONSUMED_LABELS.iter().enumerate() {
+                put(format!("{n}.consumed.{l}"), &c.consumed[i]);
+            }
+            for (i, r) in DROP_ALL.iter().enumerate() {
+                put(format!("{n}.drop.{}", r.as_str()), &c.drops[i]);
+            }
+        }
+        put("ra.periodic".into(), &self.periodic_ra);
+        put("ra.periodic_errors".into(), &self.periodic_ra_errors);
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_line_up_with_enums() {
+        let m = Metrics::default();
+        m.reply(Protocol::Dhcpv4, ReplyKind::Dhcpv6Reply);
+        m.reply(Protocol::Dhcpv4, ReplyKind::Offer);
+        m.consumed(Protocol::Dhcpv4, Consumed::Decline);
+        m.dropped(Protocol::Dhcpv6, DropReason::RateLimited);
+        let map = m.to_map();
+        assert_eq!(map.get("dhcpv4.reply.dhcpv6_reply"), Some(&1));
+        assert_eq!(map.get("dhcpv4.reply.offer"), Some(&1));
+        assert_eq!(map.get("dhcpv4.consumed.decline"), Some(&1));
+        assert_eq!(map.get("dhcpv6.drop.rate_limited"), Some(&1));
+        assert_eq!(map.len(), 4);
+    }
+}

@@ -1,0 +1,182 @@
+//! NFQUEUE workers: one blocking thread per queue number. Each receives,
+//! decides (pure), sends and gives the verdict itself: no hop, no lock.
+//!
+//! Every received packet gets exactly one verdict, given in one place at the
+//! end of [`Worker::handle`], after the decision and the send; a panic in the
+//! decision is caught and turns into DROP (counted), never a leaked packet.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tracing::{debug, error, info, warn};
+
+use crate::binding::table::Table;
+use crate::config::Config;
+use crate::mac::MacAddr;
+use crate::metrics::{Metrics, Protocol};
+use crate::proto::{DropReason, Outcome};
+use crate::respond::{self, Decision, Meta, Verdict};
+use crate::send::Sender;
+
+/// Largest packet copied from the kernel (DHCP and ND are far smaller).
+pub const COPY_RANGE: u16 = 65535;
+/// Kernel queue length (packets waiting for a verdict).
+pub const QUEUE_MAX_LEN: u32 = 4096;
+
+/// Why a queue could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// Opening the netlink socket failed.
+    #[error("queue {queue}: cannot open nfnetlink socket: {source}")]
+    Open {
+        /// Queue number.
+        queue: u16,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Binding failed (EPERM: already bound in this namespace, or no CAP_NET_ADMIN).
+    #[error("queue {queue}: cannot bind (already bound by another process, or no CAP_NET_ADMIN?): {source}")]
+    Bind {
+        /// Queue number.
+        queue: u16,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Opening the raw sender failed.
+    #[error("cannot open AF_PACKET socket (needs CAP_NET_RAW): {0}")]
+    Sender(std::io::Error),
+}
+
+/// One queue's worker.
+pub struct Worker {
+    queue: nfq::Queue,
+    num: u16,
+    protocol: Protocol,
+    table: Arc<Table>,
+    config: Arc<ArcSwap<Config>>,
+    metrics: Arc<Metrics>,
+    sender: Sender,
+}
+
+impl Worker {
+    /// Opens and binds queue `num` for `protocol`.
+    pub fn bind(
+        num: u16,
+        protocol: Protocol,
+        table: Arc<Table>,
+        config: Arc<ArcSwap<Config>>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Worker, QueueError> {
+        let mut queue =
+            nfq::Queue::open().map_err(|source| QueueError::Open { queue: num, source })?;
+        queue
+            .bind(num)
+            .map_err(|source| QueueError::Bind { queue: num, source })?;
+        let cfg =
+            |r: std::io::Result<()>| r.map_err(|source| QueueError::Bind { queue: num, source });
+        cfg(queue.set_copy_range(num, COPY_RANGE))?;
+        cfg(queue.set_queue_max_len(num, QUEUE_MAX_LEN))?;
+        let sender = Sender::open().map_err(QueueError::Sender)?;
+        info!(queue = num, protocol = protocol.as_str(), "queue bound");
+        Ok(Worker {
+            queue,
+            num,
+            protocol,
+            table,
+            config,
+            metrics,
+            sender,
+        })
+    }
+
+    /// Serves the queue for ever (the thread ends with the process).
+    pub fn run(mut self) {
+        loop {
+            match self.queue.recv() {
+                Ok(msg) => self.handle(msg),
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) => {
+                    error!(queue = self.num, error = %e, "queue receive failed");
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, mut msg: nfq::Message) {
+        let counters = self.metrics.proto(self.protocol);
+        counters
+            .received
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let meta = Meta {
+            indev: msg.get_indev(),
+            physindev: msg.get_physindev(),
+            src_mac: msg.get_hw_addr().and_then(MacAddr::from_slice),
+        };
+        let decision = {
+            let config = self.config.load();
+            let snap = self.table.guard();
+            let payload = msg.get_payload();
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                respond::decide(&config, &snap, self.protocol, &meta, payload)
+            }))
+            .unwrap_or_else(|_| {
+                error!(queue = self.num, "responder panicked; packet dropped");
+                Decision {
+                    verdict: Verdict::Drop,
+                    ifindex: meta.tap(),
+                    outcome: Some(Outcome::Dropped(DropReason::Malformed)),
+                }
+            })
+        };
+        self.account_and_send(&decision);
+        msg.set_verdict(match decision.verdict {
+            Verdict::Accept => nfq::Verdict::Accept,
+            Verdict::Drop => nfq::Verdict::Drop,
+        });
+        if let Err(e) = self.queue.verdict(msg) {
+            counters
+                .verdict_errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            warn!(queue = self.num, error = %e, "verdict failed");
+        }
+    }
+
+    fn account_and_send(&self, d: &Decision) {
+        let m = &self.metrics;
+        let p = self.protocol;
+        match &d.outcome {
+            None => {
+                m.proto(p)
+                    .not_ours
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Some(Outcome::Dropped(r)) => {
+                m.dropped(p, *r);
+                debug!(
+                    protocol = p.as_str(),
+                    ifindex = d.ifindex,
+                    reason = r.as_str(),
+                    "dropped"
+                );
+            }
+            Some(Outcome::Consumed(c)) => {
+                m.consumed(p, *c);
+                info!(protocol = p.as_str(), ifindex = d.ifindex, what = ?c, "handled without reply");
+            }
+            Some(Outcome::Reply(r)) => match self.sender.send(d.ifindex, &r.frame) {
+                Ok(()) => {
+                    m.reply(p, r.kind);
+                    debug!(protocol = p.as_str(), ifindex = d.ifindex, kind = ?r.kind, "replied");
+                }
+                Err(e) => {
+                    m.proto(p)
+                        .send_errors
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    warn!(protocol = p.as_str(), ifindex = d.ifindex, error = %e, "reply not sent");
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Sending reply frames out of a tap: one AF_PACKET raw socket per worker,
+//! addressed per packet by ifindex, never blocking.
+//!
+//! The socket is opened with protocol 0, so it receives nothing. A full
+//! device queue (EAGAIN/ENOBUFS) or a tap that vanished (ENXIO/ENODEV) is
+//! an error returned to the caller to count; the worker never waits.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use crate::mac::MacAddr;
+
+/// Why a frame was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The device queue or socket buffer is full.
+    #[error("tap busy (queue full): {0}")]
+    Full(io::Error),
+    /// The tap no longer exists or is down.
+    #[error("tap gone or down: {0}")]
+    Gone(io::Error),
+    /// The kernel sent fewer bytes than the frame.
+    #[error("short send: {sent} of {len} bytes")]
+    Short {
+        /// Sent.
+        sent: usize,
+        /// Frame length.
+        len: usize,
+    },
+    /// Anything else.
+    #[error("send failed: {0}")]
+    Io(io::Error),
+}
+
+/// A raw Ethernet sender.
+#[derive(Debug)]
+pub struct Sender {
+    fd: OwnedFd,
+}
+
+impl Sender {
+    /// Opens the socket (needs CAP_NET_RAW).
+    pub fn open() -> io::Result<Sender> {
+        // SAFETY: socket(2) with constant arguments; the result is checked
+        // and ownership of a valid fd is taken exactly once.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd is a freshly created, valid, owned descriptor.
+        Ok(Sender {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// Sends a whole Ethernet frame out of interface `ifindex`.
+    pub fn send(&self, ifindex: u32, frame: &[u8]) -> Result<(), SendError> {
+        let dst = MacAddr::from_slice(frame).unwrap_or_default();
+        let ethertype = frame
+            .get(12..14)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+            .unwrap_or(0);
+        // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
+        let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sa.sll_family = libc::AF_PACKET as u16;
+        sa.sll_protocol = ethertype.to_be();
+        sa.sll_ifindex = ifindex as i32;
+        sa.sll_halen = 6;
+        sa.sll_addr[..6].copy_from_slice(&dst.0);
+        // SAFETY: the buffer pointer/length come from a live slice, the
+        // address from a live, fully initialised sockaddr_ll of the given size.
+        let n = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                frame.as_ptr().cast(),
+                frame.len(),
+                libc::MSG_DONTWAIT,
+                (&sa as *const libc::sockaddr_ll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return Err(match e.raw_os_error() {
+                Some(libc::EAGAIN | libc::ENOBUFS) => SendError::Full(e),
+                Some(libc::ENXIO | libc::ENODEV | libc::ENETDOWN) => SendError::Gone(e),
+                _ => SendError::Io(e),
+            });
+        }
+        if n as usize != frame.len() {
+            return Err(SendError::Short {
+                sent: n as usize,
+                len: frame.len(),
+            });
+        }
+        Ok(())
+    }
+}
