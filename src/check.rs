@@ -74,7 +74,7 @@ pub fn check_dir(config: &Config, dir: &Path, links: Option<&BTreeMap<String, Li
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "{:<15} {:<7} {:<17} {:<15} {:<26} {:<15} HOSTNAME",
+        "{:<15} {:<7} {:<17} {:<15} {:<39} {:<15} HOSTNAME",
         "TAP", "TAP-UP", "MAC", "IPV4", "IPV6", "INDEV"
     );
     for p in &good {
@@ -87,7 +87,7 @@ pub fn check_dir(config: &Config, dir: &Path, links: Option<&BTreeMap<String, Li
         let dash = || "-".to_string();
         let _ = writeln!(
             text,
-            "{:<15} {:<7} {:<17} {:<15} {:<26} {:<15} {}",
+            "{:<15} {:<7} {:<17} {:<15} {:<39} {:<15} {}",
             b.tap,
             exists,
             b.mac,

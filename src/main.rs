@@ -159,13 +159,13 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             );
         }
         println!(
-            "{:<15} {:<14} {:<8} {:<17} {:<15} {:<26} HOSTNAME",
+            "{:<15} {:<14} {:<8} {:<17} {:<15} {:<39} HOSTNAME",
             "TAP", "STATE", "IFINDEX", "MAC", "IPV4", "IPV6"
         );
         for b in &st.bindings {
             let d = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
             println!(
-                "{:<15} {:<14} {:<8} {:<17} {:<15} {:<26} {}",
+                "{:<15} {:<14} {:<8} {:<17} {:<15} {:<39} {}",
                 b.tap,
                 b.state,
                 b.ifindex.map_or("-".into(), |i| i.to_string()),

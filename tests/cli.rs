@@ -1,0 +1,118 @@
+//! The command line, run as a user would.
+
+use std::path::Path;
+use std::process::Command;
+
+fn nfdhcpd(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nfdhcpd"))
+        .args(args)
+        .output()
+        .expect("run nfdhcpd");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn here(p: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(p)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn help_and_version() {
+    let (code, out) = nfdhcpd(&["--version"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), format!("nfdhcpd {}", env!("CARGO_PKG_VERSION")));
+    let (code, out) = nfdhcpd(&["--help"]);
+    assert_eq!(code, 0);
+    for word in ["check", "status", "--config", "--debug", "--foreground"] {
+        assert!(out.contains(word), "{word} missing from --help:\n{out}");
+    }
+}
+
+#[test]
+fn check_passes_on_the_bundled_examples_in_both_config_forms() {
+    for conf in [
+        "bindings-examples/nfdhcpd.conf",
+        "bindings-examples/nfdhcpd.toml",
+    ] {
+        let (code, out) = nfdhcpd(&[
+            "check",
+            "-c",
+            &here(conf),
+            "--datapath",
+            &here("bindings-examples/bindings"),
+        ]);
+        assert_eq!(code, 0, "{conf}:\n{out}");
+        assert!(
+            out.contains("3 binding file(s), 3 valid, 0 problem(s)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("tap-bridged") && out.contains("198.51.100.20"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn check_fails_listing_each_problem() {
+    let (code, out) = nfdhcpd(&[
+        "check",
+        "-c",
+        &here("tests/fixtures/compat/nfdhcpd.conf"),
+        "--datapath",
+        &here("tests/fixtures/compat/bindings"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error: tap-invalid: IP=\"192.0.2.300\": not an IPv4 address"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_reports_a_bad_config_with_file_line_key_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("bad.conf");
+    std::fs::write(
+        &conf,
+        "[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 42\n[ipv6]\nrs_queue = 42\nns_queue = 44\n",
+    )
+    .unwrap();
+    let (code, out) = nfdhcpd(&["check", "-c", conf.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(&format!(
+            "{}:5: [ipv6] rs_queue = \"42\": queue already used by [dhcp] dhcp_queue",
+            conf.display()
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn status_says_not_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = nfdhcpd(&[
+        "status",
+        "--socket",
+        dir.path().join("none.sock").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("not running"), "{out}");
+}
+
+#[test]
+fn daemon_refuses_an_invalid_config() {
+    let (code, out) = nfdhcpd(&["-c", &here("tests/fixtures/compat/bindings/tap-routed")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("tap-routed: line 1"), "{out}");
+}

@@ -1,0 +1,176 @@
+//! Tap tracking (rtnetlink) and unsolicited RAs as taps come and go, with
+//! the real daemon in a network namespace.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\nSUBNET6=2001:db8:1::/64\nGATEWAY6=2001:db8:1::1\n";
+
+fn tap_row(s: &nfdhcpd::control::Status, tap: &str) -> Option<nfdhcpd::control::BindingStatus> {
+    s.bindings.iter().find(|b| b.tap == tap).cloned()
+}
+
+#[test]
+fn binding_before_tap_then_tap_recreated_with_a_new_ifindex() {
+    if !prerequisites(&["udhcpc"]) {
+        return;
+    }
+    let t = Topology::new("lk");
+    // A binding for a tap that does not exist yet.
+    t.write_binding(
+        "tap-new",
+        &BINDING_R.replace("INDEV=tap-r", "INDEV=tap-new"),
+    );
+    t.install_rules();
+    t.host.run(
+        "iptables -t mangle -A PREROUTING -i tap-new -p udp --dport 67 -j NFQUEUE --queue-num 42",
+    );
+    let d = t.start_daemon(&t.write_config("", ""));
+    let s = d.wait_for("reported missing", |s| tap_row(s, "tap-new").is_some());
+    let row = tap_row(&s, "tap-new").unwrap();
+    assert_eq!((row.state.as_str(), row.ifindex), ("tap_missing", None));
+
+    // The tap appears: the binding becomes active, and a VM behind it is served.
+    let vm = Netns::new(&format!("{}n", t.host.name));
+    t.host.run(&format!(
+        "ip link add tap-new type veth peer name eth0 netns {} && ip link set tap-new up",
+        vm.name
+    ));
+    vm.run(&format!(
+        "ip link set eth0 address {MAC_R} && ip link set eth0 up"
+    ));
+    let first = t.host.ifindex("tap-new");
+    d.wait_for("active on the new tap", |s| {
+        tap_row(s, "tap-new").is_some_and(|r| r.state == "active" && r.ifindex == Some(first))
+    });
+    let (script, _) = client_script(t.dir.path(), "first");
+    assert!(
+        vm.run_out(&format!(
+            "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
+            script.display()
+        ))
+        .status
+        .success(),
+        "{}",
+        d.log_text()
+    );
+
+    // Deleted: kept, inactive, reported.
+    t.host.run("ip link del tap-new");
+    d.wait_for("tap gone", |s| {
+        tap_row(s, "tap-new").is_some_and(|r| r.state == "tap_missing")
+    });
+
+    // Recreated with a new ifindex: followed.
+    t.host.run(&format!(
+        "ip link add tap-new type veth peer name eth0 netns {} && ip link set tap-new up",
+        vm.name
+    ));
+    vm.run(&format!(
+        "ip link set eth0 address {MAC_R} && ip link set eth0 up"
+    ));
+    let second = t.host.ifindex("tap-new");
+    assert_ne!(first, second);
+    d.wait_for("active on the recreated tap", |s| {
+        tap_row(s, "tap-new").is_some_and(|r| r.state == "active" && r.ifindex == Some(second))
+    });
+    let (script, log) = client_script(t.dir.path(), "second");
+    assert!(
+        vm.run_out(&format!(
+            "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
+            script.display()
+        ))
+        .status
+        .success(),
+        "{}",
+        d.log_text()
+    );
+    assert!(client_events(&log)
+        .iter()
+        .any(|(e, v)| e == "bound" && v["ip"] == "192.0.2.10"));
+}
+
+/// Captures up to `count` RAs on the routed VM's eth0 within `secs`.
+fn capture_ras(t: &Topology, count: u32, secs: u32) -> std::process::Child {
+    std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &t.vm_r.name,
+            "timeout",
+            &secs.to_string(),
+            "tcpdump",
+            "-l",
+            "-n",
+            "-i",
+            "eth0",
+            "-c",
+            &count.to_string(),
+            "icmp6 and ip6[40] == 134",
+        ])
+        .stdout(std::fs::File::create(t.dir.path().join("ra.txt")).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_new_binding_gets_an_ra_at_once() {
+    if !prerequisites(&["tcpdump"]) {
+        return;
+    }
+    let t = Topology::new("ra");
+    t.vm_r
+        .run("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
+    t.install_rules();
+    // ra_period 300: an RA within seconds can only be the initial burst.
+    let d = t.start_daemon(&t.write_config("", "ra_period = 300"));
+    let mut cap = capture_ras(&t, 1, 5);
+    std::thread::sleep(Duration::from_millis(500));
+    t.write_binding("tap-r", BINDING_R);
+    let st = cap.wait().unwrap();
+    let text = std::fs::read_to_string(t.dir.path().join("ra.txt")).unwrap();
+    assert!(
+        st.success() && text.contains("router advertisement"),
+        "no initial RA: {text}\nlog:\n{}",
+        d.log_text()
+    );
+}
+
+#[test]
+fn a_down_tap_never_stops_a_periodic_round() {
+    if !prerequisites(&["tcpdump"]) {
+        return;
+    }
+    let t = Topology::new("rd");
+    t.vm_r
+        .run("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
+    t.install_rules();
+    // tap-b's binding exists but its tap is down: every RA to it fails.
+    t.host.run("ip link set tap-b down");
+    t.write_binding(
+        "tap-b",
+        "INDEV=br0\nMAC=aa:00:00:00:00:20\nSUBNET6=2001:db8:2::/64\n",
+    );
+    t.write_binding("tap-r", BINDING_R);
+    let d = t.start_daemon(&t.write_config("", "ra_period = 2"));
+    // Let the initial bursts (3 RAs, at most 1 s apart) pass, then count periodic RAs only.
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut cap = capture_ras(&t, 2, 6);
+    let st = cap.wait().unwrap();
+    let text = std::fs::read_to_string(t.dir.path().join("ra.txt")).unwrap();
+    assert!(
+        st.success(),
+        "periodic RAs stopped: {text}\nlog:\n{}",
+        d.log_text()
+    );
+    let s = d.status();
+    assert!(
+        s.counters.get("ra.periodic_errors").copied().unwrap_or(0) >= 2,
+        "tap-b's failures are counted: {:?}",
+        s.counters
+    );
+}
