@@ -55,6 +55,9 @@ pub struct BindingStatus {
     pub hostname: Option<String>,
     /// INDEV.
     pub indev: Option<String>,
+    /// Packets dropped by this tap's rate limit (all protocols).
+    #[serde(default)]
+    pub rate_limited: u64,
 }
 
 /// The answer to `status`.
@@ -103,6 +106,10 @@ pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
                 subnet6: b.and_then(|b| b.subnet6).map(|n| n.to_string()),
                 hostname: b.and_then(|b| b.hostname.clone()),
                 indev: b.map(|b| b.indev.clone()),
+                rate_limited: e
+                    .ifindex
+                    .and_then(|i| s.lookup(i))
+                    .map_or(0, |sv| sv.limiter.dropped_total()),
             }
         })
         .collect()

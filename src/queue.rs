@@ -114,12 +114,13 @@ impl Worker {
             physindev: msg.get_physindev(),
             src_mac: msg.get_hw_addr().and_then(MacAddr::from_slice),
         };
+        let now = crate::ratelimit::now_ns();
         let decision = {
             let config = self.config.load();
             let snap = self.table.guard();
             let payload = msg.get_payload();
             std::panic::catch_unwind(AssertUnwindSafe(|| {
-                respond::decide(&config, &snap, self.protocol, &meta, payload)
+                respond::decide_limited(&config, &snap, self.protocol, &meta, payload, now)
             }))
             .unwrap_or_else(|_| {
                 error!(queue = self.num, "responder panicked; packet dropped");
@@ -151,6 +152,16 @@ impl Worker {
                 m.proto(p)
                     .not_ours
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Some(Outcome::Dropped(DropReason::RateLimited)) => {
+                m.dropped(p, DropReason::RateLimited);
+                let snap = self.table.guard();
+                if let Some(served) = snap.lookup(d.ifindex) {
+                    if let Some(n) = served.limiter.log_due(crate::ratelimit::now_ns()) {
+                        warn!(tap = %served.binding.tap, protocol = p.as_str(), dropped = n,
+                            "guest over its packet rate limit: excess dropped");
+                    }
+                }
             }
             Some(Outcome::Dropped(r)) => {
                 m.dropped(p, *r);

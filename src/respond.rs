@@ -6,11 +6,11 @@
 //! binding is ACCEPTed untouched; every packet from a bound tap is
 //! DROPped, after its reply (if any) was sent.
 
-use crate::binding::table::Snapshot;
+use crate::binding::table::{Served, Snapshot};
 use crate::config::Config;
 use crate::mac::MacAddr;
 use crate::metrics::Protocol;
-use crate::proto::{self, Context, Outcome};
+use crate::proto::{self, Context, DropReason, Outcome};
 
 /// The netfilter verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,13 +63,51 @@ pub fn decide(
     payload: &[u8],
 ) -> Decision {
     let ifindex = meta.tap();
-    let Some(served) = snap.lookup(ifindex) else {
-        return Decision {
+    match snap.lookup(ifindex) {
+        None => Decision {
             verdict: Verdict::Accept,
             ifindex,
             outcome: None,
-        };
-    };
+        },
+        Some(served) => serve(config, served, protocol, meta, payload),
+    }
+}
+
+/// As [`decide`], with the tap's rate limit applied right after the tap
+/// lookup, before any parsing: over the limit → DROP (`rate_limited`).
+/// `now_ns` is the monotonic time the limiter measures rates with.
+pub fn decide_limited(
+    config: &Config,
+    snap: &Snapshot,
+    protocol: Protocol,
+    meta: &Meta,
+    payload: &[u8],
+    now_ns: u64,
+) -> Decision {
+    let ifindex = meta.tap();
+    match snap.lookup(ifindex) {
+        None => Decision {
+            verdict: Verdict::Accept,
+            ifindex,
+            outcome: None,
+        },
+        Some(served) if !served.limiter.allow(protocol, config.limits, now_ns) => Decision {
+            verdict: Verdict::Drop,
+            ifindex,
+            outcome: Some(Outcome::Dropped(DropReason::RateLimited)),
+        },
+        Some(served) => serve(config, served, protocol, meta, payload),
+    }
+}
+
+/// Runs the protocol handler for a packet from a bound tap.
+fn serve(
+    config: &Config,
+    served: &Served,
+    protocol: Protocol,
+    meta: &Meta,
+    payload: &[u8],
+) -> Decision {
     let ctx = Context {
         config,
         binding: &served.binding,
@@ -84,7 +122,127 @@ pub fn decide(
     };
     Decision {
         verdict: Verdict::Drop,
-        ifindex,
+        ifindex: meta.tap(),
         outcome: Some(outcome),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binding::file::parse;
+    use crate::binding::store::{Link, Store};
+    use crate::ratelimit::Limit;
+
+    fn snapshot() -> Snapshot {
+        let mut s = Store::new();
+        for (n, tap, mac) in [
+            (1u8, "tap1", "aa:00:00:00:00:01"),
+            (2, "tap2", "aa:00:00:00:00:02"),
+        ] {
+            let text = format!("MAC={mac}\nIP=192.0.2.{n}0\nSUBNET=192.0.2.0/24\n");
+            s.set_file(tap, parse(tap, &text, true));
+            s.link_up(
+                tap,
+                Link {
+                    ifindex: u32::from(n),
+                    mac: Some(MacAddr([0xfe, 0, 0, 0, 0, n])),
+                },
+            );
+        }
+        s.snapshot(&Snapshot::default()).0
+    }
+
+    fn meta(ifindex: u32) -> Meta {
+        Meta {
+            indev: ifindex,
+            physindev: 0,
+            src_mac: None,
+        }
+    }
+
+    #[test]
+    fn serving_tap_is_physindev_when_bridged() {
+        assert_eq!(
+            Meta {
+                indev: 7,
+                physindev: 3,
+                src_mac: None
+            }
+            .tap(),
+            3
+        );
+        assert_eq!(
+            Meta {
+                indev: 7,
+                physindev: 0,
+                src_mac: None
+            }
+            .tap(),
+            7
+        );
+    }
+
+    #[test]
+    fn unknown_tap_is_accepted_untouched() {
+        let d = decide(
+            &Config::default(),
+            &snapshot(),
+            Protocol::Dhcpv4,
+            &meta(99),
+            b"anything",
+        );
+        assert_eq!(
+            d,
+            Decision {
+                verdict: Verdict::Accept,
+                ifindex: 99,
+                outcome: None
+            }
+        );
+    }
+
+    #[test]
+    fn bound_tap_always_drops_even_garbage() {
+        let d = decide(
+            &Config::default(),
+            &snapshot(),
+            Protocol::Dhcpv4,
+            &meta(1),
+            b"",
+        );
+        assert_eq!(d.verdict, Verdict::Drop);
+        assert!(matches!(d.outcome, Some(Outcome::Dropped(_))));
+    }
+
+    #[test]
+    fn rate_limit_cuts_one_tap_and_spares_the_others() {
+        let snap = snapshot();
+        let cfg = Config {
+            limits: Limit { rate: 1, burst: 2 },
+            ..Config::default()
+        };
+        let t = 5_000_000_000;
+        let limited = |ifindex, proto| {
+            decide_limited(&cfg, &snap, proto, &meta(ifindex), b"x", t).outcome
+                == Some(Outcome::Dropped(DropReason::RateLimited))
+        };
+        assert!(!limited(1, Protocol::Dhcpv4));
+        assert!(!limited(1, Protocol::Dhcpv4));
+        assert!(
+            limited(1, Protocol::Dhcpv4),
+            "third packet in the same instant is over the burst"
+        );
+        assert!(!limited(2, Protocol::Dhcpv4), "another tap is not affected");
+        assert!(
+            !limited(1, Protocol::Dhcpv6),
+            "another protocol is not affected"
+        );
+        assert_eq!(snap.lookup(1).unwrap().limiter.dropped(Protocol::Dhcpv4), 1);
+        // Unknown taps are never limited: they are accepted.
+        assert_eq!(
+            decide_limited(&cfg, &snap, Protocol::Dhcpv4, &meta(42), b"x", t).verdict,
+            Verdict::Accept
+        );
     }
 }

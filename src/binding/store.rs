@@ -22,6 +22,7 @@ pub struct Link {
 struct FileState {
     good: Option<Arc<Binding>>,
     error: Option<String>,
+    limiter: Arc<crate::ratelimit::TapLimiter>,
 }
 
 /// What changed in a snapshot compared with the previous one.
@@ -48,10 +49,14 @@ impl Store {
     /// Records the result of reading tap `name`'s file. An invalid file
     /// keeps the last good binding in force.
     pub fn set_file(&mut self, name: &str, result: Result<Parsed, BindingError>) {
-        let st = self.files.entry(name.to_string()).or_insert(FileState {
-            good: None,
-            error: None,
-        });
+        let st = self
+            .files
+            .entry(name.to_string())
+            .or_insert_with(|| FileState {
+                good: None,
+                error: None,
+                limiter: Arc::default(),
+            });
         match result {
             Ok(p) => {
                 if st.good.as_deref() != Some(&p.binding) {
@@ -128,6 +133,7 @@ impl Store {
                     binding: b,
                     ifindex: tap_link.ifindex,
                     server_mac,
+                    limiter: st.limiter.clone(),
                 };
                 if prev.lookup(tap_link.ifindex) != Some(&served) {
                     changes.activated.push(tap_link.ifindex);

@@ -13,7 +13,7 @@ use super::Binding;
 use crate::mac::MacAddr;
 
 /// A binding in force on a tap that exists: what a worker needs per packet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Served {
     /// The binding.
     pub binding: Arc<Binding>,
@@ -21,7 +21,18 @@ pub struct Served {
     pub ifindex: u32,
     /// MAC of the INDEV interface (tap or bridge): source of every reply.
     pub server_mac: MacAddr,
+    /// This tap's rate limiter (kept across snapshots while the file exists).
+    pub limiter: Arc<crate::ratelimit::TapLimiter>,
 }
+
+impl PartialEq for Served {
+    /// Same binding on the same tap with the same identity (limiter state aside).
+    fn eq(&self, o: &Self) -> bool {
+        self.binding == o.binding && self.ifindex == o.ifindex && self.server_mac == o.server_mac
+    }
+}
+
+impl Eq for Served {}
 
 /// The state of one binding file, as `status` and `check` report it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,6 +17,8 @@ pub struct Config {
     pub dhcp: Dhcp,
     /// `[ipv6]`
     pub ipv6: Ipv6,
+    /// `[limits]`: per-tap, per-protocol packet rate limit.
+    pub limits: crate::ratelimit::Limit,
 }
 
 /// `[general]`: paths and identity.
@@ -195,6 +197,7 @@ impl Default for Config {
                 dhcpv6_preferred_lifetime: 604_800,
                 dhcpv6_valid_lifetime: 2_592_000,
             },
+            limits: crate::ratelimit::Limit::DEFAULT,
         }
     }
 }

@@ -121,6 +121,16 @@ pub struct RawIpv6 {
     pub dhcpv6_valid_lifetime: Option<Scalar>,
 }
 
+/// `[limits]`
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLimits {
+    /// Packets per second per tap and protocol (0: unlimited).
+    pub rate: Option<Scalar>,
+    /// Burst per tap and protocol.
+    pub burst: Option<Scalar>,
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -128,6 +138,7 @@ pub struct RawConfig {
     pub general: RawGeneral,
     pub dhcp: RawDhcp,
     pub ipv6: RawIpv6,
+    pub limits: RawLimits,
 }
 
 /// Where each `section.key` was written (1-based line), for error messages.
@@ -205,7 +216,7 @@ fn strip_comment(v: &str) -> &str {
 }
 
 /// Known keys of each section of the INI form, as the original's spec.
-const INI_SECTIONS: &[&str] = &["general", "dhcp", "ipv6"];
+const INI_SECTIONS: &[&str] = &["general", "dhcp", "ipv6", "limits"];
 
 /// Reads the original's INI form. Unknown keys are returned as warnings
 /// (configobj ignored them); unknown sections are errors.
@@ -259,6 +270,7 @@ pub fn read_ini(text: &str) -> Result<(RawConfig, Vec<String>), SyntaxError> {
             let res = match name.as_str() {
                 "general" => attempt.try_into().map(|v| raw.general = v),
                 "dhcp" => attempt.try_into().map(|v| raw.dhcp = v),
+                "limits" => attempt.try_into().map(|v| raw.limits = v),
                 _ => attempt.try_into().map(|v| raw.ipv6 = v),
             };
             match res {

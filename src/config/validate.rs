@@ -216,6 +216,9 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
     }
 
     validate_ipv6(raw, c, &mut cfg)?;
+    let l = &raw.limits;
+    cfg.limits.rate = c.u32("limits", "rate", &l.rate, 0, cfg.limits.rate)?;
+    cfg.limits.burst = c.u32("limits", "burst", &l.burst, 1, cfg.limits.burst)?;
     check_queues_disjoint(&cfg, c)?;
     Ok(cfg)
 }

@@ -1,0 +1,119 @@
+//! Hostile guests: floods, foreign MACs, replies only on their own tap.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\nSUBNET6=2001:db8:1::/64\nGATEWAY6=2001:db8:1::1\n";
+const BINDING_B: &str = "INDEV=br0\nIP=198.51.100.20\nMAC=aa:00:00:00:00:20\nSUBNET=198.51.100.0/24\nGATEWAY=198.51.100.1\nSUBNET6=2001:db8:2::/64\n";
+
+/// A flood generator: `kind` is dhcp, rs or ns; runs for `secs` seconds as fast as it can.
+const FLOOD: &str = r#"
+import socket, sys, time
+kind, secs = sys.argv[1], float(sys.argv[2])
+end = time.time() + secs
+n = 0
+if kind == "dhcp":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+    s.bind(("0.0.0.0", 68))
+    pkt = bytes([1, 1, 6, 0, 1, 2, 3, 4]) + bytes(20) + bytes.fromhex("aa0000000020") + bytes(202) + bytes([99, 130, 83, 99, 53, 1, 1, 255])
+    dst = ("255.255.255.255", 67)
+else:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+    idx = socket.if_nametoindex("eth0")
+    if kind == "rs":
+        pkt = bytes([133, 0, 0, 0, 0, 0, 0, 0, 1, 1]) + bytes.fromhex("aa0000000020")
+        dst = ("ff02::2", 0, 0, idx)
+    else:
+        pkt = bytes([135, 0, 0, 0, 0, 0, 0, 0]) + socket.inet_pton(socket.AF_INET6, "2001:db8:2::1") + bytes([1, 1]) + bytes.fromhex("aa0000000020")
+        dst = ("ff02::1:ff00:1", 0, 0, idx)
+while time.time() < end:
+    for _ in range(1000):
+        try:
+            s.sendto(pkt, dst)
+            n += 1
+        except OSError:
+            pass
+print(n)
+"#;
+
+#[test]
+fn a_flooding_guest_does_not_starve_its_neighbour() {
+    if !prerequisites(&["udhcpc", "python3"]) {
+        return;
+    }
+    let t = Topology::new("fl");
+    t.write_binding("tap-r", BINDING_R);
+    t.write_binding("tap-b", BINDING_B);
+    t.install_rules();
+    let d = t.start_daemon(&t.write_config("", ""));
+    d.wait_for("active", |s| {
+        s.bindings.iter().filter(|b| b.state == "active").count() == 2
+    });
+    std::fs::write(t.dir.path().join("flood.py"), FLOOD).unwrap();
+    let limited_b = |d: &Daemon| {
+        d.status()
+            .bindings
+            .iter()
+            .find(|b| b.tap == "tap-b")
+            .unwrap()
+            .rate_limited
+    };
+    for kind in ["dhcp", "rs", "ns"] {
+        let before = limited_b(&d);
+        let flood = std::process::Command::new("ip")
+            .args(["netns", "exec", &t.vm_b.name, "python3"])
+            .arg(t.dir.path().join("flood.py"))
+            .args([kind, "10"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        // The neighbour keeps getting leases (and RAs) while the flood lasts.
+        let start = Instant::now();
+        let mut leases = 0;
+        while start.elapsed() < Duration::from_secs(8) {
+            let (script, log) = client_script(t.dir.path(), &format!("victim-{kind}-{leases}"));
+            let out = t.vm_r.run_out(&format!(
+                "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
+                script.display()
+            ));
+            assert!(
+                out.status.success(),
+                "victim got no lease during the {kind} flood; log:\n{}",
+                d.log_text()
+            );
+            assert!(client_events(&log)
+                .iter()
+                .any(|(e, v)| e == "bound" && v["ip"] == "192.0.2.10"));
+            leases += 1;
+        }
+        let sent: u64 = String::from_utf8_lossy(&flood.wait_with_output().unwrap().stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        let limited = limited_b(&d) - before;
+        eprintln!("{kind} flood: {sent} packets sent, {limited} rate-limited, victim leased {leases} times");
+        assert!(leases >= 3, "{kind}: only {leases} leases");
+        assert!(
+            limited > sent / 2,
+            "{kind}: the flood was not cut: {limited} of {sent}"
+        );
+        let s = d.status();
+        let r = s.bindings.iter().find(|b| b.tap == "tap-r").unwrap();
+        assert_eq!(r.rate_limited, 0, "the victim was never limited");
+    }
+    // Nothing is left in the queues.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        t.queue_stats().iter().all(|q| q.total == 0),
+        "{:?}",
+        t.queue_stats()
+    );
+}
