@@ -243,3 +243,93 @@ fn rescan_event_rereads_everything() {
         s.generation > g && ip_of(s, 1).is_some()
     });
 }
+
+#[test]
+fn world_writable_files_and_directories_are_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("tap1");
+    std::fs::write(&f, binding(1, 11)).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let p = nfdhcpd::binding::watch::read_binding(dir.path(), "tap1", true).unwrap();
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.0.contains("writable by every user")),
+        "{:?}",
+        p.warnings
+    );
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(
+        nfdhcpd::binding::watch::read_binding(dir.path(), "tap1", true)
+            .unwrap()
+            .warnings
+            .is_empty()
+    );
+    assert_eq!(
+        nfdhcpd::binding::watch::check_dir_permissions(dir.path()),
+        None
+    );
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert!(nfdhcpd::binding::watch::check_dir_permissions(dir.path())
+        .unwrap()
+        .contains("writable by every user"));
+}
+
+#[test]
+fn a_burst_of_20000_files_ends_with_the_table_equal_to_the_directory() {
+    // 20,000 files in one burst: whether the kernel's inotify queue (16,384
+    // events by default) overflows or not, the table must end equal to the
+    // directory (an overflow notice triggers a rescan, tested below).
+    let f = start(|_| {});
+    let d = f.dir.path();
+    for n in 0..20_000u32 {
+        std::fs::write(
+            d.join(format!("t{n}")),
+            binding((n % 250) as u8, (n % 250 + 2) as u8),
+        )
+        .unwrap();
+    }
+    wait_for(&f, "all 20,000 files in the table", |s| {
+        s.entries.len() == 20_000
+    });
+    for n in (0..20_000u32).step_by(2) {
+        std::fs::remove_file(d.join(format!("t{n}"))).unwrap();
+    }
+    wait_for(&f, "10,000 left", |s| {
+        s.entries.len() == 10_000
+            && s.entries
+                .iter()
+                .all(|e| e.tap[1..].parse::<u32>().unwrap() % 2 == 1)
+    });
+}
+
+#[test]
+fn an_overflow_notice_triggers_a_full_rescan() {
+    use notify::event::{EventKind, Flag};
+    let f = start(|d| std::fs::write(d.join("tap1"), binding(1, 11)).unwrap());
+    wait_for(&f, "loaded", |s| ip_of(s, 1).is_some());
+    let before = f.handle.rescans.load(std::sync::atomic::Ordering::SeqCst);
+    // What notify delivers on IN_Q_OVERFLOW.
+    f.handle.send(Event::Fs(Ok(
+        notify::Event::new(EventKind::Other).set_flag(Flag::Rescan)
+    )));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while f.handle.rescans.load(std::sync::atomic::Ordering::SeqCst) == before {
+        assert!(
+            Instant::now() < deadline,
+            "no rescan after an overflow notice"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // A watcher error is handled the same way.
+    let before = f.handle.rescans.load(std::sync::atomic::Ordering::SeqCst);
+    f.handle
+        .send(Event::Fs(Err(notify::Error::generic("watcher failed"))));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while f.handle.rescans.load(std::sync::atomic::Ordering::SeqCst) == before {
+        assert!(Instant::now() < deadline, "no rescan after a watcher error");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(ip_of(&f.table.load(), 1).is_some());
+}

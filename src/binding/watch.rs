@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -88,7 +88,27 @@ pub fn read_binding(dir: &Path, name: &str, ipv6_served: bool) -> Result<Parsed,
         .take(MAX_FILE_SIZE + 1)
         .read_to_string(&mut text)
         .map_err(|e| unreadable(format!("cannot read: {e}")))?;
-    file::parse(name, &text, ipv6_served)
+    let mut parsed = file::parse(name, &text, ipv6_served)?;
+    if meta.permissions().mode() & 0o002 != 0 {
+        parsed.warnings.push(file::Warning(format!(
+            "{name}: writable by every user: anyone on the host can rewrite this VM's network configuration"
+        )));
+    }
+    Ok(parsed)
+}
+
+/// A warning when the binding directory is writable by every user.
+pub fn check_dir_permissions(dir: &Path) -> Option<String> {
+    let meta = std::fs::metadata(dir).ok()?;
+    let mode = meta.permissions().mode();
+    // World-writable without the sticky bit: anyone can add, replace or remove bindings.
+    (mode & 0o002 != 0).then(|| {
+        format!(
+            "binding directory {} is writable by every user (mode {:o}): anyone on the host can add or replace VM bindings",
+            dir.display(),
+            mode & 0o7777
+        )
+    })
 }
 
 /// Lists the binding file names in `dir` (skipping ignored names).
@@ -116,6 +136,7 @@ pub struct Manager {
     watcher: Option<notify::RecommendedWatcher>,
     on_activate: Vec<Sender<Vec<u32>>>,
     first_scan_done: Arc<std::sync::atomic::AtomicBool>,
+    rescans: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A handle to tell the manager things.
@@ -124,6 +145,8 @@ pub struct Handle {
     tx: Sender<Event>,
     /// Set once the first directory scan has been published.
     pub first_scan_done: Arc<std::sync::atomic::AtomicBool>,
+    /// Full rescans done (first scan, overflow, watcher error, directory back, SIGHUP).
+    pub rescans: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Handle {
@@ -147,6 +170,7 @@ impl Manager {
             watcher: None,
             on_activate: Vec::new(),
             first_scan_done: Arc::default(),
+            rescans: Arc::default(),
         }
     }
 
@@ -155,6 +179,7 @@ impl Manager {
         Handle {
             tx: self.tx.clone(),
             first_scan_done: self.first_scan_done.clone(),
+            rescans: self.rescans.clone(),
         }
     }
 
@@ -180,6 +205,9 @@ impl Manager {
     }
 
     fn start_watch(&mut self) {
+        if let Some(w) = check_dir_permissions(&self.dir) {
+            warn!("{w}");
+        }
         let tx = self.tx.clone();
         let res = notify::recommended_watcher(move |ev| {
             let _ = tx.send(Event::Fs(ev));
@@ -341,6 +369,8 @@ impl Manager {
     }
 
     fn rescan(&mut self) {
+        self.rescans
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let names = match list_dir(&self.dir) {
             Ok(n) => n,
             Err(e) => {
