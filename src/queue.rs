@@ -21,8 +21,6 @@ use crate::send::Sender;
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).
 pub const COPY_RANGE: u16 = 65535;
-/// Kernel queue length (packets waiting for a verdict).
-pub const QUEUE_MAX_LEN: u32 = 4096;
 
 /// Why a queue could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +74,14 @@ impl Worker {
         let cfg =
             |r: std::io::Result<()>| r.map_err(|source| QueueError::Bind { queue: num, source });
         cfg(queue.set_copy_range(num, COPY_RANGE))?;
-        cfg(queue.set_queue_max_len(num, QUEUE_MAX_LEN))?;
+        let (max_len, fail_open) = {
+            let c = config.load();
+            (c.general.queue_max_len, c.general.fail_open)
+        };
+        cfg(queue.set_queue_max_len(num, max_len))?;
+        // Fail-open: when the kernel queue is full, packets go on unanswered
+        // instead of being dropped (the default, fail-closed).
+        cfg(queue.set_fail_open(num, fail_open))?;
         let sender = Sender::open().map_err(QueueError::Sender)?;
         info!(queue = num, protocol = protocol.as_str(), "queue bound");
         Ok(Worker {

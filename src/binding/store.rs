@@ -73,6 +73,11 @@ impl Store {
         self.files.remove(name).is_some()
     }
 
+    /// Whether tap `name`'s file is currently invalid.
+    pub fn has_error(&self, name: &str) -> bool {
+        self.files.get(name).is_some_and(|f| f.error.is_some())
+    }
+
     /// Names of all files known.
     pub fn file_names(&self) -> Vec<String> {
         self.files.keys().cloned().collect()

@@ -333,13 +333,14 @@ impl Manager {
             {
                 continue;
             }
-            changed |= self.sync(name);
+            changed |= self.sync(name, false);
         }
         changed
     }
 
-    /// Brings tap `name`'s state in line with the directory.
-    fn sync(&mut self, name: &str) -> bool {
+    /// Brings tap `name`'s state in line with the directory. A full rescan
+    /// logs each binding at debug level and a summary at info level.
+    fn sync(&mut self, name: &str, rescan: bool) -> bool {
         match std::fs::symlink_metadata(self.dir.join(name)) {
             Err(_) => {
                 if self.store.remove_file(name) {
@@ -353,7 +354,11 @@ impl Manager {
                 let res = read_binding(&self.dir, name, self.ipv6_served);
                 match &res {
                     Ok(p) => {
-                        info!(tap = name, "binding loaded");
+                        if rescan {
+                            debug!(tap = name, "binding loaded");
+                        } else {
+                            info!(tap = name, "binding loaded");
+                        }
                         for w in &p.warnings {
                             warn!(tap = name, "{}", w.0);
                         }
@@ -386,9 +391,12 @@ impl Manager {
         {
             self.store.remove_file(&gone);
         }
+        let mut invalid = 0;
         for n in &names {
-            self.sync(n);
+            self.sync(n, true);
+            invalid += usize::from(self.store.has_error(n));
         }
+        info!(dir = %self.dir.display(), files = names.len(), invalid, "binding directory scanned");
     }
 
     fn publish(&mut self) {

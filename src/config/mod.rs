@@ -34,6 +34,10 @@ pub struct General {
     pub user: Option<String>,
     /// The control (status) socket.
     pub control_socket: PathBuf,
+    /// Kernel queue length (packets waiting for a verdict) of every queue.
+    pub queue_max_len: u32,
+    /// When a queue is full, let packets through (fail-open) instead of dropping them.
+    pub fail_open: bool,
 }
 
 /// A run of consecutive netfilter queue numbers (`--queue-balance a:b`).
@@ -170,6 +174,8 @@ impl Default for Config {
                 logdir: None,
                 user: None,
                 control_socket: PathBuf::from("/run/nfdhcpd/control.sock"),
+                queue_max_len: 4096,
+                fail_open: false,
             },
             dhcp: Dhcp {
                 enabled: true,

@@ -81,6 +81,8 @@ pub struct RawGeneral {
     pub logdir: Option<Scalar>,
     pub user: Option<Scalar>,
     pub control_socket: Option<Scalar>,
+    pub queue_max_len: Option<Scalar>,
+    pub fail_open: Option<Scalar>,
 }
 
 /// `[dhcp]`

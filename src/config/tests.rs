@@ -347,3 +347,20 @@ fn rate_limits_in_both_forms() {
         )
     );
 }
+
+#[test]
+fn queue_length_and_fail_open() {
+    let c = ini(MINIMAL).unwrap().config;
+    assert_eq!(
+        (c.general.queue_max_len, c.general.fail_open),
+        (4096, false)
+    );
+    let c = ini(&format!(
+        "[general]\nqueue_max_len = 64\nfail_open = yes\n{MINIMAL}"
+    ))
+    .unwrap()
+    .config;
+    assert_eq!((c.general.queue_max_len, c.general.fail_open), (64, true));
+    let (_, key, _, _) = invalid(&format!("[general]\nqueue_max_len = 0\n{MINIMAL}"));
+    assert_eq!(key, "queue_max_len");
+}

@@ -161,6 +161,14 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
     if let Some(p) = Checker::string(&g.control_socket) {
         cfg.general.control_socket = PathBuf::from(p);
     }
+    cfg.general.queue_max_len = c.u32(
+        "general",
+        "queue_max_len",
+        &g.queue_max_len,
+        1,
+        cfg.general.queue_max_len,
+    )?;
+    cfg.general.fail_open = c.bool("general", "fail_open", &g.fail_open, false)?;
 
     let d = &raw.dhcp;
     let dh = &mut cfg.dhcp;

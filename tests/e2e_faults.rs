@@ -1,0 +1,442 @@
+//! Faults and isolation: fail-open and fail-closed, kill -9 and restart,
+//! binding churn under load, and replies only on their own tap.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::*;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+const BINDING_R: &str =
+    "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n";
+
+/// Sends `n` DHCP DISCOVERs from the routed VM (which needs an address).
+fn send_discovers(t: &Topology, n: u32) {
+    let py = format!(
+        r#"
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+s.bind(("0.0.0.0", 68))
+pkt = bytes([1, 1, 6, 0, 1, 2, 3, 4]) + bytes(20) + bytes.fromhex("aa0000000010") + bytes(202) + bytes([99, 130, 83, 99, 53, 1, 1, 255])
+for _ in range({n}):
+    s.sendto(pkt, ("255.255.255.255", 67))
+"#
+    );
+    let f = t.dir.path().join("discovers.py");
+    std::fs::write(&f, py).unwrap();
+    t.vm_r.run(&format!("python3 {}", f.display()));
+}
+
+/// Packets that went past the queue into the filter table.
+fn passed(t: &Topology) -> u64 {
+    t.host
+        .run("iptables -L INPUT -v -x -n | awk '/dpt:67/ {print $1}'")
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+fn fail_topology(tag: &str, bypass: bool) -> Topology {
+    let t = Topology::new(tag);
+    t.write_binding("tap-r", BINDING_R);
+    let extra = if bypass { " --queue-bypass" } else { "" };
+    t.host.run(&format!("iptables -t mangle -A PREROUTING -i tap-r -p udp --dport 67 -j NFQUEUE --queue-num 42{extra}"));
+    t.host
+        .run("iptables -A INPUT -i tap-r -p udp --dport 67 -j ACCEPT");
+    t.vm_r.run("ip addr add 192.0.2.99/24 dev eth0");
+    t
+}
+
+#[test]
+fn fail_closed_by_default_fail_open_with_queue_bypass() {
+    if !prerequisites(&["python3"]) {
+        return;
+    }
+    // Default rule, no daemon: nothing answered, nothing leaked.
+    let t = fail_topology("fc", false);
+    send_discovers(&t, 50);
+    assert_eq!(
+        passed(&t),
+        0,
+        "fail-closed: guest packets must not pass while the daemon is down"
+    );
+    // --queue-bypass, no daemon: the guest's packets go on as if nfdhcpd were not there.
+    let t = fail_topology("fb", true);
+    send_discovers(&t, 50);
+    assert_eq!(
+        passed(&t),
+        50,
+        "--queue-bypass: packets pass while no daemon is bound"
+    );
+}
+
+#[test]
+fn a_full_queue_drops_by_default_and_passes_with_fail_open() {
+    if !prerequisites(&["python3"]) {
+        return;
+    }
+    for (tag, fail_open) in [("fo", true), ("fz", false)] {
+        let t = fail_topology(tag, false);
+        let cfg = t.write_config("", "");
+        let text = std::fs::read_to_string(&cfg).unwrap().replace(
+            "[general]\n",
+            &format!("[general]\nqueue_max_len = 8\nfail_open = {fail_open}\n"),
+        );
+        std::fs::write(&cfg, text).unwrap();
+        let mut d = t.start_daemon(&cfg);
+        let pid = Pid::from_raw(d.status().pid as i32);
+        // The daemon stops consuming: the kernel queue fills up after 8 packets.
+        kill(pid, Signal::SIGSTOP).unwrap();
+        send_discovers(&t, 100);
+        let through = passed(&t);
+        let stat = t.queue_stats();
+        kill(pid, Signal::SIGCONT).unwrap();
+        if fail_open {
+            assert_eq!(
+                through, 92,
+                "fail-open: what the full queue cannot hold goes on; {stat:?}"
+            );
+        } else {
+            assert_eq!(through, 0, "fail-closed: a full queue drops; {stat:?}");
+            assert!(
+                stat.iter().any(|q| q.queue == 42 && q.queue_dropped >= 92),
+                "{stat:?}"
+            );
+        }
+        // Resumed, it gives the 8 queued packets their verdict.
+        d.wait_for("queued packets handled", |s| {
+            s.counters.get("dhcpv4.received").copied().unwrap_or(0) >= 8
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            t.queue_stats().iter().all(|q| q.total == 0),
+            "{:?}",
+            t.queue_stats()
+        );
+        assert!(d.stop().success());
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("VmRSS:")
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn dir_table(dir: &std::path::Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                return None;
+            }
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            let ip = text
+                .lines()
+                .find_map(|l| l.strip_prefix("IP="))?
+                .to_string();
+            Some((name, ip))
+        })
+        .collect()
+}
+
+fn status_table(d: &Daemon) -> BTreeMap<String, String> {
+    d.status()
+        .bindings
+        .into_iter()
+        .map(|b| (b.tap, b.ip.unwrap_or_default()))
+        .collect()
+}
+
+fn churn_binding(n: u32, gen: u32) -> String {
+    format!(
+        "MAC=aa:00:00:01:{:02x}:{:02x}\nIP=203.0.113.{}\nSUBNET=203.0.113.0/24\n",
+        n >> 8,
+        n & 0xff,
+        1 + (n + gen) % 250
+    )
+}
+
+#[test]
+fn binding_churn_while_serving_ends_with_table_equal_to_directory() {
+    if !prerequisites(&["udhcpc"]) {
+        return;
+    }
+    let t = Topology::new("ch");
+    t.write_binding("tap-r", BINDING_R);
+    t.install_rules();
+    let d = t.start_daemon(&t.write_config("", ""));
+    let pid = d.status().pid;
+    let dir = t.bindings();
+    // Answering throughout: a client renews in the background.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let client = {
+        let (stop, vm, script) = (
+            stop.clone(),
+            t.vm_r.name.clone(),
+            client_script(t.dir.path(), "churn-client").0,
+        );
+        std::thread::spawn(move || {
+            let mut ok = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let out = sh_out(&format!(
+                    "ip netns exec {vm} udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
+                    script.display()
+                ));
+                assert!(out.status.success(), "lease failed during churn");
+                ok += 1;
+            }
+            ok
+        })
+    };
+    let secs = 30;
+    let mut rss_warm = 0;
+    let start = Instant::now();
+    let mut op = 0u32;
+    while start.elapsed() < Duration::from_secs(secs) {
+        // 1,000 operations per second over 2,000 taps.
+        let due = start + Duration::from_micros(u64::from(op) * 1000);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let n = fastrand::u32(0..2000);
+        let name = format!("c{n}");
+        let path = dir.join(&name);
+        match op % 4 {
+            0 => std::fs::write(&path, churn_binding(n, op)).unwrap(),
+            1 => {
+                let tmp = dir.join(format!(".{name}.tmp"));
+                std::fs::write(&tmp, churn_binding(n, op)).unwrap();
+                std::fs::rename(&tmp, &path).unwrap();
+            }
+            2 => {
+                if path.exists() {
+                    std::fs::write(&path, churn_binding(n, op)).unwrap();
+                }
+            }
+            _ => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        op += 1;
+        if rss_warm == 0 && start.elapsed() > Duration::from_secs(5) {
+            rss_warm = rss_kib(pid);
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let leases = client.join().expect("client thread");
+    let want = dir_table(&dir);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = status_table(&d);
+        if got == want {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "table differs from the directory: {} vs {} entries",
+            got.len(),
+            want.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let rss_end = rss_kib(pid);
+    eprintln!("churn: {op} operations in {secs} s, {} bindings at the end, {leases} leases, RSS {rss_warm} KiB after warm-up, {rss_end} KiB at the end", want.len());
+    assert!(leases >= 10, "only {leases} leases during churn");
+    assert!(
+        rss_end < rss_warm + 32 * 1024,
+        "memory grew: {rss_warm} KiB → {rss_end} KiB"
+    );
+}
+
+#[test]
+fn killed_under_load_then_restarted_serves_every_binding() {
+    if !prerequisites(&["udhcpc", "python3"]) {
+        return;
+    }
+    let t = Topology::new("kl");
+    t.write_binding("tap-r", BINDING_R);
+    for n in 0..10_000u32 {
+        std::fs::write(t.bindings().join(format!("c{n}")), churn_binding(n, 0)).unwrap();
+    }
+    t.install_rules();
+    let cfg = t.write_config("", "");
+    let mut d = t.start_daemon(&cfg);
+    d.wait_for("all bindings", |s| s.bindings.len() == 10_001);
+    // Load: the bridged VM floods DISCOVERs (it has no binding: accepted, not answered).
+    t.vm_b.run("ip addr add 198.51.100.99/24 dev eth0");
+    let mut flood = std::process::Command::new("ip")
+        .args(["netns", "exec", &t.vm_b.name, "python3", "-c"])
+        .arg("import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_BROADCAST,1)\ns.bind(('198.51.100.99',68))\nend=time.time()+6\nwhile time.time()<end: s.sendto(bytes(300),('255.255.255.255',67))")
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    kill(Pid::from_raw(d.status().pid as i32), Signal::SIGKILL).unwrap();
+    let _ = d.stop();
+    let started = Instant::now();
+    let d = t.start_daemon(&cfg);
+    let s = d.wait_for("every binding back", |s| {
+        s.bindings.len() == 10_001
+            && s.bindings
+                .iter()
+                .any(|b| b.tap == "tap-r" && b.state == "active")
+    });
+    eprintln!(
+        "restart to ready with 10,001 bindings under load: {:?}",
+        started.elapsed()
+    );
+    assert!(s.ready);
+    let _ = flood.wait();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        t.queue_stats().iter().all(|q| q.total == 0),
+        "{:?}",
+        t.queue_stats()
+    );
+    let (script, _) = client_script(t.dir.path(), "after-restart");
+    assert!(t
+        .vm_r
+        .run_out(&format!(
+            "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
+            script.display()
+        ))
+        .status
+        .success());
+}
+
+#[test]
+fn each_reply_leaves_only_through_its_own_tap() {
+    if !prerequisites(&["udhcpc", "rdisc6", "tcpdump"]) {
+        return;
+    }
+    let t = Topology::new("is");
+    // A third VM on the same bridge as vm-b.
+    let vm_c = Netns::new(&format!("{}c", t.host.name));
+    vm_c.run("sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0");
+    t.host.run(&format!("ip link add tap-c type veth peer name eth0 netns {} && ip link set tap-c master br0 && ip link set tap-c up", vm_c.name));
+    vm_c.run("ip link set eth0 address aa:00:00:00:00:30 && ip link set eth0 up");
+    t.host.run("ip6tables -t mangle -A PREROUTING -m physdev --physdev-in tap-c -p icmpv6 --icmpv6-type router-solicitation -j NFQUEUE --queue-num 43");
+    t.host.run("iptables -t mangle -A PREROUTING -p udp -m physdev --physdev-in tap-c -m udp --dport 67 -j NFQUEUE --queue-num 42");
+    t.install_rules();
+    let vms: [(&Netns, &str, &str, &str, &str); 3] = [
+        (
+            &t.vm_r,
+            "tap-r",
+            "aa:00:00:00:00:10",
+            "192.0.2.10",
+            "2001:db8:1::",
+        ),
+        (
+            &t.vm_b,
+            "tap-b",
+            "aa:00:00:00:00:20",
+            "198.51.100.20",
+            "2001:db8:2::",
+        ),
+        (
+            &vm_c,
+            "tap-c",
+            "aa:00:00:00:00:30",
+            "198.51.100.30",
+            "2001:db8:3::",
+        ),
+    ];
+    for (_, tap, mac, ip, p6) in vms {
+        let indev = if tap == "tap-r" { "tap-r" } else { "br0" };
+        let net = if tap == "tap-r" {
+            "192.0.2.0/24"
+        } else {
+            "198.51.100.0/24"
+        };
+        t.write_binding(
+            tap,
+            &format!("INDEV={indev}\nMAC={mac}\nIP={ip}\nSUBNET={net}\nSUBNET6={p6}/64\n"),
+        );
+    }
+    let d = t.start_daemon(&t.write_config("", "ra_period = 1"));
+    d.wait_for("3 active", |s| {
+        s.bindings.iter().filter(|b| b.state == "active").count() == 3
+    });
+    let caps: Vec<_> = vms
+        .iter()
+        .map(|(vm, tap, ..)| {
+            let f = t.dir.path().join(format!("{tap}.txt"));
+            let child = std::process::Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &vm.name,
+                    "timeout",
+                    "5",
+                    "tcpdump",
+                    "-l",
+                    "-n",
+                    "-e",
+                    "-v",
+                    "-i",
+                    "eth0",
+                    "udp src port 67 or (icmp6 and ip6[40] == 134)",
+                ])
+                .stdout(std::fs::File::create(&f).unwrap())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            (child, f)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    for (vm, ..) in vms {
+        let (script, _) = client_script(t.dir.path(), &format!("iso-{}", vm.name));
+        // -B: ask for broadcast replies, the case where a leak would show.
+        assert!(vm
+            .run_out(&format!(
+                "udhcpc -B -i eth0 -f -n -q -t 3 -T 1 -s {}",
+                script.display()
+            ))
+            .status
+            .success());
+        vm.run("rdisc6 -1 -r 2 -w 1000 eth0 >/dev/null");
+    }
+    for ((mut child, f), (_, tap, mac, ip, p6)) in caps.into_iter().zip(vms) {
+        let _ = child.wait();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let mut dhcp = 0;
+        let mut ras = 0;
+        for l in text.lines() {
+            if l.contains("Your-IP") {
+                assert!(
+                    l.contains(&format!("Your-IP {ip}")),
+                    "{tap} saw another VM's reply: {l}"
+                );
+                dhcp += 1;
+            }
+            if l.contains("Client-Ethernet-Address") {
+                assert!(l.contains(mac), "{tap} saw another VM's reply: {l}");
+            }
+            if l.contains("prefix info option") {
+                assert!(
+                    l.contains(&format!("): {p6}/64,")),
+                    "{tap} saw another VM's RA: {l}"
+                );
+                ras += 1;
+            }
+        }
+        assert!(
+            dhcp >= 2 && ras >= 1,
+            "{tap}: {dhcp} DHCP replies, {ras} RAs in:\n{text}"
+        );
+    }
+}
