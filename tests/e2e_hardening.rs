@@ -117,3 +117,63 @@ fn a_flooding_guest_does_not_starve_its_neighbour() {
         t.queue_stats()
     );
 }
+
+#[test]
+fn in_kernel_per_tap_limit_rules_cut_a_flood_before_the_queue() {
+    if !prerequisites(&["python3"]) {
+        return;
+    }
+    let t = Topology::new("kr");
+    t.write_binding("tap-r", BINDING_R);
+    let rules = |file: &str, cmd: &str| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("iptables")
+            .join(file);
+        t.host.run(&format!(
+            "sed 's/@TAP@/tap-r/g' {} | {cmd} --noflush",
+            path.display()
+        ));
+    };
+    rules("ratelimit-tap.rules", "iptables-restore");
+    rules("ratelimit-tap6.rules", "ip6tables-restore");
+    let d = t.start_daemon(&t.write_config("", ""));
+    d.wait_for("active", |s| s.bindings.iter().any(|b| b.state == "active"));
+    // A one-second DISCOVER flood: the kernel passes about burst + rate × time.
+    std::fs::write(t.dir.path().join("flood.py"), FLOOD).unwrap();
+    let out = t.vm_r.run(&format!(
+        "python3 {} dhcp 1",
+        t.dir.path().join("flood.py").display()
+    ));
+    let sent: u64 = out.trim().parse().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let received = d
+        .status()
+        .counters
+        .get("dhcpv4.received")
+        .copied()
+        .unwrap_or(0);
+    let dropped: u64 = t
+        .host
+        .run("iptables -t mangle -L PREROUTING -v -x -n | awk '$3 == \"DROP\" {print $1}'")
+        .trim()
+        .parse()
+        .unwrap();
+    eprintln!("sent {sent}, queued {received}, dropped in-kernel {dropped}");
+    assert!(sent > 1000, "generator too slow: {sent}");
+    assert!(
+        received <= 100 + 50 * 2,
+        "the kernel let {received} of {sent} through"
+    );
+    assert_eq!(received + dropped, sent);
+    // Within the limit, a real client is still served.
+    let (script, _) = client_script(t.dir.path(), "limited");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(t
+        .vm_r
+        .run_out(&format!(
+            "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
+            script.display()
+        ))
+        .status
+        .success());
+}
