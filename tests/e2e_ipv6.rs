@@ -376,7 +376,8 @@ fn malformed_icmpv6_and_dhcpv6_leave_no_queued_packet() {
     if !prerequisites(&["python3"]) {
         return;
     }
-    let (t, mut d) = setup("mf6", "");
+    // No rate limit: every malformed packet must reach the parsers.
+    let (t, mut d) = setup("mf6", "[limits]\nrate = 0");
     let script = r#"
 import socket
 ll = "fe80::a800:ff:fe00:10"
@@ -417,6 +418,11 @@ for i in range(10):
     assert!(q.iter().all(|q| q.total == 0), "{q:?}");
     assert!(d.alive(), "daemon died; log:\n{}", d.log_text());
     let st = d.status();
+    assert!(
+        st.counters.keys().all(|k| !k.ends_with("rate_limited")),
+        "{:?}",
+        st.counters
+    );
     for p in ["rs", "ns", "dhcpv6"] {
         let drops: u64 = st
             .counters
