@@ -121,6 +121,13 @@ pub struct RawIpv6 {
     pub dhcpv6_valid_lifetime: Option<Scalar>,
 }
 
+/// `[metrics]` (new; in both forms)
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMetrics {
+    pub listen: Option<Scalar>,
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -128,6 +135,7 @@ pub struct RawConfig {
     pub general: RawGeneral,
     pub dhcp: RawDhcp,
     pub ipv6: RawIpv6,
+    pub metrics: RawMetrics,
 }
 
 /// Where each `section.key` was written (1-based line), for error messages.
@@ -204,8 +212,8 @@ fn strip_comment(v: &str) -> &str {
     v
 }
 
-/// Known keys of each section of the INI form, as the original's spec.
-const INI_SECTIONS: &[&str] = &["general", "dhcp", "ipv6"];
+/// Sections of the INI form: the original's three, and `[metrics]` (ours).
+const INI_SECTIONS: &[&str] = &["general", "dhcp", "ipv6", "metrics"];
 
 /// Reads the original's INI form. Unknown keys are returned as warnings
 /// (configobj ignored them); unknown sections are errors.
@@ -259,6 +267,7 @@ pub fn read_ini(text: &str) -> Result<(RawConfig, Vec<String>), SyntaxError> {
             let res = match name.as_str() {
                 "general" => attempt.try_into().map(|v| raw.general = v),
                 "dhcp" => attempt.try_into().map(|v| raw.dhcp = v),
+                "metrics" => attempt.try_into().map(|v| raw.metrics = v),
                 _ => attempt.try_into().map(|v| raw.ipv6 = v),
             };
             match res {

@@ -263,9 +263,15 @@ impl Topology {
 
     /// Starts the daemon in the host namespace and waits until it is ready.
     pub fn start_daemon(&self, config: &Path) -> Daemon {
+        self.start_daemon_env(config, &[])
+    }
+
+    /// [`Topology::start_daemon`] with extra environment variables.
+    pub fn start_daemon_env(&self, config: &Path, env: &[(&str, &str)]) -> Daemon {
         let log = self.dir.path().join("nfdhcpd.log");
         let logf = std::fs::File::create(&log).expect("log file");
         let child = Command::new("ip")
+            .envs(env.iter().copied())
             .args([
                 "netns",
                 "exec",
