@@ -95,8 +95,12 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum Generate {
-    /// The man page (roff), on stdout.
-    Man,
+    /// The man page (roff) on stdout; with --dir, one page per subcommand too.
+    Man {
+        /// Write nfdhcpd.1 and nfdhcpd-SUBCOMMAND.1 into this directory.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Shell completions, on stdout.
     Completions {
         /// The shell.
@@ -263,7 +267,8 @@ fn generate(what: Generate) -> ExitCode {
     let mut cmd = Cli::command();
     let mut out = std::io::stdout();
     let res = match what {
-        Generate::Man => clap_mangen::Man::new(cmd).render(&mut out),
+        Generate::Man { dir: None } => clap_mangen::Man::new(cmd).render(&mut out),
+        Generate::Man { dir: Some(d) } => clap_mangen::generate_to(cmd, d),
         Generate::Completions { shell } => {
             clap_complete::generate(shell, &mut cmd, "nfdhcpd", &mut out);
             Ok(())
