@@ -170,6 +170,7 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
             config: config.clone(),
             metrics: metrics.clone(),
             sender,
+            warnings: Default::default(),
         };
         std::thread::Builder::new()
             .name("ra".into())
