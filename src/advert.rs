@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 
 use crate::binding::table::{Served, Table};
 use crate::config::Config;
+use crate::logthrottle::{Permit, WarnLimiter};
 use crate::metrics::Metrics;
 use crate::proto::{ra, Context};
 use crate::send::Sender;
@@ -44,6 +45,8 @@ pub struct Advertiser {
     pub metrics: Arc<Metrics>,
     /// Raw sender.
     pub sender: Sender,
+    /// Per-tap limiter of send-failure warnings (this thread only).
+    pub warnings: std::cell::RefCell<WarnLimiter>,
 }
 
 /// The next periodic interval: uniform in [0.75, 1.0] × ra_period
@@ -73,7 +76,19 @@ impl Advertiser {
                 self.metrics
                     .periodic_ra_errors
                     .fetch_add(1, Ordering::Relaxed);
-                warn!(tap = %served.binding.tap, error = %e, "unsolicited RA not sent");
+                let permit = self
+                    .warnings
+                    .borrow_mut()
+                    .check(served.ifindex, Instant::now());
+                match permit {
+                    Permit::Suppress => {}
+                    Permit::Log { suppressed: 0 } => {
+                        warn!(tap = %served.binding.tap, error = %e, "unsolicited RA not sent");
+                    }
+                    Permit::Log { suppressed } => {
+                        warn!(tap = %served.binding.tap, error = %e, suppressed, "unsolicited RA not sent (suppressed {suppressed} similar messages for this tap)");
+                    }
+                }
                 false
             }
         }

@@ -152,7 +152,9 @@ impl Shared {
 }
 
 /// Binds the control socket at `path` (mode 0600), replacing a stale one.
-pub fn bind(path: &Path) -> std::io::Result<tokio::net::UnixListener> {
+/// Non-blocking, ready for `tokio::net::UnixListener::from_std`; bound
+/// before the runtime exists, while the daemon is still privileged.
+pub fn bind(path: &Path) -> std::io::Result<std::os::unix::net::UnixListener> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -163,15 +165,23 @@ pub fn bind(path: &Path) -> std::io::Result<tokio::net::UnixListener> {
     // Create it private: no window in which others could connect.
     use nix::sys::stat::{umask, Mode};
     let old = umask(Mode::from_bits_truncate(0o177));
-    let l = tokio::net::UnixListener::bind(path);
+    let l = std::os::unix::net::UnixListener::bind(path);
     umask(old);
     let l = l?;
+    l.set_nonblocking(true)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     Ok(l)
 }
 
 /// Serves the control socket for ever.
-pub async fn serve(listener: tokio::net::UnixListener, shared: Shared) {
+pub async fn serve(listener: std::os::unix::net::UnixListener, shared: Shared) {
+    let listener = match tokio::net::UnixListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "control socket unusable");
+            return;
+        }
+    };
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,

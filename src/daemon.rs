@@ -40,7 +40,48 @@ fn write_pidfile(path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("writing pidfile {}", path.display()))
 }
 
+/// Sends a systemd notification when started by systemd (`NOTIFY_SOCKET`
+/// set); otherwise does nothing.
+fn notify(states: &[sd_notify::NotifyState]) {
+    if std::env::var_os("NOTIFY_SOCKET").is_some() {
+        if let Err(e) = sd_notify::notify(false, states) {
+            warn!(error = %e, "systemd notification failed");
+        }
+    }
+}
+
+/// The STATUS= line: what is served.
+fn status_line(table: &Table, queues: usize) -> String {
+    let snap = table.load();
+    format!(
+        "serving {queues} queue(s); {} binding(s), {} active",
+        snap.entries.len(),
+        snap.by_ifindex.len()
+    )
+}
+
+/// Switches to the configured user (only when started as root).
+fn drop_privileges(user: Option<&str>) -> anyhow::Result<()> {
+    let Some(user) = user else { return Ok(()) };
+    if !nix::unistd::Uid::effective().is_root() {
+        warn!(
+            user,
+            "not started as root: `user` ignored, running as the current user"
+        );
+        return Ok(());
+    }
+    let (uid, gid) =
+        crate::privs::drop_to(user).with_context(|| format!("switching to user {user:?}"))?;
+    info!(user, %uid, %gid, "privileges dropped: keeping CAP_NET_ADMIN and CAP_NET_RAW only");
+    Ok(())
+}
+
 /// Runs the daemon until SIGTERM/SIGINT.
+///
+/// Order: everything that needs root (queues, AF_PACKET sockets, control
+/// socket, metrics listener, pidfile) is set up while the process has one
+/// thread; then privileges are dropped (`user`); then the threads start,
+/// all inheriting the reduced credentials.
 pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let loaded = config::load(&config_path)?;
     for w in &loaded.warnings {
@@ -51,6 +92,45 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let config = Arc::new(ArcSwap::from_pointee(cfg.clone()));
     let table = Table::new();
     let metrics = Arc::new(Metrics::default());
+
+    // Queues: bind all before serving; a failure is fatal (as the original).
+    let mut statuses = Vec::new();
+    let mut workers = Vec::new();
+    for (proto, range) in queues_of(&cfg) {
+        for n in range.iter() {
+            let w = Worker::bind(n, proto, table.clone(), config.clone(), metrics.clone())?;
+            statuses.push(QueueStatus {
+                queue: n,
+                protocol: proto.as_str().into(),
+                bound: true,
+            });
+            workers.push((n, w));
+        }
+    }
+    let n_queues = workers.len();
+    let advertising = cfg.ipv6.enabled && cfg.ipv6.rs_queue.is_some();
+    let ra_sender = if advertising {
+        Some(crate::send::Sender::open().context("opening the RA socket")?)
+    } else {
+        None
+    };
+    let sock_path = cfg.general.control_socket.clone();
+    let control_listener = control::bind(&sock_path)
+        .with_context(|| format!("binding control socket {}", sock_path.display()))?;
+    let metrics_listener = match cfg.metrics.listen {
+        Some(addr) => {
+            let l = std::net::TcpListener::bind(addr)
+                .with_context(|| format!("binding the metrics endpoint {addr}"))?;
+            l.set_nonblocking(true)?;
+            info!(%addr, "metrics endpoint at http://{addr}/metrics");
+            Some(l)
+        }
+        None => None,
+    };
+    if let Some(p) = &cfg.general.pidfile {
+        write_pidfile(p)?;
+    }
+    drop_privileges(cfg.general.user.as_deref())?;
 
     let mut manager = Manager::new(
         cfg.general.datapath.clone(),
@@ -76,20 +156,6 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     }
     manager.spawn().context("starting the binding manager")?;
 
-    // Queues: bind all before serving; a failure is fatal (as the original).
-    let mut statuses = Vec::new();
-    let mut workers = Vec::new();
-    for (proto, range) in queues_of(&cfg) {
-        for n in range.iter() {
-            let w = Worker::bind(n, proto, table.clone(), config.clone(), metrics.clone())?;
-            statuses.push(QueueStatus {
-                queue: n,
-                protocol: proto.as_str().into(),
-                bound: true,
-            });
-            workers.push((n, w));
-        }
-    }
     for (n, w) in workers {
         std::thread::Builder::new()
             .name(format!("queue-{n}"))
@@ -98,13 +164,13 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
 
     // Unsolicited RAs.
     let (adv_tx, adv_rx) = std::sync::mpsc::channel();
-    let advertising = cfg.ipv6.enabled && cfg.ipv6.rs_queue.is_some();
-    if advertising {
+    if let Some(sender) = ra_sender {
         let adv = Advertiser {
             table: table.clone(),
             config: config.clone(),
             metrics: metrics.clone(),
-            sender: crate::send::Sender::open().context("opening the RA socket")?,
+            sender,
+            warnings: Default::default(),
         };
         std::thread::Builder::new()
             .name("ra".into())
@@ -127,15 +193,33 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         queues: Arc::new(Mutex::new(statuses)),
         first_scan_done: bindings.first_scan_done.clone(),
     };
-    let sock_path = cfg.general.control_socket.clone();
-    let listener = rt
-        .block_on(async { control::bind(&sock_path) })
-        .with_context(|| format!("binding control socket {}", sock_path.display()))?;
-    rt.spawn(control::serve(listener, shared.clone()));
-    if let Some(p) = &cfg.general.pidfile {
-        write_pidfile(p)?;
+    rt.spawn(control::serve(control_listener, shared.clone()));
+    if let Some(l) = metrics_listener {
+        let registry = Arc::new(crate::prom::registry(metrics.clone(), table.clone()));
+        rt.spawn(async move {
+            match tokio::net::TcpListener::from_std(l) {
+                Ok(l) => crate::prom::serve(l, registry).await,
+                Err(e) => error!(error = %e, "metrics endpoint unusable"),
+            }
+        });
     }
-    info!(queues = ?queues_of(&cfg).iter().map(|(p, q)| format!("{}={q}", p.as_str())).collect::<Vec<_>>(), "ready to serve requests");
+    {
+        // READY=1 once the queues are bound (done) and the first scan is published.
+        let done = bindings.first_scan_done.clone();
+        let table = table.clone();
+        let config = config.clone();
+        rt.spawn(async move {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let status = status_line(&table, n_queues);
+            info!(queues = ?queues_of(&config.load()).iter().map(|(p, q)| format!("{}={q}", p.as_str())).collect::<Vec<_>>(), "ready to serve requests");
+            notify(&[
+                sd_notify::NotifyState::Ready,
+                sd_notify::NotifyState::Status(&status),
+            ]);
+        });
+    }
 
     rt.block_on(async {
         let mut hup = signal(SignalKind::hangup())?;
@@ -144,7 +228,11 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         let mut int = signal(SignalKind::interrupt())?;
         loop {
             tokio::select! {
-                _ = hup.recv() => reload(&config_path, &config, &bindings),
+                _ = hup.recv() => {
+                    reload(&config_path, &config, &bindings, &metrics);
+                    let status = format!("reloaded; {}", status_line(&table, n_queues));
+                    notify(&[sd_notify::NotifyState::Status(&status)]);
+                }
                 _ = usr1.recv() => dump_table(&table),
                 _ = term.recv() => break,
                 _ = int.recv() => break,
@@ -154,12 +242,17 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     })?;
 
     info!("stopping");
+    notify(&[
+        sd_notify::NotifyState::Stopping,
+        sd_notify::NotifyState::Status("stopping: sending final Router Advertisements"),
+    ]);
     if advertising {
         let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
         if adv_tx.send(Command::Stop(done_tx)).is_ok() {
             let _ = done_rx.recv_timeout(std::time::Duration::from_secs(2));
         }
     }
+    // Best effort: after a privilege drop these may belong to root.
     let _ = std::fs::remove_file(&sock_path);
     if let Some(p) = &cfg.general.pidfile {
         let _ = std::fs::remove_file(p);
@@ -171,8 +264,16 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
 
 /// SIGHUP: re-read the config (keeping the old one if the new is invalid)
 /// and rescan every binding.
-fn reload(path: &Path, config: &ArcSwap<Config>, bindings: &crate::binding::watch::Handle) {
+fn reload(
+    path: &Path,
+    config: &ArcSwap<Config>,
+    bindings: &crate::binding::watch::Handle,
+    metrics: &Metrics,
+) {
     info!("SIGHUP: reloading configuration and bindings");
+    metrics
+        .reloads
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     match config::load(path) {
         Ok(l) => {
             for w in &l.warnings {
@@ -184,7 +285,12 @@ fn reload(path: &Path, config: &ArcSwap<Config>, bindings: &crate::binding::watc
             }
             config.store(Arc::new(l.config));
         }
-        Err(e) => error!(error = %e, "new configuration is invalid; keeping the old one"),
+        Err(e) => {
+            metrics
+                .reload_errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            error!(error = %e, "new configuration is invalid; keeping the old one");
+        }
     }
     bindings.send(Event::Rescan);
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use nfdhcpd::config::{self, DEFAULT_CONFIG_PATH};
 
@@ -54,6 +54,71 @@ enum Command {
         #[arg(long)]
         socket: Option<PathBuf>,
     },
+    /// Remove binding files whose tap does not exist (run it in the daemon's
+    /// network namespace). With --keep, the listed taps are the ones that
+    /// should exist: every other file is removed, listed ones are kept even
+    /// while their tap is absent.
+    Gc {
+        /// Taps to keep (repeatable); makes the list authoritative.
+        #[arg(long, num_args = 1.., value_name = "TAP")]
+        keep: Option<Vec<String>>,
+        /// Print what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Binding directory (default: the config's datapath).
+        #[arg(long)]
+        datapath: Option<PathBuf>,
+    },
+    /// Print the iptables rules (iptables-restore format) for the config's
+    /// queues; load them with `iptables-restore --noflush`.
+    Rules {
+        /// Address family (default: both, each under a comment).
+        #[arg(long, value_enum)]
+        family: Option<RulesFamily>,
+        /// Which taps: routed (-i TAPS), bridged (physdev), or both.
+        #[arg(long, value_enum, default_value_t = RulesMode::Both)]
+        mode: RulesMode,
+        /// Interface pattern of the taps.
+        #[arg(long, default_value = "tap+")]
+        taps: String,
+        /// Fail open: let packets through while no daemon listens (--queue-bypass).
+        #[arg(long)]
+        queue_bypass: bool,
+    },
+    /// Generate the man page or shell completions (for packaging).
+    #[command(hide = true)]
+    Generate {
+        #[command(subcommand)]
+        what: Generate,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Generate {
+    /// The man page (roff) on stdout; with --dir, one page per subcommand too.
+    Man {
+        /// Write nfdhcpd.1 and nfdhcpd-SUBCOMMAND.1 into this directory.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Shell completions, on stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RulesFamily {
+    Ipv4,
+    Ipv6,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RulesMode {
+    Routed,
+    Bridged,
+    Both,
 }
 
 fn init_logging(debug: bool, format: LogFormat) {
@@ -86,6 +151,135 @@ fn main() -> ExitCode {
         }
         Command::Check { datapath } => check(&cli.config, datapath),
         Command::Status { json, socket } => status(&cli.config, socket, json),
+        Command::Gc {
+            keep,
+            dry_run,
+            datapath,
+        } => gc(&cli.config, datapath, keep, dry_run),
+        Command::Rules {
+            family,
+            mode,
+            taps,
+            queue_bypass,
+        } => rules(&cli.config, family, mode, taps, queue_bypass),
+        Command::Generate { what } => generate(what),
+    }
+}
+
+fn load_or_report(path: &std::path::Path) -> Option<config::Loaded> {
+    match config::load(path) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+fn gc(
+    path: &std::path::Path,
+    datapath: Option<PathBuf>,
+    keep: Option<Vec<String>>,
+    dry_run: bool,
+) -> ExitCode {
+    use std::collections::BTreeSet;
+    let Some(loaded) = load_or_report(path) else {
+        return ExitCode::FAILURE;
+    };
+    let dir = datapath.unwrap_or(loaded.config.general.datapath);
+    let files = match nfdhcpd::binding::watch::list_dir(&dir) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {}: {e}", dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    // Never guess: without the link list, remove nothing.
+    let links = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| Ok(rt.block_on(nfdhcpd::link::dump_links())?));
+    let links: BTreeSet<String> = match links {
+        Ok(l) => l.into_iter().map(|(n, _)| n).collect(),
+        Err(e) => {
+            eprintln!("error: cannot list the interfaces: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let keep: Option<BTreeSet<String>> = keep.map(|k| k.into_iter().collect());
+    let mut failed = false;
+    for s in nfdhcpd::gc::plan(&dir, &files, &links, keep.as_ref()) {
+        if dry_run {
+            println!("would remove {} ({})", s.path.display(), s.reason.as_str());
+            continue;
+        }
+        match std::fs::remove_file(&s.path) {
+            Ok(()) => println!("removed {} ({})", s.path.display(), s.reason.as_str()),
+            Err(e) => {
+                eprintln!("error: removing {}: {e}", s.path.display());
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn rules(
+    path: &std::path::Path,
+    family: Option<RulesFamily>,
+    mode: RulesMode,
+    taps: String,
+    bypass: bool,
+) -> ExitCode {
+    use nfdhcpd::rules::{render, Family, Options, TapMode};
+    let Some(loaded) = load_or_report(path) else {
+        return ExitCode::FAILURE;
+    };
+    let o = Options {
+        modes: match mode {
+            RulesMode::Routed => vec![TapMode::Routed],
+            RulesMode::Bridged => vec![TapMode::Bridged],
+            RulesMode::Both => vec![TapMode::Routed, TapMode::Bridged],
+        },
+        taps,
+        bypass,
+    };
+    let c = &loaded.config;
+    match family {
+        Some(RulesFamily::Ipv4) => print!("{}", render(c, Family::Ipv4, &o)),
+        Some(RulesFamily::Ipv6) => print!("{}", render(c, Family::Ipv6, &o)),
+        None => {
+            println!("# IPv4: iptables-restore --noflush");
+            print!("{}", render(c, Family::Ipv4, &o));
+            println!("# IPv6: ip6tables-restore --noflush");
+            print!("{}", render(c, Family::Ipv6, &o));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn generate(what: Generate) -> ExitCode {
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout();
+    let res = match what {
+        Generate::Man { dir: None } => clap_mangen::Man::new(cmd).render(&mut out),
+        Generate::Man { dir: Some(d) } => clap_mangen::generate_to(cmd, d),
+        Generate::Completions { shell } => {
+            clap_complete::generate(shell, &mut cmd, "nfdhcpd", &mut out);
+            Ok(())
+        }
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,8 +1,10 @@
-//! Counters shared by the workers and read by `status` (and, later, the
-//! Prometheus endpoint). Lock-free: one relaxed atomic add per event.
+//! Counters shared by the workers and read by `status` and the Prometheus
+//! endpoint (`prom`). Lock-free: one relaxed atomic add per event.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::proto::{Consumed, DropReason, ReplyKind};
 
@@ -90,6 +92,74 @@ pub struct ProtoCounters {
     pub verdict_errors: AtomicU64,
 }
 
+/// Upper bounds (inclusive, nanoseconds) of the reply latency buckets.
+pub const LATENCY_BOUNDS_NS: [u64; 14] = [
+    10_000,
+    25_000,
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    25_000_000,
+    50_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
+/// A fixed-bucket histogram of the time from receive to verdict: one bucket
+/// add and one sum add per packet.
+#[derive(Debug, Default)]
+pub struct LatencyHistogram {
+    /// Per bucket (not cumulative); the last one is +Inf.
+    buckets: [AtomicU64; LATENCY_BOUNDS_NS.len() + 1],
+    sum_ns: AtomicU64,
+}
+
+impl LatencyHistogram {
+    /// Records one duration.
+    pub fn observe(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let i = LATENCY_BOUNDS_NS
+            .iter()
+            .position(|b| ns <= *b)
+            .unwrap_or(LATENCY_BOUNDS_NS.len());
+        inc(&self.buckets[i]);
+        self.sum_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// (sum in seconds, count, per-bucket (not cumulative) counts as
+    /// (upper bound in seconds, count)), the shape prometheus-client encodes.
+    pub fn snapshot(&self) -> (f64, u64, Vec<(f64, u64)>) {
+        let mut count = 0;
+        let mut out = Vec::with_capacity(self.buckets.len());
+        for (i, b) in self.buckets.iter().enumerate() {
+            let n = b.load(Ordering::Relaxed);
+            count += n;
+            let le = LATENCY_BOUNDS_NS
+                .get(i)
+                .map_or(f64::INFINITY, |ns| *ns as f64 / 1e9);
+            out.push((le, n));
+        }
+        let sum = self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+        (sum, count, out)
+    }
+}
+
+/// The packets received on one queue.
+#[derive(Debug, Clone)]
+pub struct QueueCounter {
+    /// Queue number.
+    pub queue: u16,
+    /// Its protocol.
+    pub protocol: Protocol,
+    /// Packets received.
+    pub received: Arc<AtomicU64>,
+}
+
 /// All counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -98,6 +168,14 @@ pub struct Metrics {
     pub periodic_ra: AtomicU64,
     /// Unsolicited RAs that could not be sent.
     pub periodic_ra_errors: AtomicU64,
+    /// Configuration reloads (SIGHUP).
+    pub reloads: AtomicU64,
+    /// Reloads whose new configuration was refused.
+    pub reload_errors: AtomicU64,
+    /// Time from receive to verdict.
+    pub latency: LatencyHistogram,
+    /// Per-queue receive counters, registered as queues are bound.
+    queues: Mutex<Vec<QueueCounter>>,
 }
 
 fn inc(a: &AtomicU64) {
@@ -105,6 +183,47 @@ fn inc(a: &AtomicU64) {
 }
 
 impl Metrics {
+    /// Registers queue `queue`; its worker adds to the returned counter.
+    pub fn register_queue(&self, queue: u16, protocol: Protocol) -> Arc<AtomicU64> {
+        let received = Arc::new(AtomicU64::new(0));
+        self.queues
+            .lock()
+            .expect("queue counter lock is never poisoned")
+            .push(QueueCounter {
+                queue,
+                protocol,
+                received: received.clone(),
+            });
+        received
+    }
+
+    /// The per-queue counters.
+    pub fn queues(&self) -> Vec<QueueCounter> {
+        self.queues
+            .lock()
+            .expect("queue counter lock is never poisoned")
+            .clone()
+    }
+
+    /// Visits every labelled counter of protocol `p`: (kind, label, value),
+    /// kind one of `reply`, `consumed`, `drop`.
+    pub fn for_each_labelled(
+        &self,
+        p: Protocol,
+        mut f: impl FnMut(&'static str, &'static str, u64),
+    ) {
+        let c = self.proto(p);
+        for (i, l) in REPLY_LABELS.iter().enumerate() {
+            f("reply", l, c.replies[i].load(Ordering::Relaxed));
+        }
+        for (i, l) in CONSUMED_LABELS.iter().enumerate() {
+            f("consumed", l, c.consumed[i].load(Ordering::Relaxed));
+        }
+        for (i, r) in DROP_ALL.iter().enumerate() {
+            f("drop", r.as_str(), c.drops[i].load(Ordering::Relaxed));
+        }
+    }
+
     /// The counters of protocol `p`.
     pub fn proto(&self, p: Protocol) -> &ProtoCounters {
         &self.per[p as usize]
@@ -157,6 +276,8 @@ impl Metrics {
         }
         put("ra.periodic".into(), &self.periodic_ra);
         put("ra.periodic_errors".into(), &self.periodic_ra_errors);
+        put("reload.count".into(), &self.reloads);
+        put("reload.errors".into(), &self.reload_errors);
         m
     }
 }
@@ -178,5 +299,20 @@ mod tests {
         assert_eq!(map.get("dhcpv4.consumed.decline"), Some(&1));
         assert_eq!(map.get("dhcpv6.drop.rate_limited"), Some(&1));
         assert_eq!(map.len(), 4);
+    }
+
+    #[test]
+    fn latency_buckets_count_each_observation_once() {
+        let h = LatencyHistogram::default();
+        h.observe(Duration::from_micros(5));
+        h.observe(Duration::from_micros(30));
+        h.observe(Duration::from_secs(5));
+        let (sum, count, b) = h.snapshot();
+        assert_eq!(count, 3);
+        assert!((sum - 5.000035).abs() < 1e-9, "{sum}");
+        assert_eq!(b[0], (10e-6, 1));
+        assert_eq!(b[2], (50e-6, 1));
+        assert_eq!(b[b.len() - 2].1, 0);
+        assert_eq!(b[b.len() - 1], (f64::INFINITY, 1));
     }
 }

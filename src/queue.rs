@@ -6,13 +6,16 @@
 //! decision is caught and turns into DROP (counted), never a leaked packet.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use tracing::{debug, error, info, warn};
 
 use crate::binding::table::Table;
 use crate::config::Config;
+use crate::logthrottle::{Permit, WarnLimiter};
 use crate::mac::MacAddr;
 use crate::metrics::{Metrics, Protocol};
 use crate::proto::{DropReason, Outcome};
@@ -55,6 +58,8 @@ pub struct Worker {
     config: Arc<ArcSwap<Config>>,
     metrics: Arc<Metrics>,
     sender: Sender,
+    received: Arc<AtomicU64>,
+    warnings: WarnLimiter,
 }
 
 impl Worker {
@@ -84,7 +89,10 @@ impl Worker {
         cfg(queue.set_fail_open(num, fail_open))?;
         let sender = Sender::open().map_err(QueueError::Sender)?;
         info!(queue = num, protocol = protocol.as_str(), "queue bound");
+        let received = metrics.register_queue(num, protocol);
         Ok(Worker {
+            received,
+            warnings: WarnLimiter::default(),
             queue,
             num,
             protocol,
@@ -110,10 +118,12 @@ impl Worker {
     }
 
     fn handle(&mut self, mut msg: nfq::Message) {
-        let counters = self.metrics.proto(self.protocol);
-        counters
+        let start = Instant::now();
+        self.metrics
+            .proto(self.protocol)
             .received
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            .fetch_add(1, Ordering::Relaxed);
+        self.received.fetch_add(1, Ordering::Relaxed);
         let meta = Meta {
             indev: msg.get_indev(),
             physindev: msg.get_physindev(),
@@ -142,21 +152,31 @@ impl Worker {
             Verdict::Drop => nfq::Verdict::Drop,
         });
         if let Err(e) = self.queue.verdict(msg) {
-            counters
+            self.metrics
+                .proto(self.protocol)
                 .verdict_errors
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                .fetch_add(1, Ordering::Relaxed);
             warn!(queue = self.num, error = %e, "verdict failed");
         }
+        self.metrics.latency.observe(start.elapsed());
     }
 
-    fn account_and_send(&self, d: &Decision) {
+    fn account_and_send(&mut self, d: &Decision) {
         let m = &self.metrics;
         let p = self.protocol;
         match &d.outcome {
             None => {
-                m.proto(p)
-                    .not_ours
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                m.proto(p).not_ours.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(Outcome::Dropped(DropReason::SpoofedMac)) => {
+                m.dropped(p, DropReason::SpoofedMac);
+                warn_tap(
+                    &mut self.warnings,
+                    p,
+                    d.ifindex,
+                    "request with a MAC other than the binding's dropped",
+                    &"spoofed_mac",
+                );
             }
             Some(Outcome::Dropped(DropReason::RateLimited)) => {
                 m.dropped(p, DropReason::RateLimited);
@@ -187,12 +207,29 @@ impl Worker {
                     debug!(protocol = p.as_str(), ifindex = d.ifindex, kind = ?r.kind, "replied");
                 }
                 Err(e) => {
-                    m.proto(p)
-                        .send_errors
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    warn!(protocol = p.as_str(), ifindex = d.ifindex, error = %e, "reply not sent");
+                    m.proto(p).send_errors.fetch_add(1, Ordering::Relaxed);
+                    warn_tap(&mut self.warnings, p, d.ifindex, "reply not sent", &e);
                 }
             },
+        }
+    }
+}
+
+/// Logs a per-tap warning through the worker's rate limiter.
+fn warn_tap(
+    limiter: &mut WarnLimiter,
+    p: Protocol,
+    ifindex: u32,
+    what: &str,
+    detail: &dyn std::fmt::Display,
+) {
+    match limiter.check(ifindex, Instant::now()) {
+        Permit::Suppress => {}
+        Permit::Log { suppressed: 0 } => {
+            warn!(protocol = p.as_str(), ifindex, detail = %detail, "{what}");
+        }
+        Permit::Log { suppressed } => {
+            warn!(protocol = p.as_str(), ifindex, detail = %detail, suppressed, "{what} (suppressed {suppressed} similar messages for this tap)");
         }
     }
 }

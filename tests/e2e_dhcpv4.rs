@@ -400,9 +400,7 @@ for i in range(20):
             .all(|q| q.queue_dropped == 0 && q.user_dropped == 0),
         "{q:?}"
     );
-    std::thread::sleep(Duration::from_millis(200));
-    let q = t.queue_stats();
-    assert!(q.iter().all(|q| q.total == 0), "{q:?}");
+    t.wait_queues_empty();
     assert!(d.alive(), "daemon died; log:\n{}", d.log_text());
     let st = d.status();
     assert!(

@@ -113,11 +113,7 @@ fn a_full_queue_drops_by_default_and_passes_with_fail_open() {
             s.counters.get("dhcpv4.received").copied().unwrap_or(0) >= 8
         });
         std::thread::sleep(Duration::from_millis(100));
-        assert!(
-            t.queue_stats().iter().all(|q| q.total == 0),
-            "{:?}",
-            t.queue_stats()
-        );
+        t.wait_queues_empty();
         assert!(d.stop().success());
     }
 }
@@ -301,11 +297,7 @@ fn killed_under_load_then_restarted_serves_every_binding() {
     assert!(s.ready);
     let _ = flood.wait();
     std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        t.queue_stats().iter().all(|q| q.total == 0),
-        "{:?}",
-        t.queue_stats()
-    );
+    t.wait_queues_empty();
     let (script, _) = client_script(t.dir.path(), "after-restart");
     assert!(t
         .vm_r

@@ -111,11 +111,7 @@ fn a_flooding_guest_does_not_starve_its_neighbour() {
     }
     // Nothing is left in the queues.
     std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        t.queue_stats().iter().all(|q| q.total == 0),
-        "{:?}",
-        t.queue_stats()
-    );
+    t.wait_queues_empty();
 }
 
 #[test]

@@ -413,9 +413,7 @@ for i in range(10):
             && s.counters.get("ns.received").copied().unwrap_or(0) >= 30
             && s.counters.get("dhcpv6.received").copied().unwrap_or(0) >= 60
     });
-    std::thread::sleep(Duration::from_millis(200));
-    let q = t.queue_stats();
-    assert!(q.iter().all(|q| q.total == 0), "{q:?}");
+    t.wait_queues_empty();
     assert!(d.alive(), "daemon died; log:\n{}", d.log_text());
     let st = d.status();
     assert!(

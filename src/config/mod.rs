@@ -19,6 +19,15 @@ pub struct Config {
     pub ipv6: Ipv6,
     /// `[limits]`: per-tap, per-protocol packet rate limit.
     pub limits: crate::ratelimit::Limit,
+    /// `[metrics]`
+    pub metrics: MetricsSettings,
+}
+
+/// `[metrics]`: the optional Prometheus endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// Address the `/metrics` HTTP endpoint listens on; `None` (the default) = off.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// `[general]`: paths and identity.
@@ -204,6 +213,7 @@ impl Default for Config {
                 dhcpv6_valid_lifetime: 2_592_000,
             },
             limits: crate::ratelimit::Limit::DEFAULT,
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -266,6 +276,9 @@ pub enum Invalid {
     /// Infinite lifetimes are refused.
     #[error("infinite lifetime (0xffffffff) refused: keep lifetimes finite")]
     Infinite,
+    /// Not `address:port`.
+    #[error("not an address:port (e.g. 127.0.0.1:9108 or [::1]:9108)")]
+    NotSocketAddr,
     /// Not a valid DNS name.
     #[error("not a valid domain name: {0}")]
     BadDomain(String),

@@ -133,6 +133,13 @@ pub struct RawLimits {
     pub burst: Option<Scalar>,
 }
 
+/// `[metrics]` (new; in both forms)
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMetrics {
+    pub listen: Option<Scalar>,
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -141,6 +148,7 @@ pub struct RawConfig {
     pub dhcp: RawDhcp,
     pub ipv6: RawIpv6,
     pub limits: RawLimits,
+    pub metrics: RawMetrics,
 }
 
 /// Where each `section.key` was written (1-based line), for error messages.
@@ -217,8 +225,8 @@ fn strip_comment(v: &str) -> &str {
     v
 }
 
-/// Known keys of each section of the INI form, as the original's spec.
-const INI_SECTIONS: &[&str] = &["general", "dhcp", "ipv6", "limits"];
+/// Sections of the INI form: the original's three, and `[limits]` and `[metrics]` (ours).
+const INI_SECTIONS: &[&str] = &["general", "dhcp", "ipv6", "limits", "metrics"];
 
 /// Reads the original's INI form. Unknown keys are returned as warnings
 /// (configobj ignored them); unknown sections are errors.
@@ -273,6 +281,7 @@ pub fn read_ini(text: &str) -> Result<(RawConfig, Vec<String>), SyntaxError> {
                 "general" => attempt.try_into().map(|v| raw.general = v),
                 "dhcp" => attempt.try_into().map(|v| raw.dhcp = v),
                 "limits" => attempt.try_into().map(|v| raw.limits = v),
+                "metrics" => attempt.try_into().map(|v| raw.metrics = v),
                 _ => attempt.try_into().map(|v| raw.ipv6 = v),
             };
             match res {

@@ -364,3 +364,31 @@ fn queue_length_and_fail_open() {
     let (_, key, _, _) = invalid(&format!("[general]\nqueue_max_len = 0\n{MINIMAL}"));
     assert_eq!(key, "queue_max_len");
 }
+
+#[test]
+fn metrics_listen_is_off_by_default_and_read_in_both_forms() {
+    assert_eq!(ini(MINIMAL).unwrap().config.metrics.listen, None);
+    let c = ini(&format!("{MINIMAL}[metrics]\nlisten = 127.0.0.1:9108\n"))
+        .unwrap()
+        .config;
+    assert_eq!(c.metrics.listen, Some("127.0.0.1:9108".parse().unwrap()));
+    let t = parse(
+        "[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = false\n[metrics]\nlisten = \"[::1]:9108\"\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.metrics.listen, Some("[::1]:9108".parse().unwrap()));
+    let (line, key, value, reason) = invalid(&format!("{MINIMAL}[metrics]\nlisten = 9108\n"));
+    assert_eq!(
+        (line, key.as_str(), value.as_str(), reason),
+        (Some(8), "listen", "9108", Invalid::NotSocketAddr)
+    );
+    assert!(parse(
+        "[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[metrics]\nport = 1\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .is_err());
+}

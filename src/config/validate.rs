@@ -170,6 +170,13 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
     )?;
     cfg.general.fail_open = c.bool("general", "fail_open", &g.fail_open, false)?;
 
+    if let Some(l) = Checker::string(&raw.metrics.listen) {
+        let addr = l
+            .parse()
+            .map_err(|_| c.err("metrics", "listen", l.clone(), Invalid::NotSocketAddr))?;
+        cfg.metrics.listen = Some(addr);
+    }
+
     let d = &raw.dhcp;
     let dh = &mut cfg.dhcp;
     dh.enabled = c.bool("dhcp", "enable_dhcp", &d.enable_dhcp, true)?;

@@ -263,9 +263,15 @@ impl Topology {
 
     /// Starts the daemon in the host namespace and waits until it is ready.
     pub fn start_daemon(&self, config: &Path) -> Daemon {
+        self.start_daemon_env(config, &[])
+    }
+
+    /// [`Topology::start_daemon`] with extra environment variables.
+    pub fn start_daemon_env(&self, config: &Path, env: &[(&str, &str)]) -> Daemon {
         let log = self.dir.path().join("nfdhcpd.log");
         let logf = std::fs::File::create(&log).expect("log file");
         let child = Command::new("ip")
+            .envs(env.iter().copied())
             .args([
                 "netns",
                 "exec",
@@ -287,6 +293,23 @@ impl Topology {
         };
         d.wait_ready();
         d
+    }
+
+    /// Waits (bounded) until no packet waits for a verdict in any queue;
+    /// panics with the counters otherwise.
+    pub fn wait_queues_empty(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let q = self.queue_stats();
+            if q.iter().all(|q| q.total == 0) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "packets left waiting for a verdict: {q:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The kernel's per-queue counters in the host namespace.

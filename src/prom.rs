@@ -1,0 +1,409 @@
+//! The optional Prometheus endpoint (`[metrics] listen`, off by default):
+//! `GET /metrics` on a small HTTP/1.0 server on the daemon's tokio runtime.
+//!
+//! Everything is read at scrape time: the worker counters of [`Metrics`],
+//! the binding table (bindings by state) and the kernel's per-queue
+//! counters from `/proc/net/netfilter/nfnetlink_queue` (of the daemon's
+//! network namespace). Encoding is prometheus-client's OpenMetrics text.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tracing::{debug, warn};
+
+use crate::binding::table::Table;
+use crate::metrics::{Metrics, Protocol};
+
+/// Where the kernel publishes its per-queue counters.
+pub const NFQUEUE_PROC: &str = "/proc/net/netfilter/nfnetlink_queue";
+
+/// One line of `/proc/net/netfilter/nfnetlink_queue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelQueue {
+    /// Queue number.
+    pub queue: u16,
+    /// Packets waiting for a verdict.
+    pub waiting: u64,
+    /// Dropped by the kernel: queue full.
+    pub queue_dropped: u64,
+    /// Dropped by the kernel: socket buffer full.
+    pub user_dropped: u64,
+}
+
+/// Parses the kernel's table (queue, portid, total, mode, range, queue_dropped, user_dropped, id, 1).
+pub fn parse_kernel_queues(text: &str) -> Vec<KernelQueue> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<u64> = l
+                .split_whitespace()
+                .map(|x| x.parse().ok())
+                .collect::<Option<_>>()?;
+            if f.len() < 7 {
+                return None;
+            }
+            Some(KernelQueue {
+                queue: u16::try_from(f[0]).ok()?,
+                waiting: f[2],
+                queue_dropped: f[5],
+                user_dropped: f[6],
+            })
+        })
+        .collect()
+}
+
+/// The scrape-time collector.
+#[derive(Debug)]
+pub struct DaemonCollector {
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Bindings.
+    pub table: Arc<Table>,
+}
+
+type Labels<'a> = Vec<(&'static str, &'a str)>;
+
+fn counters(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(Labels<'_>, u64)],
+) -> Result<(), std::fmt::Error> {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, v) in rows {
+        ConstCounter::new(*v).encode(m.encode_family(labels)?)?;
+    }
+    Ok(())
+}
+
+fn gauges(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(Labels<'_>, i64)],
+) -> Result<(), std::fmt::Error> {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (labels, v) in rows {
+        ConstGauge::new(*v).encode(m.encode_family(labels)?)?;
+    }
+    Ok(())
+}
+
+impl DaemonCollector {
+    fn protocol_counters(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let m = &self.metrics;
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        let queues = m.queues();
+        let qnames: Vec<String> = queues.iter().map(|q| q.queue.to_string()).collect();
+        let rows: Vec<_> = queues
+            .iter()
+            .zip(&qnames)
+            .map(|(q, n)| {
+                (
+                    vec![("queue", n.as_str()), ("protocol", q.protocol.as_str())],
+                    load(&q.received),
+                )
+            })
+            .collect();
+        counters(
+            enc,
+            "packets_received",
+            "Packets received from each queue.",
+            &rows,
+        )?;
+        let (mut replies, mut handled, mut drops, mut ignored, mut send_err, mut verdict_err) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        for p in Protocol::ALL {
+            let c = m.proto(p);
+            let proto = ("protocol", p.as_str());
+            ignored.push((vec![proto, ("reason", "not_ours")], load(&c.not_ours)));
+            send_err.push((vec![proto], load(&c.send_errors)));
+            verdict_err.push((vec![proto], load(&c.verdict_errors)));
+            m.for_each_labelled(p, |kind, label, v| {
+                if !applies(p, kind, label) {
+                    return;
+                }
+                let row = match kind {
+                    "reply" => (&mut replies, "type"),
+                    "consumed" => (&mut handled, "type"),
+                    _ => (&mut drops, "reason"),
+                };
+                row.0.push((vec![proto, (row.1, label)], v));
+            });
+        }
+        counters(
+            enc,
+            "replies_sent",
+            "Replies sent, by protocol and message type.",
+            &replies,
+        )?;
+        counters(
+            enc,
+            "requests_handled_without_reply",
+            "Requests handled without a reply (release, decline), by protocol and message type.",
+            &handled,
+        )?;
+        counters(
+            enc,
+            "packets_dropped",
+            "Packets dropped (verdict DROP, no reply), by protocol and reason.",
+            &drops,
+        )?;
+        counters(
+            enc,
+            "packets_ignored",
+            "Packets accepted untouched (not from a tap we serve), by protocol and reason.",
+            &ignored,
+        )?;
+        counters(
+            enc,
+            "send_errors",
+            "Replies that could not be sent.",
+            &send_err,
+        )?;
+        counters(
+            enc,
+            "verdict_errors",
+            "Verdicts that could not be given.",
+            &verdict_err,
+        )?;
+        counters(
+            enc,
+            "periodic_ra_sent",
+            "Unsolicited Router Advertisements sent.",
+            &[(vec![], load(&m.periodic_ra))],
+        )?;
+        counters(
+            enc,
+            "periodic_ra_errors",
+            "Unsolicited Router Advertisements that could not be sent.",
+            &[(vec![], load(&m.periodic_ra_errors))],
+        )?;
+        counters(
+            enc,
+            "reloads",
+            "Configuration reloads (SIGHUP).",
+            &[(vec![], load(&m.reloads))],
+        )?;
+        counters(
+            enc,
+            "reload_errors",
+            "Reloads whose new configuration was invalid (the old one stays).",
+            &[(vec![], load(&m.reload_errors))],
+        )
+    }
+
+    fn bindings(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let snap = self.table.load();
+        let mut by: BTreeMap<&'static str, i64> =
+            ["active", "tap_missing", "indev_missing", "invalid"]
+                .into_iter()
+                .map(|s| (s, 0))
+                .collect();
+        for e in &snap.entries {
+            *by.entry(e.state.label()).or_default() += 1;
+        }
+        let rows: Vec<_> = by
+            .into_iter()
+            .map(|(s, n)| (vec![("state", s)], n))
+            .collect();
+        gauges(enc, "bindings", "Binding files by state.", &rows)
+    }
+
+    fn latency(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let (sum, count, buckets) = self.metrics.latency.snapshot();
+        let mut m = enc.encode_descriptor(
+            "reply_latency_seconds",
+            "Time from receiving a queued packet to its verdict (reply sent).",
+            None,
+            MetricType::Histogram,
+        )?;
+        m.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn kernel(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let Ok(text) = std::fs::read_to_string(NFQUEUE_PROC) else {
+            return Ok(());
+        };
+        let ks = parse_kernel_queues(&text);
+        let names: Vec<String> = ks.iter().map(|k| k.queue.to_string()).collect();
+        let rows = |f: fn(&KernelQueue) -> u64| -> Vec<(Labels<'_>, u64)> {
+            ks.iter()
+                .zip(&names)
+                .map(|(k, n)| (vec![("queue", n.as_str())], f(k)))
+                .collect()
+        };
+        counters(enc, "kernel_queue_dropped", "Packets the kernel dropped because the queue was full (nfnetlink_queue queue_dropped).", &rows(|k| k.queue_dropped))?;
+        counters(enc, "kernel_user_dropped", "Packets the kernel dropped because the daemon's socket buffer was full (nfnetlink_queue user_dropped).", &rows(|k| k.user_dropped))?;
+        let waiting: Vec<_> = rows(|k| k.waiting)
+            .into_iter()
+            .map(|(l, v)| (l, i64::try_from(v).unwrap_or(i64::MAX)))
+            .collect();
+        gauges(
+            enc,
+            "kernel_queue_waiting",
+            "Packets waiting for a verdict (nfnetlink_queue queue_total).",
+            &waiting,
+        )
+    }
+}
+
+impl Collector for DaemonCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        self.protocol_counters(&mut enc)?;
+        self.bindings(&mut enc)?;
+        self.latency(&mut enc)?;
+        self.kernel(&mut enc)
+    }
+}
+
+/// Whether a reply or no-reply message type can occur for protocol `p`
+/// (drop reasons all can); keeps impossible series out of the exposition.
+fn applies(p: Protocol, kind: &str, label: &str) -> bool {
+    match (kind, p) {
+        ("reply", Protocol::Dhcpv4) => matches!(label, "offer" | "ack" | "nak"),
+        ("reply", Protocol::RouterSolicit) => label == "router_advert",
+        ("reply", Protocol::NeighbourSolicit) => label == "neighbour_advert",
+        ("reply", Protocol::Dhcpv6) => matches!(label, "advertise" | "dhcpv6_reply"),
+        ("consumed", Protocol::Dhcpv4 | Protocol::Dhcpv6) => true,
+        ("consumed", _) => false,
+        _ => true,
+    }
+}
+
+/// The registry of the daemon's metrics (prefix `nfdhcpd_`).
+pub fn registry(metrics: Arc<Metrics>, table: Arc<Table>) -> Registry {
+    let mut r = Registry::with_prefix("nfdhcpd");
+    r.register_collector(Box::new(DaemonCollector { metrics, table }));
+    r
+}
+
+/// The exposition text of `r`.
+pub fn render(r: &Registry) -> String {
+    let mut s = String::new();
+    prometheus_client::encoding::text::encode(&mut s, r).expect("writing to a String never fails");
+    s
+}
+
+/// Content type of [`render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Largest request head read.
+const MAX_REQUEST: usize = 8192;
+
+/// Serves `GET /metrics` for ever on `listener`.
+pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "metrics accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let r = registry.clone();
+        tokio::spawn(async move {
+            match tokio::time::timeout(Duration::from_secs(5), answer(stream, &r)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => debug!(%peer, error = %e, "metrics request failed"),
+                Err(_) => debug!(%peer, "metrics request timed out"),
+            }
+        });
+    }
+}
+
+async fn answer(mut stream: tokio::net::TcpStream, r: &Registry) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(512);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && !buf.windows(2).any(|w| w == b"\n\n") {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 || buf.len() + n > MAX_REQUEST {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let line = String::from_utf8_lossy(&buf);
+    let mut parts = line.lines().next().unwrap_or("").split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let path = path.split('?').next().unwrap_or("");
+    let (status, ctype, body) = match (method, path) {
+        ("GET" | "HEAD", "/metrics") => ("200 OK", CONTENT_TYPE, render(r)),
+        ("GET" | "HEAD", "/") => (
+            "200 OK",
+            "text/plain; charset=utf-8",
+            "nfdhcpd: metrics at /metrics\n".to_string(),
+        ),
+        ("GET" | "HEAD", _) => ("404 Not Found", "text/plain", "not found\n".to_string()),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain",
+            "GET only\n".to_string(),
+        ),
+    };
+    let head = format!(
+        "HTTP/1.0 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    if method != "HEAD" {
+        stream.write_all(body.as_bytes()).await?;
+    }
+    stream.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{DropReason, ReplyKind};
+
+    #[test]
+    fn kernel_table_parses() {
+        let t =
+            "   42  12345     0 2 65535     3     7        9  1\n   43 -4000 0 2 65535 0 0 1 1\n";
+        assert_eq!(
+            parse_kernel_queues(t),
+            vec![KernelQueue {
+                queue: 42,
+                waiting: 0,
+                queue_dropped: 3,
+                user_dropped: 7
+            }]
+        );
+    }
+
+    #[test]
+    fn exposition_has_every_family() {
+        let m = Arc::new(Metrics::default());
+        let rx = m.register_queue(42, Protocol::Dhcpv4);
+        rx.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
+        m.reply(Protocol::Dhcpv4, ReplyKind::Offer);
+        m.dropped(Protocol::Dhcpv4, DropReason::SpoofedMac);
+        m.latency.observe(Duration::from_micros(40));
+        let text = render(&registry(m, Table::new()));
+        for want in [
+            "nfdhcpd_packets_received_total{queue=\"42\",protocol=\"dhcpv4\"} 2",
+            "nfdhcpd_replies_sent_total{protocol=\"dhcpv4\",type=\"offer\"} 1",
+            "nfdhcpd_packets_dropped_total{protocol=\"dhcpv4\",reason=\"spoofed_mac\"} 1",
+            "nfdhcpd_packets_ignored_total{protocol=\"rs\",reason=\"not_ours\"} 0",
+            "nfdhcpd_send_errors_total{protocol=\"dhcpv6\"} 0",
+            "nfdhcpd_bindings{state=\"active\"} 0",
+            "nfdhcpd_reloads_total 0",
+            "nfdhcpd_reload_errors_total 0",
+            "nfdhcpd_reply_latency_seconds_bucket{le=\"0.00005\"} 1",
+            "nfdhcpd_reply_latency_seconds_bucket{le=\"+Inf\"} 1",
+            "nfdhcpd_reply_latency_seconds_count 1",
+            "# EOF",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
+        assert!(!text.contains("protocol=\"rs\",type=\"offer\""), "{text}");
+    }
+}
