@@ -60,8 +60,9 @@ fn status_line(table: &Table, queues: usize) -> String {
     )
 }
 
-/// Switches to the configured user (only when started as root).
-fn drop_privileges(user: Option<&str>) -> anyhow::Result<()> {
+/// Switches to the configured user (only when started as root), handing
+/// it the control socket first so the socket is owned by the daemon's user.
+fn drop_privileges(user: Option<&str>, control_socket: &Path) -> anyhow::Result<()> {
     let Some(user) = user else { return Ok(()) };
     if !nix::unistd::Uid::effective().is_root() {
         warn!(
@@ -69,6 +70,10 @@ fn drop_privileges(user: Option<&str>) -> anyhow::Result<()> {
             "not started as root: `user` ignored, running as the current user"
         );
         return Ok(());
+    }
+    if let Ok(Some(u)) = nix::unistd::User::from_name(user) {
+        nix::unistd::chown(control_socket, Some(u.uid), Some(u.gid))
+            .with_context(|| format!("handing {} to {user}", control_socket.display()))?;
     }
     let (uid, gid) =
         crate::privs::drop_to(user).with_context(|| format!("switching to user {user:?}"))?;
@@ -130,7 +135,7 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     if let Some(p) = &cfg.general.pidfile {
         write_pidfile(p)?;
     }
-    drop_privileges(cfg.general.user.as_deref())?;
+    drop_privileges(cfg.general.user.as_deref(), &sock_path)?;
 
     let mut manager = Manager::new(
         cfg.general.datapath.clone(),

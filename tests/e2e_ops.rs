@@ -83,6 +83,12 @@ fn started_as_root_it_drops_to_the_user_with_two_capabilities_and_still_serves()
         let s = std::fs::read_to_string(task.unwrap().path().join("status")).unwrap();
         assert!(s.contains("CapEff:\t0000000000003000"), "{s}");
     }
+    // The control socket is private to the daemon's user.
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(t.control_socket()).unwrap();
+        assert_eq!((m.uid(), m.mode() & 0o777), (nobody.uid.as_raw(), 0o600));
+    }
     // The pidfile was written (before the drop) with the daemon's pid.
     let pidfile = std::fs::read_to_string(t.dir.path().join("nfdhcpd.pid")).unwrap();
     assert_eq!(pidfile.trim(), pid.to_string());
