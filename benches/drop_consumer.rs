@@ -8,7 +8,8 @@
 
 use nfdhcpd::queue::{open_queue, COPY_RANGE, QUEUE_MAX_LEN};
 
-fn serve(num: u16) {
+/// Opens and binds queue `num` (one at a time: see `queue::open_queue`).
+fn bind(num: u16) -> nfq::Queue {
     let (mut q, raised) = open_queue().expect("open nfnetlink");
     if let Err(e) = raised {
         eprintln!("queue {num}: receive buffer not raised: {e}");
@@ -17,6 +18,11 @@ fn serve(num: u16) {
     q.set_copy_range(num, COPY_RANGE).expect("copy range");
     q.set_queue_max_len(num, QUEUE_MAX_LEN)
         .expect("queue length");
+    q
+}
+
+/// DROPs every packet of queue `num` for ever.
+fn serve(mut q: nfq::Queue, num: u16) {
     loop {
         match q.recv() {
             Ok(mut msg) => {
@@ -45,7 +51,10 @@ fn main() {
         _ => panic!("usage: drop_consumer FIRST [LAST]"),
     };
     let threads: Vec<_> = (first..=last)
-        .map(|n| std::thread::spawn(move || serve(n)))
+        .map(|n| (n, bind(n)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(n, q)| std::thread::spawn(move || serve(q, n)))
         .collect();
     eprintln!("drop_consumer: queues {first}..={last} bound");
     for t in threads {
