@@ -24,6 +24,71 @@ use crate::send::Sender;
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).
 pub const COPY_RANGE: u16 = 65535;
+/// Receive buffer asked for each queue's netlink socket (the kernel
+/// doubles it): room for a full queue of small packets, so a burst is not
+/// lost as `user_dropped` while the worker is busy.
+pub const RCVBUF: usize = 8 << 20;
+
+/// Opens an NFQUEUE netlink socket and raises its receive buffer to
+/// [`RCVBUF`]. `nfq` 0.2 does not expose the socket's fd, so it is found as
+/// the one NETLINK_NETFILTER socket of this process (/proc/net/netlink ∩
+/// /proc/self/fd) that `Queue::open` added; queues must therefore be opened
+/// one at a time (the daemon binds them from one thread). The second value
+/// is the buffer size obtained, or why it could not be raised.
+pub fn open_queue() -> std::io::Result<(nfq::Queue, std::io::Result<usize>)> {
+    let before = netfilter_sockets();
+    let queue = nfq::Queue::open()?;
+    let raised = before.and_then(|before| {
+        let new: Vec<_> = netfilter_sockets()?
+            .into_iter()
+            .filter(|s| !before.iter().any(|b| b.1 == s.1))
+            .collect();
+        match new[..] {
+            [(fd, _)] => crate::send::set_rcvbuf_force(fd, RCVBUF),
+            _ => Err(std::io::Error::other(format!(
+                "{} new netfilter netlink sockets: cannot tell which is the queue's",
+                new.len()
+            ))),
+        }
+    });
+    Ok((queue, raised))
+}
+
+/// This process's NETLINK_NETFILTER sockets: (fd, socket inode).
+fn netfilter_sockets() -> std::io::Result<Vec<(std::os::fd::RawFd, u64)>> {
+    /// Protocol number of NETLINK_NETFILTER in /proc/net/netlink's `Eth` column.
+    const NETLINK_NETFILTER: &str = "12";
+    let table = std::fs::read_to_string("/proc/net/netlink")?;
+    let inodes: std::collections::HashSet<u64> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(1) == Some(&NETLINK_NETFILTER))
+                .then(|| f.get(9)?.parse().ok())
+                .flatten()
+        })
+        .collect();
+    let mut out = Vec::new();
+    for ent in std::fs::read_dir("/proc/self/fd")? {
+        let ent = ent?;
+        let (Some(fd), Ok(target)) = (
+            ent.file_name().to_str().and_then(|n| n.parse().ok()),
+            std::fs::read_link(ent.path()),
+        ) else {
+            continue;
+        };
+        let inode = target
+            .to_str()
+            .and_then(|t| t.strip_prefix("socket:["))
+            .and_then(|t| t.strip_suffix(']'))
+            .and_then(|t| t.parse().ok());
+        if let Some(inode) = inode.filter(|i| inodes.contains(i)) {
+            out.push((fd, inode));
+        }
+    }
+    Ok(out)
+}
 
 /// Why a queue could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -71,8 +136,12 @@ impl Worker {
         config: Arc<ArcSwap<Config>>,
         metrics: Arc<Metrics>,
     ) -> Result<Worker, QueueError> {
-        let mut queue =
-            nfq::Queue::open().map_err(|source| QueueError::Open { queue: num, source })?;
+        let (mut queue, rcvbuf) =
+            open_queue().map_err(|source| QueueError::Open { queue: num, source })?;
+        match rcvbuf {
+            Ok(bytes) => debug!(queue = num, bytes, "queue receive buffer raised"),
+            Err(e) => warn!(queue = num, error = %e, "queue receive buffer not raised"),
+        }
         queue
             .bind(num)
             .map_err(|source| QueueError::Bind { queue: num, source })?;
@@ -230,6 +299,24 @@ fn warn_tap(
         }
         Permit::Log { suppressed } => {
             warn!(protocol = p.as_str(), ifindex, detail = %detail, suppressed, "{what} (suppressed {suppressed} similar messages for this tap)");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_queue_finds_its_socket_and_raises_the_buffer() {
+        // Works unprivileged: only lists; opening a queue needs no privilege either,
+        // but raising the buffer with SO_RCVBUFFORCE needs CAP_NET_ADMIN.
+        let socks = netfilter_sockets().expect("/proc readable");
+        let (_q, raised) = open_queue().expect("a netlink socket can be opened");
+        let after = netfilter_sockets().expect("/proc readable");
+        assert_eq!(after.len(), socks.len() + 1, "{socks:?} then {after:?}");
+        if nix::unistd::Uid::effective().is_root() {
+            assert!(raised.expect("root may force the buffer") >= RCVBUF);
         }
     }
 }

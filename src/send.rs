@@ -97,3 +97,42 @@ impl Sender {
         Ok(())
     }
 }
+
+/// Sets `fd`'s receive buffer to `bytes` with SO_RCVBUFFORCE (CAP_NET_ADMIN:
+/// above `net.core.rmem_max`) and returns the size the kernel reports
+/// (twice the request, bookkeeping included). Used on the NFQUEUE netlink
+/// socket, whose fd `nfq` does not expose (see `queue::open_queue`).
+pub fn set_rcvbuf_force(fd: std::os::fd::RawFd, bytes: usize) -> io::Result<usize> {
+    let want = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt(2) reads exactly size_of::<c_int>() bytes from a
+    // live local; an fd that is not a socket is an error, not UB.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&want as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut got: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt(2) writes at most `len` bytes into a live local
+    // and updates `len`, also a live local.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&mut got as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(got).unwrap_or(0))
+}

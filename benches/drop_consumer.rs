@@ -1,0 +1,66 @@
+//! The ceiling of the whole-path benchmark (`benches/load.sh`): binds NFQUEUE
+//! queues with the daemon's settings (copy range, queue length, receive
+//! buffer) and gives every packet verdict DROP: no parsing, no reply.
+//!
+//! `drop_consumer FIRST [LAST]`: one thread per queue FIRST..=LAST. Runs
+//! until killed; the harness counts verdicts in
+//! /proc/net/netfilter/nfnetlink_queue.
+
+use nfdhcpd::queue::{open_queue, COPY_RANGE};
+
+/// Kernel queue length, as the daemon's default `queue_max_len`.
+const QUEUE_MAX_LEN: u32 = 4096;
+
+/// Opens and binds queue `num` (one at a time: see `queue::open_queue`).
+fn bind(num: u16) -> nfq::Queue {
+    let (mut q, raised) = open_queue().expect("open nfnetlink");
+    if let Err(e) = raised {
+        eprintln!("queue {num}: receive buffer not raised: {e}");
+    }
+    q.bind(num).expect("bind queue (root? already bound?)");
+    q.set_copy_range(num, COPY_RANGE).expect("copy range");
+    q.set_queue_max_len(num, QUEUE_MAX_LEN)
+        .expect("queue length");
+    q
+}
+
+/// DROPs every packet of queue `num` for ever.
+fn serve(mut q: nfq::Queue, num: u16) {
+    loop {
+        match q.recv() {
+            Ok(mut msg) => {
+                msg.set_verdict(nfq::Verdict::Drop);
+                if let Err(e) = q.verdict(msg) {
+                    eprintln!("queue {num}: verdict: {e}");
+                }
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+            Err(e) => {
+                eprintln!("queue {num}: recv: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<u16> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("queue number"))
+        .collect();
+    let (first, last) = match args[..] {
+        [f] => (f, f),
+        [f, l] => (f, l),
+        _ => panic!("usage: drop_consumer FIRST [LAST]"),
+    };
+    let threads: Vec<_> = (first..=last)
+        .map(|n| (n, bind(n)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(n, q)| std::thread::spawn(move || serve(q, n)))
+        .collect();
+    eprintln!("drop_consumer: queues {first}..={last} bound");
+    for t in threads {
+        let _ = t.join();
+    }
+}

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Whole-path benchmark (root, ~3 min): the test topology in throwaway network
+# namespaces (host end "tap-r" of a veth, VM end "eth0" with the binding's
+# MAC), measured three ways in one run:
+#   1. ceiling: the same requests into a queue whose consumer only DROPs
+#      (examples/drop_consumer: no parsing, no reply);
+#   2. nfdhcpd answering them (release build, rate limit off);
+#   3. dnsmasq (Debian package) answering the same client from a static
+#      dhcp-host entry on tap-r, without NFQUEUE.
+# Load: examples/loadgen (replays a captured request from the fixtures at a
+# rate, counts replies, DHCPv4 round trips) and perfdhcp (-R 1, relayed).
+# Writes the results to ${OUT:-target/bench/load.txt} and prints them.
+# Only documentation addresses, only inside the namespaces; every namespace
+# and process this script starts is removed on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$ROOT/target/bench/load.txt}
+SECS=${SECS:-4}
+PERF_SECS=${PERF_SECS:-3}
+PERF_RATES=${PERF_RATES:-"1000 2000 4000 6000 8000 10000 14000 18000 22000 26000 30000"}
+MAC=aa:00:00:00:00:10
+FIX=$ROOT/tests/fixtures
+H=nfb$$h
+V=nfb$$v
+TMP=$(mktemp -d /tmp/nfdhcpd-load.XXXXXX)
+PIDS=()
+
+[ "$(id -u)" = 0 ] || { echo "load.sh: needs root" >&2; exit 1; }
+for t in perfdhcp dnsmasq iptables ip6tables ip; do
+    command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null ||
+        { echo "load.sh: $t missing (apt-get install -y kea-admin dnsmasq iptables iproute2)" >&2; exit 1; }
+done
+export PATH=$PATH:/usr/sbin:/sbin
+
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    ip netns del "$V" 2>/dev/null || true
+    ip netns del "$H" 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+(cd "$ROOT" && cargo build --release --bin nfdhcpd --example drop_consumer --example loadgen --example bindings_load >&2)
+BIN=$ROOT/target/release
+inh() { ip netns exec "$H" "$@"; }
+inv() { ip netns exec "$V" "$@"; }
+mkdir -p "$(dirname "$OUT")"
+: >"$OUT"
+say() { echo "$*" | tee -a "$OUT"; }
+
+# --- topology --------------------------------------------------------------
+ip netns add "$H"; ip netns add "$V"
+inh ip link set lo up; inv ip link set lo up
+inv sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+inh sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+inh ip link add tap-r type veth peer name eth0 netns "$V"
+inh ip link set tap-r address fe:00:00:00:00:01
+inh ip link set tap-r up
+inh ip addr add 192.0.2.1/24 dev tap-r
+inv ip link set eth0 address $MAC
+inv sysctl -qw net.ipv6.conf.eth0.accept_ra=0 2>/dev/null || true
+inv ip link set eth0 up
+inv ip addr add 192.0.2.10/24 dev eth0   # perfdhcp's relay address (giaddr)
+
+mkdir "$TMP/bindings"
+sed 's/^INDEV=.*/INDEV=tap-r/' "$FIX/compat/bindings/tap-routed" >"$TMP/bindings/tap-r"
+config() { # $1 = dhcp queue (n or first:last)
+    cat >"$TMP/nfdhcpd.conf" <<EOF
+[general]
+datapath = $TMP/bindings
+control_socket = $TMP/control.sock
+[dhcp]
+server_ip = 192.0.2.1
+dhcp_queue = $1
+nameservers = 192.0.2.53, 198.51.100.53
+domain = vm.example.org
+[ipv6]
+rs_queue = 43
+ns_queue = 44
+dhcpv6_queue = 45
+nameservers = 2001:db8:53::1
+domains = vm.example.org
+[limits]
+rate = 0
+EOF
+}
+rules() { # $1 = NFQUEUE target options for DHCPv4
+    inh iptables -t mangle -F PREROUTING; inh ip6tables -t mangle -F PREROUTING
+    inh iptables -t mangle -A PREROUTING -i tap-r -p udp --dport 67 -j NFQUEUE $1
+    inh ip6tables -t mangle -A PREROUTING -i tap-r -p icmpv6 --icmpv6-type router-solicitation -j NFQUEUE --queue-num 43
+    inh ip6tables -t mangle -A PREROUTING -i tap-r -p icmpv6 --icmpv6-type neighbour-solicitation -j NFQUEUE --queue-num 44
+    inh ip6tables -t mangle -A PREROUTING -i tap-r -p udp --dport 547 -j NFQUEUE --queue-num 45
+}
+norules() { inh iptables -t mangle -F PREROUTING; inh ip6tables -t mangle -F PREROUTING; }
+# Sum over queues $1..$2 of one column of /proc/net/netfilter/nfnetlink_queue
+# (6 queue_dropped, 7 user_dropped, 8 id sequence = packets queued).
+qsum() { inh cat /proc/net/netfilter/nfnetlink_queue | awk -v a="$1" -v b="$2" -v c="$3" '$1>=a && $1<=b {s+=$c} END {print s+0}'; }
+qsnap() { echo "$(qsum "$1" "$2" 8) $(qsum "$1" "$2" 6) $(qsum "$1" "$2" 7)"; }
+kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+start_bg() { "$@" & PIDS+=($!); LAST=$!; }
+stop_bg() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+wait_ready() { # $1 = log
+    for _ in $(seq 200); do
+        inh "$BIN/nfdhcpd" status --socket "$TMP/control.sock" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    echo "nfdhcpd not ready" >&2; cat "$1" >&2; exit 1
+}
+
+DHCP4="$FIX/dhcpv4/udhcpc.pcap 0 dhcp4"   # udhcpc's DISCOVER
+RS="$FIX/ipv6/kernel-rs.pcap 0 ra"
+NS="$FIX/ipv6/ndisc6.pcap 0 na"
+D6="$FIX/ipv6/dhclient6-info-request.pcap 0 dhcp6"
+gen() { inv "$BIN/examples/loadgen" eth0 $1 "$2" "$3"; } # "$pcap idx kind" rate secs
+
+# loadgen at max rate through queues $2..$3: prints "<replies/s> <verdicts/s> <kernel drops>".
+blast() {
+    local before after r
+    before=$(qsnap "$2" "$3")
+    r=$(gen "$1" 0 "$SECS")
+    after=$(qsnap "$2" "$3")
+    read -r q0 d0 u0 <<<"$before"; read -r q1 d1 u1 <<<"$after"
+    echo "$(kv replies_per_s "$r") $(awk -v q=$((q1 - q0)) -v s="$(kv secs "$r")" 'BEGIN{printf "%.0f", q/s}') $((d1 - d0 + u1 - u0)) $(kv sent_per_s "$r")"
+}
+
+# perfdhcp at increasing rates: the best exchanges/s with drops <= 2.5 %.
+perfdhcp_best() {
+    local best=0 bestline="none" r out sent recv drops pct rtt
+    for r in $PERF_RATES; do
+        out=$(inv perfdhcp -4 -l eth0 -r "$r" -p "$PERF_SECS" -R 1 -b mac=$MAC 192.0.2.1 2>&1 || true)
+        sent=$(awk '/sent packets:/ {s+=$3} END {print s+0}' <<<"$out")
+        recv=$(awk '/received packets:/ {s+=$3} END {print s+0}' <<<"$out")
+        drops=$(awk '/^ *drops:/ {s+=$2} END {print s+0}' <<<"$out")
+        acks=$(awk '/received packets:/ {n++; if (n==2) print $3}' <<<"$out")
+        rtt=$(awk '/avg delay:/ {n++; if (n==2) printf "%s", $3}' <<<"$out")
+        pct=$(awk -v d="$drops" -v s="$sent" 'BEGIN{printf "%.2f", s ? 100*d/s : 100}')
+        echo "  perfdhcp -r $r: sent=$sent received=$recv drops=$drops ($pct %) acks=${acks:-0} avg_rtt_ack=${rtt:-?}ms" >>"$OUT"
+        if awk -v p="$pct" 'BEGIN{exit !(p <= 2.5)}' && [ "${acks:-0}" -gt 0 ]; then
+            best=$(awk -v a="$acks" -v s="$PERF_SECS" 'BEGIN{printf "%.0f", a/s}')
+            bestline="$r/s offered, $pct % drops, avg RTT (REQUEST-ACK) ${rtt}ms"
+        else
+            break
+        fi
+    done
+    echo "$best|$bestline"
+}
+
+say "# nfdhcpd whole-path load bench, $(date -u +%FT%TZ)"
+say "# $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+say "# loadgen ${SECS}s at max rate per point; perfdhcp ${PERF_SECS}s per rate, rates: $PERF_RATES"
+
+# --- 1. ceiling: drop-only consumer ----------------------------------------
+rules "--queue-num 42"
+start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45; DC=$LAST; sleep 0.5
+read -r _ C4 C4D C4S <<<"$(blast "$DHCP4" 42 42)"
+read -r _ CRS CRSD _ <<<"$(blast "$RS" 43 43)"
+read -r _ CNS CNSD _ <<<"$(blast "$NS" 44 44)"
+stop_bg "$DC"
+say "ceiling  dhcp4 verdicts/s=$C4 (kernel drops $C4D, offered $C4S/s)  rs=$CRS (drops $CRSD)  ns=$CNS (drops $CNSD)"
+
+# --- 2. nfdhcpd --------------------------------------------------------------
+config 42
+start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd.log"; ND=$LAST
+wait_ready "$TMP/nfdhcpd.log"
+read -r N4 N4Q N4D N4S <<<"$(blast "$DHCP4" 42 42)"
+read -r NRS _ NRSD _ <<<"$(blast "$RS" 43 43)"
+read -r NNS _ NNSD _ <<<"$(blast "$NS" 44 44)"
+read -r N6 _ N6D _ <<<"$(blast "$D6" 45 45)"
+say "nfdhcpd  dhcp4 replies/s=$N4 (queued $N4Q/s, kernel drops $N4D, offered $N4S/s)  ra=$NRS (drops $NRSD)  na=$NNS (drops $NNSD)  dhcp6=$N6 (drops $N6D)"
+R1=$(gen "$DHCP4" 1000 3)
+say "nfdhcpd  dhcp4 round trip at 1000/s: p50=$(kv rtt_p50_us "$R1")us p99=$(kv rtt_p99_us "$R1")us max=$(kv rtt_max_us "$R1")us (sent $(kv sent "$R1"), replies $(kv received "$R1"))"
+IFS='|' read -r NP NPL <<<"$(perfdhcp_best)"
+say "nfdhcpd  perfdhcp best exchanges/s=$NP ($NPL)"
+
+# One binding changed under load: replies lost, time until in force.
+start_bg gen "$DHCP4" 5000 4 >"$TMP/lg.out"; LG=$LAST
+sleep 1
+T0=$(date +%s%N)
+sed 's/^HOSTNAME=.*/HOSTNAME=web2/' "$TMP/bindings/tap-r" >"$TMP/bindings/.tap-r.tmp"
+mv "$TMP/bindings/.tap-r.tmp" "$TMP/bindings/tap-r"
+until inh "$BIN/nfdhcpd" status --json --socket "$TMP/control.sock" 2>/dev/null | grep -q '"web2"'; do :; done
+T1=$(date +%s%N)
+wait "$LG" || true
+LGO=$(grep sent= "$TMP/lg.out" || true)
+say "nfdhcpd  binding changed under 5000 DISCOVER/s: in force after <= $(( (T1 - T0) / 1000000 )) ms (status polling); sent=$(kv sent "$LGO") replies=$(kv received "$LGO") lost=$(( $(kv sent "$LGO") - $(kv received "$LGO") ))"
+stop_bg "$ND"
+
+# Multi-queue: two generators pinned to the two CPUs, --queue-cpu-fanout.
+config 46:47
+rules "--queue-balance 46:47 --queue-cpu-fanout"
+inh ip6tables -t mangle -F PREROUTING
+start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd2.log"; ND=$LAST
+wait_ready "$TMP/nfdhcpd2.log"
+two() { # $1 = queues first, $2 = last
+    local b a
+    b=$(qsnap "$1" "$2")
+    inv taskset -c 0 "$BIN/examples/loadgen" eth0 $DHCP4 0 "$SECS" >"$TMP/g0" &
+    local p0=$!
+    inv taskset -c 1 "$BIN/examples/loadgen" eth0 $DHCP4 0 "$SECS" >"$TMP/g1" &
+    local p1=$!
+    wait $p0 $p1
+    a=$(qsnap "$1" "$2")
+    echo "$(( $(kv received "$(cat "$TMP/g0")") + $(kv received "$(cat "$TMP/g1")") )) $(kv secs "$(cat "$TMP/g0")")"
+}
+read -r M2 MS <<<"$(two 46 47)"
+M2=$(awk -v n="$M2" -v s="$MS" 'BEGIN{printf "%.0f", n/s}')
+stop_bg "$ND"
+config 42
+rules "--queue-num 42"
+start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd3.log"; ND=$LAST
+wait_ready "$TMP/nfdhcpd3.log"
+read -r M1 MS <<<"$(two 42 42)"
+M1=$(awk -v n="$M1" -v s="$MS" 'BEGIN{printf "%.0f", n/s}')
+stop_bg "$ND"
+say "nfdhcpd  dhcp4 two generators (one per CPU): one queue replies/s=$M1, --queue-balance 46:47 --queue-cpu-fanout replies/s=$M2 (x$(awk -v a="$M2" -v b="$M1" 'BEGIN{printf "%.2f", b ? a/b : 0}'))"
+
+# --- 3. dnsmasq ---------------------------------------------------------------
+norules
+start_bg ip netns exec "$H" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface=tap-r --bind-interfaces \
+    --pid-file="$TMP/dnsmasq.pid" --dhcp-leasefile="$TMP/dnsmasq.leases" --log-facility="$TMP/dnsmasq.log" \
+    --dhcp-range=192.0.2.0,static,255.255.255.0,12h --dhcp-host=$MAC,192.0.2.10 --dhcp-authoritative \
+    --no-ping --quiet-dhcp --dhcp-option=option:dns-server,192.0.2.53,198.51.100.53 --domain=vm.example.org
+DQ=$LAST; sleep 0.5
+D4=$(kv replies_per_s "$(gen "$DHCP4" 0 "$SECS")")
+R2=$(gen "$DHCP4" 1000 3)
+say "dnsmasq  dhcp4 replies/s=$D4; round trip at 1000/s: p50=$(kv rtt_p50_us "$R2")us p99=$(kv rtt_p99_us "$R2")us (sent $(kv sent "$R2"), replies $(kv received "$R2"))"
+IFS='|' read -r DP DPL <<<"$(perfdhcp_best)"
+say "dnsmasq  perfdhcp best exchanges/s=$DP ($DPL)"
+stop_bg "$DQ"
+
+# --- bindings -----------------------------------------------------------------
+BL=$("$BIN/examples/bindings_load" 10000 20 | tr '\n' ' ')
+say "bindings $BL"
+
+# --- ratios -------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b ? a/b : 0}'; }
+say "RATIOS dhcp4 loadgen: nfdhcpd/ceiling=$(ratio "$N4" "$C4") nfdhcpd/dnsmasq=$(ratio "$N4" "$D4")  perfdhcp: nfdhcpd/dnsmasq=$(ratio "$NP" "$DP")  ra/ceiling=$(ratio "$NRS" "$CRS") na/ceiling=$(ratio "$NNS" "$CNS")  two-queue/one-queue=$(ratio "$M2" "$M1")"
