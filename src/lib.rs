@@ -17,5 +17,6 @@ pub mod mac;
 pub mod metrics;
 pub mod proto;
 pub mod queue;
+pub mod replay;
 pub mod respond;
 pub mod send;

@@ -54,6 +54,9 @@ enum Command {
         #[arg(long)]
         socket: Option<PathBuf>,
     },
+    /// Replay a pcap/pcapng capture through the responder as if queued from
+    /// one tap; print one line per frame. Exit 1 only for unreadable input.
+    Replay(nfdhcpd::replay::Args),
 }
 
 fn init_logging(debug: bool, format: LogFormat) {
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         }
         Command::Check { datapath } => check(&cli.config, datapath),
         Command::Status { json, socket } => status(&cli.config, socket, json),
+        Command::Replay(args) => nfdhcpd::replay::cli(&cli.config, &args),
     }
 }
 
