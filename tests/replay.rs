@@ -446,6 +446,45 @@ fn dhclient6_solicit_is_refused_in_slaac_mode_and_advertised_in_dhcpv6_mode() {
     }
 }
 
+#[test]
+fn dhcpcd6_solicit_gets_an_advertise_for_its_ia_na() {
+    let name = "ipv6/dhcpcd6-solicit.pcap";
+    let fr = frames(name);
+    let out = run(name, "tap-routed", &compat(Some(Ipv6Mode::Dhcpv6)));
+    assert_eq!(out.len(), 3);
+    for r in &out {
+        let (udp, m) = decode_v6(reply(r));
+        let req = request_v6(&fr[r.number - 1]);
+        assert_eq!(m.msg_type(), v6::MessageType::Advertise);
+        assert_eq!((udp.ip.dst, udp.dst_port), (VM_LL, 546));
+        assert_eq!(m.xid(), req.xid());
+        // Its DUID-LLT client id is echoed; our server id is DUID-LL.
+        match m.opts().get(v6::OptionCode::ClientId) {
+            Some(O6::ClientId(d)) => {
+                assert_eq!(&d[..2], &[0, 1]);
+                assert_eq!(&d[8..], &VM_MAC.0);
+            }
+            other => panic!("client id {other:?}"),
+        }
+        let mut duid = vec![0, 3, 0, 1];
+        duid.extend_from_slice(&DEFAULT_SERVER_MAC.0);
+        assert_eq!(
+            m.opts().get(v6::OptionCode::ServerId),
+            Some(&O6::ServerId(duid))
+        );
+        match m.opts().get(v6::OptionCode::IANA) {
+            Some(O6::IANA(ia)) => {
+                assert_eq!(ia.id, 1);
+                assert!(matches!(
+                    ia.opts.get(v6::OptionCode::IAAddr),
+                    Some(O6::IAAddr(a)) if a.addr == VM_EUI64
+                ));
+            }
+            other => panic!("IA_NA {other:?}"),
+        }
+    }
+}
+
 // ---------------------------------------------------------------- formats
 
 /// The IP packets of a fixture rewritten as pcapng with raw-IP interfaces.
@@ -627,6 +666,7 @@ fn tshark_dissects_every_reply_without_complaint() {
         ("ipv6/ndisc6.pcap", "", "icmpv6:136"),
         ("ipv6/dhclient6-info-request.pcap", "", "dhcpv6:7,7,7"),
         ("ipv6/dhclient6-solicit.pcap", "dhcpv6", "dhcpv6:2,2,2"),
+        ("ipv6/dhcpcd6-solicit.pcap", "dhcpv6", "dhcpv6:2,2,2"),
     ];
     for (name, mode, want) in cases {
         let conf = if mode.is_empty() {
