@@ -342,3 +342,97 @@ pub fn write_replies(out: impl Write, replies: &[(Duration, &[u8])]) -> Result<(
     w.into_writer().flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::frame::{emit_ipv6_icmp, emit_ipv6_udp};
+
+    const M: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 0x10]);
+
+    fn frame(link: LinkType, data: Vec<u8>) -> Frame {
+        Frame {
+            timestamp: Duration::ZERO,
+            link,
+            data,
+        }
+    }
+
+    #[test]
+    fn linux_cooked_frames_give_their_ip_packet_and_source_mac() {
+        let eth = emit_ipv6_icmp(
+            M,
+            M,
+            "fe80::1".parse().unwrap(),
+            "ff02::2".parse().unwrap(),
+            255,
+            &[133, 0, 0, 0, 0, 0, 0, 0],
+        );
+        // SLL: packet type, ARPHRD_ETHER, address length 6, address + 2 pad, protocol.
+        let mut sll = vec![0, 0, 0, 1, 0, 6];
+        sll.extend_from_slice(&M.0);
+        sll.extend_from_slice(&[0, 0, 0x86, 0xdd]);
+        sll.extend_from_slice(&eth[ETH_HDR_LEN..]);
+        let f = frame(LinkType::LinuxSll, sll);
+        assert_eq!(f.src_mac(), Some(M));
+        assert_eq!(ip_packet(&f), Some(&eth[ETH_HDR_LEN..]));
+        assert_eq!(classify(&f), Classified::Queued(Protocol::RouterSolicit));
+    }
+
+    #[test]
+    fn ipv6_extension_headers_are_skipped_like_ip6tables_does() {
+        let eth = emit_ipv6_udp(
+            M,
+            M,
+            "fe80::1".parse().unwrap(),
+            "ff02::1:2".parse().unwrap(),
+            546,
+            547,
+            b"x",
+        );
+        let mut ip = eth[ETH_HDR_LEN..].to_vec();
+        // Insert a hop-by-hop header (8 bytes: next = UDP, len 0, PadN).
+        ip[field::IPV6_NEXT] = EXT_HOP_BY_HOP;
+        let hbh = [PROTO_UDP, 0, 1, 4, 0, 0, 0, 0];
+        ip.splice(IPV6_HDR_LEN..IPV6_HDR_LEN, hbh);
+        let f = frame(LinkType::RawIp, ip.clone());
+        assert_eq!(classify(&f), Classified::Queued(Protocol::Dhcpv6));
+        // Truncated in the extension header: not queued, no panic.
+        let cut = frame(LinkType::RawIp, ip[..IPV6_HDR_LEN + 1].to_vec());
+        assert!(matches!(classify(&cut), Classified::NotQueued(_)));
+    }
+
+    #[test]
+    fn any_prefix_of_any_frame_classifies_without_panic() {
+        let eth = emit_ipv6_udp(
+            M,
+            M,
+            "fe80::1".parse().unwrap(),
+            "ff02::1:2".parse().unwrap(),
+            546,
+            547,
+            b"x",
+        );
+        for link in [LinkType::Ethernet, LinkType::LinuxSll, LinkType::RawIp] {
+            for n in 0..eth.len() {
+                let f = frame(link, eth[..n].to_vec());
+                let _ = (classify(&f), f.src_mac());
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_is_not_a_capture_and_replies_round_trip() {
+        assert!(read_capture(&b"garbage, not a pcap"[..]).is_err());
+        let mut out = Vec::new();
+        write_replies(&mut out, &[(Duration::from_secs(7), &[1u8, 2, 3][..])]).unwrap();
+        let cap = read_capture(&out[..]).unwrap();
+        assert!(cap.damaged.is_none());
+        assert_eq!(cap.frames.len(), 1);
+        assert_eq!(
+            (cap.frames[0].link, cap.frames[0].timestamp),
+            (LinkType::Ethernet, Duration::from_secs(7))
+        );
+        assert_eq!(cap.frames[0].data, [1, 2, 3]);
+    }
+}
