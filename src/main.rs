@@ -91,6 +91,9 @@ enum Command {
         #[command(subcommand)]
         what: Generate,
     },
+    /// Replay a pcap/pcapng capture through the responder as if queued from
+    /// one tap; print one line per frame. Exit 1 only for unreadable input.
+    Replay(nfdhcpd::replay::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +166,7 @@ fn main() -> ExitCode {
             queue_bypass,
         } => rules(&cli.config, family, mode, taps, queue_bypass),
         Command::Generate { what } => generate(what),
+        Command::Replay(args) => nfdhcpd::replay::cli(&cli.config, &args),
     }
 }
 

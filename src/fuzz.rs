@@ -1,0 +1,233 @@
+//! The bodies of the fuzz targets (tests/fuzz/), shared with the property
+//! tests and the regression test of the ordinary suite, so that all three
+//! check the same invariants. Each function panics when an invariant fails:
+//! that is what a fuzzer reports as a crash.
+//!
+//! Invariants: parsing untrusted bytes or text never panics; every queued
+//! packet gets a [`Decision`] (DROP with an outcome for a served tap,
+//! ACCEPT without one otherwise); every reply is a well-formed frame that
+//! re-parses ([`verify_reply`]).
+
+use std::sync::OnceLock;
+
+use dhcproto::{v4, v6, Decodable, Decoder};
+
+use crate::binding::file;
+use crate::binding::table::Snapshot;
+use crate::binding::Binding;
+use crate::config::{self, Config, Format, Ipv6Mode};
+use crate::mac::MacAddr;
+use crate::metrics::Protocol;
+use crate::proto::frame::{self, ip_of_frame};
+use crate::proto::ndp::{self, ICMPV6_NEIGHBOUR_ADVERT, ICMPV6_ROUTER_ADVERT, ND_HOP_LIMIT};
+use crate::proto::{Outcome, Reply, ReplyKind};
+use crate::replay;
+use crate::respond::{self, Decision, Meta, Verdict};
+
+/// The compat config (tests/fixtures/compat/nfdhcpd.conf).
+const COMPAT_CONFIG: &str = include_str!("../tests/fixtures/compat/nfdhcpd.conf");
+/// The valid compat bindings, by tap name.
+const COMPAT_BINDINGS: [(&str, &str); 3] = [
+    (
+        "tap-routed",
+        include_str!("../tests/fixtures/compat/bindings/tap-routed"),
+    ),
+    (
+        "tap-bridged",
+        include_str!("../tests/fixtures/compat/bindings/tap-bridged"),
+    ),
+    (
+        "tap-private",
+        include_str!("../tests/fixtures/compat/bindings/tap-private"),
+    ),
+];
+/// A MAC that is no binding's.
+const STRANGER_MAC: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 0x99]);
+
+/// Byte offset of the options in an RA and an NA (RFC 4861 §4.2, §4.4).
+const RA_OPTIONS: usize = 16;
+const NA_OPTIONS: usize = 24;
+
+/// The compat config in each IPv6 mode, and the compat bindings (parsed once).
+struct Fixture {
+    configs: Vec<Config>,
+    bindings: Vec<Binding>,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let base = config::parse(COMPAT_CONFIG, Format::Ini, "compat")
+            .expect("the compat config is valid")
+            .config;
+        let mut configs = Vec::new();
+        for mode in [Ipv6Mode::SlaacDhcpv6, Ipv6Mode::Slaac, Ipv6Mode::Dhcpv6] {
+            let mut c = base.clone();
+            c.ipv6.mode = mode;
+            configs.push(c);
+        }
+        let mut on_link = base.clone();
+        on_link.dhcp.server_on_link = true;
+        on_link.dhcp.server_ip = None;
+        configs.push(on_link);
+        let bindings = COMPAT_BINDINGS
+            .iter()
+            .map(|(tap, text)| {
+                file::parse(tap, text, true)
+                    .expect("the compat bindings are valid")
+                    .binding
+            })
+            .collect();
+        Fixture { configs, bindings }
+    })
+}
+
+/// A snapshot serving `b` on the replay tap ifindex.
+fn snapshot_of(b: &Binding) -> Snapshot {
+    let mut snap = Snapshot::default();
+    snap.by_ifindex.insert(
+        replay::TAP_IFINDEX,
+        crate::binding::table::Served {
+            binding: std::sync::Arc::new(b.clone()),
+            ifindex: replay::TAP_IFINDEX,
+            server_mac: replay::DEFAULT_SERVER_MAC,
+            limiter: Default::default(),
+        },
+    );
+    snap
+}
+
+/// Fuzz target `respond`: the first byte picks the protocol, the binding,
+/// the config and the frame's source MAC; the rest is the queued packet.
+pub fn respond(data: &[u8]) {
+    let Some((&sel, packet)) = data.split_first() else {
+        return;
+    };
+    let protocol = Protocol::ALL[usize::from(sel & 0b11)];
+    respond_with(protocol, sel >> 2, packet);
+}
+
+/// Feeds `packet` as `protocol` with the setup `sel` picks, and checks the invariants.
+pub fn respond_with(protocol: Protocol, sel: u8, packet: &[u8]) {
+    let f = fixture();
+    let b = &f.bindings[usize::from(sel & 0b11) % f.bindings.len()];
+    let c = &f.configs[usize::from((sel >> 2) & 0b11)];
+    let src_mac = match (sel >> 4) & 0b11 {
+        0 | 1 => Some(b.mac),
+        2 => Some(STRANGER_MAC),
+        _ => None,
+    };
+    let snap = snapshot_of(b);
+    let meta = Meta {
+        indev: replay::TAP_IFINDEX,
+        physindev: 0,
+        src_mac,
+    };
+    let d = respond::decide(c, &snap, protocol, &meta, packet);
+    check_decision(&d, true);
+    // The same packet from a tap we do not serve is ACCEPTed untouched.
+    let other = Meta {
+        indev: replay::TAP_IFINDEX + 1,
+        ..meta
+    };
+    check_decision(&respond::decide(c, &snap, protocol, &other, packet), false);
+}
+
+/// Checks one decision: verdict and outcome agree; a reply re-parses.
+pub fn check_decision(d: &Decision, served: bool) {
+    match (served, d.verdict, &d.outcome) {
+        (true, Verdict::Drop, Some(Outcome::Reply(r))) => {
+            if let Err(e) = verify_reply(r, replay::DEFAULT_SERVER_MAC) {
+                panic!("reply does not re-parse: {e}: {r:?}");
+            }
+        }
+        (true, Verdict::Drop, Some(_)) | (false, Verdict::Accept, None) => {}
+        other => panic!("inconsistent decision (served {served}): {other:?}"),
+    }
+}
+
+/// Checks that a reply frame re-parses as the message its kind says: the
+/// IP/UDP/ICMPv6 layers with their checksums (frame.rs), DHCP payloads
+/// with dhcproto, ND options with ndp.rs; Ethernet source `server_mac`.
+pub fn verify_reply(r: &Reply, server_mac: MacAddr) -> Result<(), String> {
+    if frame::eth_src(&r.frame) != Some(server_mac) {
+        return Err("Ethernet source is not the server MAC".into());
+    }
+    let ip = ip_of_frame(&r.frame).ok_or("no IP packet")?;
+    match r.kind {
+        ReplyKind::Offer | ReplyKind::Ack | ReplyKind::Nak => {
+            let udp = frame::parse_ipv4_udp(ip).map_err(|e| format!("IPv4/UDP: {e}"))?;
+            let m = v4::Message::decode(&mut Decoder::new(udp.payload))
+                .map_err(|e| format!("DHCPv4: {e}"))?;
+            let want = match r.kind {
+                ReplyKind::Offer => v4::MessageType::Offer,
+                ReplyKind::Ack => v4::MessageType::Ack,
+                _ => v4::MessageType::Nak,
+            };
+            match m.opts().get(v4::OptionCode::MessageType) {
+                Some(v4::DhcpOption::MessageType(t)) if *t == want => Ok(()),
+                other => Err(format!("DHCPv4 message type {other:?}, want {want:?}")),
+            }
+        }
+        ReplyKind::Advertise | ReplyKind::Dhcpv6Reply => {
+            let udp = frame::parse_ipv6_udp(ip).map_err(|e| format!("IPv6/UDP: {e}"))?;
+            let m = v6::Message::decode(&mut Decoder::new(udp.payload))
+                .map_err(|e| format!("DHCPv6: {e}"))?;
+            let want = match r.kind {
+                ReplyKind::Advertise => v6::MessageType::Advertise,
+                _ => v6::MessageType::Reply,
+            };
+            if m.msg_type() != want {
+                return Err(format!("DHCPv6 type {:?}, want {want:?}", m.msg_type()));
+            }
+            Ok(())
+        }
+        ReplyKind::RouterAdvert => verify_nd(ip, ICMPV6_ROUTER_ADVERT, RA_OPTIONS),
+        ReplyKind::NeighbourAdvert => verify_nd(ip, ICMPV6_NEIGHBOUR_ADVERT, NA_OPTIONS),
+    }
+}
+
+fn verify_nd(ip: &[u8], ty: u8, options_at: usize) -> Result<(), String> {
+    let i = frame::parse_ipv6_icmp(ip).map_err(|e| format!("IPv6/ICMPv6: {e}"))?;
+    if i.hop_limit != ND_HOP_LIMIT {
+        return Err(format!("hop limit {}", i.hop_limit));
+    }
+    if i.payload.first() != Some(&ty) {
+        return Err(format!("ICMPv6 type {:?}, want {ty}", i.payload.first()));
+    }
+    let opts = i.payload.get(options_at..).ok_or("truncated ND message")?;
+    ndp::parse_nd_options(opts)
+        .map(|_| ())
+        .map_err(|e| format!("ND options: {e:?}"))
+}
+
+/// Fuzz target `binding_file`: any text through the binding file parser,
+/// with and without IPv6 served. A parsed binding's invariants hold.
+pub fn binding_file(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for ipv6 in [false, true] {
+        if let Ok(p) = file::parse("tap-fuzz", &text, ipv6) {
+            let b = p.binding;
+            if let (Some(ip), Some(net)) = (b.ip, b.subnet) {
+                assert!(net.contains(&ip), "IP {ip} outside SUBNET {net}");
+            }
+            assert!(!b.indev.is_empty(), "empty INDEV");
+        }
+    }
+}
+
+/// Fuzz target `config`: any text through the config parser, in both formats.
+pub fn config(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for format in [Format::Ini, Format::Toml] {
+        if let Ok(l) = config::parse(&text, format, "fuzz") {
+            let c = l.config;
+            assert!(
+                c.ipv6.router_lifetime <= config::MAX_ROUTER_LIFETIME,
+                "router lifetime {} over the maximum",
+                c.ipv6.router_lifetime
+            );
+            assert!(c.ipv6.prefix_preferred_lifetime <= c.ipv6.prefix_valid_lifetime);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! One-line summaries of requests (any bytes: never panics) and of our
+//! replies, for the replay output.
+
+use std::fmt::Write as _;
+use std::net::Ipv6Addr;
+
+use dhcproto::{v4, v6, Decodable, Decoder};
+
+use super::capture::{classify, ip_packet, Classified, Frame};
+use crate::metrics::Protocol;
+use crate::proto::frame::{self, ip_of_frame, ETH_HDR_LEN};
+use crate::proto::ndp::{self, NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED};
+use crate::proto::ra::{OPT_PREFIX_INFO, RA_FLAG_MANAGED, RA_FLAG_OTHER};
+use crate::proto::{dhcpv4, dhcpv6, Reply, ReplyKind};
+
+/// Byte offsets in the ICMPv6 messages summarized.
+mod field {
+    use std::ops::Range;
+    /// RA: flags.
+    pub const RA_FLAGS: usize = 5;
+    /// RA: router lifetime.
+    pub const RA_LIFETIME: Range<usize> = 6..8;
+    /// RA: first option.
+    pub const RA_OPTIONS: usize = 16;
+    /// NA / NS: flags.
+    pub const NA_FLAGS: usize = 4;
+    /// NA / NS: target address.
+    pub const TARGET: Range<usize> = 8..24;
+    /// Prefix Information option: prefix length.
+    pub const PIO_LEN: usize = 2;
+    /// Prefix Information option: the prefix.
+    pub const PIO_PREFIX: Range<usize> = 16..32;
+}
+
+fn addr6(b: &[u8]) -> Option<Ipv6Addr> {
+    <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from)
+}
+
+/// The request's summary: protocol, message, addresses (never fails).
+pub fn summarize_request(frame: &Frame) -> String {
+    let src = frame
+        .src_mac()
+        .map_or_else(String::new, |m| format!(" from {m}"));
+    let Some(ip) = ip_packet(frame) else {
+        return format!("non-IP frame ({} bytes){src}", frame.data.len());
+    };
+    let body = match classify(frame) {
+        Classified::Queued(Protocol::Dhcpv4) => dhcpv4_request(ip),
+        Classified::Queued(Protocol::Dhcpv6) => dhcpv6_request(ip),
+        Classified::Queued(Protocol::RouterSolicit) => icmp_request("RS", ip),
+        Classified::Queued(Protocol::NeighbourSolicit) => icmp_request("NS", ip),
+        Classified::NotQueued(_) => ip_header(ip),
+    };
+    format!("{body}{src}")
+}
+
+fn ip_header(ip: &[u8]) -> String {
+    if let Ok(i) = frame::parse_ipv6(ip) {
+        return format!("IPv6 {} > {}", i.src, i.dst);
+    }
+    match pnet_packet::ipv4::Ipv4Packet::new(ip) {
+        Some(p) if p.get_version() == 4 => {
+            format!("IPv4 {} > {}", p.get_source(), p.get_destination())
+        }
+        _ => format!("IP? ({} bytes)", ip.len()),
+    }
+}
+
+fn dhcpv4_request(ip: &[u8]) -> String {
+    let udp = match frame::parse_ipv4_udp(ip) {
+        Ok(u) => u,
+        Err(e) => return format!("DHCPv4 ({e}) {}", ip_header(ip)),
+    };
+    match dhcpv4::parse_message(udp.payload) {
+        Ok(r) => {
+            let mut s = format!(
+                "DHCPv4 {} xid {:#010x} {} > {}",
+                format!("{:?}", r.msg_type).to_uppercase(),
+                r.header.xid(),
+                udp.src,
+                udp.dst
+            );
+            if let Some(m) = r.max_size {
+                let _ = write!(s, " max-size {m}");
+            }
+            if let Some(p) = &r.params {
+                let codes: Vec<String> = p.iter().map(|c| u8::from(*c).to_string()).collect();
+                let _ = write!(s, " params {}", codes.join(","));
+            }
+            s
+        }
+        Err(reason) => format!("DHCPv4 ({}) {} > {}", reason.as_str(), udp.src, udp.dst),
+    }
+}
+
+fn dhcpv6_request(ip: &[u8]) -> String {
+    let udp = match frame::parse_ipv6_udp(ip) {
+        Ok(u) => u,
+        Err(e) => return format!("DHCPv6 ({e}) {}", ip_header(ip)),
+    };
+    let (s, d) = (udp.ip.src, udp.ip.dst);
+    match dhcpv6::parse_request(udp.payload) {
+        Ok(r) => {
+            let name = format!("{:?}", v6::MessageType::from(r.msg_type)).to_uppercase();
+            let x = r.xid;
+            let mut out = format!(
+                "DHCPv6 {name} xid {:02x}{:02x}{:02x} {s} > {d}",
+                x[0], x[1], x[2]
+            );
+            if !r.ia_na.is_empty() {
+                let _ = write!(out, " ia_na {}", r.ia_na.len());
+            }
+            if let Some(oro) = &r.oro {
+                let codes: Vec<String> = oro.iter().map(u16::to_string).collect();
+                let _ = write!(out, " oro {}", codes.join(","));
+            }
+            out
+        }
+        Err(reason) => format!("DHCPv6 ({}) {s} > {d}", reason.as_str()),
+    }
+}
+
+fn icmp_request(name: &str, ip: &[u8]) -> String {
+    let Ok(i) = frame::parse_ipv6_icmp(ip) else {
+        return format!("{name} (malformed) {}", ip_header(ip));
+    };
+    let mut s = format!("{name} {} > {} hlim {}", i.src, i.dst, i.hop_limit);
+    if name == "NS" {
+        if let Some(t) = i.payload.get(field::TARGET).and_then(addr6) {
+            let _ = write!(s, " who-has {t}");
+        }
+    }
+    s
+}
+
+/// Our reply's summary: message, addresses and the main values.
+pub fn summarize_reply(reply: &Reply) -> String {
+    let frame = &reply.frame;
+    let dst_mac = frame::eth_dst(frame).map_or_else(|| "?".into(), |m| m.to_string());
+    let body = match reply.kind {
+        ReplyKind::Offer | ReplyKind::Ack | ReplyKind::Nak => dhcpv4_reply(frame),
+        ReplyKind::Advertise | ReplyKind::Dhcpv6Reply => dhcpv6_reply(frame),
+        ReplyKind::RouterAdvert => ra_reply(frame),
+        ReplyKind::NeighbourAdvert => na_reply(frame),
+    };
+    format!("{body} to {dst_mac} ({} bytes)", frame.len())
+}
+
+fn dhcpv4_reply(frame: &[u8]) -> String {
+    let Some(udp) = ip_of_frame(frame).and_then(|ip| frame::parse_ipv4_udp(ip).ok()) else {
+        return "DHCPv4 (unparseable!)".into();
+    };
+    let Ok(m) = v4::Message::decode(&mut Decoder::new(udp.payload)) else {
+        return "DHCPv4 (undecodable!)".into();
+    };
+    let ty = match m.opts().get(v4::OptionCode::MessageType) {
+        Some(v4::DhcpOption::MessageType(t)) => format!("{t:?}").to_uppercase(),
+        _ => "?".into(),
+    };
+    let mut s = format!("DHCPv4 {ty} {} > {}", udp.src, udp.dst);
+    if !m.yiaddr().is_unspecified() {
+        let _ = write!(s, " yiaddr {}", m.yiaddr());
+    }
+    if let Some(v4::DhcpOption::AddressLeaseTime(t)) =
+        m.opts().get(v4::OptionCode::AddressLeaseTime)
+    {
+        let _ = write!(s, " lease {t}");
+    }
+    s
+}
+
+fn dhcpv6_reply(frame: &[u8]) -> String {
+    let Some(udp) = ip_of_frame(frame).and_then(|ip| frame::parse_ipv6_udp(ip).ok()) else {
+        return "DHCPv6 (unparseable!)".into();
+    };
+    let Ok(m) = v6::Message::decode(&mut Decoder::new(udp.payload)) else {
+        return "DHCPv6 (undecodable!)".into();
+    };
+    let name = format!("{:?}", m.msg_type()).to_uppercase();
+    let mut s = format!("DHCPv6 {name} {} > {}", udp.ip.src, udp.ip.dst);
+    for o in m.opts().iter() {
+        if let v6::DhcpOption::IANA(ia) = o {
+            for a in ia.opts.iter() {
+                if let v6::DhcpOption::IAAddr(a) = a {
+                    let _ = write!(s, " ia_na {} addr {}", ia.id, a.addr);
+                }
+            }
+        }
+        if let v6::DhcpOption::DomainNameServers(d) = o {
+            let _ = write!(s, " dns {}", d.len());
+        }
+    }
+    s
+}
+
+fn icmp_of(frame: &[u8]) -> Option<frame::Ip6<'_>> {
+    frame::parse_ipv6_icmp(frame.get(ETH_HDR_LEN..)?).ok()
+}
+
+fn ra_reply(frame: &[u8]) -> String {
+    let Some(ip) = icmp_of(frame) else {
+        return "RA (unparseable!)".into();
+    };
+    let m = ip.payload;
+    let flags = m.get(field::RA_FLAGS).copied().unwrap_or(0);
+    let life = m
+        .get(field::RA_LIFETIME)
+        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+    let mut s = format!("RA {} > {} lifetime {life}", ip.src, ip.dst);
+    for (bit, name) in [(RA_FLAG_MANAGED, " M"), (RA_FLAG_OTHER, " O")] {
+        if flags & bit != 0 {
+            s.push_str(name);
+        }
+    }
+    let opts = m.get(field::RA_OPTIONS..).unwrap_or_default();
+    let mut rest = opts;
+    while let [ty, len, ..] = *rest {
+        let n = usize::from(len) * ndp::OPT_UNIT;
+        let Some(opt) = rest.get(..n).filter(|_| n > 0) else {
+            break;
+        };
+        if ty == OPT_PREFIX_INFO {
+            if let (Some(p), Some(l)) = (
+                opt.get(field::PIO_PREFIX).and_then(addr6),
+                opt.get(field::PIO_LEN),
+            ) {
+                let _ = write!(s, " prefix {p}/{l}");
+            }
+        }
+        rest = &rest[n..];
+    }
+    s
+}
+
+fn na_reply(frame: &[u8]) -> String {
+    let Some(ip) = icmp_of(frame) else {
+        return "NA (unparseable!)".into();
+    };
+    let m = ip.payload;
+    let target = m.get(field::TARGET).and_then(addr6);
+    let flags = m.get(field::NA_FLAGS).copied().unwrap_or(0);
+    let mut s = format!(
+        "NA {} > {} tgt-is {}",
+        ip.src,
+        ip.dst,
+        target.map_or_else(|| "?".into(), |t| t.to_string())
+    );
+    for (bit, name) in [
+        (NA_FLAG_ROUTER, " R"),
+        (NA_FLAG_SOLICITED, " S"),
+        (NA_FLAG_OVERRIDE, " O"),
+    ] {
+        if flags & bit != 0 {
+            s.push_str(name);
+        }
+    }
+    s
+}
