@@ -13,7 +13,8 @@ const QUEUE_MAX_LEN: u32 = 4096;
 
 /// Opens and binds queue `num` (one at a time: see `queue::open_queue`).
 fn bind(num: u16) -> nfq::Queue {
-    let (mut q, raised) = open_queue().expect("open nfnetlink");
+    let opened = open_queue().expect("open nfnetlink");
+    let (mut q, raised) = (opened.queue, opened.rcvbuf);
     if let Err(e) = raised {
         eprintln!("queue {num}: receive buffer not raised: {e}");
     }

@@ -29,29 +29,43 @@ pub const COPY_RANGE: u16 = 65535;
 /// lost as `user_dropped` while the worker is busy.
 pub const RCVBUF: usize = 8 << 20;
 
+/// An opened (not yet bound) queue socket.
+pub struct Opened {
+    /// The queue.
+    pub queue: nfq::Queue,
+    /// Its socket's fd (borrowed: `queue` owns and closes it), or why it
+    /// could not be identified.
+    pub fd: std::io::Result<std::os::fd::RawFd>,
+    /// The receive buffer obtained, or why it could not be raised.
+    pub rcvbuf: std::io::Result<usize>,
+}
+
 /// Opens an NFQUEUE netlink socket and raises its receive buffer to
 /// [`RCVBUF`]. `nfq` 0.2 does not expose the socket's fd, so it is found as
 /// the one NETLINK_NETFILTER socket of this process (/proc/net/netlink ∩
 /// /proc/self/fd) that `Queue::open` added; queues must therefore be opened
-/// one at a time (the daemon binds them from one thread). The second value
-/// is the buffer size obtained, or why it could not be raised.
-pub fn open_queue() -> std::io::Result<(nfq::Queue, std::io::Result<usize>)> {
+/// one at a time (the daemon binds them from one thread).
+pub fn open_queue() -> std::io::Result<Opened> {
     let before = netfilter_sockets();
     let queue = nfq::Queue::open()?;
-    let raised = before.and_then(|before| {
+    let fd = before.and_then(|before| {
         let new: Vec<_> = netfilter_sockets()?
             .into_iter()
             .filter(|s| !before.iter().any(|b| b.1 == s.1))
             .collect();
         match new[..] {
-            [(fd, _)] => crate::send::set_rcvbuf_force(fd, RCVBUF),
+            [(fd, _)] => Ok(fd),
             _ => Err(std::io::Error::other(format!(
                 "{} new netfilter netlink sockets: cannot tell which is the queue's",
                 new.len()
             ))),
         }
     });
-    Ok((queue, raised))
+    let rcvbuf = match &fd {
+        Ok(fd) => crate::send::set_rcvbuf_force(*fd, RCVBUF),
+        Err(e) => Err(std::io::Error::other(e.to_string())),
+    };
+    Ok(Opened { queue, fd, rcvbuf })
 }
 
 /// This process's NETLINK_NETFILTER sockets: (fd, socket inode).
@@ -124,6 +138,10 @@ pub struct Worker {
     metrics: Arc<Metrics>,
     sender: Sender,
     received: Arc<AtomicU64>,
+    /// The queue socket's fd, for the batch verdict `nfq` lacks.
+    fd: Option<std::os::fd::RawFd>,
+    /// Whether the first packet since binding was seen.
+    first_seen: bool,
     warnings: WarnLimiter,
 }
 
@@ -136,8 +154,11 @@ impl Worker {
         config: Arc<ArcSwap<Config>>,
         metrics: Arc<Metrics>,
     ) -> Result<Worker, QueueError> {
-        let (mut queue, rcvbuf) =
-            open_queue().map_err(|source| QueueError::Open { queue: num, source })?;
+        let Opened {
+            mut queue,
+            fd,
+            rcvbuf,
+        } = open_queue().map_err(|source| QueueError::Open { queue: num, source })?;
         match rcvbuf {
             Ok(bytes) => debug!(queue = num, bytes, "queue receive buffer raised"),
             Err(e) => warn!(queue = num, error = %e, "queue receive buffer not raised"),
@@ -161,6 +182,8 @@ impl Worker {
         let received = metrics.register_queue(num, protocol);
         Ok(Worker {
             received,
+            fd: fd.ok(),
+            first_seen: false,
             warnings: WarnLimiter::default(),
             queue,
             num,
@@ -186,7 +209,31 @@ impl Worker {
         }
     }
 
+    /// `nfq` reads the kernel's acknowledgements of the configuration sent
+    /// after binding (copy range, queue length, flags) and discards any packet
+    /// message that arrives meanwhile: those packets would wait in the kernel
+    /// queue for ever. Packet ids are sequential from 1 per bound queue and
+    /// delivered in order, so the ids below the first one we see are exactly
+    /// those: they get a DROP in one batch verdict (the guests retry).
+    fn release_swallowed(&mut self, first_id: u32) {
+        if first_id <= 1 {
+            return;
+        }
+        let n = first_id - 1;
+        match self.fd {
+            Some(fd) => match crate::send::nfq_batch_verdict(fd, self.num, n, false) {
+                Ok(()) => warn!(queue = self.num, packets = n, "packets queued while the queue was being configured: dropped"),
+                Err(e) => error!(queue = self.num, packets = n, error = %e, "packets queued while the queue was being configured are stuck: batch verdict failed"),
+            },
+            None => error!(queue = self.num, packets = n, "packets queued while the queue was being configured are stuck: queue socket unknown"),
+        }
+    }
+
     fn handle(&mut self, mut msg: nfq::Message) {
+        if !self.first_seen {
+            self.first_seen = true;
+            self.release_swallowed(msg.get_packet_id());
+        }
         let start = Instant::now();
         self.metrics
             .proto(self.protocol)
@@ -312,7 +359,9 @@ mod tests {
         // Works unprivileged: only lists; opening a queue needs no privilege either,
         // but raising the buffer with SO_RCVBUFFORCE needs CAP_NET_ADMIN.
         let socks = netfilter_sockets().expect("/proc readable");
-        let (_q, raised) = open_queue().expect("a netlink socket can be opened");
+        let opened = open_queue().expect("a netlink socket can be opened");
+        let raised = opened.rcvbuf;
+        assert!(opened.fd.is_ok());
         let after = netfilter_sockets().expect("/proc readable");
         assert_eq!(after.len(), socks.len() + 1, "{socks:?} then {after:?}");
         if nix::unistd::Uid::effective().is_root() {

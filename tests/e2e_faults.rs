@@ -297,7 +297,19 @@ fn killed_under_load_then_restarted_serves_every_binding() {
     assert!(s.ready);
     let _ = flood.wait();
     std::thread::sleep(Duration::from_millis(300));
-    t.wait_queues_empty();
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.wait_queues_empty())).is_err() {
+        let log = d.log_text();
+        let interesting: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .take(40)
+            .collect();
+        panic!(
+            "queues not drained; counters {:?}\n{}",
+            d.status().counters,
+            interesting.join("\n")
+        );
+    }
     let (script, _) = client_script(t.dir.path(), "after-restart");
     assert!(t
         .vm_r
@@ -431,4 +443,40 @@ fn each_reply_leaves_only_through_its_own_tap() {
             "{tap}: {dhcp} DHCP replies, {ras} RAs in:\n{text}"
         );
     }
+}
+
+#[test]
+fn starting_under_load_leaves_no_packet_stuck_in_the_queue() {
+    if !prerequisites(&["python3"]) {
+        return;
+    }
+    // Packets that reach a queue while it is being configured (between the
+    // bind and the last acknowledgement) must still get a verdict.
+    let t = Topology::new("sl");
+    t.write_binding("tap-r", BINDING_R);
+    t.install_rules();
+    t.vm_b.run("ip addr add 198.51.100.99/24 dev eth0");
+    let mut flood = std::process::Command::new("ip")
+        .args(["netns", "exec", &t.vm_b.name, "python3", "-c"])
+        .arg("import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_BROADCAST,1)\ns.bind(('198.51.100.99',68))\nend=time.time()+4\nwhile time.time()<end: s.sendto(bytes(300),('255.255.255.255',67))")
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let cfg = t.write_config("", "");
+    let mut started = Vec::new();
+    // Restart a few times while the flood goes on: each start is a new window.
+    for _ in 0..3 {
+        let mut d = t.start_daemon(&cfg);
+        std::thread::sleep(Duration::from_millis(200));
+        started.push(
+            d.log_text()
+                .contains("packets queued while the queue was being configured"),
+        );
+        assert!(d.stop().success());
+    }
+    let d = t.start_daemon(&cfg);
+    let _ = flood.wait();
+    t.wait_queues_empty();
+    eprintln!("configuration windows that caught packets: {started:?}");
+    assert!(!d.log_text().contains("are stuck"), "{}", d.log_text());
 }
