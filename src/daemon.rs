@@ -99,18 +99,10 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
 
     // Queues: bind all before serving; a failure is fatal (as the original).
-    let mut statuses = Vec::new();
+    let mut queues = Queues::new(table.clone(), config.clone(), metrics.clone());
     let mut workers = Vec::new();
-    for (proto, range) in queues_of(&cfg) {
-        for n in range.iter() {
-            let w = Worker::bind(n, proto, table.clone(), config.clone(), metrics.clone())?;
-            statuses.push(QueueStatus {
-                queue: n,
-                protocol: proto.as_str().into(),
-                bound: true,
-            });
-            workers.push((n, w));
-        }
+    for (n, proto) in wanted_queues(&cfg) {
+        workers.push((n, proto, queues.bind(n, proto)?));
     }
     let n_queues = workers.len();
     let advertising = cfg.ipv6.enabled && cfg.ipv6.rs_queue.is_some();
@@ -161,10 +153,8 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     }
     manager.spawn().context("starting the binding manager")?;
 
-    for (n, w) in workers {
-        std::thread::Builder::new()
-            .name(format!("queue-{n}"))
-            .spawn(move || w.run())?;
+    for (n, proto, w) in workers {
+        queues.start(n, proto, w)?;
     }
 
     // Unsolicited RAs.
@@ -195,7 +185,7 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let shared = Shared {
         table: table.clone(),
         metrics: metrics.clone(),
-        queues: Arc::new(Mutex::new(statuses)),
+        queues: queues.statuses.clone(),
         first_scan_done: bindings.first_scan_done.clone(),
     };
     rt.spawn(control::serve(control_listener, shared.clone()));
@@ -234,7 +224,7 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         loop {
             tokio::select! {
                 _ = hup.recv() => {
-                    reload(&config_path, &config, &bindings, &metrics);
+                    reload(&config_path, &config, &bindings, &metrics, &mut queues);
                     let status = format!("reloaded; {}", status_line(&table, n_queues));
                     notify(&[sd_notify::NotifyState::Status(&status)]);
                 }
@@ -267,6 +257,124 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every queue number the config asks for, with its protocol.
+pub fn wanted_queues(c: &Config) -> Vec<(u16, Protocol)> {
+    queues_of(c)
+        .into_iter()
+        .flat_map(|(p, r)| r.iter().map(move |n| (n, p)))
+        .collect()
+}
+
+/// A running queue worker.
+struct Running {
+    protocol: Protocol,
+    retire: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// The queue workers, by queue number; rebinds on reload.
+struct Queues {
+    running: std::collections::BTreeMap<u16, Running>,
+    table: Arc<Table>,
+    config: Arc<ArcSwap<Config>>,
+    metrics: Arc<Metrics>,
+    /// What `status` shows.
+    statuses: Arc<Mutex<Vec<QueueStatus>>>,
+}
+
+impl Queues {
+    fn new(table: Arc<Table>, config: Arc<ArcSwap<Config>>, metrics: Arc<Metrics>) -> Queues {
+        Queues {
+            running: Default::default(),
+            table,
+            config,
+            metrics,
+            statuses: Default::default(),
+        }
+    }
+
+    fn bind(&self, n: u16, proto: Protocol) -> Result<Worker, crate::queue::QueueError> {
+        Worker::bind(
+            n,
+            proto,
+            self.table.clone(),
+            self.config.clone(),
+            self.metrics.clone(),
+        )
+    }
+
+    fn set_status(&self, n: u16, proto: Protocol, bound: bool) {
+        let mut st = self
+            .statuses
+            .lock()
+            .expect("queue status lock is never poisoned");
+        st.retain(|q| q.queue != n);
+        st.push(QueueStatus {
+            queue: n,
+            protocol: proto.as_str().into(),
+            bound,
+        });
+        st.sort_by_key(|q| q.queue);
+    }
+
+    fn start(&mut self, n: u16, proto: Protocol, w: Worker) -> std::io::Result<()> {
+        let retire = w.retire_flag();
+        let thread = std::thread::Builder::new()
+            .name(format!("queue-{n}"))
+            .spawn(move || w.run())?;
+        self.running.insert(
+            n,
+            Running {
+                protocol: proto,
+                retire,
+                thread,
+            },
+        );
+        self.set_status(n, proto, true);
+        Ok(())
+    }
+
+    /// Unbinds the queues not in `wanted` (or now for another protocol) and
+    /// binds the new ones; a queue that cannot be bound is reported as not
+    /// bound (`status` then says not ready).
+    fn apply(&mut self, wanted: &[(u16, Protocol)]) {
+        let stale: Vec<u16> = self
+            .running
+            .iter()
+            .filter(|(n, r)| !wanted.contains(&(**n, r.protocol)))
+            .map(|(n, _)| *n)
+            .collect();
+        for n in stale {
+            let r = self.running.remove(&n).expect("listed above");
+            r.retire.store(true, std::sync::atomic::Ordering::SeqCst);
+            // The worker stops after its current packet, or within
+            // IDLE_WAIT_MS when idle, and unbinds the queue.
+            let _ = r.thread.join();
+            self.statuses
+                .lock()
+                .expect("queue status lock is never poisoned")
+                .retain(|q| q.queue != n);
+        }
+        for &(n, proto) in wanted {
+            if self.running.contains_key(&n) {
+                continue;
+            }
+            match self.bind(n, proto) {
+                Ok(w) => {
+                    if let Err(e) = self.start(n, proto, w) {
+                        error!(queue = n, error = %e, "cannot start the queue worker");
+                        self.set_status(n, proto, false);
+                    }
+                }
+                Err(e) => {
+                    error!(error = %e, "new queue not bound");
+                    self.set_status(n, proto, false);
+                }
+            }
+        }
+    }
+}
+
 /// SIGHUP: re-read the config (keeping the old one if the new is invalid)
 /// and rescan every binding.
 fn reload(
@@ -274,6 +382,7 @@ fn reload(
     config: &ArcSwap<Config>,
     bindings: &crate::binding::watch::Handle,
     metrics: &Metrics,
+    queues: &mut Queues,
 ) {
     info!("SIGHUP: reloading configuration and bindings");
     metrics
@@ -284,11 +393,11 @@ fn reload(
             for w in &l.warnings {
                 warn!("{}: {w}", path.display());
             }
-            let old = config.load();
-            if queues_of(&old) != queues_of(&l.config) {
-                warn!("queue numbers changed: restart nfdhcpd to bind the new queues; the old ones stay in service");
-            }
+            let wanted = wanted_queues(&l.config);
             config.store(Arc::new(l.config));
+            // Queues whose number and protocol stay are untouched; the others
+            // are unbound, and new ones bound.
+            queues.apply(&wanted);
         }
         Err(e) => {
             metrics

@@ -24,6 +24,10 @@ use crate::send::Sender;
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).
 pub const COPY_RANGE: u16 = 65535;
+/// How long an idle worker waits for a packet before checking whether it
+/// was retired.
+pub const IDLE_WAIT_MS: i32 = 200;
+
 /// Receive buffer asked for each queue's netlink socket (the kernel
 /// doubles it): room for a full queue of small packets, so a burst is not
 /// lost as `user_dropped` while the worker is busy.
@@ -142,6 +146,8 @@ pub struct Worker {
     fd: Option<std::os::fd::RawFd>,
     /// Whether the first packet since binding was seen.
     first_seen: bool,
+    /// Set to stop serving (see [`Worker::retire_flag`]).
+    retired: Arc<std::sync::atomic::AtomicBool>,
     warnings: WarnLimiter,
 }
 
@@ -184,6 +190,7 @@ impl Worker {
             received,
             fd: fd.ok(),
             first_seen: false,
+            retired: Arc::default(),
             warnings: WarnLimiter::default(),
             queue,
             num,
@@ -197,16 +204,52 @@ impl Worker {
 
     /// Serves the queue for ever (the thread ends with the process).
     pub fn run(mut self) {
+        // Non-blocking with a bounded wait when idle, so the worker notices
+        // when it is retired (its queue removed by a reload); blocking if
+        // the socket's fd is unknown (then it serves until the process ends).
+        let fd = self.fd;
+        self.queue.set_nonblocking(fd.is_some());
         loop {
             match self.queue.recv() {
-                Ok(msg) => self.handle(msg),
+                Ok(msg) => {
+                    self.handle(msg);
+                    // A retired queue stops even under load (its rule is gone).
+                    if self.retired.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if self.retired.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    if let Some(fd) = fd {
+                        crate::send::wait_readable(fd, IDLE_WAIT_MS);
+                    }
+                }
                 Err(e) => {
                     error!(queue = self.num, error = %e, "queue receive failed");
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
             }
         }
+        // Packets still queued get DROP when the queue instance goes away.
+        self.queue.set_nonblocking(false);
+        if let Err(e) = self.queue.unbind(self.num) {
+            warn!(queue = self.num, error = %e, "unbind failed; closing the socket unbinds it");
+        }
+        info!(
+            queue = self.num,
+            protocol = self.protocol.as_str(),
+            "queue unbound"
+        );
+    }
+
+    /// The flag that retires this worker: once set, it unbinds its queue and
+    /// returns from [`Worker::run`] within [`IDLE_WAIT_MS`] of the queue
+    /// going idle.
+    pub fn retire_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.retired.clone()
     }
 
     /// `nfq` reads the kernel's acknowledgements of the configuration sent

@@ -200,3 +200,18 @@ pub fn nfq_batch_verdict(
     }
     Ok(())
 }
+
+/// Waits until `fd` is readable or `timeout_ms` passes (poll(2)); errors
+/// (EINTR included) just end the wait early.
+pub fn wait_readable(fd: std::os::fd::RawFd, timeout_ms: i32) {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll(2) on one live, initialised pollfd; a bad fd is reported
+    // in revents, not UB.
+    unsafe {
+        libc::poll(&mut p, 1, timeout_ms);
+    }
+}

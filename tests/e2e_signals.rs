@@ -108,3 +108,82 @@ fn sighup_reloads_config_and_bindings_while_serving_and_sigterm_exits_zero() {
     assert!(st.success(), "SIGTERM: {st:?}");
     assert!(d.log_text().contains("stopped"));
 }
+
+/// (queue, portid) pairs bound in the host namespace.
+fn bound_queues(t: &Topology) -> Vec<(u16, u32)> {
+    t.host
+        .run("cat /proc/net/netfilter/nfnetlink_queue")
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Some((f.first()?.parse().ok()?, f.get(1)?.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn sighup_rebinds_only_the_queues_whose_numbers_changed() {
+    if !prerequisites(&["udhcpc"]) {
+        return;
+    }
+    let t = Topology::new("rq");
+    t.write_binding("tap-r", BINDING_R);
+    t.install_rules();
+    let cfg = t.write_config("", "");
+    let d = t.start_daemon(&cfg);
+    d.wait_for("active", |s| s.bindings.iter().any(|b| b.state == "active"));
+    let before = bound_queues(&t);
+    assert_eq!(
+        before.iter().map(|q| q.0).collect::<Vec<_>>(),
+        vec![42, 43, 44, 45]
+    );
+
+    // The operator moves DHCPv4 to queue 46: rules first, then the config, then SIGHUP.
+    t.host.run("iptables -t mangle -F PREROUTING && iptables -t mangle -A PREROUTING -i tap-r -p udp --dport 67 -j NFQUEUE --queue-num 46");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("dhcp_queue = 42", "dhcp_queue = 46");
+    std::fs::write(&cfg, text).unwrap();
+    d.signal(Signal::SIGHUP);
+    let s = d.wait_for("queue 46 bound", |s| {
+        s.queues.iter().any(|q| q.queue == 46 && q.bound) && !s.queues.iter().any(|q| q.queue == 42)
+    });
+    assert!(s.ready, "{s:?}");
+    let after = bound_queues(&t);
+    assert_eq!(
+        after.iter().map(|q| q.0).collect::<Vec<_>>(),
+        vec![43, 44, 45, 46],
+        "queue 42 unbound, 46 bound"
+    );
+    // The unchanged queues were not rebound (same netlink port).
+    for q in [43, 44, 45] {
+        assert_eq!(
+            before.iter().find(|b| b.0 == q),
+            after.iter().find(|a| a.0 == q),
+            "queue {q} was rebound"
+        );
+    }
+    assert_eq!(lease(&t, "on-46")["ip"], "192.0.2.10");
+    assert!(
+        d.status()
+            .counters
+            .get("dhcpv4.reply.ack")
+            .copied()
+            .unwrap_or(0)
+            >= 1
+    );
+
+    // A range (--queue-balance) grows by one queue.
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("dhcp_queue = 46", "dhcp_queue = 46:47");
+    std::fs::write(&cfg, text).unwrap();
+    d.signal(Signal::SIGHUP);
+    let s = d.wait_for("queue 47 bound too", |s| {
+        s.queues.iter().any(|q| q.queue == 47 && q.bound)
+    });
+    assert_eq!(
+        s.queues.iter().map(|q| q.queue).collect::<Vec<_>>(),
+        vec![43, 44, 45, 46, 47]
+    );
+}
