@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use dhcproto::v4::{DhcpOption, MessageType, OptionCode};
 
-use super::options::{self, ESSENTIAL, MIN_MTU};
+use super::options::{self, MIN_MTU};
 use super::{
     field, nonzero, server_identifier, BOOTP_MIN_LEN, CLIENT_PORT, ETHER_HLEN, SERVER_PORT,
 };
@@ -39,15 +39,20 @@ const MAX_PARAMS: usize = 12;
 /// Name lists whose option 119 is kept per thread.
 const SEARCH_CACHE_LEN: usize = 8;
 
-/// The options the responder reads: 53, 50, 54, 55, 57, 80.
-const READ: [OptionCode; 6] = [
-    OptionCode::MessageType,
-    OptionCode::RequestedIpAddress,
-    OptionCode::ServerIdentifier,
-    OptionCode::ParameterRequestList,
-    OptionCode::MaxMessageSize,
-    OptionCode::RapidCommit,
-];
+/// Option codes as bytes (RFC 2132, RFC 4039), compared without dhcproto's
+/// `OptionCode` conversions on the hot path.
+mod code {
+    /// Pad (0).
+    pub const PAD: u8 = 0;
+    /// End (255).
+    pub const END: u8 = 255;
+    /// The options the responder reads: 53, 50, 54, 55, 57, 80.
+    pub const READ: [u8; 6] = [53, 50, 54, 55, 57, 80];
+    /// `options::ESSENTIAL` as bytes: 53, 54, 51, 80.
+    pub const ESSENTIAL: [u8; 4] = [53, 54, 51, 80];
+    /// Classless static routes (RFC 3442).
+    pub const CLASSLESS_ROUTES: u8 = 121;
+}
 
 /// Answers one DHCPv4 packet; None when the typed path must decide.
 pub(super) fn handle(ctx: &Context<'_>, packet: &[u8]) -> Option<Outcome> {
@@ -91,17 +96,17 @@ impl<'a> View<'a> {
         if fixed[field::MAGIC] != dhcproto::v4::MAGIC || fixed[field::OP] != BOOTREQUEST {
             return Err(DropReason::NotDhcp);
         }
-        let mut found: [Option<&[u8]>; READ.len()] = [None; READ.len()];
+        let mut found: [Option<&[u8]>; code::READ.len()] = [None; code::READ.len()];
         let mut bytes = &payload[field::OPTIONS..];
-        while let Some((&code, rest)) = bytes.split_first() {
-            match OptionCode::from(code) {
-                OptionCode::Pad => bytes = rest,
-                OptionCode::End => break,
-                code => {
+        while let Some((&opt, rest)) = bytes.split_first() {
+            match opt {
+                code::PAD => bytes = rest,
+                code::END => break,
+                _ => {
                     let (&len, rest) = rest.split_first().ok_or(DropReason::Malformed)?;
                     let len = usize::from(len);
                     let data = rest.get(..len).ok_or(DropReason::Malformed)?;
-                    if let Some(i) = READ.iter().position(|&c| c == code) {
+                    if let Some(i) = code::READ.iter().position(|&c| c == opt) {
                         if found[i].replace(data).is_some() {
                             return Ok(None);
                         }
@@ -338,12 +343,13 @@ enum Data<'a> {
 }
 
 struct Opt<'a> {
-    code: OptionCode,
+    code: u8,
     data: Data<'a>,
 }
 
 impl<'a> Opt<'a> {
     fn small(code: OptionCode, data: &[u8]) -> Opt<'a> {
+        let code = u8::from(code);
         let mut b = [0u8; 18];
         b[..data.len()].copy_from_slice(data);
         let len = u8::try_from(data.len()).expect("at most 18 bytes");
@@ -364,7 +370,7 @@ impl<'a> Opt<'a> {
     }
 
     fn write(&self, buf: &mut Vec<u8>) {
-        let code = u8::from(self.code);
+        let code = self.code;
         match &self.data {
             Data::Small(b, len) => {
                 buf.extend_from_slice(&[code, *len]);
@@ -419,14 +425,14 @@ fn parameters<'a>(
     if !b.private {
         if let Some(gw) = &b.gateway {
             push(Opt {
-                code: OptionCode::Router,
+                code: u8::from(OptionCode::Router),
                 data: Data::Ips(std::slice::from_ref(gw)),
             });
         }
     }
     let wants_routes = v
         .params
-        .is_some_and(|p| p.contains(&u8::from(OptionCode::ClasslessStaticRoute)));
+        .is_some_and(|p| p.contains(&code::CLASSLESS_ROUTES));
     if wants_routes {
         if let Some(routes) = classless_routes(ctx) {
             push(routes);
@@ -434,7 +440,7 @@ fn parameters<'a>(
     }
     if !dhcp.nameservers.is_empty() {
         push(Opt {
-            code: OptionCode::DomainNameServer,
+            code: u8::from(OptionCode::DomainNameServer),
             data: Data::Ips(&dhcp.nameservers),
         });
     }
@@ -450,19 +456,19 @@ fn parameters<'a>(
     let domain = domain(ctx);
     if let Some(d) = domain {
         push(Opt {
-            code: OptionCode::DomainName,
+            code: u8::from(OptionCode::DomainName),
             data: Data::Bytes(d.as_bytes()),
         });
     }
     if let Some(h) = b.hostname.as_deref().filter(|h| !h.is_empty()) {
         push(Opt {
-            code: OptionCode::Hostname,
+            code: u8::from(OptionCode::Hostname),
             data: Data::Bytes(h.as_bytes()),
         });
     }
     if let Some(bytes) = search_option(&ctx.config.ipv6.domains, domain) {
         push(Opt {
-            code: OptionCode::DomainSearch,
+            code: u8::from(OptionCode::DomainSearch),
             data: Data::Encoded(bytes),
         });
     }
@@ -548,7 +554,7 @@ fn order_by_request(opts: &[Option<Opt<'_>>], asked: &[u8], order: &mut [usize])
     let mut n = 0;
     for &code in asked {
         let hit = (0..opts.len())
-            .find(|&i| !taken[i] && opts[i].as_ref().is_some_and(|o| u8::from(o.code) == code));
+            .find(|&i| !taken[i] && opts[i].as_ref().is_some_and(|o| o.code == code));
         if let Some(i) = hit {
             taken[i] = true;
             order[n] = i;
@@ -572,9 +578,34 @@ fn fit(opts: &mut [Option<Opt<'_>>; MAX_PARAMS], order: &[usize], head_len: usiz
         let last = order.iter().rev().find(|&&i| {
             opts[i]
                 .as_ref()
-                .is_some_and(|o| !ESSENTIAL.contains(&o.code))
+                .is_some_and(|o| !code::ESSENTIAL.contains(&o.code))
         });
         let Some(&i) = last else { break };
         opts[i] = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_codes_are_dhcprotos() {
+        let read = [
+            OptionCode::MessageType,
+            OptionCode::RequestedIpAddress,
+            OptionCode::ServerIdentifier,
+            OptionCode::ParameterRequestList,
+            OptionCode::MaxMessageSize,
+            OptionCode::RapidCommit,
+        ];
+        assert_eq!(code::READ, read.map(u8::from));
+        assert_eq!(code::ESSENTIAL, options::ESSENTIAL.map(u8::from));
+        assert_eq!(code::PAD, u8::from(OptionCode::Pad));
+        assert_eq!(code::END, u8::from(OptionCode::End));
+        assert_eq!(
+            code::CLASSLESS_ROUTES,
+            u8::from(OptionCode::ClasslessStaticRoute)
+        );
     }
 }
