@@ -26,6 +26,7 @@
 //!   RELEASE frees nothing.
 
 mod options;
+mod wire;
 
 #[cfg(test)]
 mod fixtures;
@@ -59,6 +60,30 @@ const IP_UDP_LEN: usize = IPV4_HDR_LEN + UDP_HDR_LEN;
 /// Byte layout of a DHCP message (RFC 2131 §2, figure 1).
 mod field {
     use std::ops::Range;
+    /// Message op code: BOOTREQUEST or BOOTREPLY.
+    pub const OP: usize = 0;
+    /// Hardware address type.
+    pub const HTYPE: usize = 1;
+    /// Hardware address length.
+    pub const HLEN: usize = 2;
+    /// Relay hops.
+    pub const HOPS: usize = 3;
+    /// Seconds since the client began.
+    pub const SECS: Range<usize> = 8..10;
+    /// Flags (the BROADCAST bit).
+    pub const FLAGS: Range<usize> = 10..12;
+    /// Client IP address.
+    pub const CIADDR: Range<usize> = 12..16;
+    /// 'Your' (client) IP address.
+    pub const YIADDR: Range<usize> = 16..20;
+    /// Next server IP address.
+    pub const SIADDR: Range<usize> = 20..24;
+    /// Relay agent IP address.
+    pub const GIADDR: Range<usize> = 24..28;
+    /// Client hardware address.
+    pub const CHADDR: Range<usize> = 28..44;
+    /// Server host name and boot file name.
+    pub const SNAME_FILE: Range<usize> = CHADDR.end..FIXED_LEN;
     /// op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr,
     /// giaddr, chaddr, sname, file.
     pub const FIXED_LEN: usize = 236;
@@ -122,10 +147,31 @@ pub enum Decision {
 }
 
 /// Answers one DHCPv4 packet (an IPv4 packet as NFQUEUE delivers it).
+///
+/// The reply is built by the direct path (`wire`); the typed path
+/// ([`parse_request`], [`decide`], [`Answer::emit`]) answers requests that
+/// repeat an option we read, and in debug builds checks every outcome.
 pub fn handle(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
     if !ctx.config.dhcp.enabled {
         return Outcome::Dropped(DropReason::Disabled);
     }
+    match wire::handle(ctx, packet) {
+        Some(fast) => {
+            if cfg!(debug_assertions) {
+                assert_eq!(
+                    fast,
+                    handle_typed(ctx, packet),
+                    "the direct DHCPv4 path differs from the typed one"
+                );
+            }
+            fast
+        }
+        None => handle_typed(ctx, packet),
+    }
+}
+
+/// [`handle`] through the typed values.
+fn handle_typed(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
     let decision = parse_request(packet).and_then(|req| decide(ctx, &req));
     match decision {
         Ok(Decision::Reply(answer)) => Outcome::Reply(Reply {
@@ -277,7 +323,12 @@ fn check_mac(ctx: &Context<'_>, header: &Message) -> Result<(), DropReason> {
 /// RFC 2131 §4.3.2: a REQUEST (and RFC 2131 §4.3.3/§4.3.4: a DECLINE or
 /// RELEASE) whose server identifier is another server's is not for us.
 fn check_server(req: &Request, server: Ipv4Addr) -> Result<(), DropReason> {
-    match req.server_id {
+    check_server_id(req.server_id, server)
+}
+
+/// [`check_server`] on the request's option 54.
+fn check_server_id(server_id: Option<Ipv4Addr>, server: Ipv4Addr) -> Result<(), DropReason> {
+    match server_id {
         Some(id) if id != server => Err(DropReason::OtherServer),
         _ => Ok(()),
     }

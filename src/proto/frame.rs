@@ -223,6 +223,9 @@ fn write_eth(
     eth.set_ethertype(ethertype);
 }
 
+/// Bytes of Ethernet, IPv4 and UDP header in front of a UDP payload.
+pub const IPV4_UDP_HEADROOM: usize = ETH_HDR_LEN + IPV4_HDR_LEN + UDP_HDR_LEN;
+
 /// Builds Ethernet + IPv4 + UDP around `payload`.
 pub fn emit_ipv4_udp(
     eth_src: MacAddr,
@@ -233,17 +236,33 @@ pub fn emit_ipv4_udp(
     dst_port: u16,
     payload: &[u8],
 ) -> Vec<u8> {
-    let udp_len = UDP_HDR_LEN + payload.len();
-    let ip_len = IPV4_HDR_LEN + udp_len;
-    let mut frame = vec![0u8; ETH_HDR_LEN + ip_len];
-    write_eth(&mut frame, eth_src, eth_dst, EtherTypes::Ipv4);
+    let mut frame = vec![0u8; IPV4_UDP_HEADROOM + payload.len()];
+    frame[IPV4_UDP_HEADROOM..].copy_from_slice(payload);
+    emit_ipv4_udp_in_place(&mut frame, eth_src, eth_dst, src, dst, src_port, dst_port);
+    frame
+}
+
+/// As [`emit_ipv4_udp`], in place: `frame` is [`IPV4_UDP_HEADROOM`] bytes
+/// (any value, overwritten) followed by the UDP payload.
+pub fn emit_ipv4_udp_in_place(
+    frame: &mut [u8],
+    eth_src: MacAddr,
+    eth_dst: MacAddr,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    src_port: u16,
+    dst_port: u16,
+) {
+    let ip_len = frame.len() - ETH_HDR_LEN;
+    let udp_len = ip_len - IPV4_HDR_LEN;
+    frame[..IPV4_UDP_HEADROOM].fill(0);
+    write_eth(frame, eth_src, eth_dst, EtherTypes::Ipv4);
     {
         let mut udp =
             MutableUdpPacket::new(&mut frame[ETH_HDR_LEN + IPV4_HDR_LEN..]).expect("sized for UDP");
         udp.set_source(src_port);
         udp.set_destination(dst_port);
         udp.set_length(udp_len as u16);
-        udp.set_payload(payload);
         let ck = pnet_packet::udp::ipv4_checksum(&udp.to_immutable(), &src, &dst);
         udp.set_checksum(ck);
     }
@@ -257,7 +276,6 @@ pub fn emit_ipv4_udp(
     ip.set_destination(dst);
     let ck = pnet_packet::ipv4::checksum(&ip.to_immutable());
     ip.set_checksum(ck);
-    frame
 }
 
 fn emit_ipv6(

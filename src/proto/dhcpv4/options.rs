@@ -10,11 +10,11 @@ use super::{field, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE};
 use crate::proto::Context;
 
 /// RFC 2132 §5.1: the minimum legal MTU value is 68.
-const MIN_MTU: u16 = 68;
+pub(super) const MIN_MTU: u16 = 68;
 
 /// Options never dropped to fit the client's maximum message size: without
 /// them the reply is not a valid OFFER/ACK (RFC 2131 §4.3.1 table 3).
-const ESSENTIAL: [OptionCode; 4] = [
+pub(super) const ESSENTIAL: [OptionCode; 4] = [
     OptionCode::MessageType,
     OptionCode::ServerIdentifier,
     OptionCode::AddressLeaseTime,
@@ -72,7 +72,7 @@ impl<'a, 'c> Builder<'a, 'c> {
             opts.push(DhcpOption::RapidCommit);
         }
         opts.extend(order(self.parameters(), self.req.params.as_deref()));
-        fit(opts, budget(self.ctx, self.req))
+        fit(opts, budget(self.ctx, self.req.max_size))
     }
 
     /// The parameters we have for this binding, most important first.
@@ -180,7 +180,7 @@ pub(super) fn classless_routes(
 
 /// Option 119 (RFC 3397): the IPv6 search domains, else option 15's domain.
 /// Names that are not valid DNS names are left out.
-fn search_list(domains: &[String], fallback: Option<&str>) -> Vec<Name> {
+pub(super) fn search_list(domains: &[String], fallback: Option<&str>) -> Vec<Name> {
     let names: Vec<&str> = if domains.is_empty() {
         fallback.into_iter().collect()
     } else {
@@ -213,8 +213,8 @@ fn order(mut opts: Vec<DhcpOption>, params: Option<&[OptionCode]>) -> Vec<DhcpOp
 /// The largest DHCP payload the client takes: option 57 (never below 576,
 /// RFC 2132 §9.10), no more than the link MTU, less the IP and UDP headers
 /// (the limit counts the whole IP datagram, RFC 2131 §2).
-fn budget(ctx: &Context<'_>, req: &Request) -> usize {
-    let asked = req.max_size.unwrap_or(MIN_MESSAGE_SIZE);
+pub(super) fn budget(ctx: &Context<'_>, max_size: Option<u16>) -> usize {
+    let asked = max_size.unwrap_or(MIN_MESSAGE_SIZE);
     let mtu = ctx.binding.mtu.unwrap_or(DEFAULT_LINK_MTU);
     let limit = asked.min(mtu).max(MIN_MESSAGE_SIZE);
     usize::from(limit) - IP_UDP_LEN

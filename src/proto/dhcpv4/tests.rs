@@ -888,3 +888,61 @@ fn empty_names_are_not_sent() {
         assert_eq!(a.option(code), None, "{code:?}");
     }
 }
+
+#[test]
+fn direct_path_builds_the_typed_path_frames() {
+    let c = config();
+    let mut long = config();
+    long.dhcp.nameservers = (1..=70).map(|i| Ipv4Addr::new(192, 0, 2, i)).collect();
+    let mut relayed = selecting(Ipv4Addr::new(192, 0, 2, 99));
+    relayed.set_giaddr(RELAY);
+    let asked = |codes: Vec<OptionCode>, max: u16| {
+        msg(
+            MessageType::Discover,
+            vm_mac(),
+            vec![
+                DhcpOption::ParameterRequestList(codes),
+                DhcpOption::MaxMessageSize(max),
+            ],
+        )
+    };
+    let requests = [
+        discover(),
+        selecting(VM_IP),
+        selecting(Ipv4Addr::new(192, 0, 2, 99)),
+        renewing(VM_IP),
+        relayed,
+        msg(MessageType::Inform, vm_mac(), vec![]),
+        msg(
+            MessageType::Discover,
+            vm_mac(),
+            vec![DhcpOption::RapidCommit],
+        ),
+        asked(
+            vec![OptionCode::ClasslessStaticRoute, OptionCode::Hostname],
+            576,
+        ),
+        asked(vec![OptionCode::DomainSearch, OptionCode::SubnetMask], 1500),
+    ];
+    let mut host = routed();
+    host.hostname = Some("h".repeat(300));
+    host.gateway = Some(Ipv4Addr::new(198, 51, 100, 1));
+    host.mtu = Some(1400);
+    for b in [routed(), private(), host] {
+        for cfg in [&c, &long] {
+            let cx = ctx(cfg, &b);
+            for m in &requests {
+                let p = packet(m, Ipv4Addr::UNSPECIFIED);
+                let typed = match decide(&cx, &parse_request(&p).unwrap()) {
+                    Ok(Decision::Reply(a)) => Outcome::Reply(Reply {
+                        kind: a.kind,
+                        frame: a.emit(SERVER_MAC),
+                    }),
+                    Ok(Decision::Consumed(c)) => Outcome::Consumed(c),
+                    Err(r) => Outcome::Dropped(r),
+                };
+                assert_eq!(wire::handle(&cx, &p), Some(typed), "{m:?}");
+            }
+        }
+    }
+}
