@@ -219,6 +219,19 @@ impl Worker {
                     }
                 }
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                // The kernel's report that a verdict named a packet it had
+                // already dropped (its interface was deleted meanwhile): nfq
+                // returns it from recv. Counted; never a reason to pause.
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                    self.metrics
+                        .proto(self.protocol)
+                        .verdict_errors
+                        .fetch_add(1, Ordering::Relaxed);
+                    debug!(
+                        queue = self.num,
+                        "verdict for a packet already gone (interface deleted)"
+                    );
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     if self.retired.load(Ordering::SeqCst) {
                         break;

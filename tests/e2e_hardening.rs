@@ -173,3 +173,74 @@ fn in_kernel_per_tap_limit_rules_cut_a_flood_before_the_queue() {
         .status
         .success());
 }
+
+#[test]
+fn a_tap_deleted_while_being_answered_harms_no_one_else() {
+    if !prerequisites(&["udhcpc", "python3"]) {
+        return;
+    }
+    let t = Topology::new("td");
+    t.write_binding("tap-r", BINDING_R);
+    t.write_binding("tap-b", BINDING_B);
+    t.install_rules();
+    // No rate limit: every RS of the flood is answered until the tap goes.
+    let d = t.start_daemon(&t.write_config("", "[limits]\nrate = 0"));
+    d.wait_for("active", |s| {
+        s.bindings.iter().filter(|b| b.state == "active").count() == 2
+    });
+    std::fs::write(
+        t.dir.path().join("flood.py"),
+        FLOOD.replace("aa0000000020", "aa0000000010"),
+    )
+    .unwrap();
+    let flood = std::process::Command::new("ip")
+        .args(["netns", "exec", &t.vm_r.name, "python3"])
+        .arg(t.dir.path().join("flood.py"))
+        .args(["rs", "3"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    d.wait_for("replies flowing", |s| {
+        s.counters
+            .get("rs.reply.router_advert")
+            .copied()
+            .unwrap_or(0)
+            > 1000
+    });
+    // The tap vanishes mid-flood (the VM is destroyed).
+    t.host.run("ip link del tap-r");
+    let _ = flood.wait_with_output();
+    d.wait_for("tap reported missing", |s| {
+        s.bindings
+            .iter()
+            .any(|b| b.tap == "tap-r" && b.state == "tap_missing")
+    });
+    // The worker and the other tap are unaffected.
+    let (script, _) = client_script(t.dir.path(), "other");
+    let out = t.vm_b.run_out(&format!(
+        "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
+        script.display()
+    ));
+    assert!(
+        out.status.success(),
+        "the other VM was not served; log:\n{}",
+        d.log_text()
+    );
+    let out = t.vm_b.run_out("rdisc6 -1 -r 2 -w 1000 eth0");
+    assert!(
+        out.status.success(),
+        "no RA for the other VM: {}{}\ncounters {:?}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        d.status().counters
+    );
+    t.wait_queues_empty();
+    let s = d.status();
+    eprintln!("counters after the deletion: {:?}", s.counters);
+    assert!(
+        s.counters.get("rs.send_errors").copied().unwrap_or(0) >= 1,
+        "failed sends are counted: {:?}",
+        s.counters
+    );
+}
