@@ -267,6 +267,11 @@ fn the_guests_own_dad_is_never_answered() {
     let (t, d) = setup("da6", "");
     t.vm_r
         .run("sysctl -qw net.ipv6.conf.eth0.accept_dad=1 net.ipv6.conf.eth0.dad_transmits=2");
+    // Our initial RAs may already have given the VM this address by SLAAC:
+    // start from none, and take no more RAs, so the address below goes
+    // through DAD against the daemon.
+    t.vm_r
+        .run("sysctl -qw net.ipv6.conf.eth0.accept_ra=0 && ip -6 addr flush dev eth0 scope global");
     t.vm_r
         .run("ip -6 addr add 2001:db8:1::a800:ff:fe00:10/64 dev eth0");
     let deadline = Instant::now() + Duration::from_secs(8);
