@@ -32,12 +32,7 @@ fn setup_with(tag: &str, extra: &str) -> (Topology, Daemon) {
 }
 
 fn udhcpc(vm: &Netns, t: &Topology, name: &str) -> (bool, Vec<ClientEvent>) {
-    let (script, log) = client_script(t.dir.path(), name);
-    let out = vm.run_out(&format!(
-        "udhcpc -i eth0 -f -n -q -t 3 -T 1 -O staticroutes -O search -O mtu -s {}",
-        script.display()
-    ));
-    (out.status.success(), client_events(&log))
+    udhcpc_once(t, vm, name, "-O staticroutes -O search -O mtu")
 }
 
 fn last_bound(events: &[ClientEvent], kinds: &[&str]) -> BTreeMap<String, String> {

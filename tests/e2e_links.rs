@@ -46,17 +46,7 @@ fn binding_before_tap_then_tap_recreated_with_a_new_ifindex() {
     d.wait_for("active on the new tap", |s| {
         tap_row(s, "tap-new").is_some_and(|r| r.state == "active" && r.ifindex == Some(first))
     });
-    let (script, _) = client_script(t.dir.path(), "first");
-    assert!(
-        vm.run_out(&format!(
-            "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
-            script.display()
-        ))
-        .status
-        .success(),
-        "{}",
-        d.log_text()
-    );
+    assert!(udhcpc_once(&t, &vm, "first", "").0, "{}", d.log_text());
 
     // Deleted: kept, inactive, reported.
     t.host.run("ip link del tap-new");
@@ -77,18 +67,9 @@ fn binding_before_tap_then_tap_recreated_with_a_new_ifindex() {
     d.wait_for("active on the recreated tap", |s| {
         tap_row(s, "tap-new").is_some_and(|r| r.state == "active" && r.ifindex == Some(second))
     });
-    let (script, log) = client_script(t.dir.path(), "second");
-    assert!(
-        vm.run_out(&format!(
-            "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
-            script.display()
-        ))
-        .status
-        .success(),
-        "{}",
-        d.log_text()
-    );
-    assert!(client_events(&log)
+    let (ok, events) = udhcpc_once(&t, &vm, "second", "");
+    assert!(ok, "{}", d.log_text());
+    assert!(events
         .iter()
         .any(|(e, v)| e == "bound" && v["ip"] == "192.0.2.10"));
 }

@@ -11,13 +11,9 @@ use nix::sys::signal::Signal;
 const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nHOSTNAME=web1\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n";
 
 fn lease(t: &Topology, name: &str) -> std::collections::BTreeMap<String, String> {
-    let (script, log) = client_script(t.dir.path(), name);
-    let out = t.vm_r.run_out(&format!(
-        "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
-        script.display()
-    ));
-    assert!(out.status.success(), "{name}: no lease");
-    client_events(&log)
+    let (ok, events) = udhcpc_once(t, &t.vm_r, name, "");
+    assert!(ok, "{name}: no lease");
+    events
         .into_iter()
         .rev()
         .find(|(e, _)| e == "bound")

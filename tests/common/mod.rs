@@ -482,6 +482,18 @@ exit 0
     (script, log)
 }
 
+/// Runs udhcpc once in `vm` (3 tries, 1 s apart, `opts` added) with a
+/// logging hook script named after `name`; returns whether it got a lease
+/// and the events the hook logged.
+pub fn udhcpc_once(t: &Topology, vm: &Netns, name: &str, opts: &str) -> (bool, Vec<ClientEvent>) {
+    let (script, log) = client_script(t.dir.path(), name);
+    let out = vm.run_out(&format!(
+        "udhcpc -i eth0 -f -n -q -t 3 -T 1 {opts} -s {}",
+        script.display()
+    ));
+    (out.status.success(), client_events(&log))
+}
+
 /// One client script event: its name and variables.
 pub type ClientEvent = (String, std::collections::BTreeMap<String, String>);
 
