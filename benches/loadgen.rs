@@ -84,8 +84,18 @@ fn packet_socket(ifindex: i32) -> io::Result<libc::c_int> {
         tv_sec: 0,
         tv_usec: 100_000,
     };
+    let one: libc::c_int = 1;
     // SAFETY: option values are live locals of the sizes given.
     unsafe {
+        // Without this, every frame sent is also copied back to this socket
+        // (it sees all protocols), doubling the generator's own work.
+        libc::setsockopt(
+            fd,
+            libc::SOL_PACKET,
+            libc::PACKET_IGNORE_OUTGOING,
+            (&one as *const i32).cast(),
+            4,
+        );
         libc::setsockopt(
             fd,
             libc::SOL_SOCKET,

@@ -27,3 +27,4 @@ pub mod replay;
 pub mod respond;
 pub mod rules;
 pub mod send;
+pub mod verdict;

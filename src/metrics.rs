@@ -172,7 +172,7 @@ pub struct Metrics {
     pub reloads: AtomicU64,
     /// Reloads whose new configuration was refused.
     pub reload_errors: AtomicU64,
-    /// Time from receive to verdict.
+    /// Time from receive to the decision carried out (reply sent).
     pub latency: LatencyHistogram,
     /// Per-queue receive counters, registered as queues are bound.
     queues: Mutex<Vec<QueueCounter>>,

@@ -221,7 +221,7 @@ impl DaemonCollector {
         let (sum, count, buckets) = self.metrics.latency.snapshot();
         let mut m = enc.encode_descriptor(
             "reply_latency_seconds",
-            "Time from receiving a queued packet to its verdict (reply sent).",
+            "Time from receiving a queued packet to its decision being carried out (reply sent; the verdict may follow in a run).",
             None,
             MetricType::Histogram,
         )?;

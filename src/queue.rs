@@ -1,9 +1,14 @@
 //! NFQUEUE workers: one blocking thread per queue number. Each receives,
 //! decides (pure), sends and gives the verdict itself: no hop, no lock.
 //!
-//! Every received packet gets exactly one verdict, given in one place at the
-//! end of [`Worker::handle`], after the decision and the send; a panic in the
+//! Every received packet gets exactly one verdict, decided in one place in
+//! [`Worker::handle`] after the decision and the send; a panic in the
 //! decision is caught and turns into DROP (counted), never a leaked packet.
+//! Verdicts go to the kernel in runs ([`crate::verdict`]): a run is sent when
+//! the verdict changes, when it reaches its length, and whenever the queue
+//! socket is drained, so an idle queue holds nothing back and a busy one
+//! spends one netlink message per run instead of one per packet. Replies
+//! are sent at once; only the original packet's verdict waits.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +26,7 @@ use crate::metrics::{Metrics, Protocol};
 use crate::proto::{DropReason, Outcome};
 use crate::respond::{self, Decision, Meta, Verdict};
 use crate::send::Sender;
+use crate::verdict::{Batch, Batcher};
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).
 pub const COPY_RANGE: u16 = 65535;
@@ -149,6 +155,8 @@ pub struct Worker {
     /// Set to stop serving (see [`Worker::retire_flag`]).
     retired: Arc<std::sync::atomic::AtomicBool>,
     warnings: WarnLimiter,
+    /// Verdicts held back to be sent as one run (only with a known fd).
+    batch: Batcher,
 }
 
 impl Worker {
@@ -192,6 +200,7 @@ impl Worker {
             first_seen: false,
             retired: Arc::default(),
             warnings: WarnLimiter::default(),
+            batch: Batcher::new(max_len),
             queue,
             num,
             protocol,
@@ -215,6 +224,7 @@ impl Worker {
                     self.handle(msg);
                     // A retired queue stops even under load (its rule is gone).
                     if self.retired.load(Ordering::Relaxed) {
+                        self.flush_verdicts();
                         break;
                     }
                 }
@@ -233,6 +243,8 @@ impl Worker {
                     );
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    // Drained: nothing is held back while the queue is idle.
+                    self.flush_verdicts();
                     if self.retired.load(Ordering::SeqCst) {
                         break;
                     }
@@ -241,6 +253,7 @@ impl Worker {
                     }
                 }
                 Err(e) => {
+                    self.flush_verdicts();
                     error!(queue = self.num, error = %e, "queue receive failed");
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
@@ -319,18 +332,43 @@ impl Worker {
             })
         };
         self.account_and_send(&decision);
+        self.metrics.latency.observe(start.elapsed());
+        if self.fd.is_some() {
+            if let Some(run) = self.batch.push(msg.get_packet_id(), decision.verdict) {
+                self.send_run(run);
+            }
+            return;
+        }
         msg.set_verdict(match decision.verdict {
             Verdict::Accept => nfq::Verdict::Accept,
             Verdict::Drop => nfq::Verdict::Drop,
         });
         if let Err(e) = self.queue.verdict(msg) {
-            self.metrics
-                .proto(self.protocol)
-                .verdict_errors
-                .fetch_add(1, Ordering::Relaxed);
-            warn!(queue = self.num, error = %e, "verdict failed");
+            self.verdict_failed(&e, 1);
         }
-        self.metrics.latency.observe(start.elapsed());
+    }
+
+    /// Sends the run of verdicts held back, if any.
+    fn flush_verdicts(&mut self) {
+        if let Some(run) = self.batch.flush() {
+            self.send_run(run);
+        }
+    }
+
+    fn send_run(&mut self, run: Batch) {
+        let Some(fd) = self.fd else { return };
+        let accept = run.verdict == Verdict::Accept;
+        if let Err(e) = crate::send::nfq_batch_verdict(fd, self.num, run.max_id, accept) {
+            self.verdict_failed(&e, run.count);
+        }
+    }
+
+    fn verdict_failed(&mut self, e: &std::io::Error, packets: u32) {
+        self.metrics
+            .proto(self.protocol)
+            .verdict_errors
+            .fetch_add(1, Ordering::Relaxed);
+        warn!(queue = self.num, packets, error = %e, "verdict failed");
     }
 
     fn account_and_send(&mut self, d: &Decision) {
