@@ -1,6 +1,8 @@
 //! Packaging: the man page and completions generated from the clap
 //! definitions, the systemd unit, and the Debian metadata.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -79,6 +81,69 @@ fn the_systemd_unit_is_type_notify_and_hardened() {
     }
     let exec = &keys["Service.ExecStart"];
     assert!(exec.starts_with("/usr/bin/nfdhcpd -c /etc/nfdhcpd/nfdhcpd.toml"));
+}
+
+/// A tool the test needs: None (skip) when missing outside CI; a failure
+/// in CI.
+fn tool(name: &str) -> Option<PathBuf> {
+    let found = common::which(name);
+    if found.is_none() {
+        assert!(
+            !common::in_ci(),
+            "{name} missing (CI is set: see .ci/setup)"
+        );
+        eprintln!("SKIP: {name} missing");
+    }
+    found
+}
+
+/// Runs `systemd-analyze ARGS UNIT` on a copy of the unit whose ExecStart
+/// is the binary under test (verify wants the binary to exist); `edit`
+/// changes the copy first. Returns (success, stdout, stderr).
+fn analyze(sa: &Path, args: &[&str], edit: impl Fn(String) -> String) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = std::fs::read_to_string(repo("bindings-examples/nfdhcpd.service"))
+        .unwrap()
+        .replace(
+            "ExecStart=/usr/bin/nfdhcpd",
+            &format!("ExecStart={}", env!("CARGO_BIN_EXE_nfdhcpd")),
+        );
+    let path = dir.path().join("nfdhcpd.service");
+    std::fs::write(&path, edit(unit)).unwrap();
+    let out = Command::new(sa).args(args).arg(&path).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn systemd_accepts_the_unit_and_rates_its_hardening() {
+    let Some(sa) = tool("systemd-analyze") else {
+        return;
+    };
+    // Every key known and every value parsed (systemd only warns, on
+    // stderr, about what it ignores; the man page is not installed here).
+    let (ok, _, err) = analyze(&sa, &["verify", "--man=no"], |u| u);
+    assert!(ok && err.trim().is_empty(), "systemd-analyze verify: {err}");
+    // The check can fail: a misspelt value is reported.
+    let (_, _, err) = analyze(&sa, &["verify", "--man=no"], |u| {
+        u.replace("Type=notify", "Type=notifyy")
+    });
+    assert!(err.contains("notifyy"), "a bad value went unnoticed: {err}");
+    // systemd's own review of the sandboxing: "OK" or better (lower is
+    // safer; 10 is an unconfined service).
+    let (_, out, err) = analyze(&sa, &["security", "--offline=true"], |u| u);
+    let level: f64 = out
+        .lines()
+        .find_map(|l| {
+            l.split("Overall exposure level for nfdhcpd.service:")
+                .nth(1)
+        })
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in: {out}{err}"));
+    assert!(level <= 3.0, "exposure level {level}: {out}");
 }
 
 #[test]
