@@ -128,6 +128,10 @@ fn frame_from_pcap(path: &str, index: usize) -> Vec<u8> {
     panic!("{path} has no frame #{index}");
 }
 
+/// Frames whose round trip is measured (the first ones; 32 MiB of send
+/// times), so a long flood does not need memory in proportion to it.
+const RTT_TRACKED: usize = 4 << 20;
+
 /// Send times of DHCPv4 frames by xid (xid = sequence number).
 struct Clock {
     start: Instant,
@@ -139,9 +143,11 @@ fn receiver(
     kind: Kind,
     stop: Arc<AtomicBool>,
     clock: Arc<Clock>,
-) -> (u64, Vec<u64>) {
+) -> (u64, Vec<u64>, Duration) {
     let mut buf = vec![0u8; 65536];
     let (mut n, mut rtts) = (0u64, Vec::new());
+    // The longest silence between two replies (an outage under load).
+    let (mut last, mut max_gap) = (None::<Instant>, Duration::ZERO);
     while !stop.load(Ordering::Relaxed) {
         // SAFETY: sockaddr_ll is plain old data.
         let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
@@ -165,6 +171,11 @@ fn receiver(
             continue;
         }
         n += 1;
+        let now = Instant::now();
+        if let Some(l) = last {
+            max_gap = max_gap.max(now - l);
+        }
+        last = Some(now);
         if kind == Kind::Dhcp4 {
             if let Some(x) = f.get(XID..XID + 4) {
                 let seq = u32::from_be_bytes([x[0], x[1], x[2], x[3]]) as usize;
@@ -178,7 +189,7 @@ fn receiver(
             }
         }
     }
-    (n, rtts)
+    (n, rtts, max_gap)
 }
 
 fn main() {
@@ -210,7 +221,11 @@ fn main() {
     };
     let clock = Arc::new(Clock {
         start: Instant::now(),
-        sent_ns: (0..if kind == Kind::Dhcp4 { max } else { 0 })
+        sent_ns: (0..if kind == Kind::Dhcp4 {
+            max.min(RTT_TRACKED)
+        } else {
+            0
+        })
             .map(|_| AtomicU64::new(0))
             .collect(),
     });
@@ -242,8 +257,10 @@ fn main() {
         while sent < due.min(max) {
             if kind == Kind::Dhcp4 {
                 frame[XID..XID + 4].copy_from_slice(&(sent as u32).to_be_bytes());
-                let now = clock.start.elapsed().as_nanos() as u64;
-                clock.sent_ns[sent].store(now.max(1), Ordering::Relaxed);
+                if let Some(t) = clock.sent_ns.get(sent) {
+                    let now = clock.start.elapsed().as_nanos() as u64;
+                    t.store(now.max(1), Ordering::Relaxed);
+                }
             }
             // SAFETY: the frame is a live slice; the socket is bound to the interface.
             let r = unsafe { libc::send(fd, frame.as_ptr().cast(), frame.len(), 0) };
@@ -256,18 +273,19 @@ fn main() {
     let elapsed = t0.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
-    let (received, mut rtts) = rx.join().expect("receiver");
+    let (received, mut rtts, max_gap) = rx.join().expect("receiver");
     rtts.sort_unstable();
     let pct = |p: f64| {
         rtts.get(((rtts.len() as f64 * p) as usize).min(rtts.len().saturating_sub(1)))
             .map_or(0.0, |&ns| ns as f64 / 1000.0)
     };
     println!(
-        "sent={sent} send_errors={errors} received={received} secs={elapsed:.3} sent_per_s={:.0} replies_per_s={:.0} rtt_p50_us={:.1} rtt_p99_us={:.1} rtt_max_us={:.1}",
+        "sent={sent} send_errors={errors} received={received} secs={elapsed:.3} sent_per_s={:.0} replies_per_s={:.0} rtt_p50_us={:.1} rtt_p99_us={:.1} rtt_max_us={:.1} reply_gap_max_ms={:.1}",
         sent as f64 / elapsed,
         received as f64 / elapsed,
         pct(0.5),
         pct(0.99),
-        pct(1.0)
+        pct(1.0),
+        max_gap.as_secs_f64() * 1000.0
     );
 }

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Flood fairness (root, ~2 min): while one VM floods DHCPv4 (then RS, then
+# NS) as fast as examples/loadgen can send, how long does a second VM on
+# another tap take to get a lease? p50/p99/max over $LEASES leases with
+# udhcpc, next to the same figure without any flood, with the shipped
+# per-tap limits ([limits] defaults). One more run floods DHCPv4 with the
+# limiter off ([limits] rate = 0), to show what the limiter is for.
+# Writes ${OUT:-target/bench/fairness.txt}. Only documentation addresses,
+# only inside the namespaces it creates; everything it starts is stopped.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$ROOT/target/bench/fairness.txt}
+LEASES=${LEASES:-40}
+GAP=${GAP:-0.2}   # between the victim's leases: a booting guest's pace, under its own limit
+FIX=$ROOT/tests/fixtures
+H=nff$$h
+A=nff$$a
+B=nff$$b
+TMP=$(mktemp -d /tmp/nfdhcpd-fair.XXXXXX)
+PIDS=()
+
+[ "$(id -u)" = 0 ] || { echo "fairness.sh: needs root" >&2; exit 1; }
+export PATH=$PATH:/usr/sbin:/sbin
+for t in udhcpc iptables ip6tables ip python3; do
+    command -v "$t" >/dev/null || { echo "fairness.sh: $t missing (apt-get install -y udhcpc iptables iproute2 python3)" >&2; exit 1; }
+done
+
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    for n in "$A" "$B" "$H"; do ip netns del "$n" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+(cd "$ROOT" && cargo build --release --bin nfdhcpd --example loadgen >&2)
+BIN=$ROOT/target/release
+inh() { ip netns exec "$H" "$@"; }
+mkdir -p "$(dirname "$OUT")"
+: >"$OUT"
+say() { echo "$*" | tee -a "$OUT"; }
+
+# --- topology: host with tap-a (flooder) and tap-b (victim) -----------------
+ip netns add "$H"; ip netns add "$A"; ip netns add "$B"
+for n in "$H" "$A" "$B"; do
+    ip netns exec "$n" ip link set lo up
+    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+done
+vm() { # $1 = netns, $2 = tap, $3 = MAC, $4 = host address
+    inh ip link add "$2" type veth peer name eth0 netns "$1"
+    inh ip link set "$2" up
+    inh ip addr add "$4" dev "$2"
+    ip netns exec "$1" ip link set eth0 address "$3"
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.eth0.accept_ra=0
+    ip netns exec "$1" ip link set eth0 up
+}
+vm "$A" tap-a aa:00:00:00:00:10 192.0.2.1/24       # the fixtures' MAC: its floods are valid requests
+vm "$B" tap-b aa:00:00:00:00:20 198.51.100.1/24
+
+mkdir "$TMP/bindings"
+sed 's/^INDEV=.*/INDEV=tap-a/' "$FIX/compat/bindings/tap-routed" >"$TMP/bindings/tap-a"
+printf 'INDEV=tap-b\nIP=198.51.100.20\nMAC=aa:00:00:00:00:20\nSUBNET=198.51.100.0/24\nGATEWAY=198.51.100.1\nSUBNET6=2001:db8:2::/64\n' \
+    >"$TMP/bindings/tap-b"
+config() { # $1 = extra [limits] lines
+    cat >"$TMP/nfdhcpd.conf" <<EOF
+[general]
+datapath = $TMP/bindings
+control_socket = $TMP/control.sock
+[dhcp]
+server_ip = 192.0.2.1
+dhcp_queue = 42
+nameservers = 192.0.2.53
+[ipv6]
+rs_queue = 43
+ns_queue = 44
+dhcpv6_queue = 45
+[limits]
+$1
+EOF
+}
+inh iptables -t mangle -A PREROUTING -i tap+ -p udp --dport 67 -j NFQUEUE --queue-num 42
+inh ip6tables -t mangle -A PREROUTING -i tap+ -p icmpv6 --icmpv6-type router-solicitation -j NFQUEUE --queue-num 43
+inh ip6tables -t mangle -A PREROUTING -i tap+ -p icmpv6 --icmpv6-type neighbour-solicitation -j NFQUEUE --queue-num 44
+
+# Packets offered to queue $1 so far: queued (id sequence) + dropped by the kernel.
+offered() { inh cat /proc/net/netfilter/nfnetlink_queue | awk -v q="$1" '$1 == q {print $8 + $6 + $7}'; }
+kdrops() { inh cat /proc/net/netfilter/nfnetlink_queue | awk -v q="$1" '$1 == q {print $6 + $7}'; }
+
+start_daemon() {
+    ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd.log" &
+    ND=$!; PIDS+=("$ND")
+    for _ in $(seq 200); do
+        inh "$BIN/nfdhcpd" status --socket "$TMP/control.sock" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    echo "nfdhcpd not ready" >&2; cat "$TMP/nfdhcpd.log" >&2; exit 1
+}
+stop_daemon() { kill "$ND"; wait "$ND" 2>/dev/null || true; }
+
+# The victim's leases: prints "p50 p99 max failures" in ms.
+leases() {
+    local i t0 t1 ms=() fails=0
+    for i in $(seq "$LEASES"); do
+        t0=$(date +%s%N)
+        if ip netns exec "$B" udhcpc -i eth0 -f -n -q -t 5 -T 1 -s /bin/true >/dev/null 2>&1; then
+            t1=$(date +%s%N)
+            ms+=("$(( (t1 - t0) / 1000 ))")
+        else
+            fails=$((fails + 1))
+        fi
+        sleep "$GAP"
+    done
+    printf '%s\n' "${ms[@]}" | sort -n | awk -v f="$fails" '
+        { v[NR] = $1 }
+        END {
+            if (NR == 0) { print "- - - " f; exit }
+            p50 = v[int((NR - 1) * 0.50) + 1]; p99 = v[int((NR - 1) * 0.99) + 1]
+            printf "%.1f %.1f %.1f %d\n", p50 / 1000, p99 / 1000, v[NR] / 1000, f
+        }'
+}
+
+# Packets from tap-a dropped by the per-tap limiter so far (all protocols).
+limited() {
+    inh "$BIN/nfdhcpd" status --json --socket "$TMP/control.sock" |
+        python3 -c 'import json,sys; print(sum(b.get("rate_limited", 0) for b in json.load(sys.stdin)["bindings"] if b["tap"] == "tap-a"))'
+}
+
+# One scenario: $1 = label, $2 = flood ("" for none, or "pcap idx kind"), $3 = its queue.
+scenario() {
+    local label=$1 flood=$2 q=${3:-42} fp="" o0 o1 d0 d1 l0 t0 t1 r limited
+    if [ -n "$flood" ]; then
+        o0=$(offered "$q"); d0=$(kdrops "$q"); l0=$(limited); t0=$(date +%s%N)
+        ip netns exec "$A" "$BIN/examples/loadgen" eth0 $flood 0 3600 >/dev/null &
+        fp=$!; PIDS+=("$fp")
+        sleep 1
+    fi
+    read -r p50 p99 max fails <<<"$(leases)"
+    r=""
+    if [ -n "$fp" ]; then
+        o1=$(offered "$q"); d1=$(kdrops "$q"); t1=$(date +%s%N)
+        kill "$fp"; wait "$fp" 2>/dev/null || true
+        r=$(awk -v o=$((o1 - o0)) -v d=$((d1 - d0)) -v ns=$((t1 - t0)) \
+            'BEGIN{printf "  flood offered %.0f packets/s to queue, kernel drops %.1f %%", o / (ns / 1e9), o ? 100 * d / o : 0}')
+        limited=$(( $(limited) - l0 ))
+        r="$r, rate_limited on tap-a during it $limited"
+    fi
+    say "$(printf '%-34s' "$label") victim lease ms: p50=$p50 p99=$p99 max=$max failures=$fails/$LEASES$r"
+}
+
+say "# nfdhcpd flood fairness, $(date -u +%FT%TZ)"
+say "# $(nproc) cores, $(uname -r); $LEASES victim leases per scenario (udhcpc, ${GAP}s apart)"
+config ""
+start_daemon
+scenario "no flood" ""
+scenario "DHCPv4 flood (default limits)" "$FIX/dhcpv4/udhcpc.pcap 0 dhcp4" 42
+scenario "RS flood (default limits)" "$FIX/ipv6/kernel-rs.pcap 0 ra" 43
+scenario "NS flood (default limits)" "$FIX/ipv6/ndisc6.pcap 0 na" 44
+stop_daemon
+config "rate = 0"
+start_daemon
+scenario "DHCPv4 flood (limiter off)" "$FIX/dhcpv4/udhcpc.pcap 0 dhcp4" 42
+stop_daemon
