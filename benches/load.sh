@@ -6,7 +6,9 @@
 #      (examples/drop_consumer: no parsing, no reply);
 #   2. nfdhcpd answering them (release build, rate limit off);
 #   3. dnsmasq (Debian package) answering the same client from a static
-#      dhcp-host entry on tap-r, without NFQUEUE.
+#      dhcp-host entry on tap-r, without NFQUEUE;
+# then ceiling and nfdhcpd again on a real tap (tap-t) fed by the generator
+# as a VMM feeds it.
 # Load: examples/loadgen (replays a captured request from the fixtures at a
 # rate, counts replies, DHCPv4 round trips) and perfdhcp (-R 1, relayed).
 # Writes the results to ${OUT:-target/bench/load.txt} and prints them.
@@ -123,7 +125,10 @@ DHCP4="$FIX/dhcpv4/udhcpc.pcap 0 dhcp4"   # udhcpc's DISCOVER
 RS="$FIX/ipv6/kernel-rs.pcap 0 ra"
 NS="$FIX/ipv6/ndisc6.pcap 0 na"
 D6="$FIX/ipv6/dhclient6-info-request.pcap 0 dhcp6"
-gen() { inv "$BIN/examples/loadgen" eth0 $1 "$2" "$3"; } # "$pcap idx kind" rate secs
+# The generator: in the VM namespace on eth0 (veth), or, for the tap
+# topology below, attached to a tap in the host namespace as a VMM is.
+GEN_NS=$V; GEN_IF=eth0
+gen() { ip netns exec "$GEN_NS" "$BIN/examples/loadgen" "$GEN_IF" $1 "$2" "$3"; } # "$pcap idx kind" rate secs
 
 # loadgen at max rate through queues $2..$3: prints "<replies/s> <verdicts/s> <kernel drops>".
 blast() {
@@ -303,11 +308,39 @@ IFS='|' read -r DP DPL <<<"$(perfdhcp_best)"
 say "dnsmasq  perfdhcp best exchanges/s=$DP ($DPL)"
 stop_bg "$DQ"
 
+# --- 4. tap topology ------------------------------------------------------------
+# A real tap, as a hypervisor has: the generator attaches to tap-t (host
+# namespace) like a VMM, writes the requests into it and reads the replies
+# from it; no VM network stack. Same binding, moved to tap-t.
+inh ip tuntap add tap-t mode tap
+inh ip link set tap-t address fe:00:00:00:00:02
+inh ip link set tap-t up
+rm "$TMP/bindings/tap-r"
+sed 's/^INDEV=.*/INDEV=tap-t/' "$FIX/compat/bindings/tap-routed" >"$TMP/bindings/tap-t"
+inh iptables -t mangle -F PREROUTING
+inh iptables -t mangle -A PREROUTING -i tap-t -p udp --dport 67 -j NFQUEUE --queue-num 42
+GEN_NS=$H; GEN_IF=tap:tap-t
+start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45; DC=$LAST; sleep 0.5
+read -r _ T_C4 T_C4D T_C4S <<<"$(blast "$DHCP4" 42 42)"
+S_T_C4=$(sustained "$DHCP4" 42 42 verdicts)
+stop_bg "$DC"
+say "tap      ceiling dhcp4 sustained=$S_T_C4/s flat out verdicts/s=$T_C4 (kernel drops $T_C4D, offered $T_C4S/s)"
+config 42
+start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd-tap.log"; ND=$LAST
+wait_ready "$TMP/nfdhcpd-tap.log"
+read -r T_N4 _ T_N4D T_N4S <<<"$(blast "$DHCP4" 42 42)"
+S_T_N4=$(sustained "$DHCP4" 42 42 replies)
+R3=$(gen "$DHCP4" 1000 3)
+stop_bg "$ND"
+say "tap      nfdhcpd dhcp4 sustained=$S_T_N4/s flat out replies/s=$T_N4 (kernel drops $T_N4D, offered $T_N4S/s); round trip at 1000/s: p50=$(kv rtt_p50_us "$R3")us p99=$(kv rtt_p99_us "$R3")us"
+GEN_NS=$V; GEN_IF=eth0
+
 # --- bindings -----------------------------------------------------------------
 BL=$("$BIN/examples/bindings_load" 10000 20 | tr '\n' ' ')
 say "bindings $BL"
 
 # --- ratios -------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b ? a/b : 0}'; }
+say "RATIOS tap: dhcp4 nfdhcpd/ceiling sustained=$(ratio "$S_T_N4" "$S_T_C4") flat out=$(ratio "$T_N4" "$T_C4")"
 say "RATIOS sustained: dhcp4 nfdhcpd/ceiling=$(ratio "$S_N4" "$S_C4") nfdhcpd/dnsmasq=$(ratio "$S_N4" "$S_D4")  ra/ceiling=$(ratio "$S_NRS" "$S_CRS") na/ceiling=$(ratio "$S_NNS" "$S_CNS")"
 say "RATIOS flat out: dhcp4 loadgen: nfdhcpd/ceiling=$(ratio "$N4" "$C4") nfdhcpd/dnsmasq=$(ratio "$N4" "$D4")  perfdhcp: nfdhcpd/dnsmasq=$(ratio "$NP" "$DP")  ra/ceiling=$(ratio "$NRS" "$CRS") na/ceiling=$(ratio "$NNS" "$CNS")  two-queue/one-queue=$(ratio "$M2" "$M1")"

@@ -7,7 +7,10 @@
 //! or `dhcp6`; RATE is frames/s (0: as fast as possible). For `dhcp4` each
 //! frame gets a fresh xid (UDP checksum zeroed, allowed for IPv4) and the
 //! round trip of every reply is measured. Prints one line of `key=value`.
-//! Runs inside the VM's namespace, as root (AF_PACKET).
+//! Runs inside the VM's namespace, as root (AF_PACKET). With IFACE
+//! `tap:NAME` it is the VM of an existing tap NAME instead: it attaches to
+//! the tap (in the host's namespace) as a hypervisor's VMM does, writes the
+//! requests into it and reads what the host sends out of it.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -114,6 +117,36 @@ fn packet_socket(ifindex: i32) -> io::Result<libc::c_int> {
     Ok(fd)
 }
 
+/// Attaches to the existing tap `name` (IFF_TAP, no packet information):
+/// what is written to the fd arrives on the tap, what the host sends out of
+/// the tap is read from it. Non-blocking, for [`wait_readable`].
+fn tap_fd(name: &str) -> io::Result<libc::c_int> {
+    // SAFETY: open(2) of a constant, NUL-terminated path.
+    let fd =
+        check(unsafe { libc::open(c"/dev/net/tun".as_ptr(), libc::O_RDWR | libc::O_NONBLOCK) })?;
+    // struct ifreq: the name (16 bytes, NUL-terminated), then the flags.
+    let mut ifr = [0u8; 40];
+    assert!(name.len() < 16, "tap name too long");
+    ifr[..name.len()].copy_from_slice(name.as_bytes());
+    let flags = (libc::IFF_TAP | libc::IFF_NO_PI) as i16;
+    ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
+    // SAFETY: TUNSETIFF reads and writes a struct ifreq; the buffer is a
+    // live local at least that large.
+    check(unsafe { libc::ioctl(fd, libc::TUNSETIFF, ifr.as_mut_ptr()) })?;
+    Ok(fd)
+}
+
+/// Waits up to 100 ms for `fd` to be readable.
+fn wait_readable(fd: libc::c_int) {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll(2) on one live pollfd.
+    unsafe { libc::poll(&mut p, 1, 100) };
+}
+
 fn frame_from_pcap(path: &str, index: usize) -> Vec<u8> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut r = pcap_file::pcap::PcapReader::new(f).expect("a pcap file");
@@ -140,6 +173,7 @@ struct Clock {
 
 fn receiver(
     fd: libc::c_int,
+    tap: bool,
     kind: Kind,
     stop: Arc<AtomicBool>,
     clock: Arc<Clock>,
@@ -149,6 +183,26 @@ fn receiver(
     // The longest silence between two replies (an outage under load).
     let (mut last, mut max_gap) = (None::<Instant>, Duration::ZERO);
     while !stop.load(Ordering::Relaxed) {
+        if tap {
+            // SAFETY: the buffer is a live local of the size given.
+            let len = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if len <= 0 {
+                wait_readable(fd);
+                continue;
+            }
+            if kind.matches(&buf[..len as usize]) {
+                n += 1;
+                note_reply(
+                    &buf[..len as usize],
+                    kind,
+                    &clock,
+                    &mut rtts,
+                    &mut last,
+                    &mut max_gap,
+                );
+            }
+            continue;
+        }
         // SAFETY: sockaddr_ll is plain old data.
         let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         let mut sl = std::mem::size_of::<libc::sockaddr_ll>() as u32;
@@ -167,29 +221,42 @@ fn receiver(
             continue;
         }
         let f = &buf[..len as usize];
-        if !kind.matches(f) {
-            continue;
-        }
-        n += 1;
-        let now = Instant::now();
-        if let Some(l) = last {
-            max_gap = max_gap.max(now - l);
-        }
-        last = Some(now);
-        if kind == Kind::Dhcp4 {
-            if let Some(x) = f.get(XID..XID + 4) {
-                let seq = u32::from_be_bytes([x[0], x[1], x[2], x[3]]) as usize;
-                if let Some(t) = clock.sent_ns.get(seq) {
-                    let now = clock.start.elapsed().as_nanos() as u64;
-                    let t = t.load(Ordering::Relaxed);
-                    if t != 0 && now > t {
-                        rtts.push(now - t);
-                    }
-                }
-            }
+        if kind.matches(f) {
+            n += 1;
+            note_reply(f, kind, &clock, &mut rtts, &mut last, &mut max_gap);
         }
     }
     (n, rtts, max_gap)
+}
+
+/// Accounts for one reply `f`: the gap since the previous one and, for
+/// DHCPv4, its round trip (by xid).
+fn note_reply(
+    f: &[u8],
+    kind: Kind,
+    clock: &Clock,
+    rtts: &mut Vec<u64>,
+    last: &mut Option<Instant>,
+    max_gap: &mut Duration,
+) {
+    let now = Instant::now();
+    if let Some(l) = *last {
+        *max_gap = (*max_gap).max(now - l);
+    }
+    *last = Some(now);
+    if kind != Kind::Dhcp4 {
+        return;
+    }
+    if let Some(x) = f.get(XID..XID + 4) {
+        let seq = u32::from_be_bytes([x[0], x[1], x[2], x[3]]) as usize;
+        if let Some(t) = clock.sent_ns.get(seq) {
+            let now = clock.start.elapsed().as_nanos() as u64;
+            let t = t.load(Ordering::Relaxed);
+            if t != 0 && now > t {
+                rtts.push(now - t);
+            }
+        }
+    }
 }
 
 fn main() {
@@ -198,11 +265,6 @@ fn main() {
         a.len() == 6,
         "usage: loadgen IFACE PCAP INDEX KIND RATE SECS"
     );
-    let ifindex: i32 = std::fs::read_to_string(format!("/sys/class/net/{}/ifindex", a[0]))
-        .expect("interface")
-        .trim()
-        .parse()
-        .expect("ifindex");
     let mut frame = frame_from_pcap(&a[1], a[2].parse().expect("index"));
     let kind = match a[3].as_str() {
         "dhcp4" => Kind::Dhcp4,
@@ -213,7 +275,18 @@ fn main() {
     };
     let rate: f64 = a[4].parse().expect("rate");
     let secs: f64 = a[5].parse().expect("seconds");
-    let fd = packet_socket(ifindex).expect("AF_PACKET socket (root?)");
+    let tap = a[0].starts_with("tap:");
+    let fd = match a[0].strip_prefix("tap:") {
+        Some(name) => tap_fd(name).expect("attach to the tap (root? does it exist?)"),
+        None => {
+            let ifindex: i32 = std::fs::read_to_string(format!("/sys/class/net/{}/ifindex", a[0]))
+                .expect("interface")
+                .trim()
+                .parse()
+                .expect("ifindex");
+            packet_socket(ifindex).expect("AF_PACKET socket (root?)")
+        }
+    };
     let max = if rate > 0.0 {
         (rate * secs) as usize + 16
     } else {
@@ -232,7 +305,7 @@ fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let rx = {
         let (stop, clock) = (stop.clone(), clock.clone());
-        std::thread::spawn(move || receiver(fd, kind, stop, clock))
+        std::thread::spawn(move || receiver(fd, tap, kind, stop, clock))
     };
     if kind == Kind::Dhcp4 {
         frame[UDP_CSUM..UDP_CSUM + 2].copy_from_slice(&[0, 0]);
@@ -262,8 +335,9 @@ fn main() {
                     t.store(now.max(1), Ordering::Relaxed);
                 }
             }
-            // SAFETY: the frame is a live slice; the socket is bound to the interface.
-            let r = unsafe { libc::send(fd, frame.as_ptr().cast(), frame.len(), 0) };
+            // SAFETY: the frame is a live slice; the fd is a bound packet socket
+            // or an attached tap.
+            let r = unsafe { libc::write(fd, frame.as_ptr().cast(), frame.len()) };
             if r < 0 {
                 errors += 1;
             }
