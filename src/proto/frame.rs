@@ -20,6 +20,7 @@ use pnet_packet::ipv4::{Ipv4Packet, MutableIpv4Packet};
 use pnet_packet::ipv6::{Ipv6Packet, MutableIpv6Packet};
 use pnet_packet::udp::{MutableUdpPacket, UdpPacket};
 
+use super::checksum;
 use crate::mac::MacAddr;
 
 /// Ethernet header length.
@@ -30,6 +31,10 @@ pub const IPV4_HDR_LEN: usize = 20;
 pub const IPV6_HDR_LEN: usize = 40;
 /// UDP header length.
 pub const UDP_HDR_LEN: usize = 8;
+/// Offset of the checksum in the UDP header.
+const UDP_CHECKSUM: usize = 6;
+/// Offset of the header checksum in the IPv4 header.
+const IPV4_CHECKSUM: usize = 10;
 /// TTL of IPv4 replies.
 pub const IPV4_TTL: u8 = 64;
 /// IP protocol number of UDP.
@@ -103,12 +108,11 @@ pub fn parse_ipv4_udp(packet: &[u8]) -> Result<Udp4<'_>, FrameError> {
     let (src, dst) = (ip.get_source(), ip.get_destination());
     let udp_bytes = &packet[hdr..total];
     let udp = parse_udp(udp_bytes)?;
-    if udp.get_checksum() != 0
-        && pnet_packet::udp::ipv4_checksum(&udp, &src, &dst) != udp.get_checksum()
-    {
+    let len = usize::from(udp.get_length());
+    // RFC 768: a zero checksum field means the sender computed none.
+    if udp.get_checksum() != 0 && !checksum::verifies_v4(src, dst, PROTO_UDP, &udp_bytes[..len]) {
         return Err(FrameError::BadChecksum);
     }
-    let len = usize::from(udp.get_length());
     Ok(Udp4 {
         src,
         dst,
@@ -182,13 +186,13 @@ pub fn parse_ipv6_udp(packet: &[u8]) -> Result<Udp6<'_>, FrameError> {
         return Err(FrameError::WrongProtocol(ip.next_header));
     }
     let udp = parse_udp(ip.payload)?;
+    let len = usize::from(udp.get_length());
     // RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing a zero checksum".
     if udp.get_checksum() == 0
-        || pnet_packet::udp::ipv6_checksum(&udp, &ip.src, &ip.dst) != udp.get_checksum()
+        || !checksum::verifies_v6(ip.src, ip.dst, PROTO_UDP, &ip.payload[..len])
     {
         return Err(FrameError::BadChecksum);
     }
-    let len = usize::from(udp.get_length());
     Ok(Udp6 {
         ip,
         src_port: udp.get_source(),
@@ -204,8 +208,8 @@ pub fn parse_ipv6_icmp(packet: &[u8]) -> Result<Ip6<'_>, FrameError> {
     if ip.next_header != PROTO_ICMPV6 {
         return Err(FrameError::WrongProtocol(ip.next_header));
     }
-    let icmp = Icmpv6Packet::new(ip.payload).ok_or(FrameError::TooShort)?;
-    if pnet_packet::icmpv6::checksum(&icmp, &ip.src, &ip.dst) != icmp.get_checksum() {
+    Icmpv6Packet::new(ip.payload).ok_or(FrameError::TooShort)?;
+    if !checksum::verifies_v6(ip.src, ip.dst, PROTO_ICMPV6, ip.payload) {
         return Err(FrameError::BadChecksum);
     }
     Ok(ip)
@@ -263,9 +267,10 @@ pub fn emit_ipv4_udp_in_place(
         udp.set_source(src_port);
         udp.set_destination(dst_port);
         udp.set_length(udp_len as u16);
-        let ck = pnet_packet::udp::ipv4_checksum(&udp.to_immutable(), &src, &dst);
-        udp.set_checksum(ck);
     }
+    let udp_at = ETH_HDR_LEN + IPV4_HDR_LEN;
+    let ck = checksum::udp_v4(src, dst, &frame[udp_at..]);
+    frame[udp_at + UDP_CHECKSUM..udp_at + UDP_CHECKSUM + 2].copy_from_slice(&ck);
     let mut ip = MutableIpv4Packet::new(&mut frame[ETH_HDR_LEN..]).expect("sized for IPv4");
     ip.set_version(4);
     ip.set_header_length((IPV4_HDR_LEN / 4) as u8);
@@ -274,8 +279,8 @@ pub fn emit_ipv4_udp_in_place(
     ip.set_next_level_protocol(IpNextHeaderProtocols::Udp);
     ip.set_source(src);
     ip.set_destination(dst);
-    let ck = pnet_packet::ipv4::checksum(&ip.to_immutable());
-    ip.set_checksum(ck);
+    let ck = checksum::ipv4_header(&frame[ETH_HDR_LEN..ETH_HDR_LEN + IPV4_HDR_LEN]);
+    frame[ETH_HDR_LEN + IPV4_CHECKSUM..ETH_HDR_LEN + IPV4_CHECKSUM + 2].copy_from_slice(&ck);
 }
 
 fn emit_ipv6(
@@ -317,8 +322,9 @@ pub fn emit_ipv6_udp(
     udp.set_destination(dst_port);
     udp.set_length(udp_len as u16);
     udp.set_payload(payload);
-    let ck = pnet_packet::udp::ipv6_checksum(&udp.to_immutable(), &src, &dst);
-    udp.set_checksum(ck);
+    let udp_at = ETH_HDR_LEN + IPV6_HDR_LEN;
+    let ck = checksum::udp_v6(src, dst, &frame[udp_at..]);
+    frame[udp_at + UDP_CHECKSUM..udp_at + UDP_CHECKSUM + 2].copy_from_slice(&ck);
     frame
 }
 
@@ -344,11 +350,8 @@ pub fn emit_ipv6_icmp(
     let off = ETH_HDR_LEN + IPV6_HDR_LEN;
     frame[off..].copy_from_slice(icmp);
     frame[off + 2..off + 4].fill(0);
-    let ck = {
-        let view = Icmpv6Packet::new(&frame[off..]).expect("ICMPv6 message has a header");
-        pnet_packet::icmpv6::checksum(&view, &src, &dst)
-    };
-    frame[off + 2..off + 4].copy_from_slice(&ck.to_be_bytes());
+    let ck = checksum::icmpv6(src, dst, &frame[off..]);
+    frame[off + 2..off + 4].copy_from_slice(&ck);
     frame
 }
 
@@ -456,5 +459,43 @@ mod tests {
         let ip = parse_ipv6_icmp(ip_of_frame(&f).unwrap()).unwrap();
         assert_eq!(ip.hop_limit, 255);
         assert_eq!(ip.payload[0], 134);
+    }
+
+    /// A datagram whose computed UDP checksum is zero: emitted with 0xFFFF
+    /// in the field (RFC 768; a zero field would be "no checksum" over IPv4
+    /// and dropped over IPv6, RFC 8200 §8.1), and accepted when a client
+    /// sends it that way, over both IP versions.
+    #[test]
+    fn a_computed_zero_udp_checksum_travels_as_all_ones() {
+        let (s4, d4): (Ipv4Addr, Ipv4Addr) =
+            ("192.0.2.1".parse().unwrap(), "192.0.2.10".parse().unwrap());
+        let (s6, d6): (Ipv6Addr, Ipv6Addr) = (
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        );
+        // The payload's last word is chosen so that the whole sum is all
+        // ones: it is the checksum computed with that word zero.
+        let zero_sum_payload = |ck: [u8; 2]| {
+            let mut p = b"payload!".to_vec();
+            let n = p.len();
+            p[n - 2..].copy_from_slice(&ck);
+            p
+        };
+        let mut p = b"payload!".to_vec();
+        let n = p.len();
+        p[n - 2..].fill(0);
+        let f = emit_ipv4_udp(A, B, s4, d4, 67, 68, &p);
+        let ck4 = [f[ETH_HDR_LEN + 26], f[ETH_HDR_LEN + 27]];
+        let f = emit_ipv4_udp(A, B, s4, d4, 67, 68, &zero_sum_payload(ck4));
+        let ip = ip_of_frame(&f).unwrap();
+        assert_eq!(ip[IPV4_HDR_LEN + UDP_CHECKSUM..][..2], [0xff, 0xff]);
+        assert!(parse_ipv4_udp(ip).is_ok());
+
+        let f = emit_ipv6_udp(A, B, s6, d6, 547, 546, &p);
+        let ck6 = [f[ETH_HDR_LEN + 46], f[ETH_HDR_LEN + 47]];
+        let f = emit_ipv6_udp(A, B, s6, d6, 547, 546, &zero_sum_payload(ck6));
+        let ip = ip_of_frame(&f).unwrap();
+        assert_eq!(ip[IPV6_HDR_LEN + UDP_CHECKSUM..][..2], [0xff, 0xff]);
+        assert!(parse_ipv6_udp(ip).is_ok());
     }
 }

@@ -5,6 +5,7 @@
 //! returns an [`Outcome`]: a reply frame to send out of the tap, a request
 //! understood that owes no reply, or a drop with its reason.
 
+pub mod checksum;
 pub mod dhcpv4;
 pub mod dhcpv6;
 pub mod frame;
