@@ -120,6 +120,11 @@ wait_ready() { # $1 = log
     done
     echo "nfdhcpd not ready" >&2; cat "$1" >&2; exit 1
 }
+# Starts nfdhcpd (pid in ND) logging to $1, and waits until it is ready.
+start_daemon() {
+    start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$1"; ND=$LAST
+    wait_ready "$1"
+}
 
 DHCP4="$FIX/dhcpv4/udhcpc.pcap 0 dhcp4"   # udhcpc's DISCOVER
 RS="$FIX/ipv6/kernel-rs.pcap 0 ra"
@@ -209,8 +214,7 @@ say "ceiling  dhcp4 verdicts/s=$C4 (kernel drops $C4D, offered $C4S/s)  rs=$CRS 
 
 # --- 2. nfdhcpd --------------------------------------------------------------
 config 42
-start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd.log"; ND=$LAST
-wait_ready "$TMP/nfdhcpd.log"
+start_daemon "$TMP/nfdhcpd.log"
 read -r N4 N4Q N4D N4S <<<"$(blast "$DHCP4" 42 42)"
 read -r NRS _ NRSD _ <<<"$(blast "$RS" 43 43)"
 read -r NNS _ NNSD _ <<<"$(blast "$NS" 44 44)"
@@ -267,8 +271,7 @@ stop_bg "$ND"
 config 46:47
 rules "--queue-balance 46:47 --queue-cpu-fanout"
 inh ip6tables -t mangle -F PREROUTING
-start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd2.log"; ND=$LAST
-wait_ready "$TMP/nfdhcpd2.log"
+start_daemon "$TMP/nfdhcpd2.log"
 two() { # $1 = queues first, $2 = last
     local b a
     b=$(qsnap "$1" "$2")
@@ -285,8 +288,7 @@ M2=$(awk -v n="$M2" -v s="$MS" 'BEGIN{printf "%.0f", n/s}')
 stop_bg "$ND"
 config 42
 rules "--queue-num 42"
-start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd3.log"; ND=$LAST
-wait_ready "$TMP/nfdhcpd3.log"
+start_daemon "$TMP/nfdhcpd3.log"
 read -r M1 MS <<<"$(two 42 42)"
 M1=$(awk -v n="$M1" -v s="$MS" 'BEGIN{printf "%.0f", n/s}')
 stop_bg "$ND"
@@ -326,8 +328,7 @@ S_T_C4=$(sustained "$DHCP4" 42 42 verdicts)
 stop_bg "$DC"
 say "tap      ceiling dhcp4 sustained=$S_T_C4/s flat out verdicts/s=$T_C4 (kernel drops $T_C4D, offered $T_C4S/s)"
 config 42
-start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd-tap.log"; ND=$LAST
-wait_ready "$TMP/nfdhcpd-tap.log"
+start_daemon "$TMP/nfdhcpd-tap.log"
 read -r T_N4 _ T_N4D T_N4S <<<"$(blast "$DHCP4" 42 42)"
 S_T_N4=$(sustained "$DHCP4" 42 42 replies)
 R3=$(gen "$DHCP4" 1000 3)
