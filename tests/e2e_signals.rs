@@ -1,5 +1,6 @@
 //! Signals: SIGHUP reloads without losing a packet, SIGUSR1 logs the
-//! table, SIGTERM stops cleanly.
+//! table, SIGTERM and SIGINT stop cleanly; `status` states and exit codes;
+//! JSON logs.
 
 mod common;
 
@@ -182,4 +183,164 @@ fn sighup_rebinds_only_the_queues_whose_numbers_changed() {
         s.queues.iter().map(|q| q.queue).collect::<Vec<_>>(),
         vec![43, 44, 45, 46, 47]
     );
+}
+
+/// Another nfdhcpd in the host namespace holding a queue; killed by its PID
+/// when dropped, whatever the test's outcome.
+struct Holder(std::process::Child);
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `nfdhcpd status --socket S`: (exit code, stdout).
+fn status_cmd(t: &Topology) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nfdhcpd"))
+        .args(["status", "--socket"])
+        .arg(t.control_socket())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let t = Topology::new("js");
+    t.write_binding("tap-r", BINDING_R);
+    t.write_binding("tap-bad", "MAC=aa:00:00:00:00:99\nIP=192.0.2.300\n");
+    t.install_rules();
+    let cfg = t.write_config("", "");
+    let mut d = t.start_daemon_with(&cfg, &[], &["--log-format", "json"]);
+
+    // Each binding with its state; the invalid one with its reason.
+    let s = d.wait_for("tap-r active", |s| {
+        s.bindings
+            .iter()
+            .any(|b| b.tap == "tap-r" && b.state == "active")
+    });
+    let bad = s
+        .bindings
+        .iter()
+        .find(|b| b.tap == "tap-bad")
+        .expect("tap-bad listed");
+    assert_eq!(bad.state, "invalid");
+    assert!(
+        bad.error
+            .as_deref()
+            .is_some_and(|e| e.contains("192.0.2.300")),
+        "{bad:?}"
+    );
+    let (code, text) = status_cmd(&t);
+    assert_eq!(code, Some(0), "ready: {text}");
+    assert!(text.contains(": ready") && text.contains("tap-bad") && text.contains("invalid"));
+
+    // SIGUSR1: the table, one JSON object per binding with every column.
+    d.signal(Signal::SIGUSR1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let row = loop {
+        let log = d.log_text();
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        let found = lines
+            .into_iter()
+            .find(|v| v["fields"]["message"] == "binding" && v["fields"]["tap"] == "tap-r");
+        if let Some(v) = found {
+            break v["fields"].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no JSON dump row:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for (key, want) in [
+        ("ifindex", "Some("),
+        ("mac", "aa:00:00:00:00:10"),
+        ("ipv4", "192.0.2.10"),
+        ("ipv6", ""),
+        ("hostname", "web1"),
+        ("state", "active"),
+    ] {
+        let v = row[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} missing: {row}"));
+        assert!(v.contains(want), "{key} = {v}");
+    }
+
+    // A queue another process holds: after SIGHUP the daemon cannot bind
+    // it, says so, keeps serving the rest, and `status` exits 1.
+    let holder_cfg = t.dir.path().join("holder.conf");
+    std::fs::write(
+        &holder_cfg,
+        format!(
+            "[general]\ndatapath = {}\ncontrol_socket = {}\n[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 46\n[ipv6]\nenable_ipv6 = no\n",
+            t.bindings().display(),
+            t.dir.path().join("holder.sock").display()
+        ),
+    )
+    .unwrap();
+    let _holder = Holder(
+        std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &t.host.name,
+                env!("CARGO_BIN_EXE_nfdhcpd"),
+                "-c",
+            ])
+            .arg(&holder_cfg)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !bound_queues(&t).iter().any(|q| q.0 == 46) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "holder did not bind 46"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("dhcp_queue = 42", "dhcp_queue = 46");
+    std::fs::write(&cfg, text).unwrap();
+    d.signal(Signal::SIGHUP);
+    let s = d.wait_for("queue 46 not bound", |s| {
+        s.queues.iter().any(|q| q.queue == 46 && !q.bound)
+    });
+    assert!(!s.ready, "{s:?}");
+    assert!(
+        s.queues.iter().filter(|q| q.queue != 46).all(|q| q.bound),
+        "{s:?}"
+    );
+    let (code, text) = status_cmd(&t);
+    assert_eq!(code, Some(1), "not ready: {text}");
+    assert!(
+        text.contains("NOT ready") && text.contains("NOT bound"),
+        "{text}"
+    );
+
+    // SIGINT: exit 0, its queues unbound (only the holder's 46 is left).
+    let st = d.stop_with(Signal::SIGINT);
+    assert!(st.success(), "SIGINT: {st:?}");
+    assert_eq!(
+        bound_queues(&t).iter().map(|q| q.0).collect::<Vec<_>>(),
+        vec![46]
+    );
+    let (code, _) = status_cmd(&t);
+    assert_eq!(code, Some(3), "not running");
 }

@@ -268,6 +268,12 @@ impl Topology {
 
     /// [`Topology::start_daemon`] with extra environment variables.
     pub fn start_daemon_env(&self, config: &Path, env: &[(&str, &str)]) -> Daemon {
+        self.start_daemon_with(config, env, &[])
+    }
+
+    /// [`Topology::start_daemon`] with extra environment variables and
+    /// command-line arguments.
+    pub fn start_daemon_with(&self, config: &Path, env: &[(&str, &str)], args: &[&str]) -> Daemon {
         let log = self.dir.path().join("nfdhcpd.log");
         let logf = std::fs::File::create(&log).expect("log file");
         let child = Command::new("ip")
@@ -281,6 +287,7 @@ impl Topology {
             ])
             .arg(config)
             .arg("-d")
+            .args(args)
             .stdin(Stdio::null())
             .stdout(logf.try_clone().expect("dup log"))
             .stderr(logf)
@@ -416,12 +423,14 @@ impl Daemon {
 
     /// Stops it with SIGTERM and returns its exit status.
     pub fn stop(&mut self) -> std::process::ExitStatus {
+        self.stop_with(nix::sys::signal::Signal::SIGTERM)
+    }
+
+    /// Stops it with `sig` and returns its exit status (killed after 10 s).
+    pub fn stop_with(&mut self, sig: nix::sys::signal::Signal) -> std::process::ExitStatus {
         let mut c = self.child.take().expect("running");
         // `ip netns exec` execs the daemon, so the child PID is the daemon's.
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(c.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.id() as i32), sig);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(st) = c.try_wait().expect("wait") {
