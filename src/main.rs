@@ -128,8 +128,11 @@ fn init_logging(debug: bool, format: LogFormat) {
     let level = if debug { "debug" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("NFDHCPD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colours only on a terminal: under systemd or into a file they would
+    // be stored as escape sequences.
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => b.init(),

@@ -115,4 +115,8 @@ fn daemon_refuses_an_invalid_config() {
     let (code, out) = nfdhcpd(&["-c", &here("tests/fixtures/compat/bindings/tap-routed")]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("tap-routed: line 1"), "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "colour codes in a log that is not a terminal: {out:?}"
+    );
 }
