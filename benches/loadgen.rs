@@ -14,6 +14,8 @@
 #![allow(unsafe_code)]
 
 use std::io;
+
+use nfdhcpd::send::wait_readable;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -119,7 +121,8 @@ fn packet_socket(ifindex: i32) -> io::Result<libc::c_int> {
 
 /// Attaches to the existing tap `name` (IFF_TAP, no packet information):
 /// what is written to the fd arrives on the tap, what the host sends out of
-/// the tap is read from it. Non-blocking, for [`wait_readable`].
+/// the tap is read from it. Non-blocking: the reader waits with
+/// [`wait_readable`].
 fn tap_fd(name: &str) -> io::Result<libc::c_int> {
     // SAFETY: open(2) of a constant, NUL-terminated path.
     let fd =
@@ -134,17 +137,6 @@ fn tap_fd(name: &str) -> io::Result<libc::c_int> {
     // live local at least that large.
     check(unsafe { libc::ioctl(fd, libc::TUNSETIFF, ifr.as_mut_ptr()) })?;
     Ok(fd)
-}
-
-/// Waits up to 100 ms for `fd` to be readable.
-fn wait_readable(fd: libc::c_int) {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: poll(2) on one live pollfd.
-    unsafe { libc::poll(&mut p, 1, 100) };
 }
 
 fn frame_from_pcap(path: &str, index: usize) -> Vec<u8> {
@@ -187,7 +179,7 @@ fn receiver(
             // SAFETY: the buffer is a live local of the size given.
             let len = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
             if len <= 0 {
-                wait_readable(fd);
+                wait_readable(fd, 100);
                 continue;
             }
             if kind.matches(&buf[..len as usize]) {

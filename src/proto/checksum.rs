@@ -111,8 +111,7 @@ fn udp_field(computed: [u8; 2]) -> [u8; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const UDP: u8 = 17;
+    use crate::proto::frame::PROTO_UDP as UDP;
 
     /// A UDP segment with ports, length, checksum field zero and `payload`.
     fn segment(payload: &[u8]) -> Vec<u8> {

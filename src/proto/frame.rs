@@ -481,9 +481,7 @@ mod tests {
             p[n - 2..].copy_from_slice(&ck);
             p
         };
-        let mut p = b"payload!".to_vec();
-        let n = p.len();
-        p[n - 2..].fill(0);
+        let p = zero_sum_payload([0, 0]);
         let f = emit_ipv4_udp(A, B, s4, d4, 67, 68, &p);
         let ck4 = [f[ETH_HDR_LEN + 26], f[ETH_HDR_LEN + 27]];
         let f = emit_ipv4_udp(A, B, s4, d4, 67, 68, &zero_sum_payload(ck4));
