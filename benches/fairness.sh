@@ -18,7 +18,6 @@ H=nff$$h
 A=nff$$a
 B=nff$$b
 TMP=$(mktemp -d /tmp/nfdhcpd-fair.XXXXXX)
-PIDS=()
 
 [ "$(id -u)" = 0 ] || { echo "fairness.sh: needs root" >&2; exit 1; }
 export PATH=$PATH:/usr/sbin:/sbin
@@ -26,20 +25,14 @@ for t in udhcpc iptables ip6tables ip python3; do
     command -v "$t" >/dev/null || { echo "fairness.sh: $t missing (apt-get install -y udhcpc iptables iproute2 python3)" >&2; exit 1; }
 done
 
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    for n in "$A" "$B" "$H"; do ip netns del "$n" 2>/dev/null || true; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+NAMESPACES=("$A" "$B" "$H")
+BIN=$ROOT/target/release
+# shellcheck source=benches/common.sh
+. "$ROOT/benches/common.sh"
 
 (cd "$ROOT" && cargo build --release --bin nfdhcpd --example loadgen >&2)
-BIN=$ROOT/target/release
-inh() { ip netns exec "$H" "$@"; }
 mkdir -p "$(dirname "$OUT")"
 : >"$OUT"
-say() { echo "$*" | tee -a "$OUT"; }
 
 # --- topology: host with tap-a (flooder) and tap-b (victim) -----------------
 ip netns add "$H"; ip netns add "$A"; ip netns add "$B"
@@ -84,19 +77,8 @@ inh ip6tables -t mangle -A PREROUTING -i tap+ -p icmpv6 --icmpv6-type router-sol
 inh ip6tables -t mangle -A PREROUTING -i tap+ -p icmpv6 --icmpv6-type neighbour-solicitation -j NFQUEUE --queue-num 44
 
 # Packets offered to queue $1 so far: queued (id sequence) + dropped by the kernel.
-offered() { inh cat /proc/net/netfilter/nfnetlink_queue | awk -v q="$1" '$1 == q {print $8 + $6 + $7}'; }
-kdrops() { inh cat /proc/net/netfilter/nfnetlink_queue | awk -v q="$1" '$1 == q {print $6 + $7}'; }
-
-start_daemon() {
-    ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$TMP/nfdhcpd.log" &
-    ND=$!; PIDS+=("$ND")
-    for _ in $(seq 200); do
-        inh "$BIN/nfdhcpd" status --socket "$TMP/control.sock" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    echo "nfdhcpd not ready" >&2; cat "$TMP/nfdhcpd.log" >&2; exit 1
-}
-stop_daemon() { kill "$ND"; wait "$ND" 2>/dev/null || true; }
+kdrops() { echo $(( $(qsum "$1" "$1" 6) + $(qsum "$1" "$1" 7) )); }
+offered() { echo $(( $(qsum "$1" "$1" 8) + $(kdrops "$1") )); }
 
 # The victim's leases: prints "p50 p99 max failures" in ms.
 leases() {
@@ -131,15 +113,14 @@ scenario() {
     local label=$1 flood=$2 q=${3:-42} fp="" o0 o1 d0 d1 l0 t0 t1 r limited
     if [ -n "$flood" ]; then
         o0=$(offered "$q"); d0=$(kdrops "$q"); l0=$(limited); t0=$(date +%s%N)
-        ip netns exec "$A" "$BIN/examples/loadgen" eth0 $flood 0 3600 >/dev/null &
-        fp=$!; PIDS+=("$fp")
+        start_bg ip netns exec "$A" "$BIN/examples/loadgen" eth0 $flood 0 3600 >/dev/null; fp=$LAST
         sleep 1
     fi
     read -r p50 p99 max fails <<<"$(leases)"
     r=""
     if [ -n "$fp" ]; then
         o1=$(offered "$q"); d1=$(kdrops "$q"); t1=$(date +%s%N)
-        kill "$fp"; wait "$fp" 2>/dev/null || true
+        stop_bg "$fp"
         r=$(awk -v o=$((o1 - o0)) -v d=$((d1 - d0)) -v ns=$((t1 - t0)) \
             'BEGIN{printf "  flood offered %.0f packets/s to queue, kernel drops %.1f %%", o / (ns / 1e9), o ? 100 * d / o : 0}')
         limited=$(( $(limited) - l0 ))
@@ -151,13 +132,13 @@ scenario() {
 say "# nfdhcpd flood fairness, $(date -u +%FT%TZ)"
 say "# $(nproc) cores, $(uname -r); $LEASES victim leases per scenario (udhcpc, ${GAP}s apart)"
 config ""
-start_daemon
+start_daemon "$TMP/nfdhcpd.log"
 scenario "no flood" ""
 scenario "DHCPv4 flood (default limits)" "$FIX/dhcpv4/udhcpc.pcap 0 dhcp4" 42
 scenario "RS flood (default limits)" "$FIX/ipv6/kernel-rs.pcap 0 ra" 43
 scenario "NS flood (default limits)" "$FIX/ipv6/ndisc6.pcap 0 na" 44
-stop_daemon
+stop_bg "$ND"
 config "rate = 0"
-start_daemon
+start_daemon "$TMP/nfdhcpd.log"
 scenario "DHCPv4 flood (limiter off)" "$FIX/dhcpv4/udhcpc.pcap 0 dhcp4" 42
-stop_daemon
+stop_bg "$ND"

@@ -28,7 +28,6 @@ FIX=$ROOT/tests/fixtures
 H=nfb$$h
 V=nfb$$v
 TMP=$(mktemp -d /tmp/nfdhcpd-load.XXXXXX)
-PIDS=()
 
 [ "$(id -u)" = 0 ] || { echo "load.sh: needs root" >&2; exit 1; }
 for t in perfdhcp dnsmasq iptables ip6tables ip; do
@@ -37,22 +36,15 @@ for t in perfdhcp dnsmasq iptables ip6tables ip; do
 done
 export PATH=$PATH:/usr/sbin:/sbin
 
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    ip netns del "$V" 2>/dev/null || true
-    ip netns del "$H" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+NAMESPACES=("$V" "$H")
+BIN=$ROOT/target/release
+# shellcheck source=benches/common.sh
+. "$ROOT/benches/common.sh"
 
 (cd "$ROOT" && cargo build --release --bin nfdhcpd --example drop_consumer --example loadgen --example bindings_load >&2)
-BIN=$ROOT/target/release
-inh() { ip netns exec "$H" "$@"; }
 inv() { ip netns exec "$V" "$@"; }
 mkdir -p "$(dirname "$OUT")"
 : >"$OUT"
-say() { echo "$*" | tee -a "$OUT"; }
 
 # --- topology --------------------------------------------------------------
 ip netns add "$H"; ip netns add "$V"
@@ -105,26 +97,8 @@ rules() { # $1 = NFQUEUE target options for DHCPv4
     inh ip6tables -t mangle -A PREROUTING -i tap-r -p udp --dport 547 -j NFQUEUE --queue-num 45
 }
 norules() { inh iptables -t mangle -F PREROUTING; inh ip6tables -t mangle -F PREROUTING; }
-# Sum over queues $1..$2 of one column of /proc/net/netfilter/nfnetlink_queue
-# (6 queue_dropped, 7 user_dropped, 8 id sequence = packets queued).
-qsum() { inh cat /proc/net/netfilter/nfnetlink_queue | awk -v a="$1" -v b="$2" -v c="$3" '$1>=a && $1<=b {s+=$c} END {print s+0}'; }
 qsnap() { echo "$(qsum "$1" "$2" 8) $(qsum "$1" "$2" 6) $(qsum "$1" "$2" 7)"; }
 kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
-start_bg() { "$@" & PIDS+=($!); LAST=$!; }
-stop_bg() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-wait_ready() { # $1 = log
-    for _ in $(seq 200); do
-        inh "$BIN/nfdhcpd" status --socket "$TMP/control.sock" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    echo "nfdhcpd not ready" >&2; cat "$1" >&2; exit 1
-}
-# Starts nfdhcpd (pid in ND) logging to $1, and waits until it is ready.
-start_daemon() {
-    start_bg ip netns exec "$H" "$BIN/nfdhcpd" -c "$TMP/nfdhcpd.conf" 2>"$1"; ND=$LAST
-    wait_ready "$1"
-}
 
 DHCP4="$FIX/dhcpv4/udhcpc.pcap 0 dhcp4"   # udhcpc's DISCOVER
 RS="$FIX/ipv6/kernel-rs.pcap 0 ra"
