@@ -106,6 +106,14 @@ fn sighup_reloads_config_and_bindings_while_serving_and_sigterm_exits_zero() {
     assert!(d.log_text().contains("stopped"));
 }
 
+/// Replaces `from` with `to` in the config file, then sends SIGHUP.
+fn reload_with(d: &Daemon, cfg: &std::path::Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(cfg).unwrap();
+    assert!(text.contains(from), "{from:?} not in the config");
+    std::fs::write(cfg, text.replace(from, to)).unwrap();
+    d.signal(Signal::SIGHUP);
+}
+
 /// (queue, portid) pairs bound in the host namespace.
 fn bound_queues(t: &Topology) -> Vec<(u16, u32)> {
     t.host
@@ -137,11 +145,7 @@ fn sighup_rebinds_only_the_queues_whose_numbers_changed() {
 
     // The operator moves DHCPv4 to queue 46: rules first, then the config, then SIGHUP.
     t.host.run("iptables -t mangle -F PREROUTING && iptables -t mangle -A PREROUTING -i tap-r -p udp --dport 67 -j NFQUEUE --queue-num 46");
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("dhcp_queue = 42", "dhcp_queue = 46");
-    std::fs::write(&cfg, text).unwrap();
-    d.signal(Signal::SIGHUP);
+    reload_with(&d, &cfg, "dhcp_queue = 42", "dhcp_queue = 46");
     let s = d.wait_for("queue 46 bound", |s| {
         s.queues.iter().any(|q| q.queue == 46 && q.bound) && !s.queues.iter().any(|q| q.queue == 42)
     });
@@ -171,11 +175,7 @@ fn sighup_rebinds_only_the_queues_whose_numbers_changed() {
     );
 
     // A range (--queue-balance) grows by one queue.
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("dhcp_queue = 46", "dhcp_queue = 46:47");
-    std::fs::write(&cfg, text).unwrap();
-    d.signal(Signal::SIGHUP);
+    reload_with(&d, &cfg, "dhcp_queue = 46", "dhcp_queue = 46:47");
     let s = d.wait_for("queue 47 bound too", |s| {
         s.queues.iter().any(|q| q.queue == 47 && q.bound)
     });
@@ -314,11 +314,7 @@ fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("dhcp_queue = 42", "dhcp_queue = 46");
-    std::fs::write(&cfg, text).unwrap();
-    d.signal(Signal::SIGHUP);
+    reload_with(&d, &cfg, "dhcp_queue = 42", "dhcp_queue = 46");
     let s = d.wait_for("queue 46 not bound", |s| {
         s.queues.iter().any(|q| q.queue == 46 && !q.bound)
     });
