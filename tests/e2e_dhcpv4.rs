@@ -374,6 +374,11 @@ cookie = bytes([99, 130, 83, 99])
 cases = [b"", b"\x01", bytes(236), bytes(300), hdr, hdr + cookie, hdr + cookie + b"\x35", hdr + cookie + b"\x35\x01",
          hdr + cookie + b"\x35\x05\x01", hdr + cookie + b"\x35\x01\x07\xff", bytes([2]) + hdr[1:] + cookie + b"\x35\x01\x01\xff",
          hdr + cookie + b"\x37\xff" + bytes(10), b"\xff" * 1400]
+# Hostile text in the host name (12) and client id (61): an escape sequence
+# and a forged log line; once from the binding's MAC, once from another.
+evil = b"\x1b[31mINJECTED\n2001-01-01T00:00:00Z ERROR forged line"
+opts = b"\x35\x01\x01\x0c" + bytes([len(evil)]) + evil + b"\x3d" + bytes([len(evil)]) + evil + b"\xff"
+cases += [hdr + cookie + opts, hdr[:28] + bytes.fromhex("aa00000000ee") + hdr[34:] + cookie + opts]
 import time
 for i in range(20):
     for c in cases:
@@ -387,7 +392,7 @@ for i in range(20):
         t.dir.path().join("garbage.py").display()
     ));
     d.wait_for("all garbage received", |s| {
-        s.counters.get("dhcpv4.received").copied().unwrap_or(0) >= 520
+        s.counters.get("dhcpv4.received").copied().unwrap_or(0) >= 600
     });
     let q = t.queue_stats();
     assert!(
@@ -397,6 +402,23 @@ for i in range(20):
     );
     t.wait_queues_empty();
     assert!(d.alive(), "daemon died; log:\n{}", d.log_text());
+    // Guest bytes never reach the (debug) log raw: no escape sequence, no
+    // forged line; the hostile requests were handled, answered from the
+    // binding's MAC and dropped as spoofed from the other.
+    let st = d.status();
+    for (counter, at_least) in [("dhcpv4.reply.offer", 20), ("dhcpv4.drop.spoofed_mac", 20)] {
+        assert!(
+            st.counters.get(counter).copied().unwrap_or(0) >= at_least,
+            "{counter}: {:?}",
+            st.counters
+        );
+    }
+    let log = d.log_text();
+    assert!(!log.contains('\x1b'), "raw escape in the log:\n{log}");
+    assert!(
+        !log.lines().any(|l| l.starts_with("2001-01-01T00:00:00Z")),
+        "forged log line:\n{log}"
+    );
     let st = d.status();
     assert!(
         !st.counters.contains_key("dhcpv4.drop.rate_limited"),
