@@ -118,18 +118,6 @@ fn a_full_queue_drops_by_default_and_passes_with_fail_open() {
     }
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("VmRSS:")
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn dir_table(dir: &std::path::Path) -> BTreeMap<String, String> {
     std::fs::read_dir(dir)
         .unwrap()

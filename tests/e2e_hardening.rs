@@ -240,3 +240,86 @@ fn a_tap_deleted_while_being_answered_harms_no_one_else() {
         s.counters
     );
 }
+
+/// Requests that differ in every value a server might key state on: a new
+/// chaddr and xid in every DHCPv4 DISCOVER, a new DUID in every DHCPv6
+/// Solicit, for `secs` seconds.
+const VARIED: &str = r#"
+import random, socket, struct, sys, time
+secs = float(sys.argv[1])
+idx = socket.if_nametoindex("eth0")
+s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s4.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s4.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+s4.bind(("0.0.0.0", 68))
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.bind(("::", 546, 0, idx))
+end = time.time() + secs
+n = 0
+while time.time() < end:
+    for _ in range(200):
+        r = random.getrandbits(128).to_bytes(16, "big")
+        mac = b"\x02" + r[:5]
+        d4 = bytes([1, 1, 6, 0]) + r[5:9] + bytes(20) + mac + bytes(202) + bytes([99, 130, 83, 99, 53, 1, 1, 255])
+        d6 = bytes([1]) + r[9:12] + struct.pack("!HHH", 1, 18, 4) + r + struct.pack("!HHH", 8, 2, 0) + struct.pack("!HHIII", 3, 12, 1, 0, 0)
+        try:
+            s4.sendto(d4, ("255.255.255.255", 67))
+            s6.sendto(d6, ("ff02::1:2", 547, 0, idx))
+            n += 2
+        except OSError:
+            pass
+print(n)
+"#;
+
+#[test]
+fn many_macs_xids_and_duids_allocate_nothing_per_value() {
+    if !prerequisites(&["python3"]) {
+        return;
+    }
+    let t = Topology::new("mv");
+    // MACSPOOF: every chaddr is answered; stateful DHCPv6: every Solicit is
+    // advertised an address. So each request goes the whole way.
+    t.write_binding(
+        "tap-b",
+        &format!("{BINDING_B}MACSPOOF=yes\nIP6=2001:db8:2::20\n"),
+    );
+    t.install_rules();
+    let d = t.start_daemon(&t.write_config("", "mode = dhcpv6\n[limits]\nrate = 0"));
+    d.wait_for("active", |s| s.bindings.iter().any(|b| b.state == "active"));
+    std::fs::write(t.dir.path().join("varied.py"), VARIED).unwrap();
+    let pid = d.status().pid;
+    let run = |secs: &str| {
+        let out = t.vm_b.run(&format!(
+            "python3 {} {secs}",
+            t.dir.path().join("varied.py").display()
+        ));
+        out.trim().parse::<u64>().expect("sent count")
+    };
+    run("2"); // warm-up: allocator and buffers at their working size
+    let before = rss_kib(pid);
+    let sent = run("10");
+    t.wait_queues_empty();
+    let after = rss_kib(pid);
+    let st = d.status();
+    eprintln!(
+        "{sent} varied requests: RSS {before} KiB -> {after} KiB; {:?}",
+        st.counters
+    );
+    let offers = st.counters.get("dhcpv4.reply.offer").copied().unwrap_or(0);
+    let v6 = st
+        .counters
+        .get("dhcpv6.reply.advertise")
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        offers >= 10_000 && v6 >= 10_000,
+        "too little traffic: {:?}",
+        st.counters
+    );
+    // Tens of thousands of distinct MACs, xids and DUIDs: a server keeping
+    // even 32 bytes for each would have grown by megabytes here.
+    assert!(
+        after < before + 1024,
+        "memory grew with distinct values: {before} KiB -> {after} KiB after {sent} requests"
+    );
+}
