@@ -200,34 +200,43 @@ fn final_ra_with_lifetime_zero_on_shutdown() {
     if !prerequisites(&["tcpdump"]) {
         return;
     }
-    let (t, mut d) = setup("fr6", "");
-    let cap = t.dir.path().join("final.txt");
-    let mut tcpdump = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &t.vm_r.name,
-            "timeout",
-            "10",
-            "tcpdump",
-            "-l",
-            "-n",
-            "-v",
-            "-i",
-            "eth0",
-            "-c",
-            "1",
-            "icmp6 and ip6[40] == 134",
-        ])
-        .stdout(std::fs::File::create(&cap).unwrap())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    assert!(d.stop().success(), "exit status");
-    let _ = tcpdump.wait();
-    let text = std::fs::read_to_string(&cap).unwrap();
-    assert!(text.contains("router lifetime 0s"), "{text}");
+    // SIGTERM (systemd) and SIGINT (a terminal) alike.
+    for (n, sig) in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (t, mut d) = setup(&format!("fr6{n}"), "");
+        let cap = t.dir.path().join("final.txt");
+        let mut tcpdump = std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &t.vm_r.name,
+                "timeout",
+                "10",
+                "tcpdump",
+                "-l",
+                "-n",
+                "-v",
+                "-i",
+                "eth0",
+                "-c",
+                "1",
+                "icmp6 and ip6[40] == 134",
+            ])
+            .stdout(std::fs::File::create(&cap).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+        assert!(d.stop_with(sig).success(), "{sig}: exit status");
+        let _ = tcpdump.wait();
+        let text = std::fs::read_to_string(&cap).unwrap();
+        assert!(text.contains("router lifetime 0s"), "{sig}: {text}");
+    }
 }
 
 #[test]

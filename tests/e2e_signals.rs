@@ -196,11 +196,12 @@ impl Drop for Holder {
     }
 }
 
-/// `nfdhcpd status --socket S`: (exit code, stdout).
-fn status_cmd(t: &Topology) -> (Option<i32>, String) {
+/// `nfdhcpd status --socket S EXTRA…`: (exit code, stdout).
+fn status_cmd(t: &Topology, extra: &[&str]) -> (Option<i32>, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_nfdhcpd"))
         .args(["status", "--socket"])
         .arg(t.control_socket())
+        .args(extra)
         .output()
         .unwrap();
     (
@@ -239,9 +240,21 @@ fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
             .is_some_and(|e| e.contains("192.0.2.300")),
         "{bad:?}"
     );
-    let (code, text) = status_cmd(&t);
+    let (code, text) = status_cmd(&t, &[]);
     assert_eq!(code, Some(0), "ready: {text}");
     assert!(text.contains(": ready") && text.contains("tap-bad") && text.contains("invalid"));
+    let (code, json) = status_cmd(&t, &["--json"]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("status --json is JSON");
+    assert_eq!(v["ready"], true);
+    assert!(
+        v["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["tap"] == "tap-bad" && b["state"] == "invalid" && b["error"].is_string()),
+        "{json}"
+    );
 
     // SIGUSR1: the table, one JSON object per binding with every column.
     d.signal(Signal::SIGUSR1);
@@ -323,7 +336,7 @@ fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
         s.queues.iter().filter(|q| q.queue != 46).all(|q| q.bound),
         "{s:?}"
     );
-    let (code, text) = status_cmd(&t);
+    let (code, text) = status_cmd(&t, &[]);
     assert_eq!(code, Some(1), "not ready: {text}");
     assert!(
         text.contains("NOT ready") && text.contains("NOT bound"),
@@ -337,6 +350,6 @@ fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
         bound_queues(&t).iter().map(|q| q.0).collect::<Vec<_>>(),
         vec![46]
     );
-    let (code, _) = status_cmd(&t);
+    let (code, _) = status_cmd(&t, &[]);
     assert_eq!(code, Some(3), "not running");
 }
