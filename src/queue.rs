@@ -333,9 +333,9 @@ impl Worker {
         };
         self.account_and_send(&decision);
         self.metrics.latency.observe(start.elapsed());
-        if self.fd.is_some() {
+        if let Some(fd) = self.fd {
             if let Some(run) = self.batch.push(msg.get_packet_id(), decision.verdict) {
-                self.send_run(run);
+                self.send_run(fd, run);
             }
             return;
         }
@@ -348,15 +348,15 @@ impl Worker {
         }
     }
 
-    /// Sends the run of verdicts held back, if any.
+    /// Sends the run of verdicts held back, if any (runs are only built when
+    /// the queue's fd is known).
     fn flush_verdicts(&mut self) {
-        if let Some(run) = self.batch.flush() {
-            self.send_run(run);
+        if let (Some(fd), Some(run)) = (self.fd, self.batch.flush()) {
+            self.send_run(fd, run);
         }
     }
 
-    fn send_run(&mut self, run: Batch) {
-        let Some(fd) = self.fd else { return };
+    fn send_run(&mut self, fd: std::os::fd::RawFd, run: Batch) {
         let accept = run.verdict == Verdict::Accept;
         if let Err(e) = crate::send::nfq_batch_verdict(fd, self.num, run.max_id, accept) {
             self.verdict_failed(&e, run.count);
