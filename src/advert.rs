@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::logthrottle::{Permit, WarnLimiter};
 use crate::metrics::Metrics;
 use crate::proto::{ra, Context};
-use crate::send::Sender;
+use crate::send::{OutFrame, Sender};
 
 /// RFC 4861 §10: MAX_INITIAL_RTR_ADVERTISEMENTS.
 pub const MAX_INITIAL_RTR_ADVERTISEMENTS: u32 = 3;
@@ -56,55 +56,80 @@ fn jittered(period: u32) -> Duration {
     p.mul_f64(0.75 + 0.25 * fastrand::f64())
 }
 
+/// An RA built for one tap.
+struct Ra<'a> {
+    served: &'a Served,
+    frame: Vec<u8>,
+}
+
+impl OutFrame for Ra<'_> {
+    fn ifindex(&self) -> u32 {
+        self.served.ifindex
+    }
+    fn frame(&self) -> &[u8] {
+        &self.frame
+    }
+}
+
 impl Advertiser {
-    fn send_to(&self, served: &Served, config: &Config, final_ra: bool) -> bool {
-        let ctx = Context {
-            config,
-            binding: &served.binding,
-            server_mac: served.server_mac,
-            src_mac: None,
-        };
-        let Some(reply) = ra::build_unsolicited_ra(&ctx, final_ra) else {
-            return true;
-        };
-        match self.sender.send(served.ifindex, &reply.frame) {
+    /// Sends an unsolicited RA to each of `taps` (those with SUBNET6), in
+    /// sendmmsg batches; returns how many were sent and how many failed.
+    fn send_to<'a>(
+        &self,
+        taps: impl IntoIterator<Item = &'a Served>,
+        config: &Config,
+        final_ra: bool,
+    ) -> (u64, u64) {
+        let ras: Vec<Ra<'a>> = taps
+            .into_iter()
+            .filter_map(|served| {
+                let ctx = Context {
+                    config,
+                    binding: &served.binding,
+                    server_mac: served.server_mac,
+                    src_mac: None,
+                };
+                let reply = ra::build_unsolicited_ra(&ctx, final_ra)?;
+                Some(Ra {
+                    served,
+                    frame: reply.frame,
+                })
+            })
+            .collect();
+        let (mut ok, mut failed) = (0, 0);
+        self.sender.send_all(&ras, |ra, r| match r {
             Ok(()) => {
                 self.metrics.periodic_ra.fetch_add(1, Ordering::Relaxed);
-                true
+                ok += 1;
             }
             Err(e) => {
                 self.metrics
                     .periodic_ra_errors
                     .fetch_add(1, Ordering::Relaxed);
+                failed += 1;
+                let tap = &ra.served.binding.tap;
                 let permit = self
                     .warnings
                     .borrow_mut()
-                    .check(served.ifindex, Instant::now());
+                    .check(ra.served.ifindex, Instant::now());
                 match permit {
                     Permit::Suppress => {}
                     Permit::Log { suppressed: 0 } => {
-                        warn!(tap = %served.binding.tap, error = %e, "unsolicited RA not sent");
+                        warn!(tap = %tap, error = %e, "unsolicited RA not sent");
                     }
                     Permit::Log { suppressed } => {
-                        warn!(tap = %served.binding.tap, error = %e, suppressed, "unsolicited RA not sent (suppressed {suppressed} similar messages for this tap)");
+                        warn!(tap = %tap, error = %e, suppressed, "unsolicited RA not sent (suppressed {suppressed} similar messages for this tap)");
                     }
                 }
-                false
             }
-        }
+        });
+        (ok, failed)
     }
 
     fn round(&self, final_ra: bool) {
         let config = self.config.load();
         let snap = self.table.load();
-        let (mut ok, mut failed) = (0, 0);
-        for served in snap.by_ifindex.values() {
-            if self.send_to(served, &config, final_ra) {
-                ok += 1;
-            } else {
-                failed += 1;
-            }
-        }
+        let (ok, failed) = self.send_to(snap.by_ifindex.values(), &config, final_ra);
         debug!(sent = ok, failed, final_ra, "RA round");
     }
 
@@ -143,19 +168,19 @@ impl Advertiser {
             }
             let config = self.config.load();
             let snap = self.table.load();
+            let mut due_now = Vec::new();
             initial.retain(|ifindex, (at, left)| {
                 if *at > now {
                     return true;
                 }
-                if let Some(served) = snap.lookup(*ifindex) {
-                    self.send_to(served, &config, false);
-                }
+                due_now.extend(snap.lookup(*ifindex));
                 *left -= 1;
                 let gap = MAX_INITIAL_RTR_ADVERT_INTERVAL
                     .min(Duration::from_secs(config.ipv6.ra_period.into()));
                 *at = now + gap.mul_f64(0.25 + 0.25 * fastrand::f64());
                 *left > 0
             });
+            self.send_to(due_now, &config, false);
         }
     }
 }

@@ -8,7 +8,9 @@
 //! the verdict changes, when it reaches its length, and whenever the queue
 //! socket is drained, so an idle queue holds nothing back and a busy one
 //! spends one netlink message per run instead of one per packet. Replies
-//! are sent at once; only the original packet's verdict waits.
+//! are held the same way, up to [`SEND_BATCH_MAX`], and go out in one
+//! sendmmsg(2) when the socket is drained or the batch is full: one system
+//! call per burst, not per reply.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,7 +27,7 @@ use crate::mac::MacAddr;
 use crate::metrics::{Metrics, Protocol};
 use crate::proto::{DropReason, Outcome};
 use crate::respond::{self, Decision, Meta, Verdict};
-use crate::send::Sender;
+use crate::send::{OutFrame, Sender, SEND_BATCH_MAX};
 use crate::verdict::{Batch, Batcher};
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).
@@ -157,6 +159,29 @@ pub struct Worker {
     warnings: WarnLimiter,
     /// Verdicts held back to be sent as one run (only with a known fd).
     batch: Batcher,
+    /// Replies held back to be sent together.
+    replies: Vec<PendingReply>,
+    /// How many replies are held at most: [`SEND_BATCH_MAX`], or 1 when the
+    /// fd is unknown (the blocking receive has no "drained" moment to send at).
+    replies_max: usize,
+}
+
+/// A reply built and not yet sent.
+struct PendingReply {
+    ifindex: u32,
+    kind: crate::proto::ReplyKind,
+    frame: Vec<u8>,
+    /// When its request was received (for the latency histogram).
+    start: Instant,
+}
+
+impl OutFrame for PendingReply {
+    fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+    fn frame(&self) -> &[u8] {
+        &self.frame
+    }
 }
 
 impl Worker {
@@ -194,9 +219,12 @@ impl Worker {
         let sender = Sender::open().map_err(QueueError::Sender)?;
         info!(queue = num, protocol = protocol.as_str(), "queue bound");
         let received = metrics.register_queue(num, protocol);
+        let fd = fd.ok();
         Ok(Worker {
             received,
-            fd: fd.ok(),
+            replies: Vec::with_capacity(SEND_BATCH_MAX),
+            replies_max: if fd.is_some() { SEND_BATCH_MAX } else { 1 },
+            fd,
             first_seen: false,
             retired: Arc::default(),
             warnings: WarnLimiter::default(),
@@ -224,7 +252,7 @@ impl Worker {
                     self.handle(msg);
                     // A retired queue stops even under load (its rule is gone).
                     if self.retired.load(Ordering::Relaxed) {
-                        self.flush_verdicts();
+                        self.flush();
                         break;
                     }
                 }
@@ -244,7 +272,7 @@ impl Worker {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     // Drained: nothing is held back while the queue is idle.
-                    self.flush_verdicts();
+                    self.flush();
                     if self.retired.load(Ordering::SeqCst) {
                         break;
                     }
@@ -253,7 +281,7 @@ impl Worker {
                     }
                 }
                 Err(e) => {
-                    self.flush_verdicts();
+                    self.flush();
                     error!(queue = self.num, error = %e, "queue receive failed");
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
@@ -331,8 +359,9 @@ impl Worker {
                 }
             })
         };
-        self.account_and_send(&decision);
-        self.metrics.latency.observe(start.elapsed());
+        if !self.account(decision.outcome, decision.ifindex, start) {
+            self.metrics.latency.observe(start.elapsed());
+        }
         if let Some(fd) = self.fd {
             if let Some(run) = self.batch.push(msg.get_packet_id(), decision.verdict) {
                 self.send_run(fd, run);
@@ -346,6 +375,34 @@ impl Worker {
         if let Err(e) = self.queue.verdict(msg) {
             self.verdict_failed(&e, 1);
         }
+    }
+
+    /// Sends what is held back: replies first (the guests wait for them),
+    /// then the run of verdicts.
+    fn flush(&mut self) {
+        self.flush_replies();
+        self.flush_verdicts();
+    }
+
+    /// Sends the replies held back, in one sendmmsg per [`SEND_BATCH_MAX`],
+    /// and accounts for each.
+    fn flush_replies(&mut self) {
+        let (m, p) = (&self.metrics, self.protocol);
+        let warnings = &mut self.warnings;
+        self.sender.send_all(&self.replies, |r, res| {
+            match res {
+                Ok(()) => {
+                    m.reply(p, r.kind);
+                    debug!(protocol = p.as_str(), ifindex = r.ifindex, kind = ?r.kind, "replied");
+                }
+                Err(e) => {
+                    m.proto(p).send_errors.fetch_add(1, Ordering::Relaxed);
+                    warn_tap(warnings, p, r.ifindex, "reply not sent", &e);
+                }
+            }
+            m.latency.observe(r.start.elapsed());
+        });
+        self.replies.clear();
     }
 
     /// Sends the run of verdicts held back, if any (runs are only built when
@@ -371,10 +428,13 @@ impl Worker {
         warn!(queue = self.num, packets, error = %e, "verdict failed");
     }
 
-    fn account_and_send(&mut self, d: &Decision) {
+    /// Counts the outcome of a packet received at `start` and, for a reply,
+    /// holds it to be sent (sending the batch when it is full). Returns
+    /// whether it was a reply, whose latency is observed when it is sent.
+    fn account(&mut self, outcome: Option<Outcome>, ifindex: u32, start: Instant) -> bool {
         let m = &self.metrics;
         let p = self.protocol;
-        match &d.outcome {
+        match outcome {
             None => {
                 m.proto(p).not_ours.fetch_add(1, Ordering::Relaxed);
             }
@@ -383,7 +443,7 @@ impl Worker {
                 warn_tap(
                     &mut self.warnings,
                     p,
-                    d.ifindex,
+                    ifindex,
                     "request with a MAC other than the binding's dropped",
                     &"spoofed_mac",
                 );
@@ -391,7 +451,7 @@ impl Worker {
             Some(Outcome::Dropped(DropReason::RateLimited)) => {
                 m.dropped(p, DropReason::RateLimited);
                 let snap = self.table.guard();
-                if let Some(served) = snap.lookup(d.ifindex) {
+                if let Some(served) = snap.lookup(ifindex) {
                     if let Some(n) = served.limiter.log_due(crate::ratelimit::now_ns()) {
                         warn!(tap = %served.binding.tap, protocol = p.as_str(), dropped = n,
                             "guest over its packet rate limit: excess dropped");
@@ -399,29 +459,32 @@ impl Worker {
                 }
             }
             Some(Outcome::Dropped(r)) => {
-                m.dropped(p, *r);
+                m.dropped(p, r);
                 debug!(
                     protocol = p.as_str(),
-                    ifindex = d.ifindex,
+                    ifindex = ifindex,
                     reason = r.as_str(),
                     "dropped"
                 );
             }
             Some(Outcome::Consumed(c)) => {
-                m.consumed(p, *c);
-                info!(protocol = p.as_str(), ifindex = d.ifindex, what = ?c, "handled without reply");
+                m.consumed(p, c);
+                info!(protocol = p.as_str(), ifindex = ifindex, what = ?c, "handled without reply");
             }
-            Some(Outcome::Reply(r)) => match self.sender.send(d.ifindex, &r.frame) {
-                Ok(()) => {
-                    m.reply(p, r.kind);
-                    debug!(protocol = p.as_str(), ifindex = d.ifindex, kind = ?r.kind, "replied");
+            Some(Outcome::Reply(r)) => {
+                self.replies.push(PendingReply {
+                    ifindex,
+                    kind: r.kind,
+                    frame: r.frame,
+                    start,
+                });
+                if self.replies.len() >= self.replies_max {
+                    self.flush_replies();
                 }
-                Err(e) => {
-                    m.proto(p).send_errors.fetch_add(1, Ordering::Relaxed);
-                    warn_tap(&mut self.warnings, p, d.ifindex, "reply not sent", &e);
-                }
-            },
+                return true;
+            }
         }
+        false
     }
 }
 

@@ -1,5 +1,6 @@
 //! Sending reply frames out of a tap: one AF_PACKET raw socket per worker,
-//! addressed per packet by ifindex, never blocking.
+//! addressed per frame by ifindex, never blocking, frames of a burst in one
+//! sendmmsg(2).
 //!
 //! The socket is opened with protocol 0, so it receives nothing. A full
 //! device queue (EAGAIN/ENOBUFS) or a tap that vanished (ENXIO/ENODEV) is
@@ -56,45 +57,125 @@ impl Sender {
 
     /// Sends a whole Ethernet frame out of interface `ifindex`.
     pub fn send(&self, ifindex: u32, frame: &[u8]) -> Result<(), SendError> {
-        let dst = MacAddr::from_slice(frame).unwrap_or_default();
-        let ethertype = frame
-            .get(12..14)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]))
-            .unwrap_or(0);
-        // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
-        let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        sa.sll_family = libc::AF_PACKET as u16;
-        sa.sll_protocol = ethertype.to_be();
-        sa.sll_ifindex = ifindex as i32;
-        sa.sll_halen = 6;
-        sa.sll_addr[..6].copy_from_slice(&dst.0);
-        // SAFETY: the buffer pointer/length come from a live slice, the
-        // address from a live, fully initialised sockaddr_ll of the given size.
-        let n = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                frame.as_ptr().cast(),
-                frame.len(),
-                libc::MSG_DONTWAIT,
-                (&sa as *const libc::sockaddr_ll).cast(),
-                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return Err(match e.raw_os_error() {
-                Some(libc::EAGAIN | libc::ENOBUFS) => SendError::Full(e),
-                Some(libc::ENXIO | libc::ENODEV | libc::ENETDOWN) => SendError::Gone(e),
-                _ => SendError::Io(e),
-            });
+        let mut out = Ok(());
+        self.send_all(&[(ifindex, frame)], |_, r| out = r);
+        out
+    }
+
+    /// Sends every frame of `frames`, in order, with one sendmmsg(2) per
+    /// [`SEND_BATCH_MAX`] frames, and calls `done` once for each frame with
+    /// its own result. A frame that fails does not stop the ones after it:
+    /// sendmmsg stops at the first failure and reports only how many went
+    /// out, so the failed frame is sent again alone to learn its error,
+    /// then the rest of the batch follows.
+    pub fn send_all<F: OutFrame>(
+        &self,
+        frames: &[F],
+        mut done: impl FnMut(&F, Result<(), SendError>),
+    ) {
+        let mut i = 0;
+        while i < frames.len() {
+            let chunk = &frames[i..frames.len().min(i + SEND_BATCH_MAX)];
+            // SAFETY: sockaddr_ll, iovec and mmsghdr are plain old data;
+            // all-zero is a valid value of each.
+            let mut addrs: [libc::sockaddr_ll; SEND_BATCH_MAX] = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            let mut iovs: [libc::iovec; SEND_BATCH_MAX] = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            let mut msgs: [libc::mmsghdr; SEND_BATCH_MAX] = unsafe { std::mem::zeroed() };
+            for (k, f) in chunk.iter().enumerate() {
+                let frame = f.frame();
+                addrs[k] = link_addr(f.ifindex(), frame);
+                iovs[k] = libc::iovec {
+                    iov_base: frame.as_ptr() as *mut libc::c_void,
+                    iov_len: frame.len(),
+                };
+                msgs[k].msg_hdr.msg_name = (&mut addrs[k] as *mut libc::sockaddr_ll).cast();
+                msgs[k].msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as u32;
+                msgs[k].msg_hdr.msg_iov = &mut iovs[k];
+                msgs[k].msg_hdr.msg_iovlen = 1;
+            }
+            // SAFETY: the first `chunk.len()` entries of `msgs` point at live,
+            // initialised addresses and iovecs of this frame, which point at
+            // live frames the kernel only reads; it writes only `msg_len`.
+            let n = unsafe {
+                libc::sendmmsg(
+                    self.fd.as_raw_fd(),
+                    msgs.as_mut_ptr(),
+                    chunk.len() as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n <= 0 {
+                // The first frame of the chunk failed (n == 0 cannot happen
+                // for a non-empty batch; treated alike so the loop advances).
+                let e = io::Error::last_os_error();
+                done(&chunk[0], Err(classify(e)));
+                i += 1;
+                continue;
+            }
+            let n = (n as usize).min(chunk.len());
+            for (f, m) in chunk[..n].iter().zip(&msgs) {
+                let (sent, len) = (m.msg_len as usize, f.frame().len());
+                done(
+                    f,
+                    if sent == len {
+                        Ok(())
+                    } else {
+                        Err(SendError::Short { sent, len })
+                    },
+                );
+            }
+            i += n;
         }
-        if n as usize != frame.len() {
-            return Err(SendError::Short {
-                sent: n as usize,
-                len: frame.len(),
-            });
-        }
-        Ok(())
+    }
+}
+
+/// Frames handed to the kernel in one sendmmsg(2) at most: a burst of
+/// replies costs one system call per this many instead of one each.
+pub const SEND_BATCH_MAX: usize = 32;
+
+/// A frame to send: the interface and the whole Ethernet frame.
+pub trait OutFrame {
+    /// The interface to send it out of.
+    fn ifindex(&self) -> u32;
+    /// The whole Ethernet frame.
+    fn frame(&self) -> &[u8];
+}
+
+impl OutFrame for (u32, &[u8]) {
+    fn ifindex(&self) -> u32 {
+        self.0
+    }
+    fn frame(&self) -> &[u8] {
+        self.1
+    }
+}
+
+/// The link-layer address of a frame sent out of `ifindex`: its
+/// destination MAC and EtherType, read from the frame.
+fn link_addr(ifindex: u32, frame: &[u8]) -> libc::sockaddr_ll {
+    let dst = MacAddr::from_slice(frame).unwrap_or_default();
+    let ethertype = frame
+        .get(12..14)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]))
+        .unwrap_or(0);
+    // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
+    let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    sa.sll_family = libc::AF_PACKET as u16;
+    sa.sll_protocol = ethertype.to_be();
+    sa.sll_ifindex = ifindex as i32;
+    sa.sll_halen = 6;
+    sa.sll_addr[..6].copy_from_slice(&dst.0);
+    sa
+}
+
+/// Which [`SendError`] an errno is.
+fn classify(e: io::Error) -> SendError {
+    match e.raw_os_error() {
+        Some(libc::EAGAIN | libc::ENOBUFS) => SendError::Full(e),
+        Some(libc::ENXIO | libc::ENODEV | libc::ENETDOWN) => SendError::Gone(e),
+        _ => SendError::Io(e),
     }
 }
 
