@@ -34,3 +34,7 @@ start_daemon() {
 # Sum over queues $1..$2 of one column of /proc/net/netfilter/nfnetlink_queue
 # (6 queue_dropped, 7 user_dropped, 8 id sequence = packets queued).
 qsum() { inh cat /proc/net/netfilter/nfnetlink_queue | awk -v a="$1" -v b="$2" -v c="$3" '$1>=a && $1<=b {s+=$c} END {print s+0}'; }
+
+# CPU time the hypervisor has taken from this machine so far (steal, all
+# CPUs, ms): round-trip tails follow it, so the bench prints it next to them.
+steal_ms() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / {printf "%.0f", $9 * 1000 / hz}' /proc/stat; }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Whole-path benchmark (root, ~3 min): the test topology in throwaway network
+# Whole-path benchmark (root, ~10 min): the test topology in throwaway network
 # namespaces (host end "tap-r" of a veth, VM end "eth0" with the binding's
 # MAC), measured three ways in one run:
 #   1. ceiling: the same requests into a queue whose consumer only DROPs
-#      (examples/drop_consumer: no parsing, no reply);
+#      (examples/drop_consumer: no parsing, no reply); and the reply
+#      ceiling: the same consumer sending each packet back to the guest as
+#      its own "reply" (--mirror: the kernel's cost of a reply, none of a
+#      daemon's work);
 #   2. nfdhcpd answering them (release build, rate limit off);
 #   3. dnsmasq (Debian package) answering the same client from a static
 #      dhcp-host entry on tap-r, without NFQUEUE;
@@ -141,11 +144,21 @@ sustained() { # $1 = "pcap idx kind", $2 $3 = queues, $4 = replies|verdicts
 # Single-thread mode (-g single) is its cheapest; its own CPU time (user +
 # sys over wall, 1.00 = one core) and the DISCOVERs/s it managed to send
 # show when perfdhcp, not the server, is the limit: the search also ends
-# when it sends under 90 % of the rate asked.
+# when it sends under 90 % of the rate asked. Each point also records the
+# server process's CPU time per exchange ($1 = its pid; softirq work done
+# in other processes' context is not in it) and the replies the VM's
+# kernel dropped because perfdhcp's socket was full (UDP RcvbufErrors),
+# i.e. lost at the generator, not at the server. Prints
+# "best|description|server CPU µs per exchange at $PERF_CPU_RATE/s".
+PERF_CPU_RATE=${PERF_CPU_RATE:-8000}
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rcvbuferrs() { inv cat /proc/net/snmp | awk '/^Udp:/ {if (!h) {for (i = 1; i <= NF; i++) c[$i] = i; h = 1} else print $c["RcvbufErrors"]}'; }
 perfdhcp_best() {
-    local best=0 bestline="none" r out sent recv drops pct rtt cpu disc
+    local best=0 bestline="none" r out sent recv drops pct rtt cpu disc t0 t1 e0 e1 us ref="?"
     for r in $PERF_RATES; do
+        t0=$(cputicks "$1"); e0=$(rcvbuferrs)
         out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time inv perfdhcp -4 -l eth0 -r "$r" -p "$PERF_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
+        t1=$(cputicks "$1"); e1=$(rcvbuferrs)
         cpu=$(sed -n 's/^cpu=\([0-9.]*\)+\([0-9.]*\) wall=\([0-9.]*\)$/\1 \2 \3/p' <<<"$out" | awk '{printf "%.2f", ($1 + $2) / $3}')
         disc=$(awk -v s="$PERF_SECS" '/sent packets:/ {n++; if (n==1) printf "%.0f", $3 / s}' <<<"$out")
         sent=$(awk '/sent packets:/ {s+=$3} END {print s+0}' <<<"$out")
@@ -154,19 +167,22 @@ perfdhcp_best() {
         acks=$(awk '/received packets:/ {n++; if (n==2) print $3}' <<<"$out")
         rtt=$(awk '/avg delay:/ {n++; if (n==2) printf "%s", $3}' <<<"$out")
         pct=$(awk -v d="$drops" -v s="$sent" 'BEGIN{printf "%.2f", s ? 100*d/s : 100}')
-        echo "  perfdhcp -r $r: sent=$sent received=$recv drops=$drops ($pct %) acks=${acks:-0} avg_rtt_ack=${rtt:-?}ms discovers_sent_per_s=${disc:-0} perfdhcp_cpu=${cpu:-?}" >>"$OUT"
+        us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v a="${acks:-0}" 'BEGIN{printf "%.1f", a ? 1e6 * t / hz / a : 0}')
+        [ "$r" = "$PERF_CPU_RATE" ] && ref=$us
+        echo "  perfdhcp -r $r: sent=$sent received=$recv drops=$drops ($pct %) acks=${acks:-0} avg_rtt_ack=${rtt:-?}ms discovers_sent_per_s=${disc:-0} perfdhcp_cpu=${cpu:-?} server_cpu_us_per_exchange=$us vm_udp_rcvbuf_errors=$((e1 - e0))" >>"$OUT"
         if awk -v p="$pct" 'BEGIN{exit !(p <= 2.5)}' && [ "${acks:-0}" -gt 0 ]; then
             best=$(awk -v a="$acks" -v s="$PERF_SECS" 'BEGIN{printf "%.0f", a/s}')
-            bestline="$r/s asked, ${disc:-0} DISCOVERs/s sent, $pct % drops, avg RTT (REQUEST-ACK) ${rtt}ms, perfdhcp cpu ${cpu:-?}"
+            bestline="$r/s asked, ${disc:-0} DISCOVERs/s sent, $pct % drops, avg RTT (REQUEST-ACK) ${rtt}ms, perfdhcp cpu ${cpu:-?}, server ${us} µs CPU per exchange"
             if awk -v d="${disc:-0}" -v r="$r" 'BEGIN{exit !(d < 0.9 * r)}'; then
                 bestline="$bestline; generator-bound: perfdhcp sent under 90 % of the rate asked"
                 break
             fi
         else
+            bestline="$bestline; next rate $r/s: $pct % drops, $((e1 - e0)) replies dropped at perfdhcp's full socket"
             break
         fi
     done
-    echo "$best|$bestline"
+    echo "$best|$bestline|$ref"
 }
 
 say "# nfdhcpd whole-path load bench, $(date -u +%FT%TZ)"
@@ -186,6 +202,18 @@ stop_bg "$DC"
 say "ceiling  sustained (>= 97.5 % served, paced): dhcp4=$S_C4/s rs=$S_CRS/s ns=$S_CNS/s"
 say "ceiling  dhcp4 verdicts/s=$C4 (kernel drops $C4D, offered $C4S/s)  rs=$CRS (drops $CRSD)  ns=$CNS (drops $CNSD)"
 
+# --- 1b. reply ceiling: DROP plus a mirrored reply, no daemon work ----------
+start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45 --mirror; DC=$LAST; sleep 0.5
+read -r M4 _ M4D _ <<<"$(blast "$DHCP4" 42 42)"
+read -r MRS _ MRSD _ <<<"$(blast "$RS" 43 43)"
+read -r MNS _ MNSD _ <<<"$(blast "$NS" 44 44)"
+S_M4=$(sustained "$DHCP4" 42 42 replies)
+S_MRS=$(sustained "$RS" 43 43 replies)
+S_MNS=$(sustained "$NS" 44 44 replies)
+stop_bg "$DC"
+say "mirror   sustained (>= 97.5 % answered, paced): dhcp4=$S_M4/s ra=$S_MRS/s na=$S_MNS/s"
+say "mirror   dhcp4 replies/s=$M4 (kernel drops $M4D)  ra=$MRS (drops $MRSD)  na=$MNS (drops $MNSD)"
+
 # --- 2. nfdhcpd --------------------------------------------------------------
 config 42
 start_daemon "$TMP/nfdhcpd.log"
@@ -199,9 +227,9 @@ S_NRS=$(sustained "$RS" 43 43 replies)
 S_NNS=$(sustained "$NS" 44 44 replies)
 S_N6=$(sustained "$D6" 45 45 replies)
 say "nfdhcpd  sustained (>= 97.5 % answered, paced): dhcp4=$S_N4/s ra=$S_NRS/s na=$S_NNS/s dhcp6=$S_N6/s"
-R1=$(gen "$DHCP4" 1000 3)
-say "nfdhcpd  dhcp4 round trip at 1000/s: p50=$(kv rtt_p50_us "$R1")us p99=$(kv rtt_p99_us "$R1")us max=$(kv rtt_max_us "$R1")us (sent $(kv sent "$R1"), replies $(kv received "$R1"))"
-IFS='|' read -r NP NPL <<<"$(perfdhcp_best)"
+T0=$(steal_ms); R1=$(gen "$DHCP4" 1000 3); ST1=$(( $(steal_ms) - T0 ))
+say "nfdhcpd  dhcp4 round trip at 1000/s: p50=$(kv rtt_p50_us "$R1")us p99=$(kv rtt_p99_us "$R1")us max=$(kv rtt_max_us "$R1")us (sent $(kv sent "$R1"), replies $(kv received "$R1")); steal ${ST1} ms"
+IFS='|' read -r NP NPL NPC <<<"$(perfdhcp_best "$ND")"
 say "nfdhcpd  perfdhcp best exchanges/s=$NP ($NPL)"
 
 # One binding changed under load: replies lost, time until in force.
@@ -277,10 +305,10 @@ start_bg ip netns exec "$H" dnsmasq --keep-in-foreground --conf-file=/dev/null -
 DQ=$LAST; sleep 0.5
 D4=$(kv replies_per_s "$(gen "$DHCP4" 0 "$SECS")")
 S_D4=$(sustained "$DHCP4" 42 42 replies)
-R2=$(gen "$DHCP4" 1000 3)
+T0=$(steal_ms); R2=$(gen "$DHCP4" 1000 3); ST2=$(( $(steal_ms) - T0 ))
 say "dnsmasq  sustained (>= 97.5 % answered, paced): dhcp4=$S_D4/s"
-say "dnsmasq  dhcp4 replies/s=$D4; round trip at 1000/s: p50=$(kv rtt_p50_us "$R2")us p99=$(kv rtt_p99_us "$R2")us (sent $(kv sent "$R2"), replies $(kv received "$R2"))"
-IFS='|' read -r DP DPL <<<"$(perfdhcp_best)"
+say "dnsmasq  dhcp4 replies/s=$D4; round trip at 1000/s: p50=$(kv rtt_p50_us "$R2")us p99=$(kv rtt_p99_us "$R2")us (sent $(kv sent "$R2"), replies $(kv received "$R2")); steal ${ST2} ms"
+IFS='|' read -r DP DPL DPC <<<"$(perfdhcp_best "$DQ")"
 say "dnsmasq  perfdhcp best exchanges/s=$DP ($DPL)"
 stop_bg "$DQ"
 
@@ -301,13 +329,18 @@ read -r _ T_C4 T_C4D T_C4S <<<"$(blast "$DHCP4" 42 42)"
 S_T_C4=$(sustained "$DHCP4" 42 42 verdicts)
 stop_bg "$DC"
 say "tap      ceiling dhcp4 sustained=$S_T_C4/s flat out verdicts/s=$T_C4 (kernel drops $T_C4D, offered $T_C4S/s)"
+start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45 --mirror; DC=$LAST; sleep 0.5
+read -r T_M4 _ T_M4D _ <<<"$(blast "$DHCP4" 42 42)"
+S_T_M4=$(sustained "$DHCP4" 42 42 replies)
+stop_bg "$DC"
+say "tap      mirror dhcp4 sustained=$S_T_M4/s flat out replies/s=$T_M4 (kernel drops $T_M4D)"
 config 42
 start_daemon "$TMP/nfdhcpd-tap.log"
 read -r T_N4 _ T_N4D T_N4S <<<"$(blast "$DHCP4" 42 42)"
 S_T_N4=$(sustained "$DHCP4" 42 42 replies)
-R3=$(gen "$DHCP4" 1000 3)
+T0=$(steal_ms); R3=$(gen "$DHCP4" 1000 3); ST3=$(( $(steal_ms) - T0 ))
 stop_bg "$ND"
-say "tap      nfdhcpd dhcp4 sustained=$S_T_N4/s flat out replies/s=$T_N4 (kernel drops $T_N4D, offered $T_N4S/s); round trip at 1000/s: p50=$(kv rtt_p50_us "$R3")us p99=$(kv rtt_p99_us "$R3")us"
+say "tap      nfdhcpd dhcp4 sustained=$S_T_N4/s flat out replies/s=$T_N4 (kernel drops $T_N4D, offered $T_N4S/s); round trip at 1000/s: p50=$(kv rtt_p50_us "$R3")us p99=$(kv rtt_p99_us "$R3")us; steal ${ST3} ms"
 GEN_NS=$V; GEN_IF=eth0
 
 # --- bindings -----------------------------------------------------------------
@@ -316,6 +349,7 @@ say "bindings $BL"
 
 # --- ratios -------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b ? a/b : 0}'; }
-say "RATIOS tap: dhcp4 nfdhcpd/ceiling sustained=$(ratio "$S_T_N4" "$S_T_C4") flat out=$(ratio "$T_N4" "$T_C4")"
+say "RATIOS tap: dhcp4 nfdhcpd/ceiling sustained=$(ratio "$S_T_N4" "$S_T_C4") flat out=$(ratio "$T_N4" "$T_C4")  nfdhcpd/mirror sustained=$(ratio "$S_T_N4" "$S_T_M4") flat out=$(ratio "$T_N4" "$T_M4")"
+say "RATIOS mirror: nfdhcpd/mirror sustained dhcp4=$(ratio "$S_N4" "$S_M4") ra=$(ratio "$S_NRS" "$S_MRS") na=$(ratio "$S_NNS" "$S_MNS"); flat out dhcp4=$(ratio "$N4" "$M4") ra=$(ratio "$NRS" "$MRS") na=$(ratio "$NNS" "$MNS"); mirror/ceiling sustained dhcp4=$(ratio "$S_M4" "$S_C4") ra=$(ratio "$S_MRS" "$S_CRS") na=$(ratio "$S_MNS" "$S_CNS")"
 say "RATIOS sustained: dhcp4 nfdhcpd/ceiling=$(ratio "$S_N4" "$S_C4") nfdhcpd/dnsmasq=$(ratio "$S_N4" "$S_D4")  ra/ceiling=$(ratio "$S_NRS" "$S_CRS") na/ceiling=$(ratio "$S_NNS" "$S_CNS")"
-say "RATIOS flat out: dhcp4 loadgen: nfdhcpd/ceiling=$(ratio "$N4" "$C4") nfdhcpd/dnsmasq=$(ratio "$N4" "$D4")  perfdhcp: nfdhcpd/dnsmasq=$(ratio "$NP" "$DP")  ra/ceiling=$(ratio "$NRS" "$CRS") na/ceiling=$(ratio "$NNS" "$CNS")  two-queue/one-queue=$(ratio "$M2" "$M1")"
+say "RATIOS flat out: dhcp4 loadgen: nfdhcpd/ceiling=$(ratio "$N4" "$C4") nfdhcpd/dnsmasq=$(ratio "$N4" "$D4")  perfdhcp: nfdhcpd/dnsmasq=$(ratio "$NP" "$DP") server CPU per exchange at ${PERF_CPU_RATE}/s dnsmasq/nfdhcpd=$(ratio "$DPC" "$NPC") ($DPC / $NPC µs)  ra/ceiling=$(ratio "$NRS" "$CRS") na/ceiling=$(ratio "$NNS" "$CNS")  two-queue/one-queue=$(ratio "$M2" "$M1")"

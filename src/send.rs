@@ -152,6 +152,15 @@ impl OutFrame for (u32, &[u8]) {
     }
 }
 
+impl OutFrame for (u32, Vec<u8>) {
+    fn ifindex(&self) -> u32 {
+        self.0
+    }
+    fn frame(&self) -> &[u8] {
+        &self.1
+    }
+}
+
 /// The link-layer address of a frame sent out of `ifindex`: its
 /// destination MAC and EtherType, read from the frame.
 fn link_addr(ifindex: u32, frame: &[u8]) -> libc::sockaddr_ll {
