@@ -11,6 +11,10 @@
 //! `tap:NAME` it is the VM of an existing tap NAME instead: it attaches to
 //! the tap (in the host's namespace) as a hypervisor's VMM does, writes the
 //! requests into it and reads what the host sends out of it.
+//! With `LOADGEN_MARK=TEXT` in the environment it also prints, as
+//! `mark_first_unix_ns`, the wall-clock time of the first reply whose bytes
+//! contain TEXT (0: none did): when a changed binding is first seen in a
+//! reply.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -163,13 +167,31 @@ struct Clock {
     sent_ns: Vec<AtomicU64>,
 }
 
+/// What the receiver counted: replies, DHCPv4 round trips (ns), the longest
+/// silence between two replies, and when the mark was first seen.
+struct Received {
+    n: u64,
+    rtts: Vec<u64>,
+    max_gap: Duration,
+    mark_seen: Option<std::time::SystemTime>,
+}
+
 fn receiver(
     fd: libc::c_int,
     tap: bool,
     kind: Kind,
     stop: Arc<AtomicBool>,
     clock: Arc<Clock>,
-) -> (u64, Vec<u64>, Duration) {
+    mark: Option<Vec<u8>>,
+) -> Received {
+    let mut mark_seen = None;
+    let mut look_for_mark = |f: &[u8]| {
+        if let Some(m) = mark.as_deref().filter(|_| mark_seen.is_none()) {
+            if f.windows(m.len()).any(|w| w == m) {
+                mark_seen = Some(std::time::SystemTime::now());
+            }
+        }
+    };
     let mut buf = vec![0u8; 65536];
     let (mut n, mut rtts) = (0u64, Vec::new());
     // The longest silence between two replies (an outage under load).
@@ -184,6 +206,7 @@ fn receiver(
             }
             if kind.matches(&buf[..len as usize]) {
                 n += 1;
+                look_for_mark(&buf[..len as usize]);
                 note_reply(
                     &buf[..len as usize],
                     kind,
@@ -215,10 +238,16 @@ fn receiver(
         let f = &buf[..len as usize];
         if kind.matches(f) {
             n += 1;
+            look_for_mark(f);
             note_reply(f, kind, &clock, &mut rtts, &mut last, &mut max_gap);
         }
     }
-    (n, rtts, max_gap)
+    Received {
+        n,
+        rtts,
+        max_gap,
+        mark_seen,
+    }
 }
 
 /// Accounts for one reply `f`: the gap since the previous one and, for
@@ -295,9 +324,10 @@ fn main() {
             .collect(),
     });
     let stop = Arc::new(AtomicBool::new(false));
+    let mark = std::env::var("LOADGEN_MARK").ok().map(String::into_bytes);
     let rx = {
         let (stop, clock) = (stop.clone(), clock.clone());
-        std::thread::spawn(move || receiver(fd, tap, kind, stop, clock))
+        std::thread::spawn(move || receiver(fd, tap, kind, stop, clock, mark))
     };
     if kind == Kind::Dhcp4 {
         frame[UDP_CSUM..UDP_CSUM + 2].copy_from_slice(&[0, 0]);
@@ -339,14 +369,22 @@ fn main() {
     let elapsed = t0.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
-    let (received, mut rtts, max_gap) = rx.join().expect("receiver");
+    let Received {
+        n: received,
+        mut rtts,
+        max_gap,
+        mark_seen,
+    } = rx.join().expect("receiver");
+    let mark_ns = mark_seen
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
     rtts.sort_unstable();
     let pct = |p: f64| {
         rtts.get(((rtts.len() as f64 * p) as usize).min(rtts.len().saturating_sub(1)))
             .map_or(0.0, |&ns| ns as f64 / 1000.0)
     };
     println!(
-        "sent={sent} send_errors={errors} received={received} secs={elapsed:.3} sent_per_s={:.0} replies_per_s={:.0} rtt_p50_us={:.1} rtt_p99_us={:.1} rtt_max_us={:.1} reply_gap_max_ms={:.1}",
+        "sent={sent} send_errors={errors} received={received} secs={elapsed:.3} sent_per_s={:.0} replies_per_s={:.0} rtt_p50_us={:.1} rtt_p99_us={:.1} rtt_max_us={:.1} reply_gap_max_ms={:.1} mark_first_unix_ns={mark_ns}",
         sent as f64 / elapsed,
         received as f64 / elapsed,
         pct(0.5),
