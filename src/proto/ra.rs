@@ -10,11 +10,13 @@
 //! Information for SUBNET6 (autonomous only for a /64), RDNSS and DNSSL.
 //!
 //! Deliberately not supported: Route Information options (RFC 4191 §2.3),
-//! the PREF64 / captive portal / NAT64 options, rate limiting of solicited
-//! RAs (RFC 4861 §6.2.6 MIN_DELAY_BETWEEN_RAS: done per tap by the daemon, not
-//! here), infinite lifetimes (every lifetime is finite), and several
-//! prefixes. A binding with PRIVATE set is announced with router lifetime 0:
-//! it gets its prefix and DNS, but no default router.
+//! the PREF64 / captive portal / NAT64 options, the random delay and the
+//! spacing of solicited RAs (RFC 4861 §6.2.6 MAX_RA_DELAY_TIME,
+//! MIN_DELAY_BETWEEN_RAS: an RS is answered at once, out of the guest's own
+//! tap, and the only limit is the daemon's per-tap packet rate limit,
+//! `[limits]`), infinite lifetimes (every lifetime is finite), and several prefixes. A binding
+//! with PRIVATE set is announced with router lifetime 0: it gets its prefix
+//! and DNS, but no default router.
 
 use std::net::Ipv6Addr;
 
