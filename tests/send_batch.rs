@@ -154,6 +154,9 @@ fn a_failed_frame_in_a_burst_neither_stops_nor_reorders_the_rest() {
             Err(SendError::Gone(_))
         ));
         assert!(sender.send(1, &frames[1]).is_ok());
+        // The namespace goes with its last socket and this thread.
+        // SAFETY: rx is a descriptor this thread owns and no longer uses.
+        unsafe { libc::close(rx) };
     })
     .join()
     .expect("the test thread");
