@@ -159,11 +159,8 @@ pub struct Worker {
     warnings: WarnLimiter,
     /// Verdicts held back to be sent as one run (only with a known fd).
     batch: Batcher,
-    /// Replies held back to be sent together.
+    /// Replies held back to be sent together (see [`Worker::replies_max`]).
     replies: Vec<PendingReply>,
-    /// How many replies are held at most: [`SEND_BATCH_MAX`], or 1 when the
-    /// fd is unknown (the blocking receive has no "drained" moment to send at).
-    replies_max: usize,
 }
 
 /// A reply built and not yet sent.
@@ -219,12 +216,10 @@ impl Worker {
         let sender = Sender::open().map_err(QueueError::Sender)?;
         info!(queue = num, protocol = protocol.as_str(), "queue bound");
         let received = metrics.register_queue(num, protocol);
-        let fd = fd.ok();
         Ok(Worker {
             received,
             replies: Vec::with_capacity(SEND_BATCH_MAX),
-            replies_max: if fd.is_some() { SEND_BATCH_MAX } else { 1 },
-            fd,
+            fd: fd.ok(),
             first_seen: false,
             retired: Arc::default(),
             warnings: WarnLimiter::default(),
@@ -377,6 +372,16 @@ impl Worker {
         }
     }
 
+    /// How many replies are held at most: [`SEND_BATCH_MAX`], or 1 when the
+    /// fd is unknown (the blocking receive has no "drained" moment to send at).
+    fn replies_max(&self) -> usize {
+        if self.fd.is_some() {
+            SEND_BATCH_MAX
+        } else {
+            1
+        }
+    }
+
     /// Sends what is held back: replies first (the guests wait for them),
     /// then the run of verdicts.
     fn flush(&mut self) {
@@ -478,7 +483,7 @@ impl Worker {
                     frame: r.frame,
                     start,
                 });
-                if self.replies.len() >= self.replies_max {
+                if self.replies.len() >= self.replies_max() {
                     self.flush_replies();
                 }
                 return true;
