@@ -173,7 +173,18 @@ pub fn bind(path: &Path) -> std::io::Result<std::os::unix::net::UnixListener> {
     Ok(l)
 }
 
-/// Serves the control socket for ever.
+/// Connections served at once, each by the control socket and by the
+/// metrics endpoint; more wait in the kernel's listen backlog (no
+/// descriptor of ours) until one ends.
+pub const MAX_CONNECTIONS: usize = 16;
+
+/// How long a client has to send its request (line or HTTP head).
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long a whole connection may last, request and answer.
+pub const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves the control socket for ever, [`MAX_CONNECTIONS`] at a time.
 pub async fn serve(listener: std::os::unix::net::UnixListener, shared: Shared) {
     let listener = match tokio::net::UnixListener::from_std(listener) {
         Ok(l) => l,
@@ -182,7 +193,13 @@ pub async fn serve(listener: std::os::unix::net::UnixListener, shared: Shared) {
             return;
         }
     };
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
+        let permit = gate
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
             Err(e) => {
@@ -193,29 +210,39 @@ pub async fn serve(listener: std::os::unix::net::UnixListener, shared: Shared) {
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            let (r, mut w) = stream.into_split();
-            let mut line = String::new();
-            let mut r = BufReader::new(r).take(256);
-            if r.read_line(&mut line).await.is_err() {
-                return;
+            let _permit = permit;
+            if tokio::time::timeout(ANSWER_TIMEOUT, answer(stream, &shared))
+                .await
+                .is_err()
+            {
+                debug!("control connection timed out");
             }
-            let reply = match line.trim() {
-                "status" | "" => {
-                    serde_json::to_string(&shared.status()).expect("status serializes")
-                }
-                other => {
-                    debug!(verb = other, "unknown control verb");
-                    format!(
-                        "{{\"error\":\"unknown verb {:?}\"}}",
-                        other.escape_debug().to_string()
-                    )
-                }
-            };
-            let _ = w.write_all(reply.as_bytes()).await;
-            let _ = w.write_all(b"\n").await;
-            let _ = w.shutdown().await;
         });
     }
+}
+
+/// Reads one request line (within [`READ_TIMEOUT`]) and answers it.
+async fn answer(stream: tokio::net::UnixStream, shared: &Shared) {
+    let (r, mut w) = stream.into_split();
+    let mut line = String::new();
+    let mut r = BufReader::new(r).take(256);
+    match tokio::time::timeout(READ_TIMEOUT, r.read_line(&mut line)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) | Err(_) => return,
+    }
+    let reply = match line.trim() {
+        "status" | "" => serde_json::to_string(&shared.status()).expect("status serializes"),
+        other => {
+            debug!(verb = other, "unknown control verb");
+            format!(
+                "{{\"error\":\"unknown verb {:?}\"}}",
+                other.escape_debug().to_string()
+            )
+        }
+    };
+    let _ = w.write_all(reply.as_bytes()).await;
+    let _ = w.write_all(b"\n").await;
+    let _ = w.shutdown().await;
 }
 
 /// Asks the daemon at `path` for its status (blocking client).

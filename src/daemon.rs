@@ -40,6 +40,22 @@ fn write_pidfile(path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("writing pidfile {}", path.display()))
 }
 
+/// Raises the soft limit on open descriptors to the hard limit: a node
+/// with many VMs, its binding reads, the metrics and control connections
+/// and the queues' sockets must not run out at a default soft limit of 1024
+/// while the hard limit allows far more.
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => info!(from = soft, to = hard, "raised the open-descriptor limit"),
+            Err(e) => warn!(soft, hard, error = %e, "cannot raise the open-descriptor limit"),
+        },
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "cannot read the open-descriptor limit"),
+    }
+}
+
 /// Sends a systemd notification when started by systemd (`NOTIFY_SOCKET`
 /// set); otherwise does nothing.
 fn notify(states: &[sd_notify::NotifyState]) {
@@ -93,6 +109,7 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         warn!("{}: {w}", config_path.display());
     }
     let cfg = loaded.config;
+    raise_fd_limit();
     info!(version = env!("CARGO_PKG_VERSION"), config = %config_path.display(), datapath = %cfg.general.datapath.display(), ipv6_mode = cfg.ipv6.mode.as_str(), "starting nfdhcpd");
     let config = Arc::new(ArcSwap::from_pointee(cfg.clone()));
     let table = Table::new();

@@ -298,9 +298,19 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// Largest request head read.
 const MAX_REQUEST: usize = 8192;
 
-/// Serves `GET /metrics` for ever on `listener`.
+/// Serves `GET /metrics` for ever on `listener`, at most
+/// [`crate::control::MAX_CONNECTIONS`] connections at a time: past that,
+/// new ones wait in the listen backlog, which costs the daemon no
+/// descriptor (an unbounded number of idle connections from any local user
+/// would otherwise exhaust them, and binding files could then not be read).
 pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
+    let gate = Arc::new(tokio::sync::Semaphore::new(crate::control::MAX_CONNECTIONS));
     loop {
+        let permit = gate
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
         let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
             Err(e) => {
@@ -311,7 +321,8 @@ pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
         };
         let r = registry.clone();
         tokio::spawn(async move {
-            match tokio::time::timeout(Duration::from_secs(5), answer(stream, &r)).await {
+            let _permit = permit;
+            match tokio::time::timeout(crate::control::ANSWER_TIMEOUT, answer(stream, &r)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => debug!(%peer, error = %e, "metrics request failed"),
                 Err(_) => debug!(%peer, "metrics request timed out"),
@@ -323,8 +334,11 @@ pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
 async fn answer(mut stream: tokio::net::TcpStream, r: &Registry) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + crate::control::READ_TIMEOUT;
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") && !buf.windows(2).any(|w| w == b"\n\n") {
-        let n = stream.read(&mut chunk).await?;
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
         if n == 0 || buf.len() + n > MAX_REQUEST {
             break;
         }

@@ -7,6 +7,11 @@
 //! inotify overflow or watcher failure it rescans everything; if the
 //! directory itself goes away, its bindings go with it, and it is watched
 //! again (and rescanned) as soon as it is back.
+//!
+//! A failure that says nothing about the files — the directory cannot be
+//! listed, or a file cannot be opened, for want of descriptors or memory —
+//! never withdraws a binding: the last good state stays, and the listing or
+//! the file is tried again every [`DIR_RETRY`] until it succeeds.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -42,28 +47,79 @@ pub enum Event {
     Stop,
 }
 
-/// How often the manager checks on a missing binding directory.
+/// How often the manager checks on a missing binding directory, and retries
+/// a failed listing or a binding file that failed with a passing I/O error.
 const DIR_RETRY: Duration = Duration::from_millis(200);
+
+/// Whether an I/O error says "not now" rather than "this file is bad": out
+/// of descriptors or memory, interrupted. A binding that failed so is read
+/// again later; one that failed for what it is (a symlink, too big, a bad
+/// value) waits for its next change.
+pub fn is_transient(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EMFILE
+                | libc::ENFILE
+                | libc::ENOMEM
+                | libc::ENOBUFS
+                | libc::EINTR
+                | libc::EAGAIN
+                | libc::EIO
+        )
+    )
+}
+
+/// A binding file read: its result, and whether a failure was transient
+/// (see [`is_transient`]) and so worth retrying.
+#[derive(Debug)]
+pub struct FileRead {
+    /// The parsed binding or why not.
+    pub result: Result<Parsed, BindingError>,
+    /// The failure was an I/O error that may pass (out of descriptors …).
+    pub transient: bool,
+}
 
 /// Reads tap `name`'s binding file from `dir`, refusing symlinks,
 /// non-regular files and oversized files (opened without following links).
 pub fn read_binding(dir: &Path, name: &str, ipv6_served: bool) -> Result<Parsed, BindingError> {
+    read_binding_io(dir, name, ipv6_served).result
+}
+
+/// [`read_binding`], telling a passing I/O failure from a bad file.
+pub fn read_binding_io(dir: &Path, name: &str, ipv6_served: bool) -> FileRead {
+    let mut transient = false;
+    let result = read_checked(dir, name, ipv6_served, &mut transient);
+    FileRead { result, transient }
+}
+
+fn read_checked(
+    dir: &Path,
+    name: &str,
+    ipv6_served: bool,
+    transient: &mut bool,
+) -> Result<Parsed, BindingError> {
     let unreadable = |reason: String| BindingError::Unreadable {
         file: name.to_string(),
         reason,
     };
+    let mut io_failed = |what: &str, e: std::io::Error| {
+        *transient = is_transient(&e);
+        unreadable(format!("{what}: {e}"))
+    };
     let path = dir.join(name);
-    let mut f = File::options()
+    let mut f = match File::options()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(&path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => unreadable("is a symbolic link: refused".into()),
-            _ => unreadable(format!("cannot open: {e}")),
-        })?;
-    let meta = f
-        .metadata()
-        .map_err(|e| unreadable(format!("cannot stat: {e}")))?;
+    {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(unreadable("is a symbolic link: refused".into()))
+        }
+        Err(e) => return Err(io_failed("cannot open", e)),
+    };
+    let meta = f.metadata().map_err(|e| io_failed("cannot stat", e))?;
     let ft = meta.file_type();
     if !ft.is_file() {
         let what = if ft.is_dir() {
@@ -87,7 +143,7 @@ pub fn read_binding(dir: &Path, name: &str, ipv6_served: bool) -> Result<Parsed,
     (&mut f)
         .take(MAX_FILE_SIZE + 1)
         .read_to_string(&mut text)
-        .map_err(|e| unreadable(format!("cannot read: {e}")))?;
+        .map_err(|e| io_failed("cannot read", e))?;
     let mut parsed = file::parse(name, &text, ipv6_served)?;
     if meta.permissions().mode() & 0o002 != 0 {
         parsed.warnings.push(file::Warning(format!(
@@ -125,6 +181,12 @@ pub fn list_dir(dir: &Path) -> std::io::Result<BTreeSet<String>> {
     Ok(names)
 }
 
+/// Whether a failed listing means the directory is not there (rather than
+/// that the listing could not be done now).
+fn dir_is_gone(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
+}
+
 /// The binding manager.
 pub struct Manager {
     dir: PathBuf,
@@ -137,6 +199,12 @@ pub struct Manager {
     on_activate: Vec<Sender<Vec<u32>>>,
     first_scan_done: Arc<std::sync::atomic::AtomicBool>,
     rescans: Arc<std::sync::atomic::AtomicU64>,
+    /// A rescan failed to list the directory (not because it is gone): the
+    /// state is kept and the rescan is tried again.
+    rescan_pending: bool,
+    /// Files whose last read failed with a transient I/O error.
+    retry: BTreeSet<String>,
+    last_retry: std::time::Instant,
 }
 
 /// A handle to tell the manager things.
@@ -171,6 +239,9 @@ impl Manager {
             on_activate: Vec::new(),
             first_scan_done: Arc::default(),
             rescans: Arc::default(),
+            rescan_pending: false,
+            retry: BTreeSet::new(),
+            last_retry: std::time::Instant::now(),
         }
     }
 
@@ -242,6 +313,7 @@ impl Manager {
                 self.rescan();
                 dirty = true;
             }
+            dirty |= self.retry_failed();
             let mut next = first;
             while let Some(ev) = next {
                 match self.apply(ev) {
@@ -254,6 +326,30 @@ impl Manager {
                 self.publish();
             }
         }
+    }
+
+    /// Every [`DIR_RETRY`]: a rescan whose listing failed, or the files
+    /// whose read failed with a transient I/O error, are tried again.
+    fn retry_failed(&mut self) -> bool {
+        if (!self.rescan_pending && self.retry.is_empty()) || self.last_retry.elapsed() < DIR_RETRY
+        {
+            return false;
+        }
+        self.last_retry = std::time::Instant::now();
+        if self.rescan_pending {
+            self.rescan();
+            return true;
+        }
+        let names = std::mem::take(&mut self.retry);
+        debug!(
+            files = names.len(),
+            "retrying binding files after I/O errors"
+        );
+        let mut changed = false;
+        for n in &names {
+            changed |= self.sync(n, false);
+        }
+        changed
     }
 
     /// Applies one event; Some(true) when the store changed, None to stop.
@@ -343,6 +439,7 @@ impl Manager {
     fn sync(&mut self, name: &str, rescan: bool) -> bool {
         match std::fs::symlink_metadata(self.dir.join(name)) {
             Err(_) => {
+                self.retry.remove(name);
                 if self.store.remove_file(name) {
                     info!(tap = name, "binding removed");
                     true
@@ -351,7 +448,15 @@ impl Manager {
                 }
             }
             Ok(_) => {
-                let res = read_binding(&self.dir, name, self.ipv6_served);
+                let FileRead {
+                    result: res,
+                    transient,
+                } = read_binding_io(&self.dir, name, self.ipv6_served);
+                if transient {
+                    self.retry.insert(name.to_string());
+                } else {
+                    self.retry.remove(name);
+                }
                 match &res {
                     Ok(p) => {
                         if rescan {
@@ -378,11 +483,23 @@ impl Manager {
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let names = match list_dir(&self.dir) {
             Ok(n) => n,
-            Err(e) => {
-                warn!(dir = %self.dir.display(), error = %e, "cannot list binding directory");
+            // Gone for real: its bindings go with it, and it is watched again
+            // when it is back.
+            Err(e) if dir_is_gone(&e) => {
+                warn!(dir = %self.dir.display(), error = %e, "binding directory is gone: its bindings are withdrawn");
+                self.watcher = None;
+                self.rescan_pending = false;
                 BTreeSet::new()
             }
+            // Any other failure (out of descriptors, …) says nothing about
+            // the files: keep the last good state and try again.
+            Err(e) => {
+                warn!(dir = %self.dir.display(), error = %e, "cannot list binding directory; keeping the current bindings and retrying");
+                self.rescan_pending = true;
+                return;
+            }
         };
+        self.rescan_pending = false;
         for gone in self
             .store
             .file_names()

@@ -287,9 +287,31 @@ impl Topology {
     /// [`Topology::start_daemon`] with extra environment variables and
     /// command-line arguments.
     pub fn start_daemon_with(&self, config: &Path, env: &[(&str, &str)], args: &[&str]) -> Daemon {
+        self.start_daemon_wrapped(config, env, args, &[])
+    }
+
+    /// [`Topology::start_daemon_with`] run under a wrapper command (e.g.
+    /// `prlimit --nofile=256:256 --`), which must exec the daemon so that
+    /// the child's PID stays the daemon's.
+    pub fn start_daemon_wrapped(
+        &self,
+        config: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+        wrapper: &[&str],
+    ) -> Daemon {
         let log = self.dir.path().join("nfdhcpd.log");
         let logf = std::fs::File::create(&log).expect("log file");
-        let child = Command::new("ip")
+        let (program, pre) = match wrapper.split_first() {
+            Some((p, rest)) => (*p, rest),
+            None => ("ip", &[][..]),
+        };
+        let mut cmd = Command::new(program);
+        cmd.args(pre);
+        if !wrapper.is_empty() {
+            cmd.arg("ip");
+        }
+        let child = cmd
             .envs(env.iter().copied())
             .args([
                 "netns",
@@ -419,6 +441,11 @@ impl Daemon {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The daemon's PID (`ip netns exec` and the wrappers exec it).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// Is the process still running?
