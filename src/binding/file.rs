@@ -5,8 +5,12 @@
 //! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, new); unknown keys ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
-//! and CRLF are tolerated; MACs compare case-insensitively.
+//! and CRLF are tolerated; MACs compare case-insensitively. A key given
+//! twice and a quote without its partner make the file invalid: both are
+//! what a value carrying a newline into the file looks like, and taking
+//! the last value of a repeated key let such a value set other keys.
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -41,6 +45,36 @@ pub enum BindingError {
         line: usize,
         /// The line.
         text: String,
+    },
+    /// A key given a second time. Any repeated key is refused, known or
+    /// not: the file is then ambiguous (a key unknown today may be known
+    /// tomorrow, and a newline smuggled into a value shows up as repeated
+    /// lines), and no hook has a reason to write one key twice.
+    #[error("{file}:{line}: {key}={value:?}: {key} already given on line {first}")]
+    DuplicateKey {
+        /// The file.
+        file: String,
+        /// 1-based line of the repetition.
+        line: usize,
+        /// The key.
+        key: String,
+        /// The repeated value as written.
+        value: String,
+        /// 1-based line where the key was first given.
+        first: usize,
+    },
+    /// A value that starts with a quote it does not end with, or ends with
+    /// a quote it does not start with (a quoted value spans one line only).
+    #[error("{file}:{line}: {key}={value:?}: unbalanced quote")]
+    UnbalancedQuote {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
     },
     /// The file cannot be read or is not a plain file.
     #[error("{file}: {reason}")]
@@ -177,7 +211,7 @@ pub fn is_valid_ifname(name: &str) -> bool {
             .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
 }
 
-/// The raw `KEY=VALUE` pairs of the keys we know (last one wins).
+/// The raw `KEY=VALUE` pairs of the keys we know (each at most once).
 #[derive(Debug, Default)]
 struct Raw<'a> {
     values: Vec<(&'static str, &'a str)>,
@@ -192,24 +226,29 @@ impl<'a> Raw<'a> {
     fn get(&self, key: &str) -> Option<&'a str> {
         self.values
             .iter()
-            .rev()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| *v)
             .filter(|v| !v.is_empty())
     }
 }
 
-fn unquote(v: &str) -> &str {
+/// `v` without its surrounding quotes; None when a quote at either end
+/// has no partner at the other.
+fn unquote(v: &str) -> Option<&str> {
+    let quote = |b: Option<&u8>| matches!(b, Some(b'"' | b'\''));
     let b = v.as_bytes();
-    if b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0] {
-        &v[1..v.len() - 1]
-    } else {
-        v
+    match (quote(b.first()), quote(b.last())) {
+        (false, false) => Some(v),
+        (true, true) if b.len() >= 2 && b[0] == b[b.len() - 1] => Some(&v[1..v.len() - 1]),
+        _ => None,
     }
 }
 
 fn read_raw<'a>(file: &str, text: &'a str) -> Result<Raw<'a>, BindingError> {
     let mut raw = Raw::default();
+    // Every key seen, known or not, with its 1-based line (a map: a 64 KiB
+    // file can hold thousands of keys).
+    let mut seen: HashMap<&'a str, usize> = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
@@ -223,8 +262,27 @@ fn read_raw<'a>(file: &str, text: &'a str) -> Result<Raw<'a>, BindingError> {
                 text: t.to_string(),
             });
         };
-        if let Some(key) = KEYS.iter().find(|key| **key == k.trim()) {
-            raw.values.push((key, unquote(v.trim()).trim()));
+        let (k, v) = (k.trim(), v.trim());
+        if let Some(&first) = seen.get(k) {
+            return Err(BindingError::DuplicateKey {
+                file: file.to_string(),
+                line: i + 1,
+                key: k.to_string(),
+                value: v.to_string(),
+                first,
+            });
+        }
+        seen.insert(k, i + 1);
+        let Some(unquoted) = unquote(v) else {
+            return Err(BindingError::UnbalancedQuote {
+                file: file.to_string(),
+                line: i + 1,
+                key: k.to_string(),
+                value: v.to_string(),
+            });
+        };
+        if let Some(key) = KEYS.iter().find(|key| **key == k) {
+            raw.values.push((key, unquoted.trim()));
         }
     }
     Ok(raw)

@@ -253,6 +253,36 @@ mod tests {
     }
 
     #[test]
+    fn a_file_with_an_injected_key_keeps_last_good() {
+        let mut s = Store::new();
+        s.link_up(
+            "tap1",
+            Link {
+                ifindex: 3,
+                mac: Some(mac(1)),
+            },
+        );
+        s.set_file("tap1", good("tap1", "192.0.2.7"));
+        // A newline in TAGS that repeats IP and turns MACSPOOF on.
+        s.set_file(
+            "tap1",
+            parse(
+                "tap1",
+                "MAC=aa:00:00:00:00:01\nIP=192.0.2.7\nSUBNET=192.0.2.0/24\nTAGS=web\nMACSPOOF=1\nIP=192.0.2.99\n",
+                true,
+            ),
+        );
+        assert!(s.has_error("tap1"));
+        let (snap, _) = s.snapshot(&Snapshot::default());
+        let b = &snap.lookup(3).unwrap().binding;
+        assert_eq!(b.ip, Some("192.0.2.7".parse().unwrap()));
+        assert!(!b.macspoof && b.tags.is_empty());
+        assert!(
+            matches!(&snap.entries[0].state, State::Invalid { last_good_served: true, error } if error.contains("tap1:6: IP=") && error.contains("line 2"))
+        );
+    }
+
+    #[test]
     fn bridged_binding_needs_its_indev_and_uses_its_mac() {
         let mut s = Store::new();
         let p = parse("tap-b", "MAC=aa:00:00:00:00:01\nINDEV=br0\n", true);

@@ -272,3 +272,99 @@ fn ignored_names() {
     }
     assert!(!is_ignored_name("tap1"));
 }
+
+fn syntax_err(text: &str) -> BindingError {
+    let e = parse("tap0", text, true).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            BindingError::DuplicateKey { .. } | BindingError::UnbalancedQuote { .. }
+        ),
+        "{e:?}"
+    );
+    e
+}
+
+#[test]
+fn a_repeated_key_is_refused_naming_both_lines() {
+    // What a newline in TAGS used to smuggle in: a second IP and MACSPOOF.
+    let text = "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\nTAGS=web\nMACSPOOF=1\nIP=192.0.2.99\n";
+    assert_eq!(
+        syntax_err(text),
+        BindingError::DuplicateKey {
+            file: "tap0".into(),
+            line: 6,
+            key: "IP".into(),
+            value: "192.0.2.99".into(),
+            first: 2,
+        }
+    );
+    assert_eq!(
+        syntax_err(text).to_string(),
+        "tap0:6: IP=\"192.0.2.99\": IP already given on line 2"
+    );
+    // Whatever the spelling of the line and the key, known or not.
+    for text in [
+        "MAC=aa:00:00:00:00:10\nMAC=aa:00:00:00:00:10\n",
+        "MAC=aa:00:00:00:00:10\nTAGS=a\n export TAGS = \"b\" \r\n",
+        "MAC=aa:00:00:00:00:10\nMTU=\nMTU=1500\n",
+        "MAC=aa:00:00:00:00:10\nFOO=1\n# FOO=0\nFOO=2\n",
+    ] {
+        assert!(
+            matches!(syntax_err(text), BindingError::DuplicateKey { .. }),
+            "{text:?}"
+        );
+    }
+    // Different keys that merely look alike are fine.
+    assert!(parse(
+        "tap0",
+        "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nIP6=2001:db8::10\nip=x\n",
+        true
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_quote_without_its_partner_is_refused() {
+    // The same injection as the hook used to write it: a value with a
+    // newline, quoted because it had whitespace, ended by a comment line.
+    let text = "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\nTAGS=\"web\nMACSPOOF=1\nIP=192.0.2.99\n#\"\n";
+    assert_eq!(
+        syntax_err(text),
+        BindingError::UnbalancedQuote {
+            file: "tap0".into(),
+            line: 4,
+            key: "TAGS".into(),
+            value: "\"web".into(),
+        }
+    );
+    assert_eq!(
+        syntax_err(text).to_string(),
+        "tap0:4: TAGS=\"\\\"web\": unbalanced quote"
+    );
+    for value in [
+        "\"web", "web\"", "'web", "web'", "\"web'", "'web\"", "\"", "'",
+    ] {
+        let text = format!("MAC=aa:00:00:00:00:10\nTAGS={value}\n");
+        assert!(
+            matches!(
+                syntax_err(&text),
+                BindingError::UnbalancedQuote { line: 2, .. }
+            ),
+            "{value}"
+        );
+        // Unknown keys too: their line is no more trustworthy.
+        let text = format!("MAC=aa:00:00:00:00:10\nFOO={value}\n");
+        assert!(
+            matches!(syntax_err(&text), BindingError::UnbalancedQuote { .. }),
+            "{value}"
+        );
+    }
+    // Balanced quotes, empty quotes and quotes inside a value are fine.
+    let b = ok(
+        "tap0",
+        "MAC='aa:00:00:00:00:10'\nHOSTNAME=\"\"\nTAGS=\"a b\"\nFOO=it's\n",
+    )
+    .binding;
+    assert_eq!((b.hostname, b.tags), (None, vec!["a".into(), "b".into()]));
+}
