@@ -79,6 +79,43 @@ pub struct Status {
     pub bindings: Vec<BindingStatus>,
     /// Non-zero counters.
     pub counters: BTreeMap<String, u64>,
+    /// The link monitor (taps appearing and vanishing).
+    #[serde(default)]
+    pub links: LinkMonitorStatus,
+}
+
+/// The link monitor's state in `status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkMonitorStatus {
+    /// Following link events after a good dump; false while (re)starting
+    /// or waiting to retry: taps appearing or vanishing are not seen then.
+    pub following: bool,
+    /// Full dumps after the first (lost events, broken stream, failures).
+    pub resyncs: u64,
+    /// Receive buffer overruns (events lost, each followed by a full dump).
+    pub overruns: u64,
+    /// Failures to open, bind or dump (each retried with backoff).
+    pub errors: u64,
+    /// The last failure.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_error: Option<String>,
+}
+
+impl LinkMonitorStatus {
+    /// Reads `h`.
+    pub fn of(h: &crate::link::Health) -> LinkMonitorStatus {
+        LinkMonitorStatus {
+            following: h.following.load(Ordering::Relaxed),
+            resyncs: h.resyncs.load(Ordering::Relaxed),
+            overruns: h.overruns.load(Ordering::Relaxed),
+            errors: h.errors.load(Ordering::Relaxed),
+            last_error: h
+                .last_error
+                .lock()
+                .expect("link health lock is never poisoned")
+                .clone(),
+        }
+    }
 }
 
 /// Rows of a snapshot, for `status`, `check` and SIGUSR1.
@@ -126,6 +163,8 @@ pub struct Shared {
     pub queues: Arc<std::sync::Mutex<Vec<QueueStatus>>>,
     /// First scan done.
     pub first_scan_done: Arc<AtomicBool>,
+    /// The link monitor's health.
+    pub links: Arc<crate::link::Health>,
 }
 
 impl Shared {
@@ -147,6 +186,7 @@ impl Shared {
             generation: snap.generation,
             bindings: binding_rows(&snap),
             counters: self.metrics.to_map(),
+            links: LinkMonitorStatus::of(&self.links),
         }
     }
 }

@@ -160,14 +160,8 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         .build()?;
 
     // Links first, so the first published table already knows the taps.
-    {
-        let h = bindings.clone();
-        rt.spawn(async move {
-            if let Err(e) = crate::link::monitor(h).await {
-                error!(error = %e, "link monitor failed: taps appearing or vanishing will not be followed");
-            }
-        });
-    }
+    let link_health = Arc::new(crate::link::Health::default());
+    rt.spawn(crate::link::monitor(bindings.clone(), link_health.clone()));
     manager.spawn().context("starting the binding manager")?;
 
     for (n, proto, w) in workers {
@@ -204,6 +198,7 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         metrics: metrics.clone(),
         queues: queues.statuses.clone(),
         first_scan_done: bindings.first_scan_done.clone(),
+        links: link_health,
     };
     rt.spawn(control::serve(control_listener, shared.clone()));
     if let Some(l) = metrics_listener {

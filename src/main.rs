@@ -351,6 +351,22 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             st.pid,
             if st.ready { "ready" } else { "NOT ready" }
         );
+        let l = &st.links;
+        println!(
+            "links: {} ({} resyncs, {} overruns, {} errors{})",
+            if l.following {
+                "followed"
+            } else {
+                "NOT followed: taps appearing or vanishing are not seen"
+            },
+            l.resyncs,
+            l.overruns,
+            l.errors,
+            l.last_error
+                .as_ref()
+                .map(|e| format!("; last: {e}"))
+                .unwrap_or_default()
+        );
         for q in &st.queues {
             println!(
                 "queue {:>5} {:<7} {}",

@@ -155,3 +155,128 @@ fn a_down_tap_never_stops_a_periodic_round() {
         s.counters
     );
 }
+
+/// Scrapes /metrics and asks for `status` as fast as it can, from several
+/// threads, until killed: keeps the daemon's runtime thread busy.
+const HAMMER: &str = r#"
+import socket, sys, threading
+port, path = int(sys.argv[1]), sys.argv[2]
+def scrape():
+    while True:
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+            while s.recv(65536):
+                pass
+            s.close()
+        except OSError:
+            pass
+def status():
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(5)
+            s.connect(path)
+            s.sendall(b"status\n")
+            while s.recv(65536):
+                pass
+            s.close()
+        except OSError:
+            pass
+for f in [scrape] * 6 + [status] * 6:
+    threading.Thread(target=f, daemon=True).start()
+print("hammering", flush=True)
+threading.Event().wait()
+"#;
+
+#[test]
+fn a_burst_of_a_thousand_taps_all_become_active() {
+    if !prerequisites(&["python3"]) {
+        return;
+    }
+    burst(&[]);
+}
+
+#[test]
+fn lost_link_events_are_resynchronised() {
+    if !prerequisites(&["python3"]) {
+        return;
+    }
+    // A receive buffer far too small for the burst: events are lost, and
+    // every loss must be followed by a full dump.
+    let links = burst(&[("NFDHCPD_LINK_RCVBUF", "16384")]);
+    assert!(links.overruns >= 1, "no overrun seen: {links:?}");
+    assert!(links.resyncs >= links.overruns, "{links:?}");
+}
+
+/// Creates [`N`] taps with bindings in one `ip -batch` while the daemon's
+/// runtime is kept busy; waits until every binding is active and returns
+/// the link monitor's status.
+fn burst(env: &[(&str, &str)]) -> nfdhcpd::control::LinkMonitorStatus {
+    const N: usize = 1000;
+    let t = Topology::new("bu");
+    for i in 0..N {
+        let text = format!(
+            "IP=203.0.113.{}\nMAC=aa:00:00:00:{:02x}:{:02x}\nSUBNET=203.0.113.0/24\nGATEWAY=203.0.113.1\n",
+            2 + i % 250,
+            i / 256,
+            i % 256
+        );
+        std::fs::write(t.bindings().join(format!("tb{i}")), text).unwrap();
+    }
+    let mut cfg = std::fs::read_to_string(t.write_config("", "")).unwrap();
+    cfg.push_str("\n[metrics]\nlisten = 127.0.0.1:9108\n");
+    let cfg_path = t.dir.path().join("nfdhcpd.conf");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let d = t.start_daemon_env(&cfg_path, env);
+    d.wait_for("all reported missing", |s| {
+        s.bindings
+            .iter()
+            .filter(|b| b.state == "tap_missing")
+            .count()
+            == N
+    });
+
+    let hammer_py = t.dir.path().join("hammer.py");
+    std::fs::write(&hammer_py, HAMMER).unwrap();
+    let mut hammer = std::process::Command::new("ip")
+        .args(["netns", "exec", &t.host.name, "python3"])
+        .arg(&hammer_py)
+        .args(["9108", d.socket.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the hammer");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(hammer.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // One burst: every tap created and set up by one `ip -batch`.
+    let batch = t.dir.path().join("taps.batch");
+    let text: String = (0..N)
+        .map(|i| format!("tuntap add dev tb{i} mode tap\nlink set tb{i} up\n"))
+        .collect();
+    std::fs::write(&batch, text).unwrap();
+    t.host.run(&format!("ip -batch {}", batch.display()));
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = hammer.kill();
+    let _ = hammer.wait();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = d.status();
+        let active = s.bindings.iter().filter(|b| b.state == "active").count();
+        if active == N {
+            assert!(s.links.following, "{:?}", s.links);
+            return s.links;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{active} of {N} taps active; log:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
