@@ -184,16 +184,26 @@ fn inc(a: &AtomicU64) {
 
 impl Metrics {
     /// Registers queue `queue`; its worker adds to the returned counter.
+    /// A queue bound again (a reload that removed and re-added it) gets its
+    /// earlier counter back: one series per (queue, protocol), and a
+    /// counter that never goes backwards.
     pub fn register_queue(&self, queue: u16, protocol: Protocol) -> Arc<AtomicU64> {
-        let received = Arc::new(AtomicU64::new(0));
-        self.queues
+        let mut queues = self
+            .queues
             .lock()
-            .expect("queue counter lock is never poisoned")
-            .push(QueueCounter {
-                queue,
-                protocol,
-                received: received.clone(),
-            });
+            .expect("queue counter lock is never poisoned");
+        if let Some(q) = queues
+            .iter()
+            .find(|q| q.queue == queue && q.protocol == protocol)
+        {
+            return q.received.clone();
+        }
+        let received = Arc::new(AtomicU64::new(0));
+        queues.push(QueueCounter {
+            queue,
+            protocol,
+            received: received.clone(),
+        });
         received
     }
 

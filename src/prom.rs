@@ -292,6 +292,25 @@ pub fn render(r: &Registry) -> String {
     s
 }
 
+/// The first sample (name and labels) or family (`TYPE name`) that an
+/// exposition holds twice: Prometheus rejects such a scrape.
+pub fn repeated_series(text: &str) -> Option<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for l in text.lines() {
+        let key = if let Some(d) = l.strip_prefix("# TYPE ") {
+            format!("TYPE {}", d.split_whitespace().next().unwrap_or(""))
+        } else if l.starts_with('#') {
+            continue;
+        } else {
+            l.rsplit_once(' ').map_or(l, |(k, _)| k).to_string()
+        };
+        if !seen.insert(key.clone()) {
+            return Some(key);
+        }
+    }
+    None
+}
+
 /// Content type of [`render`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -391,6 +410,20 @@ mod tests {
                 user_dropped: 7
             }]
         );
+    }
+
+    #[test]
+    fn a_queue_registered_again_keeps_one_series_and_its_count() {
+        let m = Arc::new(Metrics::default());
+        m.register_queue(42, Protocol::Dhcpv4)
+            .fetch_add(3, std::sync::atomic::Ordering::Relaxed);
+        // A reload unbinds the queue and binds it again.
+        let again = m.register_queue(42, Protocol::Dhcpv4);
+        assert_eq!(again.load(std::sync::atomic::Ordering::Relaxed), 3);
+        assert_eq!(m.queues().len(), 1);
+        let text = render(&registry(m, Table::new()));
+        assert_eq!(repeated_series(&text), None, "{text}");
+        assert!(text.contains("nfdhcpd_packets_received_total{queue=\"42\",protocol=\"dhcpv4\"} 3"));
     }
 
     #[test]

@@ -353,3 +353,41 @@ fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
     let (code, _) = status_cmd(&t, &[]);
     assert_eq!(code, Some(3), "not running");
 }
+
+#[test]
+fn a_queue_removed_and_re_added_by_reloads_keeps_one_metric_series() {
+    if !prerequisites(&["udhcpc", "python3"]) {
+        return;
+    }
+    let t = Topology::new("rm");
+    t.write_binding("tap-r", BINDING_R);
+    t.install_rules();
+    let cfg = t.write_config("", "");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("\n[metrics]\nlisten = 127.0.0.1:9108\n");
+    std::fs::write(&cfg, text).unwrap();
+    let d = t.start_daemon(&cfg);
+    d.wait_for("active", |s| s.bindings.iter().any(|b| b.state == "active"));
+    assert_eq!(lease(&t, "before")["ip"], "192.0.2.10");
+
+    // Queue 42 removed, then added back.
+    reload_with(&d, &cfg, "dhcp_queue = 42", "dhcp_queue = 46");
+    d.wait_for("42 gone", |s| !s.queues.iter().any(|q| q.queue == 42));
+    reload_with(&d, &cfg, "dhcp_queue = 46", "dhcp_queue = 42");
+    d.wait_for("42 back", |s| {
+        s.queues.iter().any(|q| q.queue == 42 && q.bound)
+    });
+    assert_eq!(lease(&t, "after")["ip"], "192.0.2.10");
+
+    let scrape = t.host.run(
+        "python3 -c 'import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:9108/metrics\", timeout=5).read().decode())'",
+    );
+    assert_eq!(nfdhcpd::prom::repeated_series(&scrape), None, "{scrape}");
+    // Both leases counted on the one series of queue 42 (DISCOVER and REQUEST each).
+    let line = scrape
+        .lines()
+        .find(|l| l.starts_with("nfdhcpd_packets_received_total{queue=\"42\""))
+        .unwrap_or_else(|| panic!("no queue 42 series in\n{scrape}"));
+    let n: u64 = line.rsplit_once(' ').unwrap().1.parse().unwrap();
+    assert!(n >= 4, "{line}");
+}
