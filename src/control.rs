@@ -5,7 +5,6 @@
 //! one JSON document and closes.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -209,8 +208,33 @@ pub fn bind(path: &Path) -> std::io::Result<std::os::unix::net::UnixListener> {
     umask(old);
     let l = l?;
     l.set_nonblocking(true)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    // Mode 0600 came from the umask at bind: no chmod by path afterwards
+    // (a path can be swapped for a symlink; a socket has no descriptor of
+    // its inode to fchmod).
     Ok(l)
+}
+
+/// Gives the control socket at `path` to the daemon's user, never following
+/// a symlink (fchownat with AT_SYMLINK_NOFOLLOW) and refusing anything at
+/// `path` that is not a socket: with a path swapped meanwhile, root would
+/// otherwise hand another file to that user.
+pub fn hand_over(path: &Path, uid: nix::unistd::Uid, gid: nix::unistd::Gid) -> std::io::Result<()> {
+    use nix::fcntl::AtFlags;
+    let m = std::fs::symlink_metadata(path)?;
+    if !std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a socket: refused",
+        ));
+    }
+    nix::unistd::fchownat(
+        nix::fcntl::AT_FDCWD,
+        path,
+        Some(uid),
+        Some(gid),
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    )
+    .map_err(std::io::Error::from)
 }
 
 /// Connections served at once, each by the control socket and by the
@@ -294,4 +318,45 @@ pub fn query(path: &Path) -> std::io::Result<Status> {
     let mut buf = String::new();
     s.read_to_string(&mut buf)?;
     serde_json::from_str(&buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn hand_over_never_follows_a_symlink_nor_takes_another_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "secret").unwrap();
+        let before = std::fs::metadata(&victim).unwrap();
+        let link = dir.path().join("control.sock");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        // Any owner other than the current one: the call must refuse first.
+        let (uid, gid) = (
+            nix::unistd::Uid::from_raw(65534),
+            nix::unistd::Gid::from_raw(65534),
+        );
+        assert!(hand_over(&link, uid, gid).is_err());
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        assert!(hand_over(&plain, uid, gid).is_err());
+        let after = std::fs::metadata(&victim).unwrap();
+        assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+        assert_eq!(std::fs::metadata(&plain).unwrap().uid(), before.uid());
+    }
+
+    #[test]
+    fn hand_over_gives_the_socket_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("control.sock");
+        let _l = bind(&path).unwrap();
+        let m = std::fs::symlink_metadata(&path).unwrap();
+        assert_eq!(m.mode() & 0o777, 0o600);
+        let (uid, gid) = (nix::unistd::getuid(), nix::unistd::getgid());
+        hand_over(&path, uid, gid).unwrap();
+        let m = std::fs::symlink_metadata(&path).unwrap();
+        assert_eq!((m.uid(), m.gid()), (uid.as_raw(), gid.as_raw()));
+    }
 }

@@ -32,11 +32,30 @@ pub fn queues_of(c: &Config) -> Vec<(Protocol, QueueRange)> {
     v
 }
 
+/// Writes the pid file without following a symlink at its path: a stale
+/// file (or anything else there) is unlinked, and the new one created with
+/// O_CREAT|O_EXCL|O_NOFOLLOW, so a link planted there by whoever can write
+/// the directory never makes root write elsewhere.
 fn write_pidfile(path: &Path) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
-    std::fs::write(path, format!("{}\n", std::process::id()))
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing the old pidfile {}", path.display()))
+        }
+        _ => {}
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .with_context(|| format!("creating pidfile {}", path.display()))?;
+    writeln!(f, "{}", std::process::id())
         .with_context(|| format!("writing pidfile {}", path.display()))
 }
 
@@ -88,7 +107,7 @@ fn drop_privileges(user: Option<&str>, control_socket: &Path) -> anyhow::Result<
         return Ok(());
     }
     if let Ok(Some(u)) = nix::unistd::User::from_name(user) {
-        nix::unistd::chown(control_socket, Some(u.uid), Some(u.gid))
+        control::hand_over(control_socket, u.uid, u.gid)
             .with_context(|| format!("handing {} to {user}", control_socket.display()))?;
     }
     let (uid, gid) =

@@ -3,6 +3,8 @@
 //! keeps only CAP_NET_ADMIN (verdicts on nfnetlink) and CAP_NET_RAW
 //! (AF_PACKET sends), in the permitted, effective and bounding sets.
 //!
+//! PR_SET_NO_NEW_PRIVS is set as well.
+//!
 //! It must run while the process has a single thread: capabilities are
 //! per thread, and threads created afterwards inherit the reduced sets.
 
@@ -66,6 +68,9 @@ pub fn drop_to(name: &str) -> Result<(Uid, Gid), PrivError> {
             caps::drop(None, CapSet::Bounding, c).map_err(cap("dropping from the bounding set"))?;
         }
     }
+    // No exec'd program may gain privileges again (setuid binaries, file
+    // capabilities): the daemon execs nothing, so this only closes doors.
+    nix::sys::prctl::set_no_new_privs().map_err(sys("prctl(PR_SET_NO_NEW_PRIVS)"))?;
     nix::sys::prctl::set_keepcaps(true).map_err(sys("prctl(PR_SET_KEEPCAPS)"))?;
     nix::unistd::setgroups(&[user.gid]).map_err(sys("setgroups"))?;
     nix::unistd::setresgid(user.gid, user.gid, user.gid).map_err(sys("setresgid"))?;

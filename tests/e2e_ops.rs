@@ -48,6 +48,29 @@ fn proc_status(pid: u32) -> std::collections::BTreeMap<String, String> {
 }
 
 #[test]
+fn the_pidfile_never_follows_a_symlink() {
+    if !prerequisites(&[]) {
+        return;
+    }
+    let t = Topology::new("ps");
+    let victim = t.dir.path().join("victim");
+    std::fs::write(&victim, "not the daemon's\n").unwrap();
+    let pidfile = t.dir.path().join("nfdhcpd.pid");
+    std::os::unix::fs::symlink(&victim, &pidfile).unwrap();
+    let d = t.start_daemon(&t.write_config("", ""));
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "not the daemon's\n"
+    );
+    let m = std::fs::symlink_metadata(&pidfile).unwrap();
+    assert!(m.file_type().is_file(), "{m:?}");
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).unwrap().trim(),
+        d.pid().to_string()
+    );
+}
+
+#[test]
 fn started_as_root_it_drops_to_the_user_with_two_capabilities_and_still_serves() {
     if !prerequisites(&["udhcpc"]) {
         return;
@@ -78,6 +101,8 @@ fn started_as_root_it_drops_to_the_user_with_two_capabilities_and_still_serves()
         assert_eq!(st[k], "0000000000003000", "{k}: {st:?}");
     }
     assert_eq!(st["CapInh"], "0000000000000000");
+    // No exec'd program could gain privileges back.
+    assert_eq!(st["NoNewPrivs"], "1", "{st:?}");
     // Every thread too (capabilities are per thread).
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
         let s = std::fs::read_to_string(task.unwrap().path().join("status")).unwrap();
