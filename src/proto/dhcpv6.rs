@@ -9,6 +9,12 @@
 //! the client's source address and the frame's source MAC. The server DUID
 //! is DUID-LL of the INDEV MAC: stable, a pure function of the MAC.
 //!
+//! Anti-spoofing: the frame's source MAC must be the binding's (unless
+//! MACSPOOF), and the reply leaves only through the request's tap. The
+//! client's DUID is opaque (RFC 8415 §11) and is not compared with the
+//! binding's MAC: a multi-NIC guest sends one DUID, made from one of its
+//! MACs, on every NIC, and each tap still assigns only its own address.
+//!
 //! Choices, documented: options 23/24 are sent when the client's ORO asks for
 //! them, or when it sent no ORO at all (RFC 8415 §18.3: "the server MAY
 //! return additional options"); an ORO that omits them is honoured. T1/T2 are
@@ -231,7 +237,9 @@ pub fn server_duid(mac: MacAddr) -> Vec<u8> {
     d
 }
 
-/// The Ethernet MAC inside a DUID-LL or DUID-LLT, if it is one.
+/// The Ethernet MAC inside a DUID-LL or DUID-LLT, if it is one. For
+/// reading and tests only: a client's DUID may carry another interface's
+/// MAC, so it is never checked against a binding (RFC 8415 §11).
 pub fn duid_mac(duid: &[u8]) -> Option<MacAddr> {
     let be16 = |i: usize| duid.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
     // DUID-LLT: type, hw type, time (4), address; DUID-LL: type, hw type, address.
@@ -588,14 +596,13 @@ pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReaso
     if udp.ip.src.is_unspecified() || udp.ip.src.is_multicast() {
         return Err(DropReason::Invalid);
     }
+    // Anti-spoofing rests on the frame's source MAC (here) and on the reply
+    // leaving through the request's own tap; the Client Identifier is not
+    // compared with the binding's MAC. RFC 8415 §11: "Clients and servers
+    // MUST treat DUIDs as opaque values and MUST only compare DUIDs for
+    // equality." A DUID names the device, not the interface: a guest with
+    // two NICs sends one DUID-LLT, made from one NIC's MAC, on both.
     ndp::check_guest_mac(ctx, None)?;
-    if !ctx.binding.macspoof
-        && r.client_id
-            .and_then(duid_mac)
-            .is_some_and(|m| m != ctx.binding.mac)
-    {
-        return Err(DropReason::SpoofedMac);
-    }
     if !ctx.config.ipv6.enabled {
         return Err(DropReason::Disabled);
     }
