@@ -76,6 +76,7 @@ fn mutate_inside(
                 u.dst_port,
                 &mutate(u.payload.to_vec(), edits, cut),
             )
+            .expect("a mutated request is no longer than the captured one")
         }),
         Protocol::Dhcpv6 => frame::parse_ipv6_udp(packet).ok().map(|u| {
             frame::emit_ipv6_udp(
@@ -87,6 +88,7 @@ fn mutate_inside(
                 u.dst_port,
                 &mutate(u.payload.to_vec(), edits, cut),
             )
+            .expect("a mutated request is no longer than the captured one")
         }),
         Protocol::RouterSolicit | Protocol::NeighbourSolicit => {
             frame::parse_ipv6_icmp(packet).ok().map(|i| {
@@ -95,6 +97,7 @@ fn mutate_inside(
                 let body = mutate(msg.split_off(4.min(msg.len())), edits, cut);
                 msg.extend(body);
                 frame::emit_ipv6_icmp(m, m, i.src, i.dst, i.hop_limit, &msg)
+                    .expect("a mutated request is no longer than the captured one")
             })
         }
     };

@@ -336,8 +336,9 @@ impl Dhcpv6Reply {
         m
     }
 
-    /// The whole Ethernet frame.
-    pub fn emit(&self) -> Vec<u8> {
+    /// The whole Ethernet frame; refused, never truncated, when a length
+    /// does not fit its field.
+    pub fn emit(&self) -> Result<Vec<u8>, frame::EmitError> {
         frame::emit_ipv6_udp(
             self.eth_src,
             self.eth_dst,
@@ -730,15 +731,20 @@ fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Repl
 
 /// Answers a DHCPv6 client message (the packet as NFQUEUE delivers it).
 pub fn handle(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
-    match decide(ctx, packet) {
-        Ok(reply) => Outcome::Reply(Reply {
+    let reply = match decide(ctx, packet) {
+        Ok(reply) => reply,
+        Err(reason) => return Outcome::Dropped(reason),
+    };
+    match reply.emit() {
+        Ok(frame) => Outcome::Reply(Reply {
             kind: match reply.msg_type {
                 ReplyType::Advertise => ReplyKind::Advertise,
                 ReplyType::Reply => ReplyKind::Dhcpv6Reply,
             },
-            frame: reply.emit(),
+            frame,
         }),
-        Err(reason) => Outcome::Dropped(reason),
+        // Never sent with a truncated length.
+        Err(_) => Outcome::Dropped(DropReason::Invalid),
     }
 }
 

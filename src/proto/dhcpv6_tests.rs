@@ -148,7 +148,7 @@ fn information_request_honours_oro() {
     assert_eq!(r.client_id, None);
     assert_eq!(r.domains.len(), 2);
     // Emitted frame decodes with dhcproto, with the right options.
-    let m = decode_frame(&base(ReplyType::Reply).emit());
+    let m = decode_frame(&base(ReplyType::Reply).emit().unwrap());
     assert_eq!(m.msg_type(), d6::MessageType::Reply);
     assert_eq!(m.xid(), XID);
     let o = m.opts();
@@ -200,7 +200,7 @@ fn solicit_advertise_and_rapid_commit() {
     want.msg_type = ReplyType::Reply;
     want.rapid_commit = true;
     assert_eq!(r, want);
-    let m = decode_frame(&r.emit());
+    let m = decode_frame(&r.emit().unwrap());
     assert_eq!(m.msg_type(), d6::MessageType::Reply);
     assert!(m.opts().get(d6::OptionCode::RapidCommit).is_some());
     let Some(d6::DhcpOption::IANA(ia)) = m.opts().get(d6::OptionCode::IANA) else {
@@ -228,7 +228,7 @@ fn solicit_without_address_is_no_addrs_avail() {
     want.dns_servers.clear();
     want.domains.clear();
     assert_eq!(r, want);
-    let m = decode_frame(&r.emit());
+    let m = decode_frame(&r.emit().unwrap());
     assert_eq!(
         m.opts().get(d6::OptionCode::StatusCode),
         Some(&d6::DhcpOption::StatusCode(d6::StatusCode {
@@ -350,7 +350,7 @@ fn ia_ta_and_ia_pd_are_refused_politely() {
     );
     let r = run(&c, &b, &p).unwrap();
     assert_eq!((r.ia_ta.clone(), r.ia_pd.clone()), (vec![4], vec![5]));
-    let m = decode_frame(&r.emit());
+    let m = decode_frame(&r.emit().unwrap());
     let Some(d6::DhcpOption::IAPD(pd)) = m.opts().get(d6::OptionCode::IAPD) else {
         panic!("IA_PD")
     };
@@ -455,7 +455,8 @@ fn malformed_and_not_dhcp() {
         546,
         53,
         b"x",
-    );
+    )
+    .unwrap();
     assert_eq!(
         decide(&ctx(&c, &b), frame::ip_of_frame(&f).unwrap()),
         Err(DropReason::NotDhcp)
