@@ -22,7 +22,7 @@ fn client_duid() -> Vec<u8> {
 fn message(t: u8, opts: &[(u16, Vec<u8>)]) -> Vec<u8> {
     let mut m = vec![t, XID[0], XID[1], XID[2]];
     for (c, d) in opts {
-        push_opt(&mut m, *c, d);
+        push_opt(&mut m, *c, d).unwrap();
     }
     m
 }
@@ -33,7 +33,7 @@ fn ia_na(iaid: u32, addrs: &[&str]) -> (u16, Vec<u8>) {
     for a in addrs {
         let mut ad = a6(a).octets().to_vec();
         ad.extend_from_slice(&[0; 8]);
-        push_opt(&mut d, opt::IAADDR, &ad);
+        push_opt(&mut d, opt::IAADDR, &ad).unwrap();
     }
     (opt::IA_NA, d)
 }
