@@ -6,7 +6,7 @@
 //! Invariants: parsing untrusted bytes or text never panics; every queued
 //! packet gets a [`Decision`] (DROP with an outcome for a served tap,
 //! ACCEPT without one otherwise); every reply is a well-formed frame that
-//! re-parses ([`verify_reply`]).
+//! re-parses, its length fields equal to the real lengths ([`verify_reply`]).
 
 use std::sync::OnceLock;
 
@@ -154,6 +154,7 @@ pub fn verify_reply(r: &Reply, server_mac: MacAddr) -> Result<(), String> {
         return Err("Ethernet source is not the server MAC".into());
     }
     let ip = ip_of_frame(&r.frame).ok_or("no IP packet")?;
+    check_lengths(ip)?;
     match r.kind {
         ReplyKind::Offer | ReplyKind::Ack | ReplyKind::Nak => {
             let udp = frame::parse_ipv4_udp(ip).map_err(|e| format!("IPv4/UDP: {e}"))?;
@@ -185,6 +186,43 @@ pub fn verify_reply(r: &Reply, server_mac: MacAddr) -> Result<(), String> {
         ReplyKind::RouterAdvert => verify_nd(ip, ICMPV6_ROUTER_ADVERT, RA_OPTIONS),
         ReplyKind::NeighbourAdvert => verify_nd(ip, ICMPV6_NEIGHBOUR_ADVERT, NA_OPTIONS),
     }
+}
+
+/// The IP length field and, for UDP, the UDP length are exactly the bytes
+/// sent: nothing wrapped around or left over (the parsers accept a packet
+/// longer than its length fields say).
+fn check_lengths(ip: &[u8]) -> Result<(), String> {
+    let be16 = |at: usize| {
+        ip.get(at..at + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+            .ok_or_else(|| format!("no length field at {at}"))
+    };
+    let (ip_len, hdr, proto) = match ip.first().map(|b| b >> 4) {
+        Some(4) => {
+            let hdr = usize::from(ip[0] & 0x0f) * 4;
+            (be16(2)?, hdr, ip.get(9).copied())
+        }
+        Some(6) => (
+            frame::IPV6_HDR_LEN + be16(4)?,
+            frame::IPV6_HDR_LEN,
+            ip.get(6).copied(),
+        ),
+        v => return Err(format!("IP version {v:?}")),
+    };
+    if ip_len != ip.len() {
+        return Err(format!(
+            "IP length field {ip_len}, packet {} bytes",
+            ip.len()
+        ));
+    }
+    if proto == Some(frame::PROTO_UDP) && be16(hdr + 4)? != ip.len() - hdr {
+        return Err(format!(
+            "UDP length field {}, datagram {} bytes",
+            be16(hdr + 4)?,
+            ip.len() - hdr
+        ));
+    }
+    Ok(())
 }
 
 fn verify_nd(ip: &[u8], ty: u8, options_at: usize) -> Result<(), String> {

@@ -8,9 +8,13 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 
+use dhcproto::Decodable;
+use nfdhcpd::binding::table::Snapshot;
 use nfdhcpd::metrics::Protocol;
-use nfdhcpd::proto::frame;
+use nfdhcpd::proto::dhcpv6::{self, msg, opt};
+use nfdhcpd::proto::{frame, DropReason, Outcome};
 use nfdhcpd::replay::{self, Classified};
+use nfdhcpd::respond::{self, Meta};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -76,6 +80,7 @@ fn mutate_inside(
                 u.dst_port,
                 &mutate(u.payload.to_vec(), edits, cut),
             )
+            .expect("a mutated request is no longer than the captured one")
         }),
         Protocol::Dhcpv6 => frame::parse_ipv6_udp(packet).ok().map(|u| {
             frame::emit_ipv6_udp(
@@ -87,6 +92,7 @@ fn mutate_inside(
                 u.dst_port,
                 &mutate(u.payload.to_vec(), edits, cut),
             )
+            .expect("a mutated request is no longer than the captured one")
         }),
         Protocol::RouterSolicit | Protocol::NeighbourSolicit => {
             frame::parse_ipv6_icmp(packet).ok().map(|i| {
@@ -95,6 +101,7 @@ fn mutate_inside(
                 let body = mutate(msg.split_off(4.min(msg.len())), edits, cut);
                 msg.extend(body);
                 frame::emit_ipv6_icmp(m, m, i.src, i.dst, i.hop_limit, &msg)
+                    .expect("a mutated request is no longer than the captured one")
             })
         }
     };
@@ -141,6 +148,255 @@ proptest! {
     fn binding_and_config_text_never_panics(text in "[A-Za-z0-9_=#\"' .:/,\\[\\]\n-]{0,300}") {
         nfdhcpd::fuzz::binding_file(text.as_bytes());
         nfdhcpd::fuzz::config(text.as_bytes());
+    }
+}
+
+/// DHCPv6 client messages, any type a client sends.
+const DHCPV6_TYPES: [u8; 8] = [
+    msg::SOLICIT,
+    msg::REQUEST,
+    msg::CONFIRM,
+    msg::RENEW,
+    msg::REBIND,
+    msg::RELEASE,
+    msg::DECLINE,
+    msg::INFORMATION_REQUEST,
+];
+/// Largest DHCPv6 message an IPv6 packet carries: 65,535 less the UDP header.
+const DHCPV6_MAX: usize = frame::MAX_LEN_FIELD - frame::UDP_HDR_LEN;
+/// The guest of tests/fixtures/compat/bindings/tap-routed.
+const VM_MAC: nfdhcpd::mac::MacAddr = nfdhcpd::mac::MacAddr([0xaa, 0, 0, 0, 0, 0x10]);
+
+/// One IA option: kind (IA_NA, IA_TA, IA_PD), IAID, and for an IA_NA its
+/// addresses, each picked by a byte: the binding's, on-link, or off-link.
+#[derive(Debug, Clone)]
+struct IaSpec {
+    kind: u8,
+    iaid: u32,
+    addrs: Vec<u8>,
+}
+
+/// A generated client message, before encoding.
+#[derive(Debug, Clone)]
+struct Dhcpv6Spec {
+    msg_type: u8,
+    xid: [u8; 3],
+    duid: Vec<u8>,
+    oro: Option<Vec<u16>>,
+    rapid_commit: bool,
+    ias: Vec<IaSpec>,
+    /// An unknown option of this many bytes, after the IAs.
+    filler: Option<usize>,
+}
+
+fn push_opt(m: &mut Vec<u8>, code: u16, data: &[u8]) -> bool {
+    let Ok(len) = u16::try_from(data.len()) else {
+        return false;
+    };
+    if m.len() + 4 + data.len() > DHCPV6_MAX {
+        return false;
+    }
+    m.extend_from_slice(&code.to_be_bytes());
+    m.extend_from_slice(&len.to_be_bytes());
+    m.extend_from_slice(data);
+    true
+}
+
+impl Dhcpv6Spec {
+    /// The message: identifiers the type needs (RFC 8415 §16), then the
+    /// IAs and the filler while they fit 65,527 bytes.
+    fn encode(&self) -> Vec<u8> {
+        let mut m = vec![self.msg_type, self.xid[0], self.xid[1], self.xid[2]];
+        push_opt(&mut m, opt::CLIENTID, &self.duid);
+        if matches!(
+            self.msg_type,
+            msg::REQUEST | msg::RENEW | msg::RELEASE | msg::DECLINE
+        ) {
+            let sid = dhcpv6::server_duid(replay::DEFAULT_SERVER_MAC);
+            push_opt(&mut m, opt::SERVERID, &sid);
+        }
+        if let Some(oro) = &self.oro {
+            let codes: Vec<u8> = oro.iter().flat_map(|c| c.to_be_bytes()).collect();
+            push_opt(&mut m, opt::ORO, &codes);
+        }
+        if self.rapid_commit {
+            push_opt(&mut m, opt::RAPID_COMMIT, &[]);
+        }
+        for ia in &self.ias {
+            let mut d = ia.iaid.to_be_bytes().to_vec();
+            let code = match ia.kind % 3 {
+                0 => opt::IA_NA,
+                1 => opt::IA_TA,
+                _ => opt::IA_PD,
+            };
+            if code != opt::IA_TA {
+                // T1 and T2.
+                d.extend_from_slice(&[0; 8]);
+            }
+            for (i, pick) in ia.addrs.iter().enumerate().filter(|_| code == opt::IA_NA) {
+                let i = i as u16;
+                let a: std::net::Ipv6Addr = match pick % 3 {
+                    0 => "2001:db8:1::a800:ff:fe00:10".parse().unwrap(),
+                    1 => std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 7, i),
+                    _ => std::net::Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 7, i),
+                };
+                let mut ad = a.octets().to_vec();
+                ad.extend_from_slice(&[0; 8]);
+                push_opt(&mut d, opt::IAADDR, &ad);
+            }
+            if !push_opt(&mut m, code, &d) {
+                break;
+            }
+        }
+        if let Some(n) = self.filler {
+            let room = DHCPV6_MAX.saturating_sub(m.len() + 4);
+            push_opt(&mut m, 0xfff0, &vec![0x5a; n.min(room)]);
+        }
+        m
+    }
+}
+
+fn dhcpv6_spec() -> impl Strategy<Value = Dhcpv6Spec> {
+    let ia = (
+        any::<u8>(),
+        any::<u32>(),
+        prop_oneof![
+            3 => proptest::collection::vec(any::<u8>(), 0..3),
+            1 => proptest::collection::vec(any::<u8>(), 0..120),
+        ],
+    )
+        .prop_map(|(kind, iaid, addrs)| IaSpec { kind, iaid, addrs });
+    (
+        prop::sample::select(&DHCPV6_TYPES[..]),
+        any::<[u8; 3]>(),
+        // Any DUID type and body (RFC 8415 §11: opaque), of any legal length.
+        proptest::collection::vec(any::<u8>(), 3..=130),
+        proptest::option::of(proptest::collection::vec(
+            prop_oneof![Just(23u16), Just(24), any::<u16>()],
+            0..3000,
+        )),
+        any::<bool>(),
+        prop_oneof![
+            1 => proptest::collection::vec(ia.clone(), 0..4),
+            2 => proptest::collection::vec(ia, 0..700),
+        ],
+        proptest::option::weighted(0.3, 0usize..70_000),
+    )
+        .prop_map(
+            |(msg_type, xid, duid, oro, rapid_commit, ias, filler)| Dhcpv6Spec {
+                msg_type,
+                xid,
+                duid,
+                oro,
+                rapid_commit,
+                ias,
+                filler,
+            },
+        )
+}
+
+/// A config, with the tap-routed binding served at each link MTU.
+type Dhcpv6Setup = (nfdhcpd::config::Config, Vec<(u16, Snapshot)>);
+
+/// The compat config in mode dhcpv6, plain and with DNS options too big
+/// for any link; and the tap-routed binding at several MTUs.
+fn dhcpv6_setups() -> &'static [Dhcpv6Setup] {
+    static S: std::sync::OnceLock<Vec<Dhcpv6Setup>> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let compat = root().join("tests/fixtures/compat");
+        let mut c = replay::load_config(&compat.join("nfdhcpd.conf")).unwrap();
+        c.ipv6.mode = nfdhcpd::config::Ipv6Mode::Dhcpv6;
+        let mut big = c.clone();
+        big.ipv6.nameservers = (0..200)
+            .map(|i| std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x53, 0, 0, 0, 0, i))
+            .collect();
+        big.ipv6.domains = (0..40).map(|i| format!("d{i}.vm.example.org")).collect();
+        let text = std::fs::read_to_string(compat.join("bindings/tap-routed")).unwrap();
+        [c, big]
+            .into_iter()
+            .map(|c| {
+                let snaps = [None, Some(1280u16), Some(1400), Some(9000)]
+                    .into_iter()
+                    .map(|mtu| {
+                        let dir = tempfile::tempdir().unwrap();
+                        let line = mtu.map_or(String::new(), |m| format!("MTU={m}\n"));
+                        std::fs::write(dir.path().join("tap-routed"), format!("{text}{line}"))
+                            .unwrap();
+                        let (snap, problem) = replay::build_snapshot(
+                            &c,
+                            dir.path(),
+                            "tap-routed",
+                            replay::DEFAULT_SERVER_MAC,
+                        );
+                        assert_eq!(problem, None);
+                        (mtu.unwrap_or(1500), snap)
+                    })
+                    .collect();
+                (c, snaps)
+            })
+            .collect()
+    })
+}
+
+fn dhcpv6_config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 200,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(dhcpv6_config())]
+
+    /// Issue #15, finding 4: whatever a guest sends (hundreds of IAs,
+    /// thousands of addresses, options up to 64 KiB), the DHCPv6 reply
+    /// fits the link MTU, answers at most MAX_IAS_PER_MESSAGE IAs, and its
+    /// IPv6 payload length and UDP length are the real ones.
+    #[test]
+    fn dhcpv6_replies_stay_within_the_link_mtu(spec in dhcpv6_spec(), setup in any::<prop::sample::Index>()) {
+        let msg = spec.encode();
+        prop_assert!(msg.len() <= DHCPV6_MAX);
+        let src = "fe80::a800:ff:fe00:10".parse().unwrap();
+        let dst = "ff02::1:2".parse().unwrap();
+        let f = frame::emit_ipv6_udp(VM_MAC, VM_MAC, src, dst, 546, 547, &msg).unwrap();
+        let packet = frame::ip_of_frame(&f).unwrap();
+        let all: Vec<_> = dhcpv6_setups()
+            .iter()
+            .flat_map(|(c, snaps)| snaps.iter().map(move |(mtu, s)| (c, *mtu, s)))
+            .collect();
+        let (c, mtu, snap) = setup.get(&all);
+        let meta = Meta { indev: replay::TAP_IFINDEX, physindev: 0, src_mac: Some(VM_MAC) };
+        let d = respond::decide(c, snap, Protocol::Dhcpv6, &meta, packet);
+        let r = match d.outcome {
+            Some(Outcome::Reply(r)) => r,
+            // Confirm with no address among its first IAs (RFC 8415 §18.3.3).
+            Some(Outcome::Dropped(DropReason::Invalid)) if spec.msg_type == msg::CONFIRM => return Ok(()),
+            other => return Err(TestCaseError::fail(format!("not answered: {other:?}"))),
+        };
+        let ip_len = r.frame.len() - frame::ETH_HDR_LEN;
+        prop_assert!(ip_len <= usize::from(*mtu), "{} bytes over MTU {}", ip_len, mtu);
+        let be16 = |at: usize| usize::from(u16::from_be_bytes([r.frame[at], r.frame[at + 1]]));
+        let udp_at = frame::ETH_HDR_LEN + frame::IPV6_HDR_LEN;
+        prop_assert_eq!(be16(frame::ETH_HDR_LEN + 4), ip_len - frame::IPV6_HDR_LEN);
+        prop_assert_eq!(be16(udp_at + 4), ip_len - frame::IPV6_HDR_LEN);
+        nfdhcpd::fuzz::verify_reply(&r, replay::DEFAULT_SERVER_MAC)
+            .map_err(TestCaseError::fail)?;
+        let u = frame::parse_ipv6_udp(frame::ip_of_frame(&r.frame).unwrap()).unwrap();
+        let m = dhcproto::v6::Message::decode(&mut dhcproto::Decoder::new(u.payload)).unwrap();
+        let ias = m
+            .opts()
+            .iter()
+            .filter(|o| {
+                matches!(
+                    o,
+                    dhcproto::v6::DhcpOption::IANA(_)
+                        | dhcproto::v6::DhcpOption::IATA(_)
+                        | dhcproto::v6::DhcpOption::IAPD(_)
+                )
+            })
+            .count();
+        prop_assert!(ias <= dhcpv6::MAX_IAS_PER_MESSAGE);
     }
 }
 

@@ -525,5 +525,6 @@ impl Answer {
             self.udp_dst,
             &self.encode(),
         )
+        .expect("a DHCPv4 reply is fitted to option 57 and the MTU, both under 64 KiB")
     }
 }

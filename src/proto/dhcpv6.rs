@@ -9,6 +9,12 @@
 //! the client's source address and the frame's source MAC. The server DUID
 //! is DUID-LL of the INDEV MAC: stable, a pure function of the MAC.
 //!
+//! Anti-spoofing: the frame's source MAC must be the binding's (unless
+//! MACSPOOF), and the reply leaves only through the request's tap. The
+//! client's DUID is opaque (RFC 8415 §11) and is not compared with the
+//! binding's MAC: a multi-NIC guest sends one DUID, made from one of its
+//! MACs, on every NIC, and each tap still assigns only its own address.
+//!
 //! Choices, documented: options 23/24 are sent when the client's ORO asks for
 //! them, or when it sent no ORO at all (RFC 8415 §18.3: "the server MAY
 //! return additional options"); an ORO that omits them is honoured. T1/T2 are
@@ -18,6 +24,17 @@
 //! NotOnLink for a Confirm unless every address is ours (§18.3.3). Unicast
 //! requests are served as multicast ones (no UseMulticast: we are the only
 //! server a tap reaches).
+//!
+//! Limits, deliberate: only the first [`MAX_IAS_PER_MESSAGE`] IA options
+//! (IA_NA, IA_TA and IA_PD together) of a message are answered; later ones
+//! are parsed, then ignored. RFC 8415 §6.6 leaves "whether to grant
+//! additional addresses and prefixes" to server policy, a real client sends
+//! one or two, and a guest cannot make the reply grow with its request. A
+//! reply never exceeds the link MTU (the binding's `MTU`, else 1500 bytes
+//! as for DHCPv4, never below the 1280 of RFC 8200 §5): if it would, the
+//! addresses returned with lifetime 0 are left out first (the client lets
+//! them expire), then the search list, then the DNS servers. The rest of a
+//! reply is bounded by the IA limit and the DUID length, and fits 1280.
 //!
 //! Deliberately not supported: relays (Relay-Forw is dropped: a tap has no
 //! relay), IA_TA and IA_PD (answered NoAddrsAvail / NoPrefixAvail),
@@ -31,9 +48,10 @@ use std::net::Ipv6Addr;
 
 use crate::mac::MacAddr;
 
+use super::dhcpv4::DEFAULT_LINK_MTU;
 use super::frame;
 use super::ndp;
-use super::ra::encode_domain_name;
+use super::ra::{encode_domain_name, IPV6_MIN_MTU};
 use super::{Context, DropReason, Outcome, Reply, ReplyKind};
 use crate::config::Ipv6Mode;
 
@@ -112,6 +130,29 @@ pub const HW_ETHERNET: u16 = 1;
 pub const DUID_MAX_LEN: usize = 130;
 /// Shortest DUID accepted: a type and one octet.
 pub const DUID_MIN_LEN: usize = 3;
+/// IA options (IA_NA, IA_TA, IA_PD together) answered per message: the
+/// first ones; the others are ignored (see the module documentation).
+pub const MAX_IAS_PER_MESSAGE: usize = 8;
+/// status-code (RFC 8415 §21.13), before the message.
+const STATUS_CODE_LEN: usize = 2;
+/// One address of the DNS Recursive Name Server option (RFC 3646 §3).
+const IPV6_ADDR_LEN: usize = 16;
+
+/// Why a DHCPv6 reply cannot be emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EmitError {
+    /// Option data over the 16-bit option-len (RFC 8415 §21.1).
+    #[error("option {code}: {len} bytes do not fit option-len")]
+    OptionTooLong {
+        /// The option code.
+        code: u16,
+        /// Its data length.
+        len: usize,
+    },
+    /// The frame cannot be built.
+    #[error(transparent)]
+    Frame(#[from] frame::EmitError),
+}
 
 /// Status codes sent (RFC 8415 §21.13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -231,7 +272,9 @@ pub fn server_duid(mac: MacAddr) -> Vec<u8> {
     d
 }
 
-/// The Ethernet MAC inside a DUID-LL or DUID-LLT, if it is one.
+/// The Ethernet MAC inside a DUID-LL or DUID-LLT, if it is one. For
+/// reading and tests only: a client's DUID may carry another interface's
+/// MAC, so it is never checked against a binding (RFC 8415 §11).
 pub fn duid_mac(duid: &[u8]) -> Option<MacAddr> {
     let be16 = |i: usize| duid.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
     // DUID-LLT: type, hw type, time (4), address; DUID-LL: type, hw type, address.
@@ -246,22 +289,42 @@ pub fn duid_mac(duid: &[u8]) -> Option<MacAddr> {
     MacAddr::from_slice(&duid[lla_at..])
 }
 
-fn push_opt(out: &mut Vec<u8>, code: u16, data: &[u8]) {
+fn push_opt(out: &mut Vec<u8>, code: u16, data: &[u8]) -> Result<(), EmitError> {
+    let len = u16::try_from(data.len()).map_err(|_| EmitError::OptionTooLong {
+        code,
+        len: data.len(),
+    })?;
     out.extend_from_slice(&code.to_be_bytes());
-    // Every option we build is far below 64 KiB (the whole reply fits a frame).
-    out.extend_from_slice(&(data.len().min(usize::from(u16::MAX)) as u16).to_be_bytes());
+    out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(data);
+    Ok(())
 }
 
-fn status_opt(out: &mut Vec<u8>, s: Status) {
+fn status_opt(out: &mut Vec<u8>, s: Status) -> Result<(), EmitError> {
     let mut d = s.code().to_be_bytes().to_vec();
     d.extend_from_slice(s.message().as_bytes());
-    push_opt(out, opt::STATUS_CODE, &d);
+    push_opt(out, opt::STATUS_CODE, &d)
 }
 
+/// Length of a Status Code option carrying `s`.
+fn status_opt_len(s: Status) -> usize {
+    OPT_HDR_LEN + STATUS_CODE_LEN + s.message().len()
+}
+
+/// Length of an IA Address option without options of its own.
+const IAADDR_OPT_LEN: usize = OPT_HDR_LEN + IAADDR_LEN;
+
 impl IaNa {
-    fn encode(&self, out: &mut Vec<u8>) {
-        let mut d = Vec::new();
+    /// Length of the encoded IA_NA option.
+    pub fn buffer_len(&self) -> usize {
+        OPT_HDR_LEN
+            + IA_HDR_LEN
+            + self.addrs.len() * IAADDR_OPT_LEN
+            + self.status.map_or(0, status_opt_len)
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EmitError> {
+        let mut d = Vec::with_capacity(self.buffer_len());
         for v in [self.iaid, self.t1, self.t2] {
             d.extend_from_slice(&v.to_be_bytes());
         }
@@ -269,77 +332,142 @@ impl IaNa {
             let mut ad = a.addr.octets().to_vec();
             ad.extend_from_slice(&a.preferred.to_be_bytes());
             ad.extend_from_slice(&a.valid.to_be_bytes());
-            push_opt(&mut d, opt::IAADDR, &ad);
+            push_opt(&mut d, opt::IAADDR, &ad)?;
         }
         if let Some(s) = self.status {
-            status_opt(&mut d, s);
+            status_opt(&mut d, s)?;
         }
-        push_opt(out, opt::IA_NA, &d);
+        push_opt(out, opt::IA_NA, &d)
     }
 }
 
 impl Dhcpv6Reply {
+    /// The Domain Search List data (RFC 3646 §4): the names, encoded.
+    fn domain_list(&self) -> Vec<u8> {
+        self.domains
+            .iter()
+            .filter_map(|d| encode_domain_name(d))
+            .flatten()
+            .collect()
+    }
+
+    /// Length of the DHCPv6 message [`Dhcpv6Reply::payload`] builds.
+    pub fn buffer_len(&self) -> usize {
+        let ia_ta = OPT_HDR_LEN + IA_TA_HDR_LEN + status_opt_len(Status::NoAddrsAvail);
+        let ia_pd = OPT_HDR_LEN + IA_HDR_LEN + status_opt_len(Status::NoPrefixAvail);
+        MSG_HDR_LEN
+            + self.client_id.as_ref().map_or(0, |c| OPT_HDR_LEN + c.len())
+            + OPT_HDR_LEN
+            + self.server_id.len()
+            + self.ia_na.iter().map(IaNa::buffer_len).sum::<usize>()
+            + self.ia_ta.len() * ia_ta
+            + self.status.map_or(0, status_opt_len)
+            + if self.rapid_commit { OPT_HDR_LEN } else { 0 }
+            + if self.dns_servers.is_empty() {
+                0
+            } else {
+                OPT_HDR_LEN + self.dns_servers.len() * IPV6_ADDR_LEN
+            }
+            + if self.domains.is_empty() {
+                0
+            } else {
+                OPT_HDR_LEN + self.domain_list().len()
+            }
+            + self.ia_pd.len() * ia_pd
+    }
+
+    /// Trims the reply to at most `budget` bytes of DHCPv6 message: first
+    /// the addresses returned with lifetime 0 (from the last IA_NA back),
+    /// then the search list, then the DNS servers. False when it still
+    /// does not fit (it always does in 1232 bytes: see the tests).
+    pub fn fit(&mut self, budget: usize) -> bool {
+        let mut excess = self.buffer_len().saturating_sub(budget);
+        for ia in self.ia_na.iter_mut().rev() {
+            // Only addresses no longer ours have a valid lifetime of 0: the
+            // configured one is at least 1 s.
+            while excess > 0 && ia.addrs.last().is_some_and(|a| a.valid == 0) {
+                ia.addrs.pop();
+                excess = excess.saturating_sub(IAADDR_OPT_LEN);
+            }
+        }
+        if self.buffer_len() > budget {
+            self.domains.clear();
+        }
+        if self.buffer_len() > budget {
+            self.dns_servers.clear();
+        }
+        self.buffer_len() <= budget
+    }
+
     /// The DHCPv6 message (UDP payload).
-    pub fn payload(&self) -> Vec<u8> {
+    pub fn payload(&self) -> Result<Vec<u8>, EmitError> {
         let t = match self.msg_type {
             ReplyType::Advertise => msg::ADVERTISE,
             ReplyType::Reply => msg::REPLY,
         };
-        let mut m = vec![t, self.xid[0], self.xid[1], self.xid[2]];
+        let mut m = Vec::with_capacity(self.buffer_len());
+        m.extend_from_slice(&[t, self.xid[0], self.xid[1], self.xid[2]]);
         if let Some(c) = &self.client_id {
-            push_opt(&mut m, opt::CLIENTID, c);
+            push_opt(&mut m, opt::CLIENTID, c)?;
         }
-        push_opt(&mut m, opt::SERVERID, &self.server_id);
+        push_opt(&mut m, opt::SERVERID, &self.server_id)?;
         for ia in &self.ia_na {
-            ia.encode(&mut m);
+            ia.encode(&mut m)?;
         }
         for iaid in &self.ia_ta {
             let mut d = iaid.to_be_bytes().to_vec();
-            status_opt(&mut d, Status::NoAddrsAvail);
-            push_opt(&mut m, opt::IA_TA, &d);
+            status_opt(&mut d, Status::NoAddrsAvail)?;
+            push_opt(&mut m, opt::IA_TA, &d)?;
         }
         if let Some(s) = self.status {
-            status_opt(&mut m, s);
+            status_opt(&mut m, s)?;
         }
         if self.rapid_commit {
-            push_opt(&mut m, opt::RAPID_COMMIT, &[]);
+            push_opt(&mut m, opt::RAPID_COMMIT, &[])?;
         }
         if !self.dns_servers.is_empty() {
             let d: Vec<u8> = self.dns_servers.iter().flat_map(|a| a.octets()).collect();
-            push_opt(&mut m, opt::DNS_SERVERS, &d);
+            push_opt(&mut m, opt::DNS_SERVERS, &d)?;
         }
         if !self.domains.is_empty() {
-            let d: Vec<u8> = self
-                .domains
-                .iter()
-                .filter_map(|d| encode_domain_name(d))
-                .flatten()
-                .collect();
-            push_opt(&mut m, opt::DOMAIN_LIST, &d);
+            push_opt(&mut m, opt::DOMAIN_LIST, &self.domain_list())?;
         }
         for iaid in &self.ia_pd {
             let mut d = Vec::new();
             for v in [*iaid, 0, 0] {
                 d.extend_from_slice(&v.to_be_bytes());
             }
-            status_opt(&mut d, Status::NoPrefixAvail);
-            push_opt(&mut m, opt::IA_PD, &d);
+            status_opt(&mut d, Status::NoPrefixAvail)?;
+            push_opt(&mut m, opt::IA_PD, &d)?;
         }
-        m
+        Ok(m)
     }
 
-    /// The whole Ethernet frame.
-    pub fn emit(&self) -> Vec<u8> {
-        frame::emit_ipv6_udp(
+    /// The whole Ethernet frame; refused, never truncated, when a length
+    /// does not fit its field.
+    pub fn emit(&self) -> Result<Vec<u8>, EmitError> {
+        Ok(frame::emit_ipv6_udp(
             self.eth_src,
             self.eth_dst,
             self.src,
             self.dst,
             SERVER_PORT,
             CLIENT_PORT,
-            &self.payload(),
-        )
+            &self.payload()?,
+        )?)
     }
+}
+
+/// The largest DHCPv6 message a reply may carry: the link MTU (the
+/// binding's, else 1500 bytes as for DHCPv4; RFC 8200 §5: never below
+/// 1280) less the IPv6 and UDP headers.
+pub fn budget(ctx: &Context<'_>) -> usize {
+    let mtu = ctx
+        .binding
+        .mtu
+        .unwrap_or(DEFAULT_LINK_MTU)
+        .max(IPV6_MIN_MTU);
+    usize::from(mtu) - frame::IPV6_HDR_LEN - frame::UDP_HDR_LEN
 }
 
 /// One IA_NA of a client message.
@@ -372,6 +500,19 @@ pub struct Request<'a> {
     pub ia_ta: Vec<u32>,
     /// IA_PD IAIDs.
     pub ia_pd: Vec<u32>,
+    /// IA options past [`MAX_IAS_PER_MESSAGE`]: parsed, then ignored.
+    pub ignored_ias: usize,
+}
+
+impl Request<'_> {
+    /// Keeps `ia` in `list` while the message has room for IAs, else counts it ignored.
+    fn keep_ia<T>(&mut self, pick: fn(&mut Self) -> &mut Vec<T>, ia: T) {
+        if self.ia_na.len() + self.ia_ta.len() + self.ia_pd.len() < MAX_IAS_PER_MESSAGE {
+            pick(self).push(ia);
+        } else {
+            self.ignored_ias += 1;
+        }
+    }
 }
 
 /// Splits `bytes` into (code, data) options; any overrun is malformed.
@@ -438,6 +579,7 @@ pub fn parse_request(payload: &[u8]) -> Result<Request<'_>, DropReason> {
         ia_na: Vec::new(),
         ia_ta: Vec::new(),
         ia_pd: Vec::new(),
+        ignored_ias: 0,
     };
     for (code, d) in options(&payload[MSG_HDR_LEN..])? {
         match code {
@@ -449,9 +591,11 @@ pub fn parse_request(payload: &[u8]) -> Result<Request<'_>, DropReason> {
             }
             opt::ORO => return Err(DropReason::Malformed),
             opt::RAPID_COMMIT => r.rapid_commit = true,
-            opt::IA_NA => r.ia_na.push(parse_ia_na(d)?),
-            opt::IA_TA if d.len() >= IA_TA_HDR_LEN => r.ia_ta.push(be32(d)?),
-            opt::IA_PD if d.len() >= IA_HDR_LEN => r.ia_pd.push(be32(d)?),
+            // IAs past the limit are still checked: a malformed one makes
+            // the message malformed wherever it stands.
+            opt::IA_NA => r.keep_ia(|r| &mut r.ia_na, parse_ia_na(d)?),
+            opt::IA_TA if d.len() >= IA_TA_HDR_LEN => r.keep_ia(|r| &mut r.ia_ta, be32(d)?),
+            opt::IA_PD if d.len() >= IA_HDR_LEN => r.keep_ia(|r| &mut r.ia_pd, be32(d)?),
             opt::IA_TA | opt::IA_PD => return Err(DropReason::Malformed),
             _ => {}
         }
@@ -588,14 +732,13 @@ pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReaso
     if udp.ip.src.is_unspecified() || udp.ip.src.is_multicast() {
         return Err(DropReason::Invalid);
     }
+    // Anti-spoofing rests on the frame's source MAC (here) and on the reply
+    // leaving through the request's own tap; the Client Identifier is not
+    // compared with the binding's MAC. RFC 8415 §11: "Clients and servers
+    // MUST treat DUIDs as opaque values and MUST only compare DUIDs for
+    // equality." A DUID names the device, not the interface: a guest with
+    // two NICs sends one DUID-LLT, made from one NIC's MAC, on both.
     ndp::check_guest_mac(ctx, None)?;
-    if !ctx.binding.macspoof
-        && r.client_id
-            .and_then(duid_mac)
-            .is_some_and(|m| m != ctx.binding.mac)
-    {
-        return Err(DropReason::SpoofedMac);
-    }
     if !ctx.config.ipv6.enabled {
         return Err(DropReason::Disabled);
     }
@@ -625,6 +768,11 @@ pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReaso
         msg::RELEASE | msg::DECLINE => release(ctx, &r, &mut reply),
         msg::INFORMATION_REQUEST => add_config_options(ctx, &r, &mut reply),
         _ => assign(ctx, &r, &mut reply),
+    }
+    // Never more than the link takes. Not reached: with the IA limit, what
+    // `fit` keeps is at most a few hundred bytes; refused all the same.
+    if !reply.fit(budget(ctx)) {
+        return Err(DropReason::Invalid);
     }
     Ok(reply)
 }
@@ -723,18 +871,27 @@ fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Repl
 
 /// Answers a DHCPv6 client message (the packet as NFQUEUE delivers it).
 pub fn handle(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
-    match decide(ctx, packet) {
-        Ok(reply) => Outcome::Reply(Reply {
+    let reply = match decide(ctx, packet) {
+        Ok(reply) => reply,
+        Err(reason) => return Outcome::Dropped(reason),
+    };
+    match reply.emit() {
+        Ok(frame) => Outcome::Reply(Reply {
             kind: match reply.msg_type {
                 ReplyType::Advertise => ReplyKind::Advertise,
                 ReplyType::Reply => ReplyKind::Dhcpv6Reply,
             },
-            frame: reply.emit(),
+            frame,
         }),
-        Err(reason) => Outcome::Dropped(reason),
+        // Not reached after `fit` (see `decide`); never sent truncated.
+        Err(_) => Outcome::Dropped(DropReason::Invalid),
     }
 }
 
 #[cfg(test)]
 #[path = "dhcpv6_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "dhcpv6_size_tests.rs"]
+mod size_tests;

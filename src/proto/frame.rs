@@ -6,6 +6,12 @@
 //! builds a whole Ethernet frame for an AF_PACKET socket, since the source
 //! MAC must be the INDEV's (the bridge's for a bridged tap), not the tap's.
 //!
+//! Emitting never truncates a length: the IPv4 total length, the IPv6
+//! payload length and the UDP length are 16-bit fields, and a packet that
+//! would not fit them is refused with [`EmitError::TooLong`] (no jumbograms,
+//! RFC 2675). Keeping a reply within the link MTU is the protocol's job
+//! (DHCPv4 and DHCPv6 fit their replies to it); this is the last guard.
+//!
 //! Not supported, deliberately: IPv4 options are skipped not interpreted;
 //! IPv6 extension headers are refused (guests' DHCPv6/ND carry none, and
 //! RFC 4861 ND messages are invalid behind most of them); IP fragments are
@@ -35,6 +41,8 @@ pub const UDP_HDR_LEN: usize = 8;
 const UDP_CHECKSUM: usize = 6;
 /// Offset of the header checksum in the IPv4 header.
 const IPV4_CHECKSUM: usize = 10;
+/// IPv4 IHL (32-bit words) of a header without options.
+const IHL_NO_OPTIONS: u8 = (IPV4_HDR_LEN / 4) as u8;
 /// TTL of IPv4 replies.
 pub const IPV4_TTL: u8 = 64;
 /// IP protocol number of UDP.
@@ -66,6 +74,32 @@ pub enum FrameError {
     /// Transport checksum does not verify.
     #[error("bad checksum")]
     BadChecksum,
+}
+
+/// Largest value of a 16-bit length field: IPv4 total length (RFC 791),
+/// IPv6 payload length (RFC 8200 §3), UDP length (RFC 768).
+pub const MAX_LEN_FIELD: usize = u16::MAX as usize;
+
+/// Why a frame cannot be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EmitError {
+    /// A length (IP packet or payload, UDP datagram) over its 16-bit field.
+    #[error("{len} bytes do not fit a 16-bit length field (at most {MAX_LEN_FIELD})")]
+    TooLong {
+        /// The length that would have been written.
+        len: usize,
+    },
+    /// The buffer is shorter than the headers it must hold.
+    #[error("buffer of {len} bytes has no room for the headers")]
+    NoHeadroom {
+        /// The buffer's length.
+        len: usize,
+    },
+}
+
+/// `len` as a 16-bit length field, or why it does not fit.
+fn len_field(len: usize) -> Result<u16, EmitError> {
+    u16::try_from(len).map_err(|_| EmitError::TooLong { len })
 }
 
 /// A UDP datagram inside IPv4, borrowed from the queued packet.
@@ -230,7 +264,8 @@ fn write_eth(
 /// Bytes of Ethernet, IPv4 and UDP header in front of a UDP payload.
 pub const IPV4_UDP_HEADROOM: usize = ETH_HDR_LEN + IPV4_HDR_LEN + UDP_HDR_LEN;
 
-/// Builds Ethernet + IPv4 + UDP around `payload`.
+/// Builds Ethernet + IPv4 + UDP around `payload`; refused when the IP
+/// packet would be over 65,535 bytes.
 pub fn emit_ipv4_udp(
     eth_src: MacAddr,
     eth_dst: MacAddr,
@@ -239,11 +274,13 @@ pub fn emit_ipv4_udp(
     src_port: u16,
     dst_port: u16,
     payload: &[u8],
-) -> Vec<u8> {
+) -> Result<Vec<u8>, EmitError> {
+    // Checked before allocating: the IP packet is headers plus payload.
+    len_field(IPV4_HDR_LEN + UDP_HDR_LEN + payload.len())?;
     let mut frame = vec![0u8; IPV4_UDP_HEADROOM + payload.len()];
     frame[IPV4_UDP_HEADROOM..].copy_from_slice(payload);
-    emit_ipv4_udp_in_place(&mut frame, eth_src, eth_dst, src, dst, src_port, dst_port);
-    frame
+    emit_ipv4_udp_in_place(&mut frame, eth_src, eth_dst, src, dst, src_port, dst_port)?;
+    Ok(frame)
 }
 
 /// As [`emit_ipv4_udp`], in place: `frame` is [`IPV4_UDP_HEADROOM`] bytes
@@ -256,9 +293,14 @@ pub fn emit_ipv4_udp_in_place(
     dst: Ipv4Addr,
     src_port: u16,
     dst_port: u16,
-) {
+) -> Result<(), EmitError> {
+    if frame.len() < IPV4_UDP_HEADROOM {
+        return Err(EmitError::NoHeadroom { len: frame.len() });
+    }
     let ip_len = frame.len() - ETH_HDR_LEN;
-    let udp_len = ip_len - IPV4_HDR_LEN;
+    let ip_len16 = len_field(ip_len)?;
+    // Smaller than the IP length, so it fits too.
+    let udp_len16 = len_field(ip_len - IPV4_HDR_LEN)?;
     frame[..IPV4_UDP_HEADROOM].fill(0);
     write_eth(frame, eth_src, eth_dst, EtherTypes::Ipv4);
     {
@@ -266,21 +308,22 @@ pub fn emit_ipv4_udp_in_place(
             MutableUdpPacket::new(&mut frame[ETH_HDR_LEN + IPV4_HDR_LEN..]).expect("sized for UDP");
         udp.set_source(src_port);
         udp.set_destination(dst_port);
-        udp.set_length(udp_len as u16);
+        udp.set_length(udp_len16);
     }
     let udp_at = ETH_HDR_LEN + IPV4_HDR_LEN;
     let ck = checksum::udp_v4(src, dst, &frame[udp_at..]);
     frame[udp_at + UDP_CHECKSUM..udp_at + UDP_CHECKSUM + 2].copy_from_slice(&ck);
     let mut ip = MutableIpv4Packet::new(&mut frame[ETH_HDR_LEN..]).expect("sized for IPv4");
     ip.set_version(4);
-    ip.set_header_length((IPV4_HDR_LEN / 4) as u8);
-    ip.set_total_length(ip_len as u16);
+    ip.set_header_length(IHL_NO_OPTIONS);
+    ip.set_total_length(ip_len16);
     ip.set_ttl(IPV4_TTL);
     ip.set_next_level_protocol(IpNextHeaderProtocols::Udp);
     ip.set_source(src);
     ip.set_destination(dst);
     let ck = checksum::ipv4_header(&frame[ETH_HDR_LEN..ETH_HDR_LEN + IPV4_HDR_LEN]);
     frame[ETH_HDR_LEN + IPV4_CHECKSUM..ETH_HDR_LEN + IPV4_CHECKSUM + 2].copy_from_slice(&ck);
+    Ok(())
 }
 
 fn emit_ipv6(
@@ -291,20 +334,23 @@ fn emit_ipv6(
     hop_limit: u8,
     next: u8,
     payload_len: usize,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, EmitError> {
+    // Checked before allocating; RFC 8200 §3: a 16-bit payload length.
+    let payload_len16 = len_field(payload_len)?;
     let mut frame = vec![0u8; ETH_HDR_LEN + IPV6_HDR_LEN + payload_len];
     write_eth(&mut frame, eth_src, eth_dst, EtherTypes::Ipv6);
     let mut ip = MutableIpv6Packet::new(&mut frame[ETH_HDR_LEN..]).expect("sized for IPv6");
     ip.set_version(6);
-    ip.set_payload_length(payload_len as u16);
+    ip.set_payload_length(payload_len16);
     ip.set_next_header(pnet_packet::ip::IpNextHeaderProtocol(next));
     ip.set_hop_limit(hop_limit);
     ip.set_source(src);
     ip.set_destination(dst);
-    frame
+    Ok(frame)
 }
 
-/// Builds Ethernet + IPv6 + UDP around `payload` (hop limit 64).
+/// Builds Ethernet + IPv6 + UDP around `payload` (hop limit 64); refused
+/// when the UDP datagram would be over 65,535 bytes.
 pub fn emit_ipv6_udp(
     eth_src: MacAddr,
     eth_dst: MacAddr,
@@ -313,23 +359,26 @@ pub fn emit_ipv6_udp(
     src_port: u16,
     dst_port: u16,
     payload: &[u8],
-) -> Vec<u8> {
+) -> Result<Vec<u8>, EmitError> {
     let udp_len = UDP_HDR_LEN + payload.len();
-    let mut frame = emit_ipv6(eth_src, eth_dst, src, dst, 64, PROTO_UDP, udp_len);
+    // The UDP length is the IPv6 payload length, checked by emit_ipv6.
+    let mut frame = emit_ipv6(eth_src, eth_dst, src, dst, 64, PROTO_UDP, udp_len)?;
+    let udp_len16 = len_field(udp_len)?;
     let mut udp =
         MutableUdpPacket::new(&mut frame[ETH_HDR_LEN + IPV6_HDR_LEN..]).expect("sized for UDP");
     udp.set_source(src_port);
     udp.set_destination(dst_port);
-    udp.set_length(udp_len as u16);
+    udp.set_length(udp_len16);
     udp.set_payload(payload);
     let udp_at = ETH_HDR_LEN + IPV6_HDR_LEN;
     let ck = checksum::udp_v6(src, dst, &frame[udp_at..]);
     frame[udp_at + UDP_CHECKSUM..udp_at + UDP_CHECKSUM + 2].copy_from_slice(&ck);
-    frame
+    Ok(frame)
 }
 
 /// Builds Ethernet + IPv6 + ICMPv6. `icmp` is the whole ICMPv6 message
 /// (type, code, checksum placeholder, body); the checksum is filled in here.
+/// Refused when the message is over 65,535 bytes.
 pub fn emit_ipv6_icmp(
     eth_src: MacAddr,
     eth_dst: MacAddr,
@@ -337,7 +386,7 @@ pub fn emit_ipv6_icmp(
     dst: Ipv6Addr,
     hop_limit: u8,
     icmp: &[u8],
-) -> Vec<u8> {
+) -> Result<Vec<u8>, EmitError> {
     let mut frame = emit_ipv6(
         eth_src,
         eth_dst,
@@ -346,13 +395,13 @@ pub fn emit_ipv6_icmp(
         hop_limit,
         PROTO_ICMPV6,
         icmp.len(),
-    );
+    )?;
     let off = ETH_HDR_LEN + IPV6_HDR_LEN;
     frame[off..].copy_from_slice(icmp);
     frame[off + 2..off + 4].fill(0);
     let ck = checksum::icmpv6(src, dst, &frame[off..]);
     frame[off + 2..off + 4].copy_from_slice(&ck);
-    frame
+    Ok(frame)
 }
 
 /// The IP packet inside an Ethernet frame (what NFQUEUE would have delivered).
@@ -387,7 +436,8 @@ mod tests {
             67,
             68,
             b"hello",
-        );
+        )
+        .unwrap();
         assert_eq!(eth_src(&f), Some(A));
         assert_eq!(eth_dst(&f), Some(B));
         let ip = ip_of_frame(&f).unwrap();
@@ -407,7 +457,8 @@ mod tests {
             67,
             68,
             b"hello",
-        );
+        )
+        .unwrap();
         let mut ip = ip_of_frame(&f).unwrap().to_vec();
         let last = ip.len() - 1;
         ip[last] ^= 0xff;
@@ -424,7 +475,8 @@ mod tests {
             67,
             68,
             b"hello",
-        );
+        )
+        .unwrap();
         let ip = ip_of_frame(&f).unwrap();
         for n in 0..ip.len() {
             assert!(parse_ipv4_udp(&ip[..n]).is_err(), "len {n}");
@@ -437,7 +489,8 @@ mod tests {
             547,
             546,
             b"x",
-        );
+        )
+        .unwrap();
         let ip6 = ip_of_frame(&f6).unwrap();
         assert!(parse_ipv6_udp(ip6).is_ok());
         for n in 0..ip6.len() {
@@ -455,10 +508,63 @@ mod tests {
             "ff02::1".parse().unwrap(),
             255,
             &msg,
-        );
+        )
+        .unwrap();
         let ip = parse_ipv6_icmp(ip_of_frame(&f).unwrap()).unwrap();
         assert_eq!(ip.hop_limit, 255);
         assert_eq!(ip.payload[0], 134);
+    }
+
+    /// The 16-bit length fields are written exactly up to 65,535 and a
+    /// longer packet is refused, never built with a wrapped-around length.
+    #[test]
+    fn lengths_over_sixteen_bits_are_refused_not_truncated() {
+        let (s4, d4): (Ipv4Addr, Ipv4Addr) =
+            ("192.0.2.1".parse().unwrap(), "192.0.2.10".parse().unwrap());
+        let (s6, d6): (Ipv6Addr, Ipv6Addr) =
+            ("fe80::1".parse().unwrap(), "fe80::2".parse().unwrap());
+        let max4 = MAX_LEN_FIELD - IPV4_HDR_LEN - UDP_HDR_LEN;
+        let f = emit_ipv4_udp(A, B, s4, d4, 67, 68, &vec![7; max4]).unwrap();
+        let u = parse_ipv4_udp(ip_of_frame(&f).unwrap()).unwrap();
+        assert_eq!(u.payload.len(), max4);
+        assert_eq!(
+            emit_ipv4_udp(A, B, s4, d4, 67, 68, &vec![7; max4 + 1]),
+            Err(EmitError::TooLong { len: 65_536 })
+        );
+        let max6 = MAX_LEN_FIELD - UDP_HDR_LEN;
+        let f = emit_ipv6_udp(A, B, s6, d6, 547, 546, &vec![7; max6]).unwrap();
+        let u = parse_ipv6_udp(ip_of_frame(&f).unwrap()).unwrap();
+        assert_eq!(u.payload.len(), max6);
+        assert_eq!(f.len(), ETH_HDR_LEN + IPV6_HDR_LEN + MAX_LEN_FIELD);
+        // The 288 KB frame of issue #15 is refused.
+        for n in [max6 + 1, 288 * 1024] {
+            assert_eq!(
+                emit_ipv6_udp(A, B, s6, d6, 547, 546, &vec![7; n]),
+                Err(EmitError::TooLong {
+                    len: UDP_HDR_LEN + n
+                })
+            );
+        }
+        let mut icmp = vec![0u8; MAX_LEN_FIELD];
+        icmp[0] = 134;
+        let f = emit_ipv6_icmp(A, B, s6, d6, 255, &icmp).unwrap();
+        assert_eq!(
+            parse_ipv6_icmp(ip_of_frame(&f).unwrap())
+                .unwrap()
+                .payload
+                .len(),
+            MAX_LEN_FIELD
+        );
+        icmp.push(0);
+        assert_eq!(
+            emit_ipv6_icmp(A, B, s6, d6, 255, &icmp),
+            Err(EmitError::TooLong { len: 65_536 })
+        );
+        let mut short = vec![0u8; IPV4_UDP_HEADROOM - 1];
+        assert_eq!(
+            emit_ipv4_udp_in_place(&mut short, A, B, s4, d4, 67, 68),
+            Err(EmitError::NoHeadroom { len: 41 })
+        );
     }
 
     /// A datagram whose computed UDP checksum is zero: emitted with 0xFFFF
@@ -482,16 +588,16 @@ mod tests {
             p
         };
         let p = zero_sum_payload([0, 0]);
-        let f = emit_ipv4_udp(A, B, s4, d4, 67, 68, &p);
+        let f = emit_ipv4_udp(A, B, s4, d4, 67, 68, &p).unwrap();
         let ck4 = [f[ETH_HDR_LEN + 26], f[ETH_HDR_LEN + 27]];
-        let f = emit_ipv4_udp(A, B, s4, d4, 67, 68, &zero_sum_payload(ck4));
+        let f = emit_ipv4_udp(A, B, s4, d4, 67, 68, &zero_sum_payload(ck4)).unwrap();
         let ip = ip_of_frame(&f).unwrap();
         assert_eq!(ip[IPV4_HDR_LEN + UDP_CHECKSUM..][..2], [0xff, 0xff]);
         assert!(parse_ipv4_udp(ip).is_ok());
 
-        let f = emit_ipv6_udp(A, B, s6, d6, 547, 546, &p);
+        let f = emit_ipv6_udp(A, B, s6, d6, 547, 546, &p).unwrap();
         let ck6 = [f[ETH_HDR_LEN + 46], f[ETH_HDR_LEN + 47]];
-        let f = emit_ipv6_udp(A, B, s6, d6, 547, 546, &zero_sum_payload(ck6));
+        let f = emit_ipv6_udp(A, B, s6, d6, 547, 546, &zero_sum_payload(ck6)).unwrap();
         let ip = ip_of_frame(&f).unwrap();
         assert_eq!(ip[IPV6_HDR_LEN + UDP_CHECKSUM..][..2], [0xff, 0xff]);
         assert!(parse_ipv6_udp(ip).is_ok());

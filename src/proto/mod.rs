@@ -78,7 +78,7 @@ pub enum DropReason {
     NotDhcp,
     /// A message type we never answer (e.g. a BOOTREPLY, an RA).
     UnsupportedMessage,
-    /// chaddr / frame source MAC / DUID is not the binding's MAC.
+    /// chaddr / frame source MAC / ND link-layer option is not the binding's MAC.
     SpoofedMac,
     /// REQUEST addressed to another server (option 54).
     OtherServer,

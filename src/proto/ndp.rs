@@ -234,6 +234,7 @@ impl NeighbourAdvert {
             ND_HOP_LIMIT,
             &self.icmp_bytes(),
         )
+        .expect("an NA is 32 bytes")
     }
 
     /// Reads an NA back from an Ethernet frame (tests, replay), checksum verified.

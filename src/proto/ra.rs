@@ -223,6 +223,7 @@ impl RouterAdvert {
             ND_HOP_LIMIT,
             &self.icmp_bytes(),
         )
+        .expect("an RA holds one prefix and at most 2 KiB each of RDNSS and DNSSL")
     }
 }
 

@@ -59,7 +59,8 @@ pub fn ctx<'a>(c: &'a Config, b: &'a Binding) -> Context<'a> {
 
 /// An IPv6 packet (no Ethernet header) carrying ICMPv6 `msg`, checksum set.
 pub fn icmp_packet(src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8, msg: &[u8]) -> Vec<u8> {
-    let f = frame::emit_ipv6_icmp(GUEST_MAC, GUEST_MAC, src, dst, hop_limit, msg);
+    let f = frame::emit_ipv6_icmp(GUEST_MAC, GUEST_MAC, src, dst, hop_limit, msg)
+        .expect("a test packet is under 64 KiB");
     f[ETH_HDR_LEN..].to_vec()
 }
 
@@ -82,6 +83,7 @@ pub fn fixture(name: &str) -> Vec<(MacAddr, Vec<u8>)> {
 }
 /// An IPv6 packet (no Ethernet header) carrying UDP `payload` 546 → 547.
 pub fn dhcpv6_packet(src: Ipv6Addr, dst: Ipv6Addr, payload: &[u8]) -> Vec<u8> {
-    let f = frame::emit_ipv6_udp(GUEST_MAC, GUEST_MAC, src, dst, 546, 547, payload);
+    let f = frame::emit_ipv6_udp(GUEST_MAC, GUEST_MAC, src, dst, 546, 547, payload)
+        .expect("a test packet is under 64 KiB");
     f[ETH_HDR_LEN..].to_vec()
 }

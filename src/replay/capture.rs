@@ -367,7 +367,8 @@ mod tests {
             "ff02::2".parse().unwrap(),
             255,
             &[133, 0, 0, 0, 0, 0, 0, 0],
-        );
+        )
+        .unwrap();
         // SLL: packet type, ARPHRD_ETHER, address length 6, address + 2 pad, protocol.
         let mut sll = vec![0, 0, 0, 1, 0, 6];
         sll.extend_from_slice(&M.0);
@@ -389,7 +390,8 @@ mod tests {
             546,
             547,
             b"x",
-        );
+        )
+        .unwrap();
         let mut ip = eth[ETH_HDR_LEN..].to_vec();
         // Insert a hop-by-hop header (8 bytes: next = UDP, len 0, PadN).
         ip[field::IPV6_NEXT] = EXT_HOP_BY_HOP;
@@ -412,7 +414,8 @@ mod tests {
             546,
             547,
             b"x",
-        );
+        )
+        .unwrap();
         for link in [LinkType::Ethernet, LinkType::LinuxSll, LinkType::RawIp] {
             for n in 0..eth.len() {
                 let f = frame(link, eth[..n].to_vec());

@@ -110,6 +110,9 @@ fn dhcpv6_request(ip: &[u8]) -> String {
             if !r.ia_na.is_empty() {
                 let _ = write!(out, " ia_na {}", r.ia_na.len());
             }
+            if r.ignored_ias > 0 {
+                let _ = write!(out, " ignored_ias {}", r.ignored_ias);
+            }
             if let Some(oro) = &r.oro {
                 let codes: Vec<String> = oro.iter().map(u16::to_string).collect();
                 let _ = write!(out, " oro {}", codes.join(","));

@@ -90,7 +90,8 @@ fn packet(m: &Message, src: Ipv4Addr) -> Vec<u8> {
     let mut payload = Vec::new();
     m.encode(&mut Encoder::new(&mut payload)).unwrap();
     let dst = Ipv4Addr::BROADCAST;
-    let f = frame::emit_ipv4_udp(OTHER_MAC, MacAddr::BROADCAST, src, dst, 68, 67, &payload);
+    let f =
+        frame::emit_ipv4_udp(OTHER_MAC, MacAddr::BROADCAST, src, dst, 68, 67, &payload).unwrap();
     ip_of_frame(&f).unwrap().to_vec()
 }
 
@@ -763,13 +764,13 @@ fn not_dhcp_is_dropped() {
     };
     // A zeroed BOOTP-sized payload: dhcproto would parse it.
     let zero = vec![0u8; BOOTP_MIN_LEN];
-    let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &zero);
+    let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &zero).unwrap();
     assert_eq!(dropped(ip_of_frame(&f).unwrap()), DropReason::NotDhcp);
     // Cookie but no message type.
     let mut bootp = zero.clone();
     bootp[0] = 1;
     bootp[field::MAGIC].copy_from_slice(&dhcproto::v4::MAGIC);
-    let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &bootp);
+    let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &bootp).unwrap();
     assert_eq!(dropped(ip_of_frame(&f).unwrap()), DropReason::NotDhcp);
     // A BOOTREPLY.
     let mut reply = discover();
@@ -779,7 +780,7 @@ fn not_dhcp_is_dropped() {
         DropReason::NotDhcp
     );
     // Another UDP port.
-    let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 53, &bootp);
+    let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 53, &bootp).unwrap();
     assert_eq!(dropped(ip_of_frame(&f).unwrap()), DropReason::NotDhcp);
     // Zeroed IP packets, and not even IP.
     assert_eq!(dropped(&[0u8; 600]), DropReason::Malformed);
@@ -829,7 +830,8 @@ fn hostile_options_never_panic() {
             let mut p = base.clone();
             p.extend_from_slice(&[53, 1, 1, code, len]);
             p.extend(std::iter::repeat(0xc0).take(usize::from(len)));
-            let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &p);
+            let f =
+                frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &p).unwrap();
             let _ = handle(&cx, ip_of_frame(&f).unwrap());
         }
     }
@@ -841,7 +843,7 @@ fn hostile_options_never_panic() {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             p.push((seed >> 24) as u8);
         }
-        let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &p);
+        let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &p).unwrap();
         let _ = handle(&cx, ip_of_frame(&f).unwrap());
     }
 }
@@ -865,7 +867,8 @@ fn hostile_fixed_headers_never_panic() {
             for value in [0u8, 1, 6, 16, 17, 0x80, 0xff] {
                 let mut p = base.clone();
                 p[at] = value;
-                let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &p);
+                let f = frame::emit_ipv4_udp(OTHER_MAC, SERVER_MAC, VM_IP, SERVER_IP, 68, 67, &p)
+                    .unwrap();
                 let _ = handle(&cx, ip_of_frame(&f).unwrap());
             }
         }

@@ -282,7 +282,8 @@ fn emit(ctx: &Context<'_>, v: &View<'_>, s: &Shape) -> Vec<u8> {
         ip_dst,
         SERVER_PORT,
         udp_dst,
-    );
+    )
+    .expect("a DHCPv4 reply is fitted to option 57 and the MTU, both under 64 KiB");
     buf
 }
 
