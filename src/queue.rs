@@ -28,7 +28,7 @@ use crate::metrics::{Metrics, Protocol};
 use crate::proto::{DropReason, Outcome};
 use crate::respond::{self, Decision, Meta, Verdict};
 use crate::send::{OutFrame, Sender, SEND_BATCH_MAX};
-use crate::verdict::{Batch, Batcher};
+use crate::verdict::{Batch, Batcher, Pending};
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).
 pub const COPY_RANGE: u16 = 65535;
@@ -159,6 +159,8 @@ pub struct Worker {
     warnings: WarnLimiter,
     /// Verdicts held back to be sent as one run (only with a known fd).
     batch: Batcher,
+    /// Runs decided whose verdict is not sent yet (a failed send).
+    pending: Pending,
     /// Replies held back to be sent together (see [`Worker::replies_max`]).
     replies: Vec<PendingReply>,
 }
@@ -224,6 +226,7 @@ impl Worker {
             retired: Arc::default(),
             warnings: WarnLimiter::default(),
             batch: Batcher::new(max_len),
+            pending: Pending::default(),
             queue,
             num,
             protocol,
@@ -412,16 +415,31 @@ impl Worker {
 
     /// Sends the run of verdicts held back, if any (runs are only built when
     /// the queue's fd is known).
+    /// A run whose verdict failed is sent again here, before any later one.
     fn flush_verdicts(&mut self) {
-        if let (Some(fd), Some(run)) = (self.fd, self.batch.flush()) {
-            self.send_run(fd, run);
+        let Some(fd) = self.fd else { return };
+        match self.batch.flush() {
+            Some(run) => self.send_run(fd, run),
+            None if !self.pending.is_empty() => self.send_pending(fd),
+            None => {}
         }
     }
 
+    /// Sends `run` after any run still waiting (never before it: its batch
+    /// would give the waiting packets this run's verdict).
     fn send_run(&mut self, fd: std::os::fd::RawFd, run: Batch) {
-        let accept = run.verdict == Verdict::Accept;
-        if let Err(e) = crate::send::nfq_batch_verdict(fd, self.num, run.max_id, accept) {
-            self.verdict_failed(&e, run.count);
+        self.pending.push(run);
+        self.send_pending(fd);
+    }
+
+    fn send_pending(&mut self, fd: std::os::fd::RawFd) {
+        let num = self.num;
+        let sent = self.pending.send_in_order(|run| {
+            let accept = run.verdict == Verdict::Accept;
+            crate::send::nfq_batch_verdict(fd, num, run.max_id, accept)
+        });
+        if let Err((e, waiting)) = sent {
+            self.verdict_failed(&e, waiting);
         }
     }
 

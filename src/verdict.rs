@@ -8,6 +8,13 @@
 //! queue, which decides them in that order: when a run up to id N is sent,
 //! every packet up to N has been decided (and those already given a verdict
 //! are no longer in the queue, so the batch does not touch them).
+//!
+//! That also means a run whose verdict could not be sent must not be
+//! overtaken: the next run's batch would give its packets the next run's
+//! verdict, possibly the opposite. [`Pending`] keeps such runs and sends
+//! them again, in order, before anything later.
+
+use std::collections::VecDeque;
 
 use crate::respond::Verdict;
 
@@ -77,9 +84,160 @@ impl Batcher {
     }
 }
 
+/// Runs decided but not yet given to the kernel, oldest first: a run
+/// whose batch verdict failed waits here, with every later run behind it,
+/// until it is sent (the worker tries again at each flush).
+#[derive(Debug, Default)]
+pub struct Pending {
+    runs: VecDeque<Batch>,
+}
+
+impl Pending {
+    /// Queues `run` behind the others (merged with the last one when the
+    /// verdict is the same: ids are contiguous, so one batch covers both).
+    pub fn push(&mut self, run: Batch) {
+        match self.runs.back_mut() {
+            Some(last) if last.verdict == run.verdict => {
+                last.max_id = run.max_id;
+                last.count += run.count;
+            }
+            _ => self.runs.push_back(run),
+        }
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// Packets waiting for their verdict.
+    pub fn waiting(&self) -> u32 {
+        self.runs.iter().map(|r| r.count).sum()
+    }
+
+    /// Sends the runs in order with `send` (one batch verdict each), and
+    /// stops at the first that fails: it and the runs behind it stay, and
+    /// the error is returned with the number of packets still waiting.
+    pub fn send_in_order(
+        &mut self,
+        mut send: impl FnMut(&Batch) -> std::io::Result<()>,
+    ) -> Result<(), (std::io::Error, u32)> {
+        while let Some(front) = self.runs.front() {
+            if let Err(e) = send(front) {
+                return Err((e, self.waiting()));
+            }
+            self.runs.pop_front();
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kernel queue as a batch verdict sees it: each packet id gets the
+    /// verdict of the first batch whose max_id reaches it.
+    #[derive(Default)]
+    struct KernelQueue {
+        given: std::collections::BTreeMap<u32, Verdict>,
+        /// Ids queued so far (1..=queued).
+        queued: u32,
+    }
+
+    impl KernelQueue {
+        fn batch(&mut self, b: &Batch) {
+            for id in 1..=b.max_id.min(self.queued) {
+                self.given.entry(id).or_insert(b.verdict);
+            }
+        }
+    }
+
+    /// Feeds `verdicts` (ids 1..) through a Batcher and Pending like the
+    /// worker does, with `fail(n)` saying whether the n-th send fails, then
+    /// flushes until every run is sent; returns the verdict each id got.
+    fn serve(verdicts: &[Verdict], fail: impl Fn(usize) -> bool) -> KernelQueue {
+        let mut k = KernelQueue::default();
+        let mut b = Batcher::new(16);
+        let mut p = Pending::default();
+        let mut sends = 0;
+        let mut deliver = |p: &mut Pending, k: &mut KernelQueue| {
+            let _ = p.send_in_order(|run| {
+                sends += 1;
+                if fail(sends) {
+                    return Err(std::io::Error::from_raw_os_error(libc::ENOBUFS));
+                }
+                k.batch(run);
+                Ok(())
+            });
+        };
+        for (i, v) in verdicts.iter().enumerate() {
+            k.queued = i as u32 + 1;
+            if let Some(run) = b.push(i as u32 + 1, *v) {
+                p.push(run);
+                deliver(&mut p, &mut k);
+            }
+        }
+        p.extend_from(b.flush());
+        for _ in 0..100 {
+            deliver(&mut p, &mut k);
+            if p.is_empty() {
+                break;
+            }
+        }
+        assert!(p.is_empty(), "runs never sent");
+        k
+    }
+
+    impl Pending {
+        fn extend_from(&mut self, run: Option<Batch>) {
+            if let Some(r) = run {
+                self.push(r);
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_run_keeps_its_own_verdict() {
+        use Verdict::{Accept as A, Drop as D};
+        let verdicts = [D, D, D, A, A, D, D, D, A, D];
+        // The first send (the DROP run 1..=3) fails once.
+        let k = serve(&verdicts, |n| n == 1);
+        for (i, v) in verdicts.iter().enumerate() {
+            assert_eq!(k.given.get(&(i as u32 + 1)), Some(v), "packet {}", i + 1);
+        }
+    }
+
+    #[test]
+    fn runs_never_inherit_a_later_verdict_whatever_fails() {
+        // A fixed pseudo-random pattern of verdicts and of failed sends.
+        let verdicts: Vec<Verdict> = (0..500u32)
+            .map(|i| {
+                if i.wrapping_mul(2_654_435_761).rotate_left(5) % 3 == 0 {
+                    Verdict::Accept
+                } else {
+                    Verdict::Drop
+                }
+            })
+            .collect();
+        for seed in 1..20u32 {
+            let k = serve(&verdicts, |n| {
+                (n as u32)
+                    .wrapping_mul(seed.wrapping_mul(0x9e37_79b9))
+                    .rotate_left(11)
+                    % 4
+                    == 0
+            });
+            for (i, v) in verdicts.iter().enumerate() {
+                assert_eq!(
+                    k.given.get(&(i as u32 + 1)),
+                    Some(v),
+                    "seed {seed}, packet {}",
+                    i + 1
+                );
+            }
+        }
+    }
 
     fn batch(verdict: Verdict, max_id: u32, count: u32) -> Option<Batch> {
         Some(Batch {
