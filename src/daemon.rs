@@ -179,8 +179,19 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
         .build()?;
 
     // Links first, so the first published table already knows the taps.
+    // On a thread of its own: a flood of scrapes or status requests on the
+    // shared runtime must not delay taps becoming active.
     let link_health = Arc::new(crate::link::Health::default());
-    rt.spawn(crate::link::monitor(bindings.clone(), link_health.clone()));
+    {
+        let (to, health) = (bindings.clone(), link_health.clone());
+        let links_rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the link monitor's runtime")?;
+        std::thread::Builder::new()
+            .name("links".into())
+            .spawn(move || links_rt.block_on(crate::link::monitor(to, health)))?;
+    }
     manager.spawn().context("starting the binding manager")?;
 
     for (n, proto, w) in workers {
