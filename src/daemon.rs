@@ -15,7 +15,8 @@ use crate::binding::table::Table;
 use crate::binding::watch::{Event, Manager};
 use crate::config::{self, Config, QueueRange};
 use crate::control::{self, QueueStatus, Shared};
-use crate::metrics::{Metrics, Protocol};
+use crate::domain::Protocol;
+use crate::metrics::Metrics;
 use crate::queue::Worker;
 
 /// The queues a config asks for, by protocol.

@@ -12,6 +12,7 @@ pub mod check;
 pub mod config;
 pub mod control;
 pub mod daemon;
+pub mod domain;
 pub mod fuzz;
 pub mod gc;
 pub mod link;

@@ -6,72 +6,54 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::proto::{Consumed, DropReason, ReplyKind};
+pub use crate::domain::Protocol;
+use crate::domain::{Consumed, DropReason, ReplyKind};
 
-/// The protocols served, one per queue kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
-    /// DHCPv4 (udp/67).
-    Dhcpv4,
-    /// ICMPv6 Router Solicitation.
-    RouterSolicit,
-    /// ICMPv6 Neighbour Solicitation.
-    NeighbourSolicit,
-    /// DHCPv6 (udp/547).
-    Dhcpv6,
+const N_PROTO: usize = Protocol::ALL.len();
+const N_REPLY: usize = ReplyKind::ALL.len();
+const N_DROP: usize = DropReason::ALL.len();
+const N_CONSUMED: usize = Consumed::ALL.len();
+
+/// One labelled counter of a protocol: a reply, a no-reply outcome or a drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Labelled {
+    /// Replies sent of this kind.
+    Reply(ReplyKind),
+    /// Requests handled without reply, of this kind.
+    Consumed(Consumed),
+    /// Packets dropped for this reason.
+    Drop(DropReason),
 }
 
-impl Protocol {
-    /// All of them.
-    pub const ALL: [Protocol; 4] = [
-        Protocol::Dhcpv4,
-        Protocol::RouterSolicit,
-        Protocol::NeighbourSolicit,
-        Protocol::Dhcpv6,
-    ];
-
-    /// Label.
-    pub fn as_str(&self) -> &'static str {
+impl Labelled {
+    /// The label value (message type or reason).
+    pub fn label(&self) -> &'static str {
         match self {
-            Protocol::Dhcpv4 => "dhcpv4",
-            Protocol::RouterSolicit => "rs",
-            Protocol::NeighbourSolicit => "ns",
-            Protocol::Dhcpv6 => "dhcpv6",
+            Labelled::Reply(k) => k.as_str(),
+            Labelled::Consumed(c) => c.as_str(),
+            Labelled::Drop(d) => d.as_str(),
+        }
+    }
+
+    /// The kind's name in `status` keys (`protocol.kind.label`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Labelled::Reply(_) => "reply",
+            Labelled::Consumed(_) => "consumed",
+            Labelled::Drop(_) => "drop",
+        }
+    }
+
+    /// Whether it can happen for protocol `p` at all (every drop reason
+    /// can; a reply only for its own protocol).
+    pub fn applies_to(&self, p: Protocol) -> bool {
+        match self {
+            Labelled::Reply(k) => k.protocol() == p,
+            Labelled::Consumed(_) => Consumed::applies_to(p),
+            Labelled::Drop(_) => true,
         }
     }
 }
-
-const N_PROTO: usize = 4;
-const N_REPLY: usize = 7;
-const N_DROP: usize = 10;
-const N_CONSUMED: usize = 2;
-
-fn reply_index(k: ReplyKind) -> usize {
-    k as usize
-}
-
-const REPLY_LABELS: [&str; N_REPLY] = [
-    "offer",
-    "ack",
-    "nak",
-    "router_advert",
-    "neighbour_advert",
-    "advertise",
-    "dhcpv6_reply",
-];
-const CONSUMED_LABELS: [&str; N_CONSUMED] = ["release", "decline"];
-const DROP_ALL: [DropReason; N_DROP] = [
-    DropReason::Malformed,
-    DropReason::NotDhcp,
-    DropReason::UnsupportedMessage,
-    DropReason::SpoofedMac,
-    DropReason::OtherServer,
-    DropReason::NotConfigured,
-    DropReason::Invalid,
-    DropReason::NotOurs,
-    DropReason::Disabled,
-    DropReason::RateLimited,
-];
 
 /// Per-protocol counters.
 #[derive(Debug, Default)]
@@ -215,22 +197,26 @@ impl Metrics {
             .clone()
     }
 
-    /// Visits every labelled counter of protocol `p`: (kind, label, value),
-    /// kind one of `reply`, `consumed`, `drop`.
-    pub fn for_each_labelled(
-        &self,
-        p: Protocol,
-        mut f: impl FnMut(&'static str, &'static str, u64),
-    ) {
+    /// Visits every labelled counter of protocol `p` with its value.
+    pub fn for_each_labelled(&self, p: Protocol, mut f: impl FnMut(Labelled, u64)) {
         let c = self.proto(p);
-        for (i, l) in REPLY_LABELS.iter().enumerate() {
-            f("reply", l, c.replies[i].load(Ordering::Relaxed));
+        for k in ReplyKind::ALL {
+            f(
+                Labelled::Reply(k),
+                c.replies[k as usize].load(Ordering::Relaxed),
+            );
         }
-        for (i, l) in CONSUMED_LABELS.iter().enumerate() {
-            f("consumed", l, c.consumed[i].load(Ordering::Relaxed));
+        for k in Consumed::ALL {
+            f(
+                Labelled::Consumed(k),
+                c.consumed[k as usize].load(Ordering::Relaxed),
+            );
         }
-        for (i, r) in DROP_ALL.iter().enumerate() {
-            f("drop", r.as_str(), c.drops[i].load(Ordering::Relaxed));
+        for r in DropReason::ALL {
+            f(
+                Labelled::Drop(r),
+                c.drops[r as usize].load(Ordering::Relaxed),
+            );
         }
     }
 
@@ -241,7 +227,7 @@ impl Metrics {
 
     /// Counts a reply.
     pub fn reply(&self, p: Protocol, k: ReplyKind) {
-        inc(&self.proto(p).replies[reply_index(k)]);
+        inc(&self.proto(p).replies[k as usize]);
     }
 
     /// Counts a request handled without reply.
@@ -251,43 +237,29 @@ impl Metrics {
 
     /// Counts a drop.
     pub fn dropped(&self, p: Protocol, r: DropReason) {
-        let i = DROP_ALL
-            .iter()
-            .position(|d| *d == r)
-            .expect("every reason is listed");
-        inc(&self.proto(p).drops[i]);
+        inc(&self.proto(p).drops[r as usize]);
     }
 
     /// Every non-zero counter as `protocol.kind.label` → value.
     pub fn to_map(&self) -> BTreeMap<String, u64> {
-        let mut m = BTreeMap::new();
-        let mut put = |k: String, v: &AtomicU64| {
-            let v = v.load(Ordering::Relaxed);
-            if v != 0 {
-                m.insert(k, v);
-            }
-        };
+        let mut rows: Vec<(String, u64)> = Vec::new();
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         for p in Protocol::ALL {
             let c = self.proto(p);
             let n = p.as_str();
-            put(format!("{n}.received"), &c.received);
-            put(format!("{n}.accepted_not_ours"), &c.not_ours);
-            put(format!("{n}.send_errors"), &c.send_errors);
-            put(format!("{n}.verdict_errors"), &c.verdict_errors);
-            for (i, l) in REPLY_LABELS.iter().enumerate() {
-                put(format!("{n}.reply.{l}"), &c.replies[i]);
-            }
-            for (i, l) in CONSUMED_LABELS.iter().enumerate() {
-                put(format!("{n}.consumed.{l}"), &c.consumed[i]);
-            }
-            for (i, r) in DROP_ALL.iter().enumerate() {
-                put(format!("{n}.drop.{}", r.as_str()), &c.drops[i]);
-            }
+            rows.push((format!("{n}.received"), load(&c.received)));
+            rows.push((format!("{n}.accepted_not_ours"), load(&c.not_ours)));
+            rows.push((format!("{n}.send_errors"), load(&c.send_errors)));
+            rows.push((format!("{n}.verdict_errors"), load(&c.verdict_errors)));
+            self.for_each_labelled(p, |l, v| {
+                rows.push((format!("{n}.{}.{}", l.kind(), l.label()), v));
+            });
         }
-        put("ra.periodic".into(), &self.periodic_ra);
-        put("ra.periodic_errors".into(), &self.periodic_ra_errors);
-        put("reload.count".into(), &self.reloads);
-        put("reload.errors".into(), &self.reload_errors);
+        rows.push(("ra.periodic".into(), load(&self.periodic_ra)));
+        rows.push(("ra.periodic_errors".into(), load(&self.periodic_ra_errors)));
+        rows.push(("reload.count".into(), load(&self.reloads)));
+        rows.push(("reload.errors".into(), load(&self.reload_errors)));
+        let m: BTreeMap<String, u64> = rows.into_iter().filter(|(_, v)| *v != 0).collect();
         m
     }
 }

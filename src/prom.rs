@@ -20,7 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::{debug, warn};
 
 use crate::binding::table::Table;
-use crate::metrics::{Metrics, Protocol};
+use crate::domain::Protocol;
+use crate::metrics::{Labelled, Metrics};
 
 /// Where the kernel publishes its per-queue counters.
 pub const NFQUEUE_PROC: &str = "/proc/net/netfilter/nfnetlink_queue";
@@ -126,16 +127,17 @@ impl DaemonCollector {
             ignored.push((vec![proto, ("reason", "not_ours")], load(&c.not_ours)));
             send_err.push((vec![proto], load(&c.send_errors)));
             verdict_err.push((vec![proto], load(&c.verdict_errors)));
-            m.for_each_labelled(p, |kind, label, v| {
-                if !applies(p, kind, label) {
+            // Impossible series (an RA counted for DHCPv4) stay out.
+            m.for_each_labelled(p, |l, v| {
+                if !l.applies_to(p) {
                     return;
                 }
-                let row = match kind {
-                    "reply" => (&mut replies, "type"),
-                    "consumed" => (&mut handled, "type"),
-                    _ => (&mut drops, "reason"),
+                let row = match l {
+                    Labelled::Reply(_) => (&mut replies, "type"),
+                    Labelled::Consumed(_) => (&mut handled, "type"),
+                    Labelled::Drop(_) => (&mut drops, "reason"),
                 };
-                row.0.push((vec![proto, (row.1, label)], v));
+                row.0.push((vec![proto, (row.1, l.label())], v));
             });
         }
         counters(
@@ -261,20 +263,6 @@ impl Collector for DaemonCollector {
         self.bindings(&mut enc)?;
         self.latency(&mut enc)?;
         self.kernel(&mut enc)
-    }
-}
-
-/// Whether a reply or no-reply message type can occur for protocol `p`
-/// (drop reasons all can); keeps impossible series out of the exposition.
-fn applies(p: Protocol, kind: &str, label: &str) -> bool {
-    match (kind, p) {
-        ("reply", Protocol::Dhcpv4) => matches!(label, "offer" | "ack" | "nak"),
-        ("reply", Protocol::RouterSolicit) => label == "router_advert",
-        ("reply", Protocol::NeighbourSolicit) => label == "neighbour_advert",
-        ("reply", Protocol::Dhcpv6) => matches!(label, "advertise" | "dhcpv6_reply"),
-        ("consumed", Protocol::Dhcpv4 | Protocol::Dhcpv6) => true,
-        ("consumed", _) => false,
-        _ => true,
     }
 }
 

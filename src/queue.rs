@@ -22,9 +22,10 @@ use tracing::{debug, error, info, warn};
 
 use crate::binding::table::Table;
 use crate::config::Config;
+use crate::domain::Protocol;
 use crate::logthrottle::{Permit, WarnLimiter};
 use crate::mac::MacAddr;
-use crate::metrics::{Metrics, Protocol};
+use crate::metrics::Metrics;
 use crate::proto::{DropReason, Outcome};
 use crate::respond::{self, Decision, Meta, Verdict};
 use crate::send::{OutFrame, Sender, SEND_BATCH_MAX};

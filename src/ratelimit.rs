@@ -10,25 +10,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::metrics::Protocol;
+use crate::domain::Protocol;
 
-/// Rate and burst of one bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    /// Sustained packets per second (0: unlimited).
-    pub rate: u32,
-    /// Packets allowed at once.
-    pub burst: u32,
-}
-
-impl Limit {
-    /// Generous for a booting guest (DHCP retries, RS, DAD, neighbour
-    /// resolution of a few addresses), tight enough to cut a flood.
-    pub const DEFAULT: Limit = Limit {
-        rate: 20,
-        burst: 60,
-    };
-}
+pub use crate::config::Limit;
 
 #[derive(Debug)]
 struct Bucket {

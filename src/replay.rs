@@ -31,8 +31,8 @@ use crate::binding::store::{Link, Store};
 use crate::binding::table::Snapshot;
 use crate::binding::watch::read_binding;
 use crate::config::{self, Config};
+use crate::domain::Protocol;
 use crate::mac::MacAddr;
-use crate::metrics::Protocol;
 use crate::proto::{Outcome, Reply};
 use crate::respond::{self, Decision, Meta, Verdict};
 

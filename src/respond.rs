@@ -8,8 +8,8 @@
 
 use crate::binding::table::{Served, Snapshot};
 use crate::config::Config;
+use crate::domain::Protocol;
 use crate::mac::MacAddr;
-use crate::metrics::Protocol;
 use crate::proto::{self, Context, DropReason, Outcome};
 
 /// The netfilter verdict.

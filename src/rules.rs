@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use crate::config::{Config, QueueRange};
 use crate::daemon::queues_of;
-use crate::metrics::Protocol;
+use crate::domain::Protocol;
 
 /// How the taps reach the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

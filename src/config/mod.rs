@@ -9,6 +9,24 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 /// A validated configuration.
+/// Rate and burst of one per-tap, per-protocol token bucket (`[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Sustained packets per second (0: unlimited).
+    pub rate: u32,
+    /// Packets allowed at once.
+    pub burst: u32,
+}
+
+impl Limit {
+    /// Generous for a booting guest (DHCP retries, RS, DAD, neighbour
+    /// resolution of a few addresses), tight enough to cut a flood.
+    pub const DEFAULT: Limit = Limit {
+        rate: 20,
+        burst: 60,
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// `[general]`
@@ -18,7 +36,7 @@ pub struct Config {
     /// `[ipv6]`
     pub ipv6: Ipv6,
     /// `[limits]`: per-tap, per-protocol packet rate limit.
-    pub limits: crate::ratelimit::Limit,
+    pub limits: Limit,
     /// `[metrics]`
     pub metrics: MetricsSettings,
 }
@@ -212,7 +230,7 @@ impl Default for Config {
                 dhcpv6_preferred_lifetime: 604_800,
                 dhcpv6_valid_lifetime: 2_592_000,
             },
-            limits: crate::ratelimit::Limit::DEFAULT,
+            limits: Limit::DEFAULT,
             metrics: MetricsSettings::default(),
         }
     }

@@ -327,12 +327,12 @@ fn format_follows_extension() {
 fn rate_limits_in_both_forms() {
     assert_eq!(
         ini(MINIMAL).unwrap().config.limits,
-        crate::ratelimit::Limit::DEFAULT
+        crate::config::Limit::DEFAULT
     );
     let c = ini(&format!("{MINIMAL}[limits]\nrate = 5\nburst = 9\n"))
         .unwrap()
         .config;
-    assert_eq!(c.limits, crate::ratelimit::Limit { rate: 5, burst: 9 });
+    assert_eq!(c.limits, crate::config::Limit { rate: 5, burst: 9 });
     let t = parse("[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = false\n[limits]\nrate = 0\n", Format::Toml, "t.toml").unwrap();
     assert_eq!(t.config.limits.rate, 0);
     let (_, key, _, reason) = invalid(&format!("{MINIMAL}[limits]\nburst = 0\n"));

@@ -20,6 +20,11 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// IP protocol number of UDP (the pseudo-header's next header field).
+pub const PROTO_UDP: u8 = 17;
+/// IPv6 next header of ICMPv6.
+pub const PROTO_ICMPV6: u8 = 58;
+
 /// Adds `bytes` to the running sum as 32-bit big-endian words.
 fn add(acc: u64, bytes: &[u8]) -> u64 {
     let mut chunks = bytes.chunks_exact(4);
@@ -79,18 +84,18 @@ pub fn verifies_v6(src: Ipv6Addr, dst: Ipv6Addr, next: u8, segment: &[u8]) -> bo
 
 /// The UDP checksum field for `segment` (its checksum field zero) over IPv4.
 pub fn udp_v4(src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) -> [u8; 2] {
-    udp_field(finish(sum_v4(src, dst, super::frame::PROTO_UDP, segment)))
+    udp_field(finish(sum_v4(src, dst, PROTO_UDP, segment)))
 }
 
 /// The UDP checksum field for `segment` (its checksum field zero) over IPv6.
 pub fn udp_v6(src: Ipv6Addr, dst: Ipv6Addr, segment: &[u8]) -> [u8; 2] {
-    udp_field(finish(sum_v6(src, dst, super::frame::PROTO_UDP, segment)))
+    udp_field(finish(sum_v6(src, dst, PROTO_UDP, segment)))
 }
 
 /// The ICMPv6 checksum field for `message` (its checksum field zero),
 /// RFC 4443 §2.3.
 pub fn icmpv6(src: Ipv6Addr, dst: Ipv6Addr, message: &[u8]) -> [u8; 2] {
-    finish(sum_v6(src, dst, super::frame::PROTO_ICMPV6, message))
+    finish(sum_v6(src, dst, PROTO_ICMPV6, message))
 }
 
 /// The IPv4 header checksum field for `header` (its checksum field zero).
@@ -110,8 +115,8 @@ fn udp_field(computed: [u8; 2]) -> [u8; 2] {
 
 #[cfg(test)]
 mod tests {
+    use super::PROTO_UDP as UDP;
     use super::*;
-    use crate::proto::frame::PROTO_UDP as UDP;
 
     /// A UDP segment with ports, length, checksum field zero and `payload`.
     fn segment(payload: &[u8]) -> Vec<u8> {

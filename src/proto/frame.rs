@@ -45,10 +45,7 @@ const IPV4_CHECKSUM: usize = 10;
 const IHL_NO_OPTIONS: u8 = (IPV4_HDR_LEN / 4) as u8;
 /// TTL of IPv4 replies.
 pub const IPV4_TTL: u8 = 64;
-/// IP protocol number of UDP.
-pub const PROTO_UDP: u8 = 17;
-/// IPv6 next header of ICMPv6.
-pub const PROTO_ICMPV6: u8 = 58;
+pub use super::checksum::{PROTO_ICMPV6, PROTO_UDP};
 
 /// Why bytes are not a packet we can read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

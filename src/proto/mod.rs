@@ -14,6 +14,8 @@ pub mod ra;
 #[cfg(test)]
 mod testutil;
 
+pub use crate::domain::{Consumed, DropReason, ReplyKind};
+
 use crate::binding::Binding;
 use crate::config::Config;
 use crate::mac::MacAddr;
@@ -38,78 +40,6 @@ pub struct Reply {
     pub kind: ReplyKind,
     /// The whole Ethernet frame.
     pub frame: Vec<u8>,
-}
-
-/// What a reply is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReplyKind {
-    /// DHCPOFFER
-    Offer,
-    /// DHCPACK
-    Ack,
-    /// DHCPNAK
-    Nak,
-    /// Router Advertisement
-    RouterAdvert,
-    /// Neighbour Advertisement
-    NeighbourAdvert,
-    /// DHCPv6 Advertise
-    Advertise,
-    /// DHCPv6 Reply
-    Dhcpv6Reply,
-}
-
-/// A request understood and handled that owes no reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Consumed {
-    /// DHCPRELEASE
-    Release,
-    /// DHCPDECLINE: the guest found its address in use.
-    Decline,
-}
-
-/// Why a packet from a bound tap gets no reply (verdict DROP).
-/// One variant per metric label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DropReason {
-    /// Not parseable at the IP/UDP/ICMPv6 layer.
-    Malformed,
-    /// A UDP packet to the DHCP port that is not DHCP (no magic cookie, …).
-    NotDhcp,
-    /// A message type we never answer (e.g. a BOOTREPLY, an RA).
-    UnsupportedMessage,
-    /// chaddr / frame source MAC / ND link-layer option is not the binding's MAC.
-    SpoofedMac,
-    /// REQUEST addressed to another server (option 54).
-    OtherServer,
-    /// The binding has nothing to offer for this protocol (no IP, no SUBNET6).
-    NotConfigured,
-    /// Fails RFC validation (hop limit, code, options…).
-    Invalid,
-    /// NS for an address we must not answer (the guest's own, …).
-    NotOurs,
-    /// The protocol is disabled or the mode does not serve it.
-    Disabled,
-    /// Over the per-tap rate limit.
-    RateLimited,
-}
-
-impl DropReason {
-    /// Metric label.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            DropReason::Malformed => "malformed",
-            DropReason::NotDhcp => "not_dhcp",
-            DropReason::UnsupportedMessage => "unsupported_message",
-            DropReason::SpoofedMac => "spoofed_mac",
-            DropReason::OtherServer => "other_server",
-            DropReason::NotConfigured => "not_configured",
-            DropReason::Invalid => "invalid",
-            DropReason::NotOurs => "not_ours",
-            DropReason::Disabled => "disabled",
-            DropReason::RateLimited => "rate_limited",
-        }
-    }
 }
 
 /// What a protocol handler decided for one packet from a bound tap.

@@ -9,8 +9,8 @@ use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::DataLink;
 
+use crate::domain::Protocol;
 use crate::mac::MacAddr;
-use crate::metrics::Protocol;
 use crate::proto::frame::{ETH_HDR_LEN, IPV4_HDR_LEN, IPV6_HDR_LEN, PROTO_ICMPV6, PROTO_UDP};
 use crate::proto::ndp::{ICMPV6_NEIGHBOUR_SOLICIT, ICMPV6_ROUTER_SOLICIT};
 

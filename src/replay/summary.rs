@@ -7,7 +7,7 @@ use std::net::Ipv6Addr;
 use dhcproto::{v4, v6, Decodable, Decoder};
 
 use super::capture::{classify, ip_packet, Classified, Frame};
-use crate::metrics::Protocol;
+use crate::domain::Protocol;
 use crate::proto::frame::{self, ip_of_frame, ETH_HDR_LEN};
 use crate::proto::ndp::{self, NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED};
 use crate::proto::ra::{OPT_PREFIX_INFO, RA_FLAG_MANAGED, RA_FLAG_OTHER};
