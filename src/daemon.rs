@@ -117,12 +117,37 @@ fn drop_privileges(user: Option<&str>, control_socket: &Path) -> anyhow::Result<
     Ok(())
 }
 
+/// What is opened while the daemon still has root and one thread.
+struct Privileged {
+    workers: Vec<(u16, Protocol, Worker)>,
+    ra_sender: Option<crate::send::Sender>,
+    control_listener: std::os::unix::net::UnixListener,
+    metrics_listener: Option<std::net::TcpListener>,
+}
+
+/// The state every part of the running daemon shares.
+struct State {
+    config_path: PathBuf,
+    config: Arc<ArcSwap<Config>>,
+    table: Arc<Table>,
+    metrics: Arc<Metrics>,
+    queues: Queues,
+}
+
+/// What the signal loop and the shutdown talk to.
+struct Services {
+    bindings: crate::binding::watch::Handle,
+    advertiser: Option<std::sync::mpsc::Sender<Command>>,
+    n_queues: usize,
+}
+
 /// Runs the daemon until SIGTERM/SIGINT.
 ///
 /// Order: everything that needs root (queues, AF_PACKET sockets, control
 /// socket, metrics listener, pidfile) is set up while the process has one
-/// thread; then privileges are dropped (`user`); then the threads start,
-/// all inheriting the reduced credentials.
+/// thread ([`open_privileged`]); then privileges are dropped (`user`); then
+/// the threads start ([`start_services`]), all inheriting the reduced
+/// credentials; then signals are served until a stop ([`serve_signals`]).
 pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let loaded = config::load(&config_path)?;
     for w in &loaded.warnings {
@@ -134,22 +159,40 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     let config = Arc::new(ArcSwap::from_pointee(cfg.clone()));
     let table = Table::new();
     let metrics = Arc::new(Metrics::default());
+    let mut state = State {
+        queues: Queues::new(table.clone(), config.clone(), metrics.clone()),
+        config_path,
+        config,
+        table,
+        metrics,
+    };
+    let privileged = open_privileged(&cfg, &state.queues)?;
+    drop_privileges(cfg.general.user.as_deref(), &cfg.general.control_socket)?;
 
-    // Queues: bind all before serving; a failure is fatal (as the original).
-    let mut queues = Queues::new(table.clone(), config.clone(), metrics.clone());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let services = start_services(&cfg, &mut state, privileged, &rt)?;
+    rt.block_on(serve_signals(&mut state, &services))?;
+    shutdown(&cfg, services);
+    Ok(())
+}
+
+/// Binds the queues (a failure is fatal, as in the original), opens the RA
+/// socket, the control socket and the metrics listener, writes the pid file.
+fn open_privileged(cfg: &Config, queues: &Queues) -> anyhow::Result<Privileged> {
     let mut workers = Vec::new();
-    for (n, proto) in wanted_queues(&cfg) {
+    for (n, proto) in wanted_queues(cfg) {
         workers.push((n, proto, queues.bind(n, proto)?));
     }
-    let n_queues = workers.len();
-    let advertising = cfg.ipv6.enabled && cfg.ipv6.rs_queue.is_some();
-    let ra_sender = if advertising {
+    let ra_sender = if advertising(cfg) {
         Some(crate::send::Sender::open().context("opening the RA socket")?)
     } else {
         None
     };
-    let sock_path = cfg.general.control_socket.clone();
-    let control_listener = control::bind(&sock_path)
+    let sock_path = &cfg.general.control_socket;
+    let control_listener = control::bind(sock_path)
         .with_context(|| format!("binding control socket {}", sock_path.display()))?;
     let metrics_listener = match cfg.metrics.listen {
         Some(addr) => {
@@ -164,20 +207,34 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     if let Some(p) = &cfg.general.pidfile {
         write_pidfile(p)?;
     }
-    drop_privileges(cfg.general.user.as_deref(), &sock_path)?;
+    Ok(Privileged {
+        workers,
+        ra_sender,
+        control_listener,
+        metrics_listener,
+    })
+}
 
+/// Whether the config has the daemon send Router Advertisements.
+fn advertising(cfg: &Config) -> bool {
+    cfg.ipv6.enabled && cfg.ipv6.rs_queue.is_some()
+}
+
+/// Starts the link monitor, the binding manager, the queue workers, the RA
+/// advertiser, the control socket and the metrics endpoint; READY=1 goes to
+/// systemd when the first binding scan is published.
+fn start_services(
+    cfg: &Config,
+    state: &mut State,
+    p: Privileged,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<Services> {
     let mut manager = Manager::new(
         cfg.general.datapath.clone(),
         cfg.ipv6.enabled,
-        table.clone(),
+        state.table.clone(),
     );
-    let activations = manager.subscribe();
     let bindings = manager.handle();
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
 
     // Links first, so the first published table already knows the taps.
     // On a thread of its own: a flood of scrapes or status requests on the
@@ -193,47 +250,47 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
             .name("links".into())
             .spawn(move || links_rt.block_on(crate::link::monitor(to, health)))?;
     }
+
+    // Unsolicited RAs; a tap that becomes active gets one at once.
+    let advertiser = match p.ra_sender {
+        Some(sender) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let adv = Advertiser {
+                table: state.table.clone(),
+                config: state.config.clone(),
+                metrics: state.metrics.clone(),
+                sender,
+                warnings: Default::default(),
+            };
+            std::thread::Builder::new()
+                .name("ra".into())
+                .spawn(move || adv.run(rx))?;
+            let to_adv = tx.clone();
+            manager.on_activate_call(move |taps| to_adv.send(Command::Activated(taps)).is_ok());
+            Some(tx)
+        }
+        None => None,
+    };
     manager.spawn().context("starting the binding manager")?;
 
-    for (n, proto, w) in workers {
-        queues.start(n, proto, w)?;
-    }
-
-    // Unsolicited RAs.
-    let (adv_tx, adv_rx) = std::sync::mpsc::channel();
-    if let Some(sender) = ra_sender {
-        let adv = Advertiser {
-            table: table.clone(),
-            config: config.clone(),
-            metrics: metrics.clone(),
-            sender,
-            warnings: Default::default(),
-        };
-        std::thread::Builder::new()
-            .name("ra".into())
-            .spawn(move || adv.run(adv_rx))?;
-        let tx = adv_tx.clone();
-        std::thread::Builder::new()
-            .name("ra-activations".into())
-            .spawn(move || {
-                for taps in activations {
-                    if tx.send(Command::Activated(taps)).is_err() {
-                        return;
-                    }
-                }
-            })?;
+    let n_queues = p.workers.len();
+    for (n, proto, w) in p.workers {
+        state.queues.start(n, proto, w)?;
     }
 
     let shared = Shared {
-        table: table.clone(),
-        metrics: metrics.clone(),
-        queues: queues.statuses.clone(),
+        table: state.table.clone(),
+        metrics: state.metrics.clone(),
+        queues: state.queues.statuses.clone(),
         first_scan_done: bindings.first_scan_done.clone(),
         links: link_health,
     };
-    rt.spawn(control::serve(control_listener, shared.clone()));
-    if let Some(l) = metrics_listener {
-        let registry = Arc::new(crate::prom::registry(metrics.clone(), table.clone()));
+    rt.spawn(control::serve(p.control_listener, shared));
+    if let Some(l) = p.metrics_listener {
+        let registry = Arc::new(crate::prom::registry(
+            state.metrics.clone(),
+            state.table.clone(),
+        ));
         rt.spawn(async move {
             match tokio::net::TcpListener::from_std(l) {
                 Ok(l) => crate::prom::serve(l, registry).await,
@@ -243,13 +300,10 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
     }
     {
         // READY=1 once the queues are bound (done) and the first scan is published.
-        let done = bindings.first_scan_done.clone();
-        let table = table.clone();
-        let config = config.clone();
+        let first_scan = bindings.first_scan.clone();
+        let (table, config) = (state.table.clone(), state.config.clone());
         rt.spawn(async move {
-            while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
+            first_scan.notified().await;
             let status = status_line(&table, n_queues);
             info!(queues = ?queues_of(&config.load()).iter().map(|(p, q)| format!("{}={q}", p.as_str())).collect::<Vec<_>>(), "ready to serve requests");
             notify(&[
@@ -258,46 +312,54 @@ pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
             ]);
         });
     }
+    Ok(Services {
+        bindings,
+        advertiser,
+        n_queues,
+    })
+}
 
-    rt.block_on(async {
-        let mut hup = signal(SignalKind::hangup())?;
-        let mut usr1 = signal(SignalKind::user_defined1())?;
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        loop {
-            tokio::select! {
-                _ = hup.recv() => {
-                    reload(&config_path, &config, &bindings, &metrics, &mut queues);
-                    let status = format!("reloaded; {}", status_line(&table, n_queues));
-                    notify(&[sd_notify::NotifyState::Status(&status)]);
-                }
-                _ = usr1.recv() => dump_table(&table),
-                _ = term.recv() => break,
-                _ = int.recv() => break,
+/// SIGHUP reloads, SIGUSR1 dumps the table; returns on SIGTERM or SIGINT.
+async fn serve_signals(state: &mut State, services: &Services) -> std::io::Result<()> {
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {
+                reload(&state.config_path, &state.config, &services.bindings, &state.metrics, &mut state.queues);
+                let status = format!("reloaded; {}", status_line(&state.table, services.n_queues));
+                notify(&[sd_notify::NotifyState::Status(&status)]);
             }
+            _ = usr1.recv() => dump_table(&state.table),
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
         }
-        Ok::<(), std::io::Error>(())
-    })?;
+    }
+}
 
+/// Final RAs (router lifetime 0), the socket and pid file removed, the
+/// binding manager stopped.
+fn shutdown(cfg: &Config, services: Services) {
     info!("stopping");
     notify(&[
         sd_notify::NotifyState::Stopping,
         sd_notify::NotifyState::Status("stopping: sending final Router Advertisements"),
     ]);
-    if advertising {
+    if let Some(adv) = &services.advertiser {
         let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
-        if adv_tx.send(Command::Stop(done_tx)).is_ok() {
+        if adv.send(Command::Stop(done_tx)).is_ok() {
             let _ = done_rx.recv_timeout(std::time::Duration::from_secs(2));
         }
     }
     // Best effort: after a privilege drop these may belong to root.
-    let _ = std::fs::remove_file(&sock_path);
+    let _ = std::fs::remove_file(&cfg.general.control_socket);
     if let Some(p) = &cfg.general.pidfile {
         let _ = std::fs::remove_file(p);
     }
-    bindings.send(Event::Stop);
+    services.bindings.send(Event::Stop);
     info!("stopped");
-    Ok(())
 }
 
 /// Every queue number the config asks for, with its protocol.

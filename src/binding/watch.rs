@@ -196,8 +196,9 @@ pub struct Manager {
     tx: Sender<Event>,
     rx: Receiver<Event>,
     watcher: Option<notify::RecommendedWatcher>,
-    on_activate: Vec<Sender<Vec<u32>>>,
+    on_activate: Vec<Box<dyn Fn(Vec<u32>) -> bool + Send>>,
     first_scan_done: Arc<std::sync::atomic::AtomicBool>,
+    first_scan: Arc<tokio::sync::Notify>,
     rescans: Arc<std::sync::atomic::AtomicU64>,
     /// A rescan failed to list the directory (not because it is gone): the
     /// state is kept and the rescan is tried again.
@@ -213,6 +214,8 @@ pub struct Handle {
     tx: Sender<Event>,
     /// Set once the first directory scan has been published.
     pub first_scan_done: Arc<std::sync::atomic::AtomicBool>,
+    /// Notified once, when the first directory scan has been published.
+    pub first_scan: Arc<tokio::sync::Notify>,
     /// Full rescans done (first scan, overflow, watcher error, directory back, SIGHUP).
     pub rescans: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -238,6 +241,7 @@ impl Manager {
             watcher: None,
             on_activate: Vec::new(),
             first_scan_done: Arc::default(),
+            first_scan: Arc::default(),
             rescans: Arc::default(),
             rescan_pending: false,
             retry: BTreeSet::new(),
@@ -250,6 +254,7 @@ impl Manager {
         Handle {
             tx: self.tx.clone(),
             first_scan_done: self.first_scan_done.clone(),
+            first_scan: self.first_scan.clone(),
             rescans: self.rescans.clone(),
         }
     }
@@ -257,8 +262,15 @@ impl Manager {
     /// Subscribes to "these taps became active or changed" notifications.
     pub fn subscribe(&mut self) -> Receiver<Vec<u32>> {
         let (tx, rx) = std::sync::mpsc::channel();
-        self.on_activate.push(tx);
+        self.on_activate_call(move |taps| tx.send(taps).is_ok());
         rx
+    }
+
+    /// Calls `f` with the taps (ifindex) that became active or changed, on
+    /// the manager's thread, after each snapshot that has some; `f` returns
+    /// false to be forgotten (its receiver is gone).
+    pub fn on_activate_call(&mut self, f: impl Fn(Vec<u32>) -> bool + Send + 'static) {
+        self.on_activate.push(Box::new(f));
     }
 
     /// Starts the thread: watcher first, then the first scan, then events.
@@ -271,6 +283,7 @@ impl Manager {
                 self.publish();
                 self.first_scan_done
                     .store(true, std::sync::atomic::Ordering::SeqCst);
+                self.first_scan.notify_one();
                 self.run();
             })
     }
@@ -527,8 +540,7 @@ impl Manager {
         );
         self.table.publish(snap);
         if !changes.activated.is_empty() {
-            self.on_activate
-                .retain(|tx| tx.send(changes.activated.clone()).is_ok());
+            self.on_activate.retain(|f| f(changes.activated.clone()));
         }
     }
 }
