@@ -120,3 +120,91 @@ fn daemon_refuses_an_invalid_config() {
         "colour codes in a log that is not a terminal: {out:?}"
     );
 }
+
+/// The README's two commands source `.ci/elevate` first: as root they go
+/// on; as another user without sudo they stop with a clear message; with
+/// a sudo on PATH they run themselves again through it.
+#[test]
+fn the_readme_commands_work_for_root_and_say_why_for_others() {
+    let dir = tempfile::tempdir().unwrap();
+    // Readable by the unprivileged user the probe runs as.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let script = dir.path().join("probe");
+    std::fs::write(
+        &script,
+        format!(". {}\necho \"ran as $(id -u): $*\"\n", here(".ci/elevate")),
+    )
+    .unwrap();
+    let run = |prefix: &[&str], path: &str| {
+        let out = Command::new(prefix[0])
+            .args(&prefix[1..])
+            .arg("bash")
+            .arg(&script)
+            .arg("x")
+            .env("PATH", path)
+            .output()
+            .expect("run the probe");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let root = nix::unistd::Uid::effective().is_root();
+    let (code, out) = run(&["env"], "/usr/bin:/bin");
+    if !root {
+        return; // The rest needs root to switch users.
+    }
+    assert_eq!((code, out.trim()), (0, "ran as 0: x"));
+    // A user without sudo: refused with the reason.
+    let (code, out) = run(
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ],
+        "/usr/bin:/bin",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("needs root") && out.contains("run it as root"),
+        "{out}"
+    );
+    // A user with a sudo on PATH: the script hands itself to it, with its arguments.
+    let fake = dir.path().join("bin");
+    std::fs::create_dir(&fake).unwrap();
+    std::fs::write(fake.join("sudo"), "#!/bin/sh\necho \"sudo $*\"\n").unwrap();
+    std::fs::set_permissions(
+        fake.join("sudo"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!("{}:/usr/bin:/bin", fake.display());
+    let (code, out) = run(
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ],
+        &path,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("sudo --preserve-env env PATH=")
+            && out
+                .trim_end()
+                .ends_with(&format!("bash {} x", script.display())),
+        "{out}"
+    );
+}
