@@ -21,27 +21,24 @@
 //! FIRST..=LAST. Runs until killed; the harness counts verdicts in
 //! /proc/net/netfilter/nfnetlink_queue.
 
-use nfdhcpd::queue::{open_queue, COPY_RANGE, IDLE_WAIT_MS};
+use nfdhcpd::nfqueue::{Options, Queue};
+use nfdhcpd::queue::{COPY_RANGE, IDLE_WAIT_MS, RCVBUF};
 use nfdhcpd::respond::Verdict;
-use nfdhcpd::send::{nfq_batch_verdict, wait_readable, Sender, SEND_BATCH_MAX};
+use nfdhcpd::send::{wait_readable, Sender, SEND_BATCH_MAX};
 use nfdhcpd::verdict::{Batch, Batcher};
 
 /// Kernel queue length, as the daemon's default `queue_max_len`.
 const QUEUE_MAX_LEN: u32 = 4096;
 
-/// Opens and binds queue `num` (one at a time: see `queue::open_queue`).
-fn bind(num: u16) -> (nfq::Queue, std::os::fd::RawFd) {
-    let opened = open_queue().expect("open nfnetlink");
-    let (mut q, raised) = (opened.queue, opened.rcvbuf);
-    let fd = opened.fd.expect("queue socket fd");
-    if let Err(e) = raised {
-        eprintln!("queue {num}: receive buffer not raised: {e}");
-    }
-    q.bind(num).expect("bind queue (root? already bound?)");
-    q.set_copy_range(num, COPY_RANGE).expect("copy range");
-    q.set_queue_max_len(num, QUEUE_MAX_LEN)
-        .expect("queue length");
-    (q, fd)
+/// Binds queue `num` as the daemon does.
+fn bind(num: u16) -> Queue {
+    let opts = Options {
+        copy_range: COPY_RANGE,
+        max_len: QUEUE_MAX_LEN,
+        fail_open: false,
+        rcvbuf: RCVBUF,
+    };
+    Queue::bind(num, opts).expect("bind queue (root? already bound?)")
 }
 
 /// The mirrored reply to `payload` (an IPv4 or IPv6 packet from a guest
@@ -76,11 +73,12 @@ fn mirror(payload: &[u8], guest: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// DROPs every packet of queue `num` for ever, replying to each if `mirror`.
-fn serve(mut q: nfq::Queue, fd: std::os::fd::RawFd, num: u16, mirror_replies: bool) {
+fn serve(mut q: Queue, mirror_replies: bool) {
+    let num = q.num();
     let mut batch = Batcher::new(QUEUE_MAX_LEN);
-    let send = |run: Option<Batch>| {
+    let send = |q: &Queue, run: Option<Batch>| {
         if let Some(run) = run {
-            if let Err(e) = nfq_batch_verdict(fd, num, run.max_id, false) {
+            if let Err(e) = q.verdict_batch(run.max_id, false) {
                 eprintln!("queue {num}: verdict: {e}");
             }
         }
@@ -91,32 +89,35 @@ fn serve(mut q: nfq::Queue, fd: std::os::fd::RawFd, num: u16, mirror_replies: bo
         sender.send_all(replies, |_, _| {});
         replies.clear();
     };
-    q.set_nonblocking(true);
+    let mut buf = Vec::new();
     loop {
-        match q.recv() {
-            Ok(msg) => {
+        let run = match q.recv(&mut buf) {
+            Ok(p) => {
                 if mirror_replies {
-                    let guest = msg.get_hw_addr().unwrap_or_default();
-                    if let Some(f) = mirror(msg.get_payload(), guest) {
-                        replies.push((msg.get_indev(), f));
+                    let guest = p.hw_addr.map(|m| m.0).unwrap_or_default();
+                    if let Some(f) = mirror(p.payload, &guest) {
+                        replies.push((p.indev, f));
                         if replies.len() == SEND_BATCH_MAX {
                             flush(&mut replies);
                         }
                     }
                 }
-                send(batch.push(msg.get_packet_id(), Verdict::Drop));
+                batch.push(p.id, Verdict::Drop)
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 flush(&mut replies);
-                send(batch.flush());
-                wait_readable(fd, IDLE_WAIT_MS);
+                send(&q, batch.flush());
+                wait_readable(q.fd(), IDLE_WAIT_MS);
+                continue;
             }
-            Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
             Err(e) => {
                 eprintln!("queue {num}: recv: {e}");
                 std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
             }
-        }
+        };
+        send(&q, run);
     }
 }
 
@@ -137,7 +138,7 @@ fn main() {
         .map(|n| (n, bind(n)))
         .collect::<Vec<_>>()
         .into_iter()
-        .map(|(n, (q, fd))| std::thread::spawn(move || serve(q, fd, n, mirror_replies)))
+        .map(|(_, q)| std::thread::spawn(move || serve(q, mirror_replies)))
         .collect();
     let mode = if mirror_replies { ", mirroring" } else { "" };
     eprintln!("drop_consumer: queues {first}..={last} bound{mode}");

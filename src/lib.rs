@@ -19,6 +19,7 @@ pub mod link;
 pub mod logthrottle;
 pub mod mac;
 pub mod metrics;
+pub mod nfqueue;
 pub mod privs;
 pub mod prom;
 pub mod proto;

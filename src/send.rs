@@ -191,7 +191,7 @@ fn classify(e: io::Error) -> SendError {
 /// Sets `fd`'s receive buffer to `bytes` with SO_RCVBUFFORCE (CAP_NET_ADMIN:
 /// above `net.core.rmem_max`) and returns the size the kernel reports
 /// (twice the request, bookkeeping included). Used on the NFQUEUE netlink
-/// socket, whose fd `nfq` does not expose (see `queue::open_queue`).
+/// socket (`nfqueue::Queue::bind`).
 pub fn set_rcvbuf_force(fd: std::os::fd::RawFd, bytes: usize) -> io::Result<usize> {
     let want = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
     // SAFETY: setsockopt(2) reads exactly size_of::<c_int>() bytes from a
@@ -225,70 +225,6 @@ pub fn set_rcvbuf_force(fd: std::os::fd::RawFd, bytes: usize) -> io::Result<usiz
         return Err(io::Error::last_os_error());
     }
     Ok(usize::try_from(got).unwrap_or(0))
-}
-
-/// netlink / nfnetlink constants for the batch verdict (linux/netfilter/nfnetlink_queue.h).
-mod nfqnl {
-    /// NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_VERDICT_BATCH.
-    pub const MSG_VERDICT_BATCH: u16 = (3 << 8) | 3;
-    /// NFQA_VERDICT_HDR.
-    pub const ATTR_VERDICT_HDR: u16 = 2;
-    /// struct nlmsghdr.
-    pub const NLMSG_HDR_LEN: usize = 16;
-    /// struct nfgenmsg.
-    pub const NFGEN_HDR_LEN: usize = 4;
-    /// struct nlattr + struct nfqnl_msg_verdict_hdr.
-    pub const ATTR_LEN: usize = 4 + 8;
-    /// NF_DROP / NF_ACCEPT.
-    pub const NF_DROP: u32 = 0;
-    /// NF_ACCEPT.
-    pub const NF_ACCEPT: u32 = 1;
-}
-
-/// Gives one verdict to every packet of queue `queue` with an id up to
-/// `max_id` (NFQNL_MSG_VERDICT_BATCH), on the queue socket `fd`.
-pub fn nfq_batch_verdict(
-    fd: std::os::fd::RawFd,
-    queue: u16,
-    max_id: u32,
-    accept: bool,
-) -> io::Result<()> {
-    use nfqnl::*;
-    let len = NLMSG_HDR_LEN + NFGEN_HDR_LEN + ATTR_LEN;
-    let mut m = Vec::with_capacity(len);
-    // nlmsghdr: length, type, flags (NLM_F_REQUEST), sequence, port id (host order).
-    m.extend_from_slice(&(len as u32).to_ne_bytes());
-    m.extend_from_slice(&MSG_VERDICT_BATCH.to_ne_bytes());
-    m.extend_from_slice(&(libc::NLM_F_REQUEST as u16).to_ne_bytes());
-    m.extend_from_slice(&0u32.to_ne_bytes());
-    m.extend_from_slice(&0u32.to_ne_bytes());
-    // nfgenmsg: family AF_UNSPEC, version NFNETLINK_V0, resource id = queue (big-endian).
-    m.extend_from_slice(&[libc::AF_UNSPEC as u8, 0]);
-    m.extend_from_slice(&queue.to_be_bytes());
-    // NFQA_VERDICT_HDR: verdict and packet id, big-endian.
-    m.extend_from_slice(&(ATTR_LEN as u16).to_ne_bytes());
-    m.extend_from_slice(&ATTR_VERDICT_HDR.to_ne_bytes());
-    m.extend_from_slice(&(if accept { NF_ACCEPT } else { NF_DROP }).to_be_bytes());
-    m.extend_from_slice(&max_id.to_be_bytes());
-    // SAFETY: sockaddr_nl is plain old data; all-zero (pid 0 = the kernel) is valid.
-    let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    sa.nl_family = libc::AF_NETLINK as u16;
-    // SAFETY: the buffer is a live Vec of `m.len()` bytes and the address a
-    // live, initialised sockaddr_nl of the given size; a bad fd is an error.
-    let n = unsafe {
-        libc::sendto(
-            fd,
-            m.as_ptr().cast(),
-            m.len(),
-            0,
-            (&sa as *const libc::sockaddr_nl).cast(),
-            std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-        )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// Waits until `fd` is readable or `timeout_ms` passes (poll(2)); errors
