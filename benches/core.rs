@@ -88,8 +88,8 @@ fn request(cfg: &Config, snap: &Snapshot, p: Protocol, rel: &str, kind: ReplyKin
         .into_iter()
         .find(|pkt| {
             matches!(
-                respond::decide(cfg, snap, p, &meta(), pkt).outcome,
-                Some(Outcome::Reply(ref r)) if r.kind == kind
+                respond::decide(cfg, snap, p, &meta(), pkt, 1).outcome(),
+                Some(Outcome::Reply(r)) if r.kind == kind
             )
         })
         .unwrap_or_else(|| panic!("{rel}: no request answered with {kind:?}"))
@@ -162,7 +162,7 @@ fn replies(c: &mut Criterion) {
     for (name, cfg, p, rel, kind) in cases {
         let pkt = request(cfg, &snap, p, rel, kind);
         g.bench_function(name, |b| {
-            b.iter(|| respond::decide(cfg, &snap, p, &meta(), black_box(&pkt)))
+            b.iter(|| respond::decide(cfg, &snap, p, &meta(), black_box(&pkt), 1))
         });
     }
     g.finish();

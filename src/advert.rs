@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 use crate::binding::table::{Served, Table};
 use crate::config::Config;
-use crate::logthrottle::{Permit, WarnLimiter};
+use crate::logthrottle::WarnLimiter;
 use crate::metrics::Metrics;
 use crate::proto::{ra, Context};
 use crate::send::{OutFrame, Sender};
@@ -107,20 +107,14 @@ impl Advertiser {
                     .periodic_ra_errors
                     .fetch_add(1, Ordering::Relaxed);
                 failed += 1;
-                let tap = &ra.served.binding.tap;
-                let permit = self
-                    .warnings
-                    .borrow_mut()
-                    .check(ra.served.ifindex, Instant::now());
-                match permit {
-                    Permit::Suppress => {}
-                    Permit::Log { suppressed: 0 } => {
-                        warn!(tap = %tap, error = %e, "unsolicited RA not sent");
-                    }
-                    Permit::Log { suppressed } => {
-                        warn!(tap = %tap, error = %e, suppressed, "unsolicited RA not sent (suppressed {suppressed} similar messages for this tap)");
-                    }
-                }
+                let detail = format!("tap {}: {e}", ra.served.binding.tap);
+                self.warnings.borrow_mut().warn(
+                    ra.served.ifindex,
+                    Instant::now(),
+                    "ra",
+                    "unsolicited RA not sent",
+                    &detail,
+                );
             }
         });
         (ok, failed)

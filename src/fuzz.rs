@@ -22,7 +22,7 @@ use crate::proto::frame::{self, ip_of_frame};
 use crate::proto::ndp::{self, ICMPV6_NEIGHBOUR_ADVERT, ICMPV6_ROUTER_ADVERT, ND_HOP_LIMIT};
 use crate::proto::{Outcome, Reply, ReplyKind};
 use crate::replay;
-use crate::respond::{self, Decision, Meta, Verdict};
+use crate::respond::{self, Decision, Meta};
 
 /// The compat config (tests/fixtures/compat/nfdhcpd.conf).
 const COMPAT_CONFIG: &str = include_str!("../tests/fixtures/compat/nfdhcpd.conf");
@@ -123,26 +123,36 @@ pub fn respond_with(protocol: Protocol, sel: u8, packet: &[u8]) {
         physindev: 0,
         src_mac,
     };
-    let d = respond::decide(c, &snap, protocol, &meta, packet);
+    // The one decide, rate limit included: a fresh snapshot's limiter allows.
+    let d = respond::decide(c, &snap, protocol, &meta, packet, 1);
     check_decision(&d, true);
     // The same packet from a tap we do not serve is ACCEPTed untouched.
     let other = Meta {
         indev: replay::TAP_IFINDEX + 1,
         ..meta
     };
-    check_decision(&respond::decide(c, &snap, protocol, &other, packet), false);
+    check_decision(
+        &respond::decide(c, &snap, protocol, &other, packet, 1),
+        false,
+    );
 }
 
-/// Checks one decision: verdict and outcome agree; a reply re-parses.
+/// Checks one decision: served or not as expected; a reply re-parses.
 pub fn check_decision(d: &Decision, served: bool) {
-    match (served, d.verdict, &d.outcome) {
-        (true, Verdict::Drop, Some(Outcome::Reply(r))) => {
+    match (served, d) {
+        (
+            true,
+            Decision::Served {
+                outcome: Outcome::Reply(r),
+                ..
+            },
+        ) => {
             if let Err(e) = verify_reply(r, replay::DEFAULT_SERVER_MAC) {
                 panic!("reply does not re-parse: {e}: {r:?}");
             }
         }
-        (true, Verdict::Drop, Some(_)) | (false, Verdict::Accept, None) => {}
-        other => panic!("inconsistent decision (served {served}): {other:?}"),
+        (true, Decision::Served { .. }) | (false, Decision::NotOurs { .. }) => {}
+        other => panic!("unexpected decision (served {served}): {other:?}"),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Per-tap rate limiting of repetitive warnings, so a noisy guest (a
-//! spoofed MAC on every request, a tap whose sends keep failing) cannot
-//! flood the log. Each queue worker owns one limiter: no lock.
+//! spoofed MAC on every request, a flood over its packet rate limit, a tap
+//! whose sends keep failing) cannot flood the log. Each queue worker owns one limiter: no lock.
 //!
 //! At most `burst` messages per tap per `interval`; the rest of that
 //! interval is suppressed and counted, and the first message of a later
@@ -50,6 +50,29 @@ impl Default for WarnLimiter {
 }
 
 impl WarnLimiter {
+    /// Logs `what` about tap `ifindex` (with `protocol` and `detail`) at
+    /// `now` if this limiter lets it through, saying how many like it were
+    /// suppressed before. The one way repetitive per-tap warnings are
+    /// written (queue workers, the RA advertiser).
+    pub fn warn(
+        &mut self,
+        ifindex: u32,
+        now: Instant,
+        protocol: &str,
+        what: &str,
+        detail: &dyn std::fmt::Display,
+    ) {
+        match self.check(ifindex, now) {
+            Permit::Suppress => {}
+            Permit::Log { suppressed: 0 } => {
+                tracing::warn!(protocol, ifindex, detail = %detail, "{what}");
+            }
+            Permit::Log { suppressed } => {
+                tracing::warn!(protocol, ifindex, detail = %detail, suppressed, "{what} (suppressed {suppressed} similar messages for this tap)");
+            }
+        }
+    }
+
     /// At most `burst` messages per key per `interval`.
     pub fn new(burst: u32, interval: Duration) -> WarnLimiter {
         WarnLimiter {

@@ -23,7 +23,7 @@ use tracing::{debug, error, info, warn};
 use crate::binding::table::Table;
 use crate::config::Config;
 use crate::domain::Protocol;
-use crate::logthrottle::{Permit, WarnLimiter};
+use crate::logthrottle::WarnLimiter;
 use crate::metrics::Metrics;
 use crate::nfqueue::{Options, Packet, Queue};
 use crate::proto::{DropReason, Outcome};
@@ -219,27 +219,29 @@ impl Worker {
             physindev: packet.physindev,
             src_mac: packet.hw_addr,
         };
-        let now = crate::ratelimit::now_ns();
+        // The one clock read of this packet: latency and the rate limit.
+        let now = crate::ratelimit::ns_at(start);
         let decision = {
             let config = self.config.load();
             let snap = self.table.guard();
             let payload = packet.payload;
             std::panic::catch_unwind(AssertUnwindSafe(|| {
-                respond::decide_limited(&config, &snap, self.protocol, &meta, payload, now)
+                respond::decide(&config, &snap, self.protocol, &meta, payload, now)
             }))
             .unwrap_or_else(|_| {
+                // Only a protocol handler can panic, so the tap is served.
                 error!(queue = self.num, "responder panicked; packet dropped");
-                Decision {
-                    verdict: Verdict::Drop,
+                Decision::Served {
                     ifindex: meta.tap(),
-                    outcome: Some(Outcome::Dropped(DropReason::Malformed)),
+                    outcome: Outcome::Dropped(DropReason::Malformed),
                 }
             })
         };
-        if !self.account(decision.outcome, decision.ifindex, start) {
+        let verdict = decision.verdict();
+        if !self.account(decision, start) {
             self.metrics.latency.observe(start.elapsed());
         }
-        if let Some(run) = self.batch.push(packet.id, decision.verdict) {
+        if let Some(run) = self.batch.push(packet.id, verdict) {
             self.send_run(run);
         }
     }
@@ -264,7 +266,7 @@ impl Worker {
                 }
                 Err(e) => {
                     m.proto(p).send_errors.fetch_add(1, Ordering::Relaxed);
-                    warn_tap(warnings, p, r.ifindex, "reply not sent", &e);
+                    warnings.warn(r.ifindex, r.start, p.as_str(), "reply not sent", &e);
                 }
             }
             m.latency.observe(r.start.elapsed());
@@ -310,34 +312,27 @@ impl Worker {
     /// Counts the outcome of a packet received at `start` and, for a reply,
     /// holds it to be sent (sending the batch when it is full). Returns
     /// whether it was a reply, whose latency is observed when it is sent.
-    fn account(&mut self, outcome: Option<Outcome>, ifindex: u32, start: Instant) -> bool {
+    fn account(&mut self, decision: Decision, start: Instant) -> bool {
         let m = &self.metrics;
         let p = self.protocol;
-        match outcome {
-            None => {
+        let (ifindex, outcome) = match decision {
+            Decision::NotOurs { .. } => {
                 m.proto(p).not_ours.fetch_add(1, Ordering::Relaxed);
+                return false;
             }
-            Some(Outcome::Dropped(DropReason::SpoofedMac)) => {
-                m.dropped(p, DropReason::SpoofedMac);
-                warn_tap(
-                    &mut self.warnings,
-                    p,
-                    ifindex,
-                    "request with a MAC other than the binding's dropped",
-                    &"spoofed_mac",
-                );
+            Decision::Served { ifindex, outcome } => (ifindex, outcome),
+        };
+        match outcome {
+            Outcome::Dropped(r @ (DropReason::SpoofedMac | DropReason::RateLimited)) => {
+                m.dropped(p, r);
+                let what = match r {
+                    DropReason::SpoofedMac => "request with a MAC other than the binding's dropped",
+                    _ => "guest over its packet rate limit: excess dropped",
+                };
+                self.warnings
+                    .warn(ifindex, start, p.as_str(), what, &r.as_str());
             }
-            Some(Outcome::Dropped(DropReason::RateLimited)) => {
-                m.dropped(p, DropReason::RateLimited);
-                let snap = self.table.guard();
-                if let Some(served) = snap.lookup(ifindex) {
-                    if let Some(n) = served.limiter.log_due(crate::ratelimit::now_ns()) {
-                        warn!(tap = %served.binding.tap, protocol = p.as_str(), dropped = n,
-                            "guest over its packet rate limit: excess dropped");
-                    }
-                }
-            }
-            Some(Outcome::Dropped(r)) => {
+            Outcome::Dropped(r) => {
                 m.dropped(p, r);
                 debug!(
                     protocol = p.as_str(),
@@ -346,11 +341,11 @@ impl Worker {
                     "dropped"
                 );
             }
-            Some(Outcome::Consumed(c)) => {
+            Outcome::Consumed(c) => {
                 m.consumed(p, c);
                 info!(protocol = p.as_str(), ifindex = ifindex, what = ?c, "handled without reply");
             }
-            Some(Outcome::Reply(r)) => {
+            Outcome::Reply(r) => {
                 self.replies.push(PendingReply {
                     ifindex,
                     kind: r.kind,
@@ -364,24 +359,5 @@ impl Worker {
             }
         }
         false
-    }
-}
-
-/// Logs a per-tap warning through the worker's rate limiter.
-fn warn_tap(
-    limiter: &mut WarnLimiter,
-    p: Protocol,
-    ifindex: u32,
-    what: &str,
-    detail: &dyn std::fmt::Display,
-) {
-    match limiter.check(ifindex, Instant::now()) {
-        Permit::Suppress => {}
-        Permit::Log { suppressed: 0 } => {
-            warn!(protocol = p.as_str(), ifindex, detail = %detail, "{what}");
-        }
-        Permit::Log { suppressed } => {
-            warn!(protocol = p.as_str(), ifindex, detail = %detail, suppressed, "{what} (suppressed {suppressed} similar messages for this tap)");
-        }
     }
 }

@@ -5,7 +5,8 @@
 //! update). State is fixed-size per binding, so a guest cannot make it grow
 //! (no per-MAC, per-xid or per-DUID state exists anywhere in the daemon).
 //! Time is passed in (nanoseconds on a monotonic clock), so the logic is
-//! testable without sleeping.
+//! testable without sleeping. Logging the drops is the worker's, through
+//! the one per-tap log throttle (`logthrottle`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -20,16 +21,11 @@ struct Bucket {
     last_ns: u64,
 }
 
-/// How often a rate-limited tap may be logged.
-pub const LOG_INTERVAL_NS: u64 = 10_000_000_000;
-
 /// The buckets and counters of one tap.
 #[derive(Debug)]
 pub struct TapLimiter {
     buckets: [Mutex<Bucket>; 4],
     dropped: [AtomicU64; 4],
-    last_log_ns: AtomicU64,
-    logged_dropped: AtomicU64,
 }
 
 impl Default for TapLimiter {
@@ -42,8 +38,6 @@ impl Default for TapLimiter {
                 })
             }),
             dropped: Default::default(),
-            last_log_ns: AtomicU64::new(0),
-            logged_dropped: AtomicU64::new(0),
         }
     }
 }
@@ -87,28 +81,19 @@ impl TapLimiter {
     pub fn dropped_total(&self) -> u64 {
         Protocol::ALL.iter().map(|p| self.dropped(*p)).sum()
     }
-
-    /// Whether a "rate limited" log line is due now (at most one per tap per
-    /// [`LOG_INTERVAL_NS`]); returns the drops since the last line if so.
-    pub fn log_due(&self, now_ns: u64) -> Option<u64> {
-        let last = self.last_log_ns.load(Ordering::Relaxed);
-        if last != 0 && now_ns.saturating_sub(last) < LOG_INTERVAL_NS {
-            return None;
-        }
-        self.last_log_ns
-            .compare_exchange(last, now_ns.max(1), Ordering::Relaxed, Ordering::Relaxed)
-            .ok()?;
-        let total = self.dropped_total();
-        Some(total - self.logged_dropped.swap(total, Ordering::Relaxed))
-    }
 }
 
 /// Monotonic nanoseconds since an arbitrary start (process-wide).
 pub fn now_ns() -> u64 {
+    ns_at(std::time::Instant::now())
+}
+
+/// [`now_ns`] of an instant already read (no second clock read per packet).
+pub fn ns_at(t: std::time::Instant) -> u64 {
     use std::sync::OnceLock;
-    use std::time::Instant;
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_nanos() as u64 + 1
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    let start = *START.get_or_init(|| t);
+    u64::try_from(t.saturating_duration_since(start).as_nanos()).unwrap_or(u64::MAX) + 1
 }
 
 #[cfg(test)]
@@ -174,20 +159,5 @@ mod tests {
                 .count(),
             3
         );
-    }
-
-    #[test]
-    fn logging_is_once_per_interval_with_the_count() {
-        let l = TapLimiter::default();
-        let lim = Limit { rate: 1, burst: 1 };
-        for _ in 0..5 {
-            l.allow(Protocol::NeighbourSolicit, lim, SEC);
-        }
-        assert_eq!(l.log_due(SEC), Some(4));
-        for _ in 0..3 {
-            l.allow(Protocol::NeighbourSolicit, lim, SEC);
-        }
-        assert_eq!(l.log_due(2 * SEC), None);
-        assert_eq!(l.log_due(SEC + LOG_INTERVAL_NS), Some(3));
     }
 }

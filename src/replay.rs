@@ -149,8 +149,8 @@ impl Replayed {
     /// The reply frame, if any.
     pub fn reply(&self) -> Option<&Reply> {
         match &self.decision {
-            Some(Decision {
-                outcome: Some(Outcome::Reply(r)),
+            Some(Decision::Served {
+                outcome: Outcome::Reply(r),
                 ..
             }) => Some(r),
             _ => None,
@@ -176,6 +176,10 @@ pub fn replay_frame(config: &Config, snap: &Snapshot, number: usize, frame: &Fra
             *p,
             &meta_for(snap, frame.src_mac()),
             ip,
+            // The capture's clock: the rate limit sees the guest's real pace.
+            u64::try_from(frame.timestamp.as_nanos())
+                .unwrap_or(u64::MAX)
+                .max(1),
         )),
         _ => None,
     };
@@ -212,11 +216,11 @@ pub fn line(r: &Replayed, frame: &Frame, t0: Duration) -> String {
         };
         return format!("{head} => not queued ({why})");
     };
-    let verdict = match d.verdict {
+    let verdict = match d.verdict() {
         Verdict::Accept => "ACCEPT",
         Verdict::Drop => "DROP",
     };
-    let tail = match &d.outcome {
+    let tail = match d.outcome() {
         None => "ignored: tap not served".to_string(),
         Some(Outcome::Dropped(reason)) => format!("dropped: {}", reason.as_str()),
         Some(Outcome::Consumed(c)) => format!("consumed: {c:?}"),

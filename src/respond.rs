@@ -1,7 +1,7 @@
 //! Dispatch: one queued packet's metadata and payload → one [`Decision`].
 //!
 //! Pure: the daemon, the replay command, tests, fuzzers and benches all
-//! call [`decide`]. The serving tap is the queue's physindev when set
+//! call the one [`decide`], rate limit included (time is passed in). The serving tap is the queue's physindev when set
 //! (bridged), else its indev (routed). A packet from a tap without a
 //! binding is ACCEPTed untouched; every packet from a bound tap is
 //! DROPped, after its reply (if any) was sent.
@@ -43,40 +43,56 @@ impl Meta {
     }
 }
 
-/// The decision for one packet.
+/// The decision for one packet: not ours (ACCEPT, untouched), or served
+/// (DROP, after its outcome — a reply, a request consumed, a drop with its
+/// reason — is carried out). Nothing else can be expressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// The verdict to give.
-    pub verdict: Verdict,
-    /// The tap the reply (if any) leaves through.
-    pub ifindex: u32,
-    /// What the protocol handler decided; None when the tap is not ours.
-    pub outcome: Option<Outcome>,
+pub enum Decision {
+    /// Not from a tap we serve: ACCEPT, untouched.
+    NotOurs {
+        /// The tap it came in on.
+        ifindex: u32,
+    },
+    /// From a bound tap: DROP once `outcome` is carried out.
+    Served {
+        /// The tap it came in on, and the reply (if any) leaves through.
+        ifindex: u32,
+        /// What the protocol handler (or the rate limit) decided.
+        outcome: Outcome,
+    },
 }
 
-/// Decides what to do with one queued packet.
-pub fn decide(
-    config: &Config,
-    snap: &Snapshot,
-    protocol: Protocol,
-    meta: &Meta,
-    payload: &[u8],
-) -> Decision {
-    let ifindex = meta.tap();
-    match snap.lookup(ifindex) {
-        None => Decision {
-            verdict: Verdict::Accept,
-            ifindex,
-            outcome: None,
-        },
-        Some(served) => serve(config, served, protocol, meta, payload),
+impl Decision {
+    /// The netfilter verdict it implies.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Decision::NotOurs { .. } => Verdict::Accept,
+            Decision::Served { .. } => Verdict::Drop,
+        }
+    }
+
+    /// The serving tap.
+    pub fn ifindex(&self) -> u32 {
+        match self {
+            Decision::NotOurs { ifindex } | Decision::Served { ifindex, .. } => *ifindex,
+        }
+    }
+
+    /// The outcome, for a served packet.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        match self {
+            Decision::NotOurs { .. } => None,
+            Decision::Served { outcome, .. } => Some(outcome),
+        }
     }
 }
 
-/// As [`decide`], with the tap's rate limit applied right after the tap
-/// lookup, before any parsing: over the limit → DROP (`rate_limited`).
-/// `now_ns` is the monotonic time the limiter measures rates with.
-pub fn decide_limited(
+/// Decides what to do with one queued packet: the tap lookup, then the
+/// tap's rate limit (before any parsing: over the limit → DROP,
+/// `rate_limited`), then the protocol handler. `now_ns` is the monotonic
+/// time the limiter measures rates with (the caller's clock, read once per
+/// packet: the daemon's receive time, a capture's timestamps in replay).
+pub fn decide(
     config: &Config,
     snap: &Snapshot,
     protocol: Protocol,
@@ -85,19 +101,15 @@ pub fn decide_limited(
     now_ns: u64,
 ) -> Decision {
     let ifindex = meta.tap();
-    match snap.lookup(ifindex) {
-        None => Decision {
-            verdict: Verdict::Accept,
-            ifindex,
-            outcome: None,
-        },
-        Some(served) if !served.limiter.allow(protocol, config.limits, now_ns) => Decision {
-            verdict: Verdict::Drop,
-            ifindex,
-            outcome: Some(Outcome::Dropped(DropReason::RateLimited)),
-        },
-        Some(served) => serve(config, served, protocol, meta, payload),
-    }
+    let Some(served) = snap.lookup(ifindex) else {
+        return Decision::NotOurs { ifindex };
+    };
+    let outcome = if served.limiter.allow(protocol, config.limits, now_ns) {
+        serve(config, served, protocol, meta, payload)
+    } else {
+        Outcome::Dropped(DropReason::RateLimited)
+    };
+    Decision::Served { ifindex, outcome }
 }
 
 /// Runs the protocol handler for a packet from a bound tap.
@@ -107,23 +119,18 @@ fn serve(
     protocol: Protocol,
     meta: &Meta,
     payload: &[u8],
-) -> Decision {
+) -> Outcome {
     let ctx = Context {
         config,
         binding: &served.binding,
         server_mac: served.server_mac,
         src_mac: meta.src_mac,
     };
-    let outcome = match protocol {
+    match protocol {
         Protocol::Dhcpv4 => proto::dhcpv4::handle(&ctx, payload),
         Protocol::RouterSolicit => proto::ra::handle_rs(&ctx, payload),
         Protocol::NeighbourSolicit => proto::ndp::handle_ns(&ctx, payload),
         Protocol::Dhcpv6 => proto::dhcpv6::handle(&ctx, payload),
-    };
-    Decision {
-        verdict: Verdict::Drop,
-        ifindex: meta.tap(),
-        outcome: Some(outcome),
     }
 }
 
@@ -191,15 +198,10 @@ mod tests {
             Protocol::Dhcpv4,
             &meta(99),
             b"anything",
+            1,
         );
-        assert_eq!(
-            d,
-            Decision {
-                verdict: Verdict::Accept,
-                ifindex: 99,
-                outcome: None
-            }
-        );
+        assert_eq!(d, Decision::NotOurs { ifindex: 99 });
+        assert_eq!((d.verdict(), d.outcome()), (Verdict::Accept, None));
     }
 
     #[test]
@@ -210,9 +212,10 @@ mod tests {
             Protocol::Dhcpv4,
             &meta(1),
             b"",
+            1,
         );
-        assert_eq!(d.verdict, Verdict::Drop);
-        assert!(matches!(d.outcome, Some(Outcome::Dropped(_))));
+        assert_eq!(d.verdict(), Verdict::Drop);
+        assert!(matches!(d.outcome(), Some(Outcome::Dropped(_))));
     }
 
     #[test]
@@ -224,8 +227,8 @@ mod tests {
         };
         let t = 5_000_000_000;
         let limited = |ifindex, proto| {
-            decide_limited(&cfg, &snap, proto, &meta(ifindex), b"x", t).outcome
-                == Some(Outcome::Dropped(DropReason::RateLimited))
+            decide(&cfg, &snap, proto, &meta(ifindex), b"x", t).outcome()
+                == Some(&Outcome::Dropped(DropReason::RateLimited))
         };
         assert!(!limited(1, Protocol::Dhcpv4));
         assert!(!limited(1, Protocol::Dhcpv4));
@@ -241,7 +244,7 @@ mod tests {
         assert_eq!(snap.lookup(1).unwrap().limiter.dropped(Protocol::Dhcpv4), 1);
         // Unknown taps are never limited: they are accepted.
         assert_eq!(
-            decide_limited(&cfg, &snap, Protocol::Dhcpv4, &meta(42), b"x", t).verdict,
+            decide(&cfg, &snap, Protocol::Dhcpv4, &meta(42), b"x", t).verdict(),
             Verdict::Accept
         );
     }

@@ -16,6 +16,9 @@ use nfdhcpd::proto::{frame, DropReason, Outcome};
 use nfdhcpd::replay::{self, Classified};
 use nfdhcpd::respond::{self, Meta};
 
+/// The clock the property tests pass to `decide`.
+static NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -367,8 +370,10 @@ proptest! {
             .collect();
         let (c, mtu, snap) = setup.get(&all);
         let meta = Meta { indev: replay::TAP_IFINDEX, physindev: 0, src_mac: Some(VM_MAC) };
-        let d = respond::decide(c, snap, Protocol::Dhcpv6, &meta, packet);
-        let r = match d.outcome {
+        // A second apart each: the shared snapshot's rate limit never bites.
+        let now = NOW.fetch_add(1_000_000_000, std::sync::atomic::Ordering::Relaxed);
+        let d = respond::decide(c, snap, Protocol::Dhcpv6, &meta, packet, now);
+        let r = match d.outcome().cloned() {
             Some(Outcome::Reply(r)) => r,
             // Confirm with no address among its first IAs (RFC 8415 §18.3.3).
             Some(Outcome::Dropped(DropReason::Invalid)) if spec.msg_type == msg::CONFIRM => return Ok(()),

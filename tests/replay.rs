@@ -86,8 +86,8 @@ fn reply(r: &Replayed) -> &Reply {
 
 fn outcome(r: &Replayed) -> &Outcome {
     let d = r.decision.as_ref().expect("queued");
-    assert_eq!(d.verdict, Verdict::Drop);
-    d.outcome.as_ref().expect("served")
+    assert_eq!(d.verdict(), Verdict::Drop);
+    d.outcome().expect("served")
 }
 
 // ---------------------------------------------------------------- DHCPv4
@@ -248,7 +248,7 @@ fn a_tap_without_binding_gets_accept_for_every_frame() {
     assert!(problem.is_some());
     for r in replay::replay_all(&c, &snap, &frames("dhcpv4/dhclient.pcap")) {
         let d = r.decision.unwrap();
-        assert_eq!((d.verdict, d.outcome), (Verdict::Accept, None));
+        assert_eq!((d.verdict(), d.outcome()), (Verdict::Accept, None));
     }
 }
 
