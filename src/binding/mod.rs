@@ -84,6 +84,7 @@ impl Binding {
 }
 
 pub mod file;
+pub mod overlap;
 pub mod store;
 pub mod table;
 pub mod watch;

@@ -9,7 +9,7 @@
 //! global or unique-local prefix (not multicast, link-local, loopback or
 //! `::`), and overlap neither another of the list nor the VM's own
 //! `SUBNET6`, `GATEWAY6`, `EUI64` or `IP6`. Overlaps with other bindings
-//! are not this file's to know.
+//! are not this file's to know: see [`crate::binding::overlap`].
 
 use std::net::Ipv6Addr;
 
