@@ -429,3 +429,71 @@ fn dhcpcd_rapid_commit_gets_the_prefix_in_one_exchange() {
         "no Request after a committed Reply"
     );
 }
+
+/// A bad PREFIX6_DELEGATED makes only its own file invalid (its last good
+/// binding stays in force); a delegation overlapping another binding's is
+/// logged, and both VMs are served what their files say.
+#[test]
+fn bad_or_overlapping_delegations_never_disturb_other_bindings() {
+    if !prerequisites(&["dhclient"]) {
+        return;
+    }
+    let (t, d) = setup("pdb", "dhcpv6");
+    // tap-b now delegates a /60 inside tap-r's /56: logged, both served.
+    t.write_binding(
+        "tap-b",
+        &format!("{BINDING_B}PREFIX6_DELEGATED=2001:db8:100:10::/60\n"),
+    );
+    let overlap = "PREFIX6_DELEGATED 2001:db8:100:10::/60 of tap-b overlaps PREFIX6_DELEGATED 2001:db8:100::/56 of tap-r";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.log_text().contains(overlap) {
+        assert!(
+            Instant::now() < deadline,
+            "overlap not logged:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // tap-r's file is rewritten with host bits set: refused, last good kept.
+    t.write_binding(
+        "tap-r",
+        &BINDING_R.replace("2001:db8:100::/56", "2001:db8:100:1::/56"),
+    );
+    let st = d.wait_for("tap-r invalid", |s| {
+        s.bindings
+            .iter()
+            .any(|b| b.tap == "tap-r" && b.state == "invalid")
+    });
+    let r = st
+        .bindings
+        .iter()
+        .find(|b| b.tap == "tap-r")
+        .expect("tap-r");
+    assert_eq!(r.last_good_served, Some(true));
+    let err = r.error.clone().unwrap_or_default();
+    assert!(
+        err.contains("PREFIX6_DELEGATED=") && err.contains("2001:db8:100:1::/56 has host bits set"),
+        "{err}"
+    );
+    let b = st
+        .bindings
+        .iter()
+        .find(|b| b.tap == "tap-b")
+        .expect("tap-b");
+    assert_eq!(b.state, "active");
+    let ((ev_r, out_r), (ev_b, out_b)) = std::thread::scope(|s| {
+        let r = s.spawn(|| dhclient6(&t, &t.vm_r, "pdb-r", "-P", "r.leases", 3));
+        let b = s.spawn(|| dhclient6(&t, &t.vm_b, "pdb-b", "-P", "b.leases", 3));
+        (r.join().expect("vm-r"), b.join().expect("vm-b"))
+    });
+    assert_eq!(
+        values(&ev_r, "BOUND6", "new_ip6_prefix"),
+        set(&[P56, P60]),
+        "{ev_r:?}\n{out_r}"
+    );
+    assert_eq!(
+        values(&ev_b, "BOUND6", "new_ip6_prefix"),
+        set(&["2001:db8:100:10::/60"]),
+        "{ev_b:?}\n{out_b}"
+    );
+}
