@@ -1,12 +1,14 @@
 //! `nfdhcpd check`: validates the config and every binding file offline,
 //! prints the bindings, and reports the conflicts the original never saw
-//! (one IP in two bindings, one MAC on two taps).
+//! (one IP in two bindings, one MAC on two taps, a delegated prefix that
+//! overlaps another binding's).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::binding::file::Parsed;
+use crate::binding::overlap;
 use crate::binding::store::Link;
 use crate::binding::watch::{list_dir, read_binding};
 use crate::config::Config;
@@ -71,6 +73,8 @@ pub fn check_dir(config: &Config, dir: &Path, links: Option<&BTreeMap<String, Li
             taps.join(", ")
         ));
     }
+    let bindings: Vec<_> = good.iter().map(|p| &p.binding).collect();
+    problems.extend(overlap::all(&bindings).iter().map(ToString::to_string));
     let mut text = String::new();
     let _ = writeln!(
         text,
@@ -157,6 +161,34 @@ mod tests {
             "{}",
             r.text
         );
+    }
+
+    #[test]
+    fn overlapping_delegated_prefixes_are_problems_and_both_stay_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |tap: &str, text: &str| std::fs::write(dir.path().join(tap), text).unwrap();
+        write(
+            "tap-a",
+            "MAC=aa:00:00:00:00:0a\nSUBNET6=2001:db8:1::/64\nPREFIX6_DELEGATED=2001:db8:100::/56\n",
+        );
+        write(
+            "tap-b",
+            "MAC=aa:00:00:00:00:0b\nSUBNET6=2001:db8:1::/64\nPREFIX6_DELEGATED=2001:db8:100:f0::/60\n",
+        );
+        // Its own SUBNET6 inside its delegation: the file is invalid.
+        write(
+            "tap-c",
+            "MAC=aa:00:00:00:00:0c\nSUBNET6=2001:db8:3::/64\nPREFIX6_DELEGATED=2001:db8::/32\n",
+        );
+        let r = check_dir(&Config::default(), dir.path(), None);
+        assert_eq!(
+            r.problems,
+            [
+                "tap-c: PREFIX6_DELEGATED=\"2001:db8::/32\": 2001:db8::/32 overlaps SUBNET6 2001:db8:3::/64",
+                "PREFIX6_DELEGATED 2001:db8:100::/56 of tap-a overlaps PREFIX6_DELEGATED 2001:db8:100:f0::/60 of tap-b",
+            ]
+        );
+        assert!(r.text.contains("3 binding file(s), 2 valid"), "{}", r.text);
     }
 
     #[test]

@@ -26,8 +26,10 @@ use crate::respond::{self, Decision, Meta};
 
 /// The compat config (tests/fixtures/compat/nfdhcpd.conf).
 const COMPAT_CONFIG: &str = include_str!("../tests/fixtures/compat/nfdhcpd.conf");
-/// The valid compat bindings, by tap name.
-const COMPAT_BINDINGS: [(&str, &str); 3] = [
+/// The valid compat bindings, by tap name, and tap-routed delegating two
+/// prefixes (tests/fixtures/ipv6/pd-bindings): the binding the first
+/// byte's two binding bits pick.
+const BINDINGS: [(&str, &str); 4] = [
     (
         "tap-routed",
         include_str!("../tests/fixtures/compat/bindings/tap-routed"),
@@ -39,6 +41,10 @@ const COMPAT_BINDINGS: [(&str, &str); 3] = [
     (
         "tap-private",
         include_str!("../tests/fixtures/compat/bindings/tap-private"),
+    ),
+    (
+        "tap-routed",
+        include_str!("../tests/fixtures/ipv6/pd-bindings/tap-routed"),
     ),
 ];
 /// A MAC that is no binding's.
@@ -70,11 +76,11 @@ fn fixture() -> &'static Fixture {
         on_link.dhcp.server_on_link = true;
         on_link.dhcp.server_ip = None;
         configs.push(on_link);
-        let bindings = COMPAT_BINDINGS
+        let bindings = BINDINGS
             .iter()
             .map(|(tap, text)| {
                 file::parse(tap, text, true)
-                    .expect("the compat bindings are valid")
+                    .expect("the fuzz bindings are valid")
                     .binding
             })
             .collect();
@@ -259,6 +265,16 @@ pub fn binding_file(data: &[u8]) {
             if let (Some(ip), Some(net)) = (b.ip, b.subnet) {
                 assert!(net.contains(&ip), "IP {ip} outside SUBNET {net}");
             }
+            let pd = &b.prefix6_delegated;
+            assert!(pd.len() <= file::delegated::MAX_PREFIXES, "{pd:?}");
+            for (i, p) in pd.iter().enumerate() {
+                assert_eq!(p.trunc(), *p, "host bits set");
+                assert!(p.prefix_len() >= file::delegated::MIN_LEN, "{p}");
+                let own = b.subnet6.iter().chain(&pd[..i]);
+                for o in own {
+                    assert!(!file::delegated::overlap(p, o), "{p} overlaps {o}");
+                }
+            }
             assert!(!b.indev.is_empty(), "empty INDEV");
         }
     }
@@ -277,5 +293,39 @@ pub fn config(data: &[u8]) {
             );
             assert!(c.ipv6.prefix_preferred_lifetime <= c.ipv6.prefix_valid_lifetime);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seeds of the captured IA_PD requests (first byte 15: DHCPv6,
+    /// the delegating binding, mode slaac+dhcpv6) get the prefixes.
+    #[test]
+    fn the_prefix_delegation_seeds_reach_iaprefix_options() {
+        let seed = include_bytes!("../tests/fuzz/seeds/respond/dhclient6-pd-0-15");
+        let (&sel, packet) = seed.split_first().expect("a seed");
+        let f = fixture();
+        let b = &f.bindings[usize::from((sel >> 2) & 0b11)];
+        assert!(!b.prefix6_delegated.is_empty());
+        let c = &f.configs[usize::from((sel >> 4) & 0b11)];
+        let meta = Meta {
+            indev: replay::TAP_IFINDEX,
+            physindev: 0,
+            src_mac: Some(b.mac),
+        };
+        let protocol = Protocol::ALL[usize::from(sel & 0b11)];
+        let d = respond::decide(c, &snapshot_of(b), protocol, &meta, packet, 1);
+        let Some(Outcome::Reply(r)) = d.outcome() else {
+            panic!("{d:?}")
+        };
+        let ip = ip_of_frame(&r.frame).expect("an IP packet");
+        let udp = frame::parse_ipv6_udp(ip).expect("IPv6/UDP");
+        let m = v6::Message::decode(&mut Decoder::new(udp.payload)).expect("DHCPv6");
+        let Some(v6::DhcpOption::IAPD(pd)) = m.opts().get(v6::OptionCode::IAPD) else {
+            panic!("no IA_PD: {m:?}")
+        };
+        assert!(pd.opts.get(v6::OptionCode::IAPrefix).is_some(), "{pd:?}");
     }
 }

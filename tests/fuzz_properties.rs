@@ -171,7 +171,8 @@ const DHCPV6_MAX: usize = frame::MAX_LEN_FIELD - frame::UDP_HDR_LEN;
 const VM_MAC: nfdhcpd::mac::MacAddr = nfdhcpd::mac::MacAddr([0xaa, 0, 0, 0, 0, 0x10]);
 
 /// One IA option: kind (IA_NA, IA_TA, IA_PD), IAID, and for an IA_NA its
-/// addresses, each picked by a byte: the binding's, on-link, or off-link.
+/// addresses, each picked by a byte: the binding's, on-link, or off-link;
+/// for an IA_PD its prefixes: one of the binding's, another, or a hint.
 #[derive(Debug, Clone)]
 struct IaSpec {
     kind: u8,
@@ -247,6 +248,24 @@ impl Dhcpv6Spec {
                 ad.extend_from_slice(&[0; 8]);
                 push_opt(&mut d, opt::IAADDR, &ad);
             }
+            for (i, pick) in ia.addrs.iter().enumerate().filter(|_| code == opt::IA_PD) {
+                let i = i as u16;
+                let (p, len) = match pick % 3 {
+                    0 => (
+                        std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 0),
+                        56,
+                    ),
+                    1 => (
+                        std::net::Ipv6Addr::new(0x2001, 0xdb8, 0xffff, i, 0, 0, 0, 0),
+                        64,
+                    ),
+                    _ => (std::net::Ipv6Addr::UNSPECIFIED, 0),
+                };
+                let mut pd = vec![0; 8];
+                pd.push(len);
+                pd.extend_from_slice(&p.octets());
+                push_opt(&mut d, opt::IAPREFIX, &pd);
+            }
             if !push_opt(&mut m, code, &d) {
                 break;
             }
@@ -302,7 +321,8 @@ fn dhcpv6_spec() -> impl Strategy<Value = Dhcpv6Spec> {
 type Dhcpv6Setup = (nfdhcpd::config::Config, Vec<(u16, Snapshot)>);
 
 /// The compat config in mode dhcpv6, plain and with DNS options too big
-/// for any link; and the tap-routed binding at several MTUs.
+/// for any link; and the tap-routed binding at several MTUs, delegating
+/// the most prefixes a binding may.
 fn dhcpv6_setups() -> &'static [Dhcpv6Setup] {
     static S: std::sync::OnceLock<Vec<Dhcpv6Setup>> = std::sync::OnceLock::new();
     S.get_or_init(|| {
@@ -314,7 +334,11 @@ fn dhcpv6_setups() -> &'static [Dhcpv6Setup] {
             .map(|i| std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x53, 0, 0, 0, 0, i))
             .collect();
         big.ipv6.domains = (0..40).map(|i| format!("d{i}.vm.example.org")).collect();
-        let text = std::fs::read_to_string(compat.join("bindings/tap-routed")).unwrap();
+        let mut text = std::fs::read_to_string(compat.join("bindings/tap-routed")).unwrap();
+        let prefixes: Vec<String> = (0..nfdhcpd::binding::file::delegated::MAX_PREFIXES)
+            .map(|i| format!("2001:db8:{:x}00::/56", i + 1))
+            .collect();
+        text.push_str(&format!("PREFIX6_DELEGATED=\"{}\"\n", prefixes.join(" ")));
         [c, big]
             .into_iter()
             .map(|c| {

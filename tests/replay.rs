@@ -45,6 +45,11 @@ fn bindings() -> PathBuf {
     root().join("tests/fixtures/compat/bindings")
 }
 
+/// tap-routed with PREFIX6_DELEGATED (tests/fixtures/ipv6/pd-bindings).
+fn pd_bindings() -> PathBuf {
+    root().join("tests/fixtures/ipv6/pd-bindings")
+}
+
 fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
 }
@@ -67,7 +72,12 @@ fn frames(name: &str) -> Vec<Frame> {
 
 /// Replays `name` as coming from `tap` with config `c`.
 fn run(name: &str, tap: &str, c: &Config) -> Vec<Replayed> {
-    let (snap, problem) = replay::build_snapshot(c, &bindings(), tap, DEFAULT_SERVER_MAC);
+    run_in(&bindings(), name, tap, c)
+}
+
+/// [`run`] with the bindings of `dir`.
+fn run_in(dir: &Path, name: &str, tap: &str, c: &Config) -> Vec<Replayed> {
+    let (snap, problem) = replay::build_snapshot(c, dir, tap, DEFAULT_SERVER_MAC);
     assert_eq!(problem, None);
     let out = replay::replay_all(c, &snap, &frames(name));
     for r in &out {
@@ -485,6 +495,200 @@ fn dhcpcd6_solicit_gets_an_advertise_for_its_ia_na() {
     }
 }
 
+// ------------------------------------------------- DHCPv6 prefix delegation
+
+const P56: (&str, u8) = ("2001:db8:100::", 56);
+const P60: (&str, u8) = ("2001:db8:200::", 60);
+
+/// One IA of a reply: IAID, T1, T2, its leases (address or prefix/len,
+/// preferred, valid) and its status.
+#[derive(Debug, PartialEq, Eq)]
+struct Ia {
+    id: u32,
+    t1: u32,
+    t2: u32,
+    leases: Vec<(String, u32, u32)>,
+    status: Option<v6::Status>,
+}
+
+/// The IAs `code` (IANA or IAPD) of `m`, decoded by dhcproto.
+fn ias(m: &v6::Message, code: v6::OptionCode) -> Vec<Ia> {
+    let list = m.opts().get_all(code).unwrap_or_default();
+    list.iter()
+        .map(|o| {
+            let (id, t1, t2, opts) = match o {
+                O6::IANA(ia) => (ia.id, ia.t1, ia.t2, &ia.opts),
+                O6::IAPD(pd) => (pd.id, pd.t1, pd.t2, &pd.opts),
+                other => panic!("{other:?}"),
+            };
+            let mut ia = Ia {
+                id,
+                t1,
+                t2,
+                leases: vec![],
+                status: None,
+            };
+            for o in opts.iter() {
+                match o {
+                    O6::IAAddr(a) => {
+                        ia.leases
+                            .push((a.addr.to_string(), a.preferred_life, a.valid_life))
+                    }
+                    O6::IAPrefix(p) => ia.leases.push((
+                        format!("{}/{}", p.prefix_ip, p.prefix_len),
+                        p.preferred_lifetime,
+                        p.valid_lifetime,
+                    )),
+                    O6::StatusCode(c) => ia.status = Some(c.status),
+                    other => panic!("{other:?}"),
+                }
+            }
+            ia
+        })
+        .collect()
+}
+
+/// An IA holding `leases` with the compat lifetimes (T1/T2 0.5/0.8 of
+/// the preferred 604800; valid 2592000), or lifetimes 0 for `stale`.
+fn ia(id: u32, leases: &[(&str, u8)], stale: &[(&str, u8)]) -> Ia {
+    let lease = |(a, len): &(&str, u8), p, v| {
+        let text = if *len == 128 {
+            a.to_string()
+        } else {
+            format!("{a}/{len}")
+        };
+        (text, p, v)
+    };
+    Ia {
+        id,
+        t1: if leases.is_empty() { 0 } else { 302_400 },
+        t2: if leases.is_empty() { 0 } else { 483_840 },
+        leases: leases
+            .iter()
+            .map(|l| lease(l, 604_800, 2_592_000))
+            .chain(stale.iter().map(|l| lease(l, 0, 0)))
+            .collect(),
+        status: None,
+    }
+}
+
+fn ia_status(id: u32, status: v6::Status, stale: &[(&str, u8)]) -> Ia {
+    Ia {
+        status: Some(status),
+        ..ia(id, &[], stale)
+    }
+}
+
+fn top_status(m: &v6::Message) -> Option<v6::Status> {
+    match m.opts().get(v6::OptionCode::StatusCode) {
+        Some(O6::StatusCode(c)) => Some(c.status),
+        None => None,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// ISC dhclient -6 -N -P against a binding delegating a /56 and a /60, in
+/// the compat config's mode (auto: slaac+dhcpv6): the prefixes in every
+/// answer, the IA_NA refused (NoAddrsAvail, then NoBinding on Renew and
+/// Rebind, RFC 8415 §18.3.2, §18.3.4), the Release a Success.
+#[test]
+fn dhclient6_prefix_delegation_in_slaac_dhcpv6_mode() {
+    use v6::OptionCode::{IANA, IAPD};
+    use v6::Status::*;
+    let name = "ipv6/dhclient6-pd.pcap";
+    let fr = frames(name);
+    let out = run_in(&pd_bindings(), name, "tap-routed", &compat(None));
+    assert_eq!(out.len(), 5);
+    let types = [
+        v6::MessageType::Advertise,
+        v6::MessageType::Reply,
+        v6::MessageType::Reply,
+        v6::MessageType::Reply,
+        v6::MessageType::Reply,
+    ];
+    let na = [NoAddrsAvail, NoAddrsAvail, NoBinding, NoBinding];
+    for (i, r) in out.iter().enumerate() {
+        let (udp, m) = decode_v6(reply(r));
+        let req = request_v6(&fr[i]);
+        assert_eq!((m.msg_type(), m.xid()), (types[i], req.xid()), "#{}", i + 1);
+        assert_eq!((udp.ip.dst, udp.dst_port), (VM_LL, 546));
+        if let Some(na) = na.get(i) {
+            assert_eq!(ias(&m, IANA), [ia_status(16, *na, &[])], "#{}", i + 1);
+            check_v6_common(&m, &req);
+            assert_eq!(top_status(&m), None);
+            assert_eq!(ias(&m, IAPD), [ia(16, &[P56, P60], &[])], "#{}", i + 1);
+        }
+    }
+    // The Release (of its IA_PD only): Success, no IA listed.
+    let (_, m) = decode_v6(reply(&out[4]));
+    assert_eq!(top_status(&m), Some(Success));
+    assert_eq!((ias(&m, IANA), ias(&m, IAPD)), (vec![], vec![]));
+}
+
+/// The same client in mode dhcpv6: the IA_NA gets the address as well.
+/// Against the compat binding, which delegates nothing: the address, and
+/// NoPrefixAvail (NoBinding, with lifetimes 0 for what it holds, on Renew
+/// and Rebind; NoBinding for its Release).
+#[test]
+fn dhclient6_prefix_delegation_in_dhcpv6_mode_and_no_prefix_avail() {
+    use v6::OptionCode::{IANA, IAPD};
+    use v6::Status::*;
+    let name = "ipv6/dhclient6-pd.pcap";
+    let c = compat(Some(Ipv6Mode::Dhcpv6));
+    let addr = (VM_EUI64.to_string(), 128u8);
+    let addr = (addr.0.as_str(), addr.1);
+    for r in run_in(&pd_bindings(), name, "tap-routed", &c)
+        .iter()
+        .take(4)
+    {
+        let (_, m) = decode_v6(reply(r));
+        assert_eq!(ias(&m, IANA), [ia(16, &[addr], &[])], "#{}", r.number);
+        assert_eq!(ias(&m, IAPD), [ia(16, &[P56, P60], &[])], "#{}", r.number);
+    }
+    let out = run(name, "tap-routed", &c);
+    let pd = [
+        ia_status(16, NoPrefixAvail, &[]),
+        ia_status(16, NoPrefixAvail, &[]),
+        ia_status(16, NoBinding, &[P56, P60]),
+        ia_status(16, NoBinding, &[P56, P60]),
+        ia_status(16, NoBinding, &[]),
+    ];
+    for (r, want) in out.iter().zip(pd) {
+        let (_, m) = decode_v6(reply(r));
+        assert_eq!(ias(&m, IAPD), [want], "#{}", r.number);
+        if r.number < 5 {
+            assert_eq!(ias(&m, IANA), [ia(16, &[addr], &[])], "#{}", r.number);
+        }
+    }
+    // Mode slaac+dhcpv6 and no prefix: nothing to assign at all.
+    let out = run(name, "tap-routed", &compat(None));
+    let (_, m) = decode_v6(reply(&out[0]));
+    assert_eq!(m.msg_type(), v6::MessageType::Advertise);
+    assert_eq!(top_status(&m), Some(NoAddrsAvail));
+    assert!(ias(&m, IANA).is_empty() && ias(&m, IAPD).is_empty());
+}
+
+/// dhcpcd, ia_pd only, Rapid Commit (RFC 8415 §18.3.1): a committed Reply
+/// with the prefixes; NoPrefixAvail from a binding without.
+#[test]
+fn dhcpcd6_rapid_commit_prefix_delegation() {
+    use v6::OptionCode::IAPD;
+    let name = "ipv6/dhcpcd6-pd-rapid.pcap";
+    for (dir, want) in [
+        (pd_bindings(), ia(1, &[P56, P60], &[])),
+        (bindings(), ia_status(1, v6::Status::NoPrefixAvail, &[])),
+    ] {
+        let out = run_in(&dir, name, "tap-routed", &compat(None));
+        assert_eq!(out.len(), 1);
+        let rep = reply(&out[0]);
+        assert_eq!(rep.kind, ReplyKind::Dhcpv6Reply);
+        let (_, m) = decode_v6(rep);
+        assert_eq!(m.msg_type(), v6::MessageType::Reply);
+        assert!(m.opts().get(v6::OptionCode::RapidCommit).is_some());
+        assert_eq!(ias(&m, IAPD), [want]);
+    }
+}
+
 // ---------------------------------------------------------------- formats
 
 /// The IP packets of a fixture rewritten as pcapng with raw-IP interfaces.
@@ -657,18 +861,23 @@ fn tshark() -> Option<PathBuf> {
 fn tshark_dissects_every_reply_without_complaint() {
     let Some(tshark) = tshark() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let cases: &[(&str, &str, &str)] = &[
-        ("dhcpv4/udhcpc.pcap", "", "dhcp:2,2,5"),
-        ("dhcpv4/dhclient.pcap", "", "dhcp:2,2,5,5,5,5"),
-        ("dhcpv4/dhcpcd.pcap", "", "dhcp:5,5,5"),
-        ("ipv6/kernel-rs.pcap", "", "icmpv6:134,134"),
-        ("ipv6/rdisc6.pcap", "", "icmpv6:134"),
-        ("ipv6/ndisc6.pcap", "", "icmpv6:136"),
-        ("ipv6/dhclient6-info-request.pcap", "", "dhcpv6:7,7,7"),
-        ("ipv6/dhclient6-solicit.pcap", "dhcpv6", "dhcpv6:2,2,2"),
-        ("ipv6/dhcpcd6-solicit.pcap", "dhcpv6", "dhcpv6:2,2,2"),
+    // (capture, mode, bindings: compat unless "pd", reply types)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("dhcpv4/udhcpc.pcap", "", "", "dhcp:2,2,5"),
+        ("dhcpv4/dhclient.pcap", "", "", "dhcp:2,2,5,5,5,5"),
+        ("dhcpv4/dhcpcd.pcap", "", "", "dhcp:5,5,5"),
+        ("ipv6/kernel-rs.pcap", "", "", "icmpv6:134,134"),
+        ("ipv6/rdisc6.pcap", "", "", "icmpv6:134"),
+        ("ipv6/ndisc6.pcap", "", "", "icmpv6:136"),
+        ("ipv6/dhclient6-info-request.pcap", "", "", "dhcpv6:7,7,7"),
+        ("ipv6/dhclient6-solicit.pcap", "dhcpv6", "", "dhcpv6:2,2,2"),
+        ("ipv6/dhcpcd6-solicit.pcap", "dhcpv6", "", "dhcpv6:2,2,2"),
+        ("ipv6/dhclient6-pd.pcap", "", "pd", "dhcpv6:2,7,7,7,7"),
+        ("ipv6/dhclient6-pd.pcap", "dhcpv6", "", "dhcpv6:2,7,7,7,7"),
+        ("ipv6/dhcpcd6-pd-rapid.pcap", "", "pd", "dhcpv6:7"),
+        ("ipv6/dhcpcd6-pd-rapid.pcap", "", "", "dhcpv6:7"),
     ];
-    for (name, mode, want) in cases {
+    for (name, mode, datapath, want) in cases {
         let conf = if mode.is_empty() {
             compat_conf()
         } else {
@@ -685,13 +894,18 @@ fn tshark_dissects_every_reply_without_complaint() {
             .arg(&conf)
             .arg("replay")
             .arg("--datapath")
-            .arg(bindings())
+            .arg(if *datapath == "pd" {
+                pd_bindings()
+            } else {
+                bindings()
+            })
             .args(["--tap", "tap-routed", "--out"])
             .arg(&o)
             .arg(fixture(name))
             .output()
             .unwrap();
         assert!(out.status.success(), "{name}: {out:?}");
+        let name = format!("{name} ({mode} {datapath})");
         let v = Command::new(&tshark)
             .arg("-r")
             .arg(&o)

@@ -2,7 +2,8 @@
 //!
 //! Format (as provisioning hooks write it): file name = tap name; lines
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
-//! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, new); unknown keys ignored;
+//! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`, new;
+//! see [`delegated`]); unknown keys ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
 //! and CRLF are tolerated; MACs compare case-insensitively. A key given
@@ -131,6 +132,10 @@ pub enum Reason {
     /// Control characters or other bytes not allowed in a value.
     #[error("contains control characters")]
     ControlChars,
+    /// A `PREFIX6_DELEGATED` prefix that cannot be delegated (boxed: it
+    /// names two prefixes, and errors stay small).
+    #[error(transparent)]
+    BadDelegation(Box<delegated::DelegationError>),
 }
 
 /// Why a DNS name is invalid.
@@ -218,8 +223,21 @@ struct Raw<'a> {
 }
 
 const KEYS: &[&str] = &[
-    "INDEV", "IP", "MAC", "HOSTNAME", "SUBNET", "GATEWAY", "SUBNET6", "GATEWAY6", "EUI64", "IP6",
-    "MTU", "MACSPOOF", "PRIVATE", "TAGS",
+    "INDEV",
+    "IP",
+    "MAC",
+    "HOSTNAME",
+    "SUBNET",
+    "GATEWAY",
+    "SUBNET6",
+    "GATEWAY6",
+    "EUI64",
+    "IP6",
+    "MTU",
+    "MACSPOOF",
+    "PRIVATE",
+    "TAGS",
+    delegated::KEY,
 ];
 
 impl<'a> Raw<'a> {
@@ -371,6 +389,10 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
     b.eui64 = c.parse::<Ipv6Addr>(&raw, "EUI64", Reason::NotIpv6)?;
     b.ip6 = c.parse::<Ipv6Addr>(&raw, "IP6", Reason::NotIpv6)?;
     validate_ipv6(&c, &raw, &b, &mut warnings)?;
+    if let Some(v) = raw.get(delegated::KEY) {
+        b.prefix6_delegated = delegated::parse(v, &b, &mut warnings)
+            .map_err(|e| c.bad(delegated::KEY, v, Reason::BadDelegation(Box::new(e))))?;
+    }
     if let Some(v) = raw.get("MTU") {
         let min = if ipv6_served && b.subnet6.is_some() {
             1280
@@ -497,5 +519,6 @@ fn validate_ipv6(
     Ok(())
 }
 
+pub mod delegated;
 #[cfg(test)]
 mod tests;

@@ -35,6 +35,9 @@ pub struct Binding {
     pub eui64: Option<Ipv6Addr>,
     /// Stateful DHCPv6 address (`IP6`); defaults to EUI64 when unset.
     pub ip6: Option<Ipv6Addr>,
+    /// Prefixes delegated to the VM by DHCPv6 IA_PD (`PREFIX6_DELEGATED`);
+    /// routed to the VM by the host, not by nfdhcpd.
+    pub prefix6_delegated: Vec<Ipv6Net>,
     /// Link MTU (`MTU`).
     pub mtu: Option<u16>,
     /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
@@ -60,6 +63,7 @@ impl Binding {
             gateway6: None,
             eui64: None,
             ip6: None,
+            prefix6_delegated: Vec::new(),
             mtu: None,
             macspoof: false,
             private: false,
@@ -80,6 +84,7 @@ impl Binding {
 }
 
 pub mod file;
+pub mod overlap;
 pub mod store;
 pub mod table;
 pub mod watch;

@@ -78,6 +78,18 @@ impl Store {
         self.files.get(name).is_some_and(|f| f.error.is_some())
     }
 
+    /// Where `b`, about to be tap `name`'s binding, has a delegated prefix
+    /// overlapping another binding's delegated prefix or SUBNET6, or the
+    /// reverse (see [`overlap`](super::overlap)).
+    pub fn overlaps(&self, name: &str, b: &Binding) -> Vec<super::overlap::Overlap> {
+        self.files
+            .iter()
+            .filter(|(tap, _)| tap.as_str() != name)
+            .filter_map(|(_, f)| f.good.as_deref())
+            .flat_map(|other| super::overlap::between(b, other))
+            .collect()
+    }
+
     /// Names of all files known.
     pub fn file_names(&self) -> Vec<String> {
         self.files.keys().cloned().collect()
@@ -323,5 +335,33 @@ mod tests {
         s.set_file("tap1", good("tap1", "192.0.2.7"));
         let (_, ch) = s.snapshot(&a);
         assert!(ch.activated.is_empty());
+    }
+
+    #[test]
+    fn overlaps_are_found_against_the_other_taps_good_bindings() {
+        let pd = |tap: &str, n: u8, prefix: &str| {
+            parse(
+                tap,
+                &format!("MAC=aa:00:00:00:00:0{n}\nPREFIX6_DELEGATED={prefix}\n"),
+                true,
+            )
+        };
+        let mut s = Store::new();
+        s.set_file("tap1", pd("tap1", 1, "2001:db8:100::/56"));
+        let new = pd("tap2", 2, "2001:db8:100:10::/60").unwrap().binding;
+        let o = s.overlaps("tap2", &new);
+        assert_eq!(o.len(), 1);
+        assert_eq!(
+            o[0].to_string(),
+            "PREFIX6_DELEGATED 2001:db8:100:10::/60 of tap2 overlaps PREFIX6_DELEGATED 2001:db8:100::/56 of tap1"
+        );
+        // Its own earlier version is not a conflict.
+        let again = pd("tap1", 1, "2001:db8:100::/56").unwrap().binding;
+        assert!(s.overlaps("tap1", &again).is_empty());
+        // Both are kept in force.
+        s.set_file("tap2", Ok(pd("tap2", 2, "2001:db8:100:10::/60").unwrap()));
+        let (snap, _) = s.snapshot(&Snapshot::default());
+        assert_eq!(snap.entries.len(), 2);
+        assert!(snap.entries.iter().all(|e| e.binding.is_some()));
     }
 }

@@ -480,6 +480,12 @@ impl Manager {
                         for w in &p.warnings {
                             warn!(tap = name, "{}", w.0);
                         }
+                        for o in self.store.overlaps(name, &p.binding) {
+                            warn!(
+                                tap = name,
+                                "{o}: both are served; route each prefix to one VM only"
+                            );
+                        }
                     }
                     Err(e) => {
                         warn!(tap = name, error = %e, "invalid binding file; the last good binding (if any) stays in force")

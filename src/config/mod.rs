@@ -182,9 +182,9 @@ pub struct Ipv6 {
     pub prefix_valid_lifetime: u32,
     /// Prefix preferred lifetime, seconds (finite, ≤ valid).
     pub prefix_preferred_lifetime: u32,
-    /// DHCPv6 IA_NA preferred lifetime, seconds.
+    /// DHCPv6 IA_NA and IA_PD preferred lifetime, seconds.
     pub dhcpv6_preferred_lifetime: u32,
-    /// DHCPv6 IA_NA valid lifetime, seconds.
+    /// DHCPv6 IA_NA and IA_PD valid lifetime, seconds.
     pub dhcpv6_valid_lifetime: u32,
 }
 

@@ -5,9 +5,15 @@
 //! (Advertise, or Reply with Rapid Commit), Request, Renew, Rebind, Confirm,
 //! Release and Decline, assigning the binding's one address
 //! ([`Binding::dhcpv6_address`](crate::binding::Binding::dhcpv6_address)) in
-//! every IA_NA. Replies come from the router link-local, UDP 547 → 546, to
-//! the client's source address and the frame's source MAC. The server DUID
-//! is DUID-LL of the INDEV MAC: stable, a pure function of the MAC.
+//! every IA_NA. Prefix delegation (IA_PD, RFC 8415 §6.3) in every mode
+//! where the DHCPv6 queue delivers: the binding's `PREFIX6_DELEGATED`
+//! prefixes in IA Prefix options; a Solicit, Request, Renew, Rebind or
+//! Release carrying an IA_PD is answered in modes `slaac` and
+//! `slaac+dhcpv6` too, its IA_NAs getting NoAddrsAvail there (the VM
+//! numbers itself by SLAAC). Replies come from the router link-local, UDP
+//! 547 → 546, to the client's source address and the frame's source MAC.
+//! The server DUID is DUID-LL of the INDEV MAC: stable, a pure function of
+//! the MAC.
 //!
 //! Anti-spoofing: the frame's source MAC must be the binding's (unless
 //! MACSPOOF), and the reply leaves only through the request's tap. The
@@ -18,12 +24,20 @@
 //! Choices, documented: options 23/24 are sent when the client's ORO asks for
 //! them, or when it sent no ORO at all (RFC 8415 §18.3: "the server MAY
 //! return additional options"); an ORO that omits them is honoured. T1/T2 are
-//! 0.5 and 0.8 × the preferred lifetime (RFC 8415 §21.4 recommendation).
-//! Requested addresses that are not ours: NotOnLink for a Request when they
-//! are off-link (§18.3.2), lifetimes 0 in Renew/Rebind (§18.3.4, §18.3.5),
-//! NotOnLink for a Confirm unless every address is ours (§18.3.3). Unicast
-//! requests are served as multicast ones (no UseMulticast: we are the only
-//! server a tap reaches).
+//! 0.5 and 0.8 × the preferred lifetime (RFC 8415 §21.4 recommendation),
+//! and IA_PDs get the same T1/T2 and lifetimes as IA_NAs. Requested
+//! addresses that are not ours: NotOnLink for a Request when they are
+//! off-link (§18.3.2), lifetimes 0 in Renew/Rebind (§18.3.4, §18.3.5),
+//! NotOnLink for a Confirm unless every address is ours (§18.3.3).
+//! Prefixes: all the binding's go in one IA_PD of a message (the first
+//! that already holds one, else the first; the others get NoPrefixAvail or
+//! NoBinding); a client's prefix hints are ignored; prefixes not ours in a
+//! Renew/Rebind come back with lifetimes 0; a VM without prefixes gets
+//! NoPrefixAvail (NoBinding in a Renew/Rebind); a Confirm tests addresses
+//! only and a Decline ignores IA_PDs. nfdhcpd does not route a delegated
+//! prefix: the host must route it to the VM. Unicast requests are served
+//! as multicast ones (no UseMulticast: we are the only server a tap
+//! reaches).
 //!
 //! Limits, deliberate: only the first [`MAX_IAS_PER_MESSAGE`] IA options
 //! (IA_NA, IA_TA and IA_PD together) of a message are answered; later ones
@@ -32,21 +46,27 @@
 //! one or two, and a guest cannot make the reply grow with its request. A
 //! reply never exceeds the link MTU (the binding's `MTU`, else 1500 bytes
 //! as for DHCPv4, never below the 1280 of RFC 8200 §5): if it would, the
-//! addresses returned with lifetime 0 are left out first (the client lets
-//! them expire), then the search list, then the DNS servers. The rest of a
-//! reply is bounded by the IA limit and the DUID length, and fits 1280.
+//! prefixes and addresses returned with lifetime 0 are left out first (the
+//! client lets them expire), then the search list, then the DNS servers.
+//! The rest of a reply is bounded by the IA limit, the limit on a
+//! binding's prefixes and the DUID length, and fits 1280.
 //!
 //! Deliberately not supported: relays (Relay-Forw is dropped: a tap has no
-//! relay), IA_TA and IA_PD (answered NoAddrsAvail / NoPrefixAvail),
-//! Reconfigure, authentication, Information Refresh Time, leasequery. The
-//! option parser is this module's own, strict and length-checked, rather
-//! than dhcproto's lenient decoder (which stops silently at a bad option and
-//! can underflow on short status/vendor options); dhcproto checks our
-//! output in the tests.
+//! relay), IA_TA (answered NoAddrsAvail), Reconfigure, authentication,
+//! Information Refresh Time, leasequery. The option parser is this
+//! module's own, strict and length-checked, rather than dhcproto's lenient
+//! decoder (which stops silently at a bad option and can underflow on
+//! short status/vendor options); dhcproto checks our output in the tests.
 
 use std::net::Ipv6Addr;
 
+use ipnet::Ipv6Net;
+
 use crate::mac::MacAddr;
+
+mod pd;
+use pd::{answer_pd, delegates, holder, parse_ia_pd};
+pub use pd::{IaPd, IaPdRequest, IaPrefix};
 
 use super::dhcpv4::DEFAULT_LINK_MTU;
 use super::frame;
@@ -108,6 +128,8 @@ pub mod opt {
     pub const DOMAIN_LIST: u16 = 24;
     /// Identity Association for Prefix Delegation.
     pub const IA_PD: u16 = 25;
+    /// IA Prefix (RFC 8415 §21.22).
+    pub const IAPREFIX: u16 = 26;
 }
 
 /// msg-type + transaction-id (RFC 8415 §8).
@@ -120,6 +142,10 @@ pub const IA_HDR_LEN: usize = 12;
 pub const IA_TA_HDR_LEN: usize = 4;
 /// Address + preferred + valid lifetimes (RFC 8415 §21.6).
 pub const IAADDR_LEN: usize = 24;
+/// Preferred + valid lifetimes, prefix-length, prefix (RFC 8415 §21.22).
+pub const IAPREFIX_LEN: usize = 25;
+/// Offset of prefix-length in an IA Prefix (after the two lifetimes).
+const IAPREFIX_PLEN_AT: usize = 8;
 /// DUID type: link-layer plus time (RFC 8415 §11.2).
 pub const DUID_LLT: u16 = 1;
 /// DUID type: link-layer (RFC 8415 §11.4).
@@ -255,8 +281,8 @@ pub struct Dhcpv6Reply {
     pub ia_na: Vec<IaNa>,
     /// IA_TAs (IAIDs), each answered NoAddrsAvail.
     pub ia_ta: Vec<u32>,
-    /// IA_PDs (IAIDs), each answered NoPrefixAvail.
-    pub ia_pd: Vec<u32>,
+    /// IA_PDs.
+    pub ia_pd: Vec<IaPd>,
     /// DNS servers (option 23); empty: not sent.
     pub dns_servers: Vec<Ipv6Addr>,
     /// Search domains (option 24); empty: not sent.
@@ -313,6 +339,17 @@ fn status_opt_len(s: Status) -> usize {
 
 /// Length of an IA Address option without options of its own.
 const IAADDR_OPT_LEN: usize = OPT_HDR_LEN + IAADDR_LEN;
+/// Length of an IA Prefix option without options of its own.
+const IAPREFIX_OPT_LEN: usize = OPT_HDR_LEN + IAPREFIX_LEN;
+
+/// IAID, T1, T2 of an IA_NA or IA_PD (RFC 8415 §21.4, §21.21).
+fn ia_header(iaid: u32, t1: u32, t2: u32, capacity: usize) -> Vec<u8> {
+    let mut d = Vec::with_capacity(capacity);
+    for v in [iaid, t1, t2] {
+        d.extend_from_slice(&v.to_be_bytes());
+    }
+    d
+}
 
 impl IaNa {
     /// Length of the encoded IA_NA option.
@@ -324,10 +361,7 @@ impl IaNa {
     }
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), EmitError> {
-        let mut d = Vec::with_capacity(self.buffer_len());
-        for v in [self.iaid, self.t1, self.t2] {
-            d.extend_from_slice(&v.to_be_bytes());
-        }
+        let mut d = ia_header(self.iaid, self.t1, self.t2, self.buffer_len());
         for a in &self.addrs {
             let mut ad = a.addr.octets().to_vec();
             ad.extend_from_slice(&a.preferred.to_be_bytes());
@@ -354,7 +388,6 @@ impl Dhcpv6Reply {
     /// Length of the DHCPv6 message [`Dhcpv6Reply::payload`] builds.
     pub fn buffer_len(&self) -> usize {
         let ia_ta = OPT_HDR_LEN + IA_TA_HDR_LEN + status_opt_len(Status::NoAddrsAvail);
-        let ia_pd = OPT_HDR_LEN + IA_HDR_LEN + status_opt_len(Status::NoPrefixAvail);
         MSG_HDR_LEN
             + self.client_id.as_ref().map_or(0, |c| OPT_HDR_LEN + c.len())
             + OPT_HDR_LEN
@@ -373,18 +406,25 @@ impl Dhcpv6Reply {
             } else {
                 OPT_HDR_LEN + self.domain_list().len()
             }
-            + self.ia_pd.len() * ia_pd
+            + self.ia_pd.iter().map(IaPd::buffer_len).sum::<usize>()
     }
 
     /// Trims the reply to at most `budget` bytes of DHCPv6 message: first
-    /// the addresses returned with lifetime 0 (from the last IA_NA back),
-    /// then the search list, then the DNS servers. False when it still
-    /// does not fit (it always does in 1232 bytes: see the tests).
+    /// the prefixes, then the addresses, returned with lifetime 0 (from
+    /// the last IA back), then the search list, then the DNS servers.
+    /// False when it still does not fit (it always does in 1232 bytes: see
+    /// the tests).
     pub fn fit(&mut self, budget: usize) -> bool {
         let mut excess = self.buffer_len().saturating_sub(budget);
+        // Only leases no longer ours have a valid lifetime of 0: the
+        // configured one is at least 1 s.
+        for ia in self.ia_pd.iter_mut().rev() {
+            while excess > 0 && ia.prefixes.last().is_some_and(|p| p.valid == 0) {
+                ia.prefixes.pop();
+                excess = excess.saturating_sub(IAPREFIX_OPT_LEN);
+            }
+        }
         for ia in self.ia_na.iter_mut().rev() {
-            // Only addresses no longer ours have a valid lifetime of 0: the
-            // configured one is at least 1 s.
             while excess > 0 && ia.addrs.last().is_some_and(|a| a.valid == 0) {
                 ia.addrs.pop();
                 excess = excess.saturating_sub(IAADDR_OPT_LEN);
@@ -432,13 +472,8 @@ impl Dhcpv6Reply {
         if !self.domains.is_empty() {
             push_opt(&mut m, opt::DOMAIN_LIST, &self.domain_list())?;
         }
-        for iaid in &self.ia_pd {
-            let mut d = Vec::new();
-            for v in [*iaid, 0, 0] {
-                d.extend_from_slice(&v.to_be_bytes());
-            }
-            status_opt(&mut d, Status::NoPrefixAvail)?;
-            push_opt(&mut m, opt::IA_PD, &d)?;
+        for ia in &self.ia_pd {
+            ia.encode(&mut m)?;
         }
         Ok(m)
     }
@@ -498,8 +533,8 @@ pub struct Request<'a> {
     pub ia_na: Vec<IaRequest>,
     /// IA_TA IAIDs.
     pub ia_ta: Vec<u32>,
-    /// IA_PD IAIDs.
-    pub ia_pd: Vec<u32>,
+    /// IA_PDs.
+    pub ia_pd: Vec<IaPdRequest>,
     /// IA options past [`MAX_IAS_PER_MESSAGE`]: parsed, then ignored.
     pub ignored_ias: usize,
 }
@@ -595,8 +630,8 @@ pub fn parse_request(payload: &[u8]) -> Result<Request<'_>, DropReason> {
             // the message malformed wherever it stands.
             opt::IA_NA => r.keep_ia(|r| &mut r.ia_na, parse_ia_na(d)?),
             opt::IA_TA if d.len() >= IA_TA_HDR_LEN => r.keep_ia(|r| &mut r.ia_ta, be32(d)?),
-            opt::IA_PD if d.len() >= IA_HDR_LEN => r.keep_ia(|r| &mut r.ia_pd, be32(d)?),
-            opt::IA_TA | opt::IA_PD => return Err(DropReason::Malformed),
+            opt::IA_TA => return Err(DropReason::Malformed),
+            opt::IA_PD => r.keep_ia(|r| &mut r.ia_pd, parse_ia_pd(d)?),
             _ => {}
         }
     }
@@ -644,15 +679,18 @@ fn validate_identifiers(r: &Request<'_>, our_duid: &[u8]) -> Result<(), DropReas
 }
 
 /// What the binding offers a stateful client.
-struct Offer {
+struct Offer<'a> {
+    /// The address of every IA_NA: none outside mode `dhcpv6`.
     addr: Option<Ipv6Addr>,
+    /// The prefixes of one IA_PD, in every mode.
+    prefixes: &'a [Ipv6Net],
     preferred: u32,
     valid: u32,
     t1: u32,
     t2: u32,
 }
 
-fn offer(ctx: &Context<'_>) -> Offer {
+fn offer<'a>(ctx: &Context<'a>) -> Offer<'a> {
     let v6 = &ctx.config.ipv6;
     let valid = v6.dhcpv6_valid_lifetime;
     let preferred = v6.dhcpv6_preferred_lifetime.min(valid);
@@ -661,7 +699,11 @@ fn offer(ctx: &Context<'_>) -> Offer {
     let t1 = preferred / 2;
     let t2 = (u64::from(preferred) * 4 / 5) as u32;
     Offer {
-        addr: ctx.binding.dhcpv6_address(),
+        addr: ctx
+            .binding
+            .dhcpv6_address()
+            .filter(|_| ctx.config.ipv6.mode == Ipv6Mode::Dhcpv6),
+        prefixes: &ctx.binding.prefix6_delegated,
         preferred,
         valid,
         t1,
@@ -742,7 +784,10 @@ pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReaso
     if !ctx.config.ipv6.enabled {
         return Err(DropReason::Disabled);
     }
-    if r.msg_type != msg::INFORMATION_REQUEST && ctx.config.ipv6.mode != Ipv6Mode::Dhcpv6 {
+    if r.msg_type != msg::INFORMATION_REQUEST
+        && ctx.config.ipv6.mode != Ipv6Mode::Dhcpv6
+        && !delegates(&r)
+    {
         return Err(DropReason::Disabled);
     }
     let mut reply = Dhcpv6Reply {
@@ -781,11 +826,13 @@ pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReaso
 fn assign(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
     let o = offer(ctx);
     if r.msg_type == msg::SOLICIT {
-        if o.addr.is_none() && !r.ia_na.is_empty() {
+        let delegated = !o.prefixes.is_empty() && !r.ia_pd.is_empty();
+        if o.addr.is_none() && !r.ia_na.is_empty() && !delegated {
             // RFC 8415 §18.3.9: "If the server will not assign any addresses to
             // any IA_NAs in a subsequent Request … the server MUST send an
             // Advertise message … that includes only a Status Code option with
             // code NoAddrsAvail", a Server Identifier and a Client Identifier.
+            // (When a prefix is delegated, the IA_NAs say NoAddrsAvail each.)
             reply.msg_type = ReplyType::Advertise;
             reply.status = Some(Status::NoAddrsAvail);
             return;
@@ -804,11 +851,22 @@ fn assign(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
         .map(|ia| answer_ia(ctx, &o, ia, r.msg_type))
         .collect();
     reply.ia_ta = r.ia_ta.clone();
-    reply.ia_pd = r.ia_pd.clone();
+    let holder = holder(&o, r);
+    reply.ia_pd = r
+        .ia_pd
+        .iter()
+        .enumerate()
+        .map(|(i, ia)| answer_pd(&o, ia, i == holder, r.msg_type))
+        .collect();
     add_config_options(ctx, r, reply);
 }
 
-/// Confirm (RFC 8415 §18.3.3): Success when every address is ours, else NotOnLink.
+/// Confirm (RFC 8415 §18.3.3): Success when every address is ours, else
+/// NotOnLink. Only the addresses of IA_NAs are tested: a Confirm is about
+/// addresses (§18.3.3: "whether the addresses in the Confirm message are
+/// appropriate for the link"), IA_PDs in it are ignored, and a Confirm
+/// with no address gets no reply. A client holding delegated prefixes
+/// checks them with a Rebind instead (§18.2.12; ISC dhclient does).
 fn confirm(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) -> Result<(), DropReason> {
     let addrs: Vec<Ipv6Addr> = r
         .ia_na
@@ -834,10 +892,15 @@ fn confirm(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) -> Resul
 }
 
 /// Release / Decline (RFC 8415 §18.3.7, §18.3.8): Success; IAs we hold no
-/// binding for (an address not ours) are listed with NoBinding.
+/// binding for (an address or prefix not ours) are listed with NoBinding.
+/// A Decline is about addresses (§18.2.8): its IA_PDs are ignored.
 fn release(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
-    let ours = ctx.binding.dhcpv6_address();
+    let o = offer(ctx);
+    let ours = o.addr;
     reply.status = Some(Status::Success);
+    if r.msg_type == msg::RELEASE {
+        reply.ia_pd = pd::release(&o, r);
+    }
     reply.ia_na = r
         .ia_na
         .iter()
@@ -895,3 +958,7 @@ mod tests;
 #[cfg(test)]
 #[path = "dhcpv6_size_tests.rs"]
 mod size_tests;
+
+#[cfg(test)]
+#[path = "dhcpv6_pd_tests.rs"]
+mod pd_tests;

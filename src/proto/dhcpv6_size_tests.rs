@@ -105,7 +105,7 @@ fn the_first_eight_ias_of_any_kind_are_answered() {
     opts.extend((0..10).map(|i| ia_na(i, 0)));
     opts.push(pd(101));
     let r = run_request(&c, &b, &message(msg::REQUEST, &opts));
-    assert_eq!(r.ia_pd, [100]);
+    assert_eq!(r.ia_pd.iter().map(|ia| ia.iaid).collect::<Vec<_>>(), [100]);
     assert_eq!(r.ia_ta, [200, 201]);
     assert_eq!(r.ia_na.len(), 5);
     let req = message(msg::REQUEST, &opts);
@@ -200,6 +200,25 @@ fn the_untrimmed_part_of_any_reply_fits_the_ipv6_minimum_mtu() {
         status: None,
         ..ia(Status::Success)
     };
+    let pd = |status| IaPd {
+        iaid: u32::MAX,
+        t1: 1,
+        t2: 2,
+        prefixes: vec![],
+        status: Some(status),
+    };
+    let holder = IaPd {
+        prefixes: vec![
+            IaPrefix {
+                prefix: "2001:db8:100::/56".parse().unwrap(),
+                preferred: 1,
+                valid: 2,
+            };
+            crate::binding::file::delegated::MAX_PREFIXES
+        ],
+        status: None,
+        ..pd(Status::Success)
+    };
     let n = MAX_IAS_PER_MESSAGE;
     let worst = Dhcpv6Reply {
         eth_src: SERVER_MAC,
@@ -230,7 +249,15 @@ fn the_untrimmed_part_of_any_reply_fits_the_ipv6_minimum_mtu() {
             ..worst.clone()
         },
         Dhcpv6Reply {
-            ia_pd: vec![u32::MAX; n],
+            ia_pd: vec![pd(Status::NoPrefixAvail); n],
+            ..worst.clone()
+        },
+        // A binding's every prefix in one IA_PD, each other IA the longest
+        // kind (a status with the longest message).
+        Dhcpv6Reply {
+            ia_pd: std::iter::once(holder)
+                .chain(vec![pd(Status::NoPrefixAvail); n - 1])
+                .collect(),
             ..worst.clone()
         },
         Dhcpv6Reply {

@@ -349,7 +349,18 @@ fn ia_ta_and_ia_pd_are_refused_politely() {
         ],
     );
     let r = run(&c, &b, &p).unwrap();
-    assert_eq!((r.ia_ta.clone(), r.ia_pd.clone()), (vec![4], vec![5]));
+    // tap-routed delegates no prefix.
+    let no_prefix = IaPd {
+        iaid: 5,
+        t1: 0,
+        t2: 0,
+        prefixes: vec![],
+        status: Some(Status::NoPrefixAvail),
+    };
+    assert_eq!(
+        (r.ia_ta.clone(), r.ia_pd.clone()),
+        (vec![4], vec![no_prefix])
+    );
     let m = decode_frame(&r.emit().unwrap());
     let Some(d6::DhcpOption::IAPD(pd)) = m.opts().get(d6::OptionCode::IAPD) else {
         panic!("IA_PD")

@@ -368,3 +368,122 @@ fn a_quote_without_its_partner_is_refused() {
     .binding;
     assert_eq!((b.hostname, b.tags), (None, vec!["a".into(), "b".into()]));
 }
+
+const PD_BASE: &str = "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\nGATEWAY6=2001:db8:1::1\nEUI64=2001:db8:1::a800:ff:fe00:10\n";
+
+fn pd(value: &str) -> Result<Parsed, BindingError> {
+    parse(
+        "tap-pd",
+        &format!("{PD_BASE}PREFIX6_DELEGATED={value}\n"),
+        true,
+    )
+}
+
+fn pd_err(value: &str) -> delegated::DelegationError {
+    match pd(value) {
+        Err(BindingError::Invalid {
+            key: "PREFIX6_DELEGATED",
+            value: v,
+            reason: Reason::BadDelegation(e),
+            ..
+        }) if v == value.trim_matches('"') => *e,
+        other => panic!("{value}: {other:?}"),
+    }
+}
+
+#[test]
+fn delegated_prefixes_are_a_comma_or_space_separated_list() {
+    let b = pd("2001:db8:100::/56").unwrap().binding;
+    assert_eq!(b.prefix6_delegated, ["2001:db8:100::/56".parse().unwrap()]);
+    let want: Vec<ipnet::Ipv6Net> = ["2001:db8:100::/56", "2001:db8:200::/60", "fd00:1::/48"]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    for v in [
+        "2001:db8:100::/56,2001:db8:200::/60,fd00:1::/48",
+        "\"2001:db8:100::/56 2001:db8:200::/60  fd00:1::/48\"",
+        "2001:db8:100::/56, 2001:db8:200::/60 ,fd00:1::/48,",
+    ] {
+        let p = pd(v).unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert_eq!(p.binding.prefix6_delegated, want, "{v}");
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+    // Empty: unset, as every key.
+    assert!(pd("").unwrap().binding.prefix6_delegated.is_empty());
+    assert!(ok("t", PD_BASE).binding.prefix6_delegated.is_empty());
+    // Longer than /64: allowed, warned.
+    let p = pd("2001:db8:100::/80").unwrap();
+    assert!(
+        p.warnings[0].0.contains("longer than /64"),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn bad_delegated_prefixes_are_refused_naming_the_prefix() {
+    use delegated::DelegationError as E;
+    let n = |s: &str| s.parse::<ipnet::Ipv6Net>().unwrap();
+    assert_eq!(
+        pd_err("2001:db8:100::"),
+        E::NotPrefix("2001:db8:100::".into())
+    );
+    assert_eq!(pd_err("2001:db8::/56,junk"), E::NotPrefix("junk".into()));
+    assert_eq!(
+        pd_err("2001:db8::/129"),
+        E::NotPrefix("2001:db8::/129".into())
+    );
+    assert_eq!(pd_err("192.0.2.0/24"), E::NotPrefix("192.0.2.0/24".into()));
+    assert_eq!(
+        pd_err("2001:db8:100:1::/56"),
+        E::HostBitsSet {
+            given: n("2001:db8:100:1::/56"),
+            network: n("2001:db8:100::/56")
+        }
+    );
+    assert_eq!(pd_err("2000::/8"), E::BadLength(n("2000::/8")));
+    for bad in ["fe80::/64", "ff02::/16", "::/96", "::1/128"] {
+        assert_eq!(pd_err(bad), E::NotGlobal(n(bad)), "{bad}");
+    }
+    let nine = (1..=9)
+        .map(|i| format!("2001:db8:{i}00::/56"))
+        .collect::<Vec<_>>()
+        .join(",");
+    assert_eq!(pd_err(&nine), E::TooMany(9));
+    let e = pd_err("2001:db8:100::/56,2001:db8:100:f0::/60");
+    assert_eq!(
+        e.to_string(),
+        "2001:db8:100:f0::/60 overlaps PREFIX6_DELEGATED 2001:db8:100::/56"
+    );
+    assert_eq!(
+        pd_err("2001:db8:100::/56 2001:db8:100::/56").to_string(),
+        "2001:db8:100::/56 overlaps PREFIX6_DELEGATED 2001:db8:100::/56"
+    );
+}
+
+#[test]
+fn a_delegated_prefix_must_not_overlap_the_vms_own_subnet6_or_addresses() {
+    // The VM's own /64 inside the delegation, and the delegation inside it.
+    for v in ["2001:db8::/32", "2001:db8:1::/64", "2001:db8:1:0:8000::/80"] {
+        let e = pd_err(v);
+        assert!(
+            matches!(
+                e,
+                delegated::DelegationError::Overlaps { key: "SUBNET6", .. }
+            ),
+            "{v}: {e:?}"
+        );
+    }
+    let e = parse(
+        "tap-pd",
+        "MAC=aa:00:00:00:00:10\nIP6=2001:db8:100::1\nPREFIX6_DELEGATED=2001:db8:100::/56\n",
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap-pd: PREFIX6_DELEGATED=\"2001:db8:100::/56\": 2001:db8:100::/56 overlaps IP6 2001:db8:100::1"
+    );
+    // Elsewhere: fine.
+    assert!(pd("2001:db8:2::/64").is_ok());
+}
