@@ -13,6 +13,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod domain;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzz;
 pub mod gc;
 pub mod link;
