@@ -248,6 +248,67 @@ pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// How long a whole connection may last, request and answer.
 pub const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// A listener [`serve_capped`] accepts from (the control socket's Unix
+/// listener, the metrics endpoint's TCP listener).
+pub trait Accept: Send + 'static {
+    /// An accepted connection.
+    type Stream: Send + 'static;
+    /// Accepts one connection.
+    fn accept_one(&self)
+        -> impl std::future::Future<Output = std::io::Result<Self::Stream>> + Send;
+}
+
+impl Accept for tokio::net::UnixListener {
+    type Stream = tokio::net::UnixStream;
+    async fn accept_one(&self) -> std::io::Result<Self::Stream> {
+        self.accept().await.map(|(s, _)| s)
+    }
+}
+
+impl Accept for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+    async fn accept_one(&self) -> std::io::Result<Self::Stream> {
+        self.accept().await.map(|(s, _)| s)
+    }
+}
+
+/// Serves `listener` for ever, [`MAX_CONNECTIONS`] connections at a time,
+/// each handled by `handle` within [`ANSWER_TIMEOUT`]. A permit is taken
+/// before accepting: past the cap, new connections wait in the kernel's
+/// listen backlog, which costs the daemon no descriptor (an unbounded
+/// number of idle connections would otherwise exhaust them, and binding
+/// files could then not be read).
+pub async fn serve_capped<L, F, Fut>(listener: L, what: &'static str, handle: F)
+where
+    L: Accept,
+    F: Fn(L::Stream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = gate
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let stream = match listener.accept_one().await {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "{what}: accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let answer = handle(stream);
+        tokio::spawn(async move {
+            let _permit = permit;
+            if tokio::time::timeout(ANSWER_TIMEOUT, answer).await.is_err() {
+                debug!("{what}: connection timed out");
+            }
+        });
+    }
+}
+
 /// Serves the control socket for ever, [`MAX_CONNECTIONS`] at a time.
 pub async fn serve(listener: std::os::unix::net::UnixListener, shared: Shared) {
     let listener = match tokio::net::UnixListener::from_std(listener) {
@@ -257,32 +318,11 @@ pub async fn serve(listener: std::os::unix::net::UnixListener, shared: Shared) {
             return;
         }
     };
-    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let permit = gate
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
-        let (stream, _) = match listener.accept().await {
-            Ok(s) => s,
-            Err(e) => {
-                warn!(error = %e, "control socket accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-        };
+    serve_capped(listener, "control socket", move |stream| {
         let shared = shared.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            if tokio::time::timeout(ANSWER_TIMEOUT, answer(stream, &shared))
-                .await
-                .is_err()
-            {
-                debug!("control connection timed out");
-            }
-        });
-    }
+        async move { answer(stream, &shared).await }
+    })
+    .await
 }
 
 /// Reads one request line (within [`READ_TIMEOUT`]) and answers it.

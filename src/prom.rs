@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
@@ -17,7 +16,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tracing::{debug, warn};
+use tracing::debug;
 
 use crate::binding::table::Table;
 use crate::domain::Protocol;
@@ -306,36 +305,18 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 const MAX_REQUEST: usize = 8192;
 
 /// Serves `GET /metrics` for ever on `listener`, at most
-/// [`crate::control::MAX_CONNECTIONS`] connections at a time: past that,
-/// new ones wait in the listen backlog, which costs the daemon no
-/// descriptor (an unbounded number of idle connections from any local user
-/// would otherwise exhaust them, and binding files could then not be read).
+/// [`crate::control::MAX_CONNECTIONS`] connections at a time (see
+/// [`crate::control::serve_capped`]).
 pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
-    let gate = Arc::new(tokio::sync::Semaphore::new(crate::control::MAX_CONNECTIONS));
-    loop {
-        let permit = gate
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
-        let (stream, peer) = match listener.accept().await {
-            Ok(s) => s,
-            Err(e) => {
-                warn!(error = %e, "metrics accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
+    crate::control::serve_capped(listener, "metrics endpoint", move |stream| {
         let r = registry.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            match tokio::time::timeout(crate::control::ANSWER_TIMEOUT, answer(stream, &r)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => debug!(%peer, error = %e, "metrics request failed"),
-                Err(_) => debug!(%peer, "metrics request timed out"),
+        async move {
+            if let Err(e) = answer(stream, &r).await {
+                debug!(error = %e, "metrics request failed");
             }
-        });
-    }
+        }
+    })
+    .await
 }
 
 async fn answer(mut stream: tokio::net::TcpStream, r: &Registry) -> std::io::Result<()> {
@@ -421,7 +402,7 @@ mod tests {
         rx.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
         m.reply(Protocol::Dhcpv4, ReplyKind::Offer);
         m.dropped(Protocol::Dhcpv4, DropReason::SpoofedMac);
-        m.latency.observe(Duration::from_micros(40));
+        m.latency.observe(std::time::Duration::from_micros(40));
         let text = render(&registry(m, Table::new()));
         for want in [
             "nfdhcpd_packets_received_total{queue=\"42\",protocol=\"dhcpv4\"} 2",
