@@ -2,7 +2,8 @@
 //! packet is (its [`Protocol`]) and what became of it ([`ReplyKind`],
 //! [`Consumed`], [`DropReason`]). Each value carries its own metric label,
 //! so counters, `status` and `/metrics` read the names from one place.
-//! Nothing here imports from the rest of the crate.
+//! The host-name rule (RFC 1123) that config and binding files share lives
+//! here too. Nothing here imports from the rest of the crate.
 
 /// The protocols served, one per queue kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -175,6 +176,51 @@ impl DropReason {
             DropReason::RateLimited => "rate_limited",
         }
     }
+}
+
+/// Why a DNS name is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// Empty name or empty label.
+    #[error("empty label")]
+    EmptyLabel,
+    /// Label over 63 bytes.
+    #[error("label over 63 characters")]
+    LabelTooLong,
+    /// Name over 253 bytes.
+    #[error("name over 253 characters")]
+    TooLong,
+    /// A character other than letters, digits, '-'.
+    #[error("character {0:?} not allowed")]
+    BadChar(char),
+    /// Label starts or ends with '-'.
+    #[error("label starts or ends with '-'")]
+    Hyphen,
+}
+
+/// RFC 1123 §2.1 host name (dotted labels of letters, digits, hyphens).
+pub fn validate_dns_name(name: &str) -> Result<(), NameError> {
+    if name.len() > 253 {
+        return Err(NameError::TooLong);
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err(NameError::EmptyLabel);
+        }
+        if label.len() > 63 {
+            return Err(NameError::LabelTooLong);
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            return Err(NameError::BadChar(c));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(NameError::Hyphen);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

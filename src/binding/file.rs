@@ -138,50 +138,7 @@ pub enum Reason {
     BadDelegation(Box<delegated::DelegationError>),
 }
 
-/// Why a DNS name is invalid.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NameError {
-    /// Empty name or empty label.
-    #[error("empty label")]
-    EmptyLabel,
-    /// Label over 63 bytes.
-    #[error("label over 63 characters")]
-    LabelTooLong,
-    /// Name over 253 bytes.
-    #[error("name over 253 characters")]
-    TooLong,
-    /// A character other than letters, digits, '-'.
-    #[error("character {0:?} not allowed")]
-    BadChar(char),
-    /// Label starts or ends with '-'.
-    #[error("label starts or ends with '-'")]
-    Hyphen,
-}
-
-/// RFC 1123 §2.1 host name (dotted labels of letters, digits, hyphens).
-pub fn validate_dns_name(name: &str) -> Result<(), NameError> {
-    if name.len() > 253 {
-        return Err(NameError::TooLong);
-    }
-    for label in name.split('.') {
-        if label.is_empty() {
-            return Err(NameError::EmptyLabel);
-        }
-        if label.len() > 63 {
-            return Err(NameError::LabelTooLong);
-        }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-        {
-            return Err(NameError::BadChar(c));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(NameError::Hyphen);
-        }
-    }
-    Ok(())
-}
+pub use crate::domain::{validate_dns_name, NameError};
 
 /// A warning about a binding that is still usable.
 #[derive(Debug, Clone, PartialEq, Eq)]

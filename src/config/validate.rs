@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::raw::{Lines, List, RawConfig, Scalar};
 use super::{BadValue, Config, ConfigError, Invalid, Ipv6Mode, QueueRange, RouterPreference};
-use crate::binding::file::validate_dns_name;
+use crate::domain::validate_dns_name;
 
 /// RFC 4861 §6.2.1: AdvDefaultLifetime "MUST be either zero or between
 /// MaxRtrAdvInterval and 9000 seconds".
