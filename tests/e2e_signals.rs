@@ -380,9 +380,25 @@ fn a_queue_removed_and_re_added_by_reloads_keeps_one_metric_series() {
     assert_eq!(lease(&t, "after")["ip"], "192.0.2.10");
 
     let scrape = t.host.run(
-        "python3 -c 'import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:9108/metrics\", timeout=5).read().decode())'",
+        "python3 -c 'import sys, urllib.request as u; sys.stdout.write(u.urlopen(\"http://127.0.0.1:9108/metrics\", timeout=5).read().decode())'",
     );
     assert_eq!(nfdhcpd::prom::repeated_series(&scrape), None, "{scrape}");
+    // And the strict OpenMetrics parser of the Prometheus Python client
+    // (Debian's python3-prometheus-client, under the system python3)
+    // accepts the whole exposition.
+    let file = t.dir.path().join("scrape.txt");
+    std::fs::write(&file, &scrape).unwrap();
+    let parsed = std::process::Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg("import sys; from prometheus_client.openmetrics.parser import text_string_to_metric_families as p; print(len(list(p(open(sys.argv[1]).read()))))")
+        .arg(&file)
+        .output()
+        .expect("run /usr/bin/python3");
+    assert!(
+        parsed.status.success(),
+        "the OpenMetrics parser refused the scrape: {}\n{scrape}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
     // Both leases counted on the one series of queue 42 (DISCOVER and REQUEST each).
     let line = scrape
         .lines()
