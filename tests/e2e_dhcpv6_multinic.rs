@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use nfdhcpd::mac::MacAddr;
@@ -37,19 +37,6 @@ fn lease_file_with_duid(path: &Path, duid: &[u8]) {
     std::fs::write(path, format!("default-duid \"{escaped}\";\n")).expect("write lease file");
 }
 
-/// Waits until `dev` in `vm` has its (non-tentative) link-local address.
-fn wait_link_local(vm: &Netns, dev: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let a = vm.run(&format!("ip -6 addr show dev {dev} scope link"));
-        if a.contains("fe80::") && !a.contains("tentative") {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no link-local on {dev}: {a}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// The topology of common.rs, plus tap-s ↔ eth1 into the routed VM, both
 /// taps bound and queued, and the daemon in mode dhcpv6.
 fn setup() -> (Topology, Daemon) {
@@ -72,7 +59,7 @@ fn setup() -> (Topology, Daemon) {
     let cfg = t.write_config("", "mode = dhcpv6");
     let d = t.start_daemon(&cfg);
     for dev in ["eth0", "eth1"] {
-        wait_link_local(&t.vm_r, dev);
+        t.vm_r.wait_link_local(dev);
     }
     d.wait_for("both bindings active", |s| {
         s.bindings.iter().filter(|b| b.state == "active").count() == 2

@@ -28,34 +28,8 @@ const LIFETIMES: &str = "dhcpv6_preferred_lifetime = 4\ndhcpv6_valid_lifetime = 
 
 fn setup(tag: &str, mode: &str) -> (Topology, Daemon) {
     let t = Topology::new(tag);
-    for vm in [&t.vm_r, &t.vm_b] {
-        vm.run("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
-    }
-    t.write_binding("tap-r", BINDING_R);
-    t.write_binding("tap-b", BINDING_B);
-    t.install_rules();
-    let cfg = t.write_config("", &format!("mode = {mode}\n{LIFETIMES}"));
-    let d = t.start_daemon(&cfg);
-    for vm in [&t.vm_r, &t.vm_b] {
-        wait_link_local(vm);
-    }
-    d.wait_for("both bindings active", |s| {
-        s.bindings.iter().filter(|b| b.state == "active").count() == 2
-    });
+    let d = t.start_ipv6(BINDING_R, BINDING_B, &format!("mode = {mode}\n{LIFETIMES}"));
     (t, d)
-}
-
-/// Waits until the VM's eth0 has its (non-tentative) link-local address.
-fn wait_link_local(vm: &Netns) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let a = vm.run("ip -6 addr show dev eth0 scope link");
-        if a.contains("fe80::") && !a.contains("tentative") {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no link-local address: {a}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// tcpdump of the DHCPv6 traffic on a VM's eth0, stopped by

@@ -156,6 +156,19 @@ impl Netns {
             .expect("ifindex")
     }
 
+    /// Waits (bounded) until `dev` has its non-tentative link-local address.
+    pub fn wait_link_local(&self, dev: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let a = self.run(&format!("ip -6 addr show dev {dev} scope link"));
+            if a.contains("fe80::") && !a.contains("tentative") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no link-local on {dev}: {a}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The interface's MAC.
     pub fn mac(&self, dev: &str) -> String {
         self.run(&format!("cat /sys/class/net/{dev}/address"))
@@ -228,6 +241,27 @@ impl Topology {
             vm_b,
             host,
         }
+    }
+
+    /// The IPv6 tests' start: quiet VMs (no RS of their own unless a test
+    /// asks), `binding_r` on tap-r and `binding_b` on tap-b, the rules, the
+    /// config with `extra_ipv6`, the daemon; returns once both VMs have
+    /// their link-local address and both bindings are active.
+    pub fn start_ipv6(&self, binding_r: &str, binding_b: &str, extra_ipv6: &str) -> Daemon {
+        for vm in [&self.vm_r, &self.vm_b] {
+            vm.run("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
+        }
+        self.write_binding("tap-r", binding_r);
+        self.write_binding("tap-b", binding_b);
+        self.install_rules();
+        let d = self.start_daemon(&self.write_config("", extra_ipv6));
+        for vm in [&self.vm_r, &self.vm_b] {
+            vm.wait_link_local("eth0");
+        }
+        d.wait_for("both bindings active", |s| {
+            s.bindings.iter().filter(|b| b.state == "active").count() == 2
+        });
+        d
     }
 
     /// The binding directory.
