@@ -308,15 +308,7 @@ fn killed_under_load_then_restarted_serves_every_binding() {
             interesting.join("\n")
         );
     }
-    let (script, _) = client_script(t.dir.path(), "after-restart");
-    assert!(t
-        .vm_r
-        .run_out(&format!(
-            "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
-            script.display()
-        ))
-        .status
-        .success());
+    assert!(udhcpc_once(&t, &t.vm_r, "after-restart", "").0);
 }
 
 #[test]

@@ -158,16 +158,8 @@ fn in_kernel_per_tap_limit_rules_cut_a_flood_before_the_queue() {
     );
     assert_eq!(received + dropped, sent);
     // Within the limit, a real client is still served.
-    let (script, _) = client_script(t.dir.path(), "limited");
     std::thread::sleep(Duration::from_secs(2));
-    assert!(t
-        .vm_r
-        .run_out(&format!(
-            "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
-            script.display()
-        ))
-        .status
-        .success());
+    assert!(udhcpc_once(&t, &t.vm_r, "limited", "").0);
 }
 
 #[test]
