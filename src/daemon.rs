@@ -10,14 +10,14 @@ use arc_swap::ArcSwap;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
 
-use crate::advert::{Advertiser, Command};
 use crate::binding::table::Table;
 use crate::binding::watch::{Event, Manager};
 use crate::config::{self, Config, QueueRange};
-use crate::control::{self, QueueStatus, Shared};
+use crate::datapath::advert::{Advertiser, Command};
+use crate::datapath::queue::Worker;
 use crate::domain::Protocol;
-use crate::metrics::Metrics;
-use crate::queue::Worker;
+use crate::observe::control::{self, QueueStatus, Shared};
+use crate::observe::metrics::Metrics;
 
 /// The queues a config asks for, by protocol.
 pub fn queues_of(c: &Config) -> Vec<(Protocol, QueueRange)> {
@@ -120,7 +120,7 @@ fn drop_privileges(user: Option<&str>, control_socket: &Path) -> anyhow::Result<
 /// What is opened while the daemon still has root and one thread.
 struct Privileged {
     workers: Vec<(u16, Protocol, Worker)>,
-    ra_sender: Option<crate::send::Sender>,
+    ra_sender: Option<crate::datapath::send::Sender>,
     control_listener: std::os::unix::net::UnixListener,
     metrics_listener: Option<std::net::TcpListener>,
 }
@@ -187,7 +187,7 @@ fn open_privileged(cfg: &Config, queues: &Queues) -> anyhow::Result<Privileged> 
         workers.push((n, proto, queues.bind(n, proto)?));
     }
     let ra_sender = if advertising(cfg) {
-        Some(crate::send::Sender::open().context("opening the RA socket")?)
+        Some(crate::datapath::send::Sender::open().context("opening the RA socket")?)
     } else {
         None
     };
@@ -287,13 +287,13 @@ fn start_services(
     };
     rt.spawn(control::serve(p.control_listener, shared));
     if let Some(l) = p.metrics_listener {
-        let registry = Arc::new(crate::prom::registry(
+        let registry = Arc::new(crate::observe::prom::registry(
             state.metrics.clone(),
             state.table.clone(),
         ));
         rt.spawn(async move {
             match tokio::net::TcpListener::from_std(l) {
-                Ok(l) => crate::prom::serve(l, registry).await,
+                Ok(l) => crate::observe::prom::serve(l, registry).await,
                 Err(e) => error!(error = %e, "metrics endpoint unusable"),
             }
         });
@@ -398,7 +398,7 @@ impl Queues {
         }
     }
 
-    fn bind(&self, n: u16, proto: Protocol) -> Result<Worker, crate::queue::QueueError> {
+    fn bind(&self, n: u16, proto: Protocol) -> Result<Worker, crate::datapath::queue::QueueError> {
         Worker::bind(
             n,
             proto,

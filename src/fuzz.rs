@@ -16,13 +16,13 @@ use crate::binding::file;
 use crate::binding::table::Snapshot;
 use crate::binding::Binding;
 use crate::config::{self, Config, Format, Ipv6Mode};
+use crate::datapath::respond::{self, Decision, Meta};
 use crate::domain::Protocol;
 use crate::mac::MacAddr;
+use crate::ops::replay;
 use crate::proto::frame::{self, ip_of_frame};
 use crate::proto::ndp::{self, ICMPV6_NEIGHBOUR_ADVERT, ICMPV6_ROUTER_ADVERT, ND_HOP_LIMIT};
 use crate::proto::{Outcome, Reply, ReplyKind};
-use crate::replay;
-use crate::respond::{self, Decision, Meta};
 
 /// The compat config (tests/fixtures/compat/nfdhcpd.conf).
 const COMPAT_CONFIG: &str = include_str!("../tests/fixtures/compat/nfdhcpd.conf");

@@ -2,32 +2,29 @@
 //! Neighbour Solicitation, DHCPv6) of the VMs on a hypervisor, packet by
 //! packet from netfilter queues, from one small binding file per tap.
 //!
-//! The protocol work (`proto`, `respond`) is sans-IO: pure functions over
-//! bytes and values, shared by the daemon, the tests and the benches.
+//! Layers, bottom up: `domain` (the shared vocabulary), `config`,
+//! `binding`, `proto` (sans-IO protocol code), `datapath` (the queue
+//! workers around the one pure `respond::decide`), beside them `observe`
+//! (metrics, status) and `ops` (offline commands); `daemon` wires them.
+//! See ARCHITECTURE.md.
 #![deny(unsafe_code)]
 
-pub mod advert;
 pub mod binding;
-pub mod check;
 pub mod config;
-pub mod control;
 pub mod daemon;
+pub mod datapath;
 pub mod domain;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzz;
-pub mod gc;
 pub mod link;
-pub mod logthrottle;
 pub mod mac;
-pub mod metrics;
-pub mod nfqueue;
+pub mod observe;
+pub mod ops;
 pub mod privs;
-pub mod prom;
 pub mod proto;
-pub mod queue;
-pub mod ratelimit;
-pub mod replay;
-pub mod respond;
-pub mod rules;
-pub mod send;
-pub mod verdict;
+
+// The modules by their earlier, flat paths (`nfdhcpd::respond`, …), which
+// the tests, benches and tools use.
+pub use datapath::{advert, nfqueue, queue, ratelimit, respond, send, verdict};
+pub use observe::{control, logthrottle, metrics, prom};
+pub use ops::{check, gc, replay, rules};

@@ -22,7 +22,7 @@ pub struct Link {
 struct FileState {
     good: Option<Arc<Binding>>,
     error: Option<String>,
-    limiter: Arc<crate::ratelimit::TapLimiter>,
+    limiter: Arc<crate::datapath::ratelimit::TapLimiter>,
 }
 
 /// What changed in a snapshot compared with the previous one.

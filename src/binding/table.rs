@@ -22,7 +22,7 @@ pub struct Served {
     /// MAC of the INDEV interface (tap or bridge): source of every reply.
     pub server_mac: MacAddr,
     /// This tap's rate limiter (kept across snapshots while the file exists).
-    pub limiter: Arc<crate::ratelimit::TapLimiter>,
+    pub limiter: Arc<crate::datapath::ratelimit::TapLimiter>,
 }
 
 impl PartialEq for Served {

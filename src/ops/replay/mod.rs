@@ -31,10 +31,10 @@ use crate::binding::store::{Link, Store};
 use crate::binding::table::Snapshot;
 use crate::binding::watch::read_binding;
 use crate::config::{self, Config};
+use crate::datapath::respond::{self, Decision, Meta, Verdict};
 use crate::domain::Protocol;
 use crate::mac::MacAddr;
 use crate::proto::{Outcome, Reply};
-use crate::respond::{self, Decision, Meta, Verdict};
 
 pub use capture::{classify, ip_packet, read_capture, write_replies, Capture, Frame, LinkType};
 pub use capture::{CaptureError, Classified};

@@ -20,7 +20,7 @@ use tracing::debug;
 
 use crate::binding::table::Table;
 use crate::domain::Protocol;
-use crate::metrics::{Labelled, Metrics};
+use crate::observe::metrics::{Labelled, Metrics};
 
 /// Where the kernel publishes its per-queue counters.
 pub const NFQUEUE_PROC: &str = "/proc/net/netfilter/nfnetlink_queue";
@@ -305,10 +305,10 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 const MAX_REQUEST: usize = 8192;
 
 /// Serves `GET /metrics` for ever on `listener`, at most
-/// [`crate::control::MAX_CONNECTIONS`] connections at a time (see
-/// [`crate::control::serve_capped`]).
+/// [`crate::observe::control::MAX_CONNECTIONS`] connections at a time (see
+/// [`crate::observe::control::serve_capped`]).
 pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
-    crate::control::serve_capped(listener, "metrics endpoint", move |stream| {
+    crate::observe::control::serve_capped(listener, "metrics endpoint", move |stream| {
         let r = registry.clone();
         async move {
             if let Err(e) = answer(stream, &r).await {
@@ -322,7 +322,7 @@ pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
 async fn answer(mut stream: tokio::net::TcpStream, r: &Registry) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];
-    let deadline = tokio::time::Instant::now() + crate::control::READ_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + crate::observe::control::READ_TIMEOUT;
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") && !buf.windows(2).any(|w| w == b"\n\n") {
         let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
             .await

@@ -4,7 +4,7 @@
 //! Every received packet gets exactly one verdict, decided in one place in
 //! [`Worker::handle`] after the decision and the send; a panic in the
 //! decision is caught and turns into DROP (counted), never a leaked packet.
-//! Verdicts go to the kernel in runs ([`crate::verdict`]): a run is sent when
+//! Verdicts go to the kernel in runs ([`crate::datapath::verdict`]): a run is sent when
 //! the verdict changes, when it reaches its length, and whenever the queue
 //! socket is drained, so an idle queue holds nothing back and a busy one
 //! spends one netlink message per run instead of one per packet. Replies
@@ -22,14 +22,14 @@ use tracing::{debug, error, info, warn};
 
 use crate::binding::table::Table;
 use crate::config::Config;
+use crate::datapath::nfqueue::{Options, Packet, Queue};
+use crate::datapath::respond::{self, Decision, Meta, Verdict};
+use crate::datapath::send::{OutFrame, Sender, SEND_BATCH_MAX};
+use crate::datapath::verdict::{Batch, Batcher, Pending};
 use crate::domain::Protocol;
-use crate::logthrottle::WarnLimiter;
-use crate::metrics::Metrics;
-use crate::nfqueue::{Options, Packet, Queue};
+use crate::observe::logthrottle::WarnLimiter;
+use crate::observe::metrics::Metrics;
 use crate::proto::{DropReason, Outcome};
-use crate::respond::{self, Decision, Meta, Verdict};
-use crate::send::{OutFrame, Sender, SEND_BATCH_MAX};
-use crate::verdict::{Batch, Batcher, Pending};
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).
 pub const COPY_RANGE: u16 = 65535;
@@ -52,7 +52,7 @@ pub enum QueueError {
         /// Queue number.
         queue: u16,
         /// Cause.
-        source: crate::nfqueue::NfqueueError,
+        source: crate::datapath::nfqueue::NfqueueError,
     },
     /// Opening the raw sender failed.
     #[error("cannot open AF_PACKET socket (needs CAP_NET_RAW): {0}")]
@@ -179,7 +179,7 @@ impl Worker {
                     if self.retired.load(Ordering::SeqCst) {
                         break;
                     }
-                    crate::send::wait_readable(self.queue.fd(), IDLE_WAIT_MS);
+                    crate::datapath::send::wait_readable(self.queue.fd(), IDLE_WAIT_MS);
                 }
                 Err(e) => {
                     self.flush();
@@ -220,7 +220,7 @@ impl Worker {
             src_mac: packet.hw_addr,
         };
         // The one clock read of this packet: latency and the rate limit.
-        let now = crate::ratelimit::ns_at(start);
+        let now = crate::datapath::ratelimit::ns_at(start);
         let decision = {
             let config = self.config.load();
             let snap = self.table.guard();

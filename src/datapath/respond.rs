@@ -139,7 +139,7 @@ mod tests {
     use super::*;
     use crate::binding::file::parse;
     use crate::binding::store::{Link, Store};
-    use crate::ratelimit::Limit;
+    use crate::datapath::ratelimit::Limit;
 
     fn snapshot() -> Snapshot {
         let mut s = Store::new();

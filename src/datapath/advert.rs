@@ -16,10 +16,10 @@ use tracing::{debug, info};
 
 use crate::binding::table::{Served, Table};
 use crate::config::Config;
-use crate::logthrottle::WarnLimiter;
-use crate::metrics::Metrics;
+use crate::datapath::send::{OutFrame, Sender};
+use crate::observe::logthrottle::WarnLimiter;
+use crate::observe::metrics::Metrics;
 use crate::proto::{ra, Context};
-use crate::send::{OutFrame, Sender};
 
 /// RFC 4861 §10: MAX_INITIAL_RTR_ADVERTISEMENTS.
 pub const MAX_INITIAL_RTR_ADVERTISEMENTS: u32 = 3;

@@ -94,7 +94,7 @@ impl Queue {
         // Overflow is watched in /proc/net/netfilter/nfnetlink_queue
         // (user_dropped); an ENOBUFS from recv would only interrupt serving.
         sock.set_no_enobufs(true).map_err(NfqueueError::Open)?;
-        match crate::send::set_rcvbuf_force(sock.as_raw_fd(), opts.rcvbuf) {
+        match crate::datapath::send::set_rcvbuf_force(sock.as_raw_fd(), opts.rcvbuf) {
             Ok(bytes) => tracing::debug!(queue = num, bytes, "queue receive buffer raised"),
             Err(e) => {
                 tracing::warn!(queue = num, error = %e, "queue receive buffer not forced; asking SO_RCVBUF");

@@ -14,7 +14,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tracing::{debug, warn};
 
 use crate::binding::table::{Snapshot, State, Table};
-use crate::metrics::Metrics;
+use crate::observe::metrics::Metrics;
 
 /// One queue the daemon serves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

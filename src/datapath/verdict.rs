@@ -16,7 +16,7 @@
 
 use std::collections::VecDeque;
 
-use crate::respond::Verdict;
+use crate::datapath::respond::Verdict;
 
 /// The longest run held back: bounds how long a decided packet keeps its
 /// slot in the kernel queue (a fraction of the queue length, see

@@ -1,0 +1,7 @@
+//! What the daemon tells its operator: counters, the `/metrics` endpoint,
+//! the control socket (`status`), and the per-tap log throttle.
+
+pub mod control;
+pub mod logthrottle;
+pub mod metrics;
+pub mod prom;
