@@ -31,6 +31,8 @@ mod wire;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;

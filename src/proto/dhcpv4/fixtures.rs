@@ -13,7 +13,7 @@ use crate::proto::frame::ETH_HDR_LEN;
 const VM_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 
 /// The IP packets of a capture, as NFQUEUE delivers them (no Ethernet header).
-fn packets(name: &str) -> Vec<Vec<u8>> {
+pub(super) fn packets(name: &str) -> Vec<Vec<u8>> {
     let path = format!(
         "{}/tests/fixtures/dhcpv4/{name}.pcap",
         env!("CARGO_MANIFEST_DIR")

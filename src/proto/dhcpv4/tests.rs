@@ -14,7 +14,7 @@ use crate::proto::frame::{self, ip_of_frame};
 
 pub(super) const SERVER_MAC: MacAddr = MacAddr([0xfe, 0, 0, 0, 0, 0x01]);
 pub(super) const SERVER_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 254);
-const VM_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+pub(super) const VM_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 const GATEWAY: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const OTHER_MAC: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 0x66]);
 const RELAY: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -52,7 +52,7 @@ pub(super) fn routed() -> Binding {
 }
 
 /// ../shared/compat/bindings/tap-private
-fn private() -> Binding {
+pub(super) fn private() -> Binding {
     let mut b = Binding::new("tap-private", "aa:00:00:00:00:05".parse().unwrap());
     b.ip = Some(Ipv4Addr::new(203, 0, 113, 5));
     b.subnet = Some("203.0.113.0/24".parse().unwrap());
@@ -74,7 +74,7 @@ pub(super) fn ctx<'a>(config: &'a Config, binding: &'a Binding) -> Context<'a> {
 }
 
 /// A client message of `mt` from `mac`, with the given options.
-fn msg(mt: MessageType, mac: MacAddr, opts: Vec<DhcpOption>) -> Message {
+pub(super) fn msg(mt: MessageType, mac: MacAddr, opts: Vec<DhcpOption>) -> Message {
     let z = Ipv4Addr::UNSPECIFIED;
     let mut m = Message::new_with_id(XID, z, z, z, z, &mac.0);
     m.set_secs(3);
@@ -86,7 +86,7 @@ fn msg(mt: MessageType, mac: MacAddr, opts: Vec<DhcpOption>) -> Message {
 }
 
 /// The IPv4 packet NFQUEUE would deliver for `m`, sent from `src`.
-fn packet(m: &Message, src: Ipv4Addr) -> Vec<u8> {
+pub(super) fn packet(m: &Message, src: Ipv4Addr) -> Vec<u8> {
     let mut payload = Vec::new();
     m.encode(&mut Encoder::new(&mut payload)).unwrap();
     let dst = Ipv4Addr::BROADCAST;
@@ -124,7 +124,7 @@ fn discover() -> Message {
     msg(MessageType::Discover, vm_mac(), vec![])
 }
 
-fn selecting(requested: Ipv4Addr) -> Message {
+pub(super) fn selecting(requested: Ipv4Addr) -> Message {
     msg(
         MessageType::Request,
         vm_mac(),
