@@ -18,6 +18,7 @@ use super::tests::{config, ctx, msg, packet, private, routed, selecting, SERVER_
 use super::*;
 use crate::binding::Binding;
 use crate::config::Config;
+use crate::mac::MacAddr;
 use crate::proto::frame::ETH_HDR_LEN;
 
 /// The golden file, from the crate root.
