@@ -22,7 +22,7 @@ use crate::mac::MacAddr;
 use crate::ops::replay;
 use crate::proto::frame::{self, ip_of_frame};
 use crate::proto::ndp::{self, ICMPV6_NEIGHBOUR_ADVERT, ICMPV6_ROUTER_ADVERT, ND_HOP_LIMIT};
-use crate::proto::{Outcome, Reply, ReplyKind};
+use crate::proto::{dhcpv4, Outcome, Reply, ReplyKind};
 
 /// The compat config (tests/fixtures/compat/nfdhcpd.conf).
 const COMPAT_CONFIG: &str = include_str!("../tests/fixtures/compat/nfdhcpd.conf");
@@ -49,6 +49,10 @@ const BINDINGS: [(&str, &str); 4] = [
 ];
 /// A MAC that is no binding's.
 const STRANGER_MAC: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 0x99]);
+
+/// The xid and chaddr fields of a DHCP message (RFC 2131 §2).
+const DHCP_XID: std::ops::Range<usize> = 4..8;
+const DHCP_CHADDR: std::ops::Range<usize> = 28..44;
 
 /// Byte offset of the options in an RA and an NA (RFC 4861 §4.2, §4.4).
 const RA_OPTIONS: usize = 16;
@@ -132,6 +136,11 @@ pub fn respond_with(protocol: Protocol, sel: u8, packet: &[u8]) {
     // The one decide, rate limit included: a fresh snapshot's limiter allows.
     let d = respond::decide(c, &snap, protocol, &meta, packet, 1);
     check_decision(&d, true);
+    if let (Protocol::Dhcpv4, Some(Outcome::Reply(r))) = (protocol, d.outcome()) {
+        if let Err(e) = check_dhcpv4_answer(packet, r, b) {
+            panic!("DHCPv4 reply does not answer its request: {e}: {r:?}");
+        }
+    }
     // The same packet from a tap we do not serve is ACCEPTed untouched.
     let other = Meta {
         indev: replay::TAP_IFINDEX + 1,
@@ -202,6 +211,29 @@ pub fn verify_reply(r: &Reply, server_mac: MacAddr) -> Result<(), String> {
         ReplyKind::RouterAdvert => verify_nd(ip, ICMPV6_ROUTER_ADVERT, RA_OPTIONS),
         ReplyKind::NeighbourAdvert => verify_nd(ip, ICMPV6_NEIGHBOUR_ADVERT, NA_OPTIONS),
     }
+}
+
+/// A DHCPv4 reply answers its request: the same xid and chaddr (RFC 2131
+/// §4.3.1 table 3), and an IP datagram no longer than the binding's link
+/// MTU (1500 when unset), or than 576, which every client takes (RFC 2131 §2).
+fn check_dhcpv4_answer(request: &[u8], reply: &Reply, b: &Binding) -> Result<(), String> {
+    let req = frame::parse_ipv4_udp(request).map_err(|e| format!("request: {e}"))?;
+    let ip = ip_of_frame(&reply.frame).ok_or("no IP packet")?;
+    let rep = frame::parse_ipv4_udp(ip).map_err(|e| format!("IPv4/UDP: {e}"))?;
+    for (name, range) in [("xid", DHCP_XID), ("chaddr", DHCP_CHADDR)] {
+        if req.payload.get(range.clone()) != rep.payload.get(range) {
+            return Err(format!("{name} is not the request's"));
+        }
+    }
+    let mtu = b.mtu.unwrap_or(dhcpv4::DEFAULT_LINK_MTU);
+    let limit = usize::from(mtu.max(dhcpv4::MIN_MESSAGE_SIZE));
+    if ip.len() > limit {
+        return Err(format!(
+            "{} bytes of IP over the limit of {limit}",
+            ip.len()
+        ));
+    }
+    Ok(())
 }
 
 /// The IP length field and, for UDP, the UDP length are exactly the bytes

@@ -3,6 +3,14 @@
 //! One binding is one VM with one fixed address, so there is no pool and no
 //! lease database: every answer is computed from the binding and the config.
 //!
+//! One implementation, in three steps: [`Request::parse`] reads the request
+//! in place (a length-checked view over the packet's bytes), `decide`
+//! chooses the answer, and `reply::emit` writes it straight into its frame
+//! buffer, sized once (one allocation per reply). The reply's options are
+//! listed in one place (`options::list`: code and value), then ordered by
+//! the client's parameter request list and fitted to its maximum message
+//! size. Tests decode the replies with dhcproto, an independent decoder.
+//!
 //! Supported:
 //! - DHCPDISCOVER → DHCPOFFER; with Rapid Commit (RFC 4039) → DHCPACK.
 //! - DHCPREQUEST in the SELECTING, INIT-REBOOT, RENEWING and REBINDING
@@ -14,6 +22,8 @@
 //! - Options 1, 3, 6, 12, 15, 26, 28, 51, 54, 58, 59, 80, 119 (RFC 3397) and
 //!   121 (RFC 3442), ordered by the client's parameter request list, trimmed
 //!   to its maximum message size (57), padded to the BOOTP minimum of 300.
+//!   Values longer than 255 bytes are split over several options (RFC 3396).
+//! - Options a request repeats are concatenated before use (RFC 3396).
 //! - Anti-spoofing: chaddr and the frame's source MAC must be the binding's
 //!   MAC unless the binding has MACSPOOF.
 //!
@@ -26,22 +36,23 @@
 //!   RELEASE frees nothing.
 
 mod options;
-mod wire;
+mod reply;
+mod request;
+mod search;
 
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::fmt;
 use std::net::Ipv4Addr;
-
-use dhcproto::v4::{DhcpOption, HType, Message, MessageType, Opcode, OptionCode};
-use dhcproto::{Decodable, Decoder, Encodable, Encoder};
 
 use super::frame::{self, IPV4_HDR_LEN, UDP_HDR_LEN};
 use super::{Consumed, Context, DropReason, Outcome, Reply, ReplyKind};
-use crate::mac::MacAddr;
+pub use request::{Message, Options, Request};
 
 /// UDP port of DHCP servers and relay agents (RFC 2131 §4.1).
 pub const SERVER_PORT: u16 = 67;
@@ -56,6 +67,18 @@ pub const MIN_MESSAGE_SIZE: u16 = 576;
 pub const DEFAULT_LINK_MTU: u16 = 1500;
 /// Bytes of IP and UDP header around the DHCP payload.
 const IP_UDP_LEN: usize = IPV4_HDR_LEN + UDP_HDR_LEN;
+/// The magic cookie that starts the options field (RFC 2131 §3, RFC 2132 §2).
+const MAGIC_COOKIE: [u8; 4] = [99, 130, 83, 99];
+/// op of a client message (RFC 951, RFC 2131 §2).
+const BOOTREQUEST: u8 = 1;
+/// op of a server message (RFC 951, RFC 2131 §2).
+const BOOTREPLY: u8 = 2;
+/// htype of Ethernet ("Assigned Numbers" hardware types, RFC 2131 §2).
+const HTYPE_ETHER: u8 = 1;
+/// Length of an Ethernet hardware address (chaddr when htype is 1).
+const ETHER_HLEN: u8 = 6;
+/// The BROADCAST bit of `flags` (RFC 2131 §2, figure 2).
+const FLAG_BROADCAST: u16 = 0x8000;
 
 /// Byte layout of a DHCP message (RFC 2131 §2, figure 1).
 mod field {
@@ -68,6 +91,8 @@ mod field {
     pub const HLEN: usize = 2;
     /// Relay hops.
     pub const HOPS: usize = 3;
+    /// Transaction id.
+    pub const XID: Range<usize> = 4..8;
     /// Seconds since the client began.
     pub const SECS: Range<usize> = 8..10;
     /// Flags (the BROADCAST bit).
@@ -93,209 +118,220 @@ mod field {
     pub const OPTIONS: usize = MAGIC.end;
 }
 
-/// Length of an Ethernet hardware address (chaddr when htype is 1).
-const ETHER_HLEN: u8 = 6;
-
-/// What we read from a DHCP request: its fixed header and the options the
-/// responder acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// IP source address of the packet.
-    pub ip_src: Ipv4Addr,
-    /// The fixed header (op … file); its option map is left empty.
-    pub header: Message,
-    /// Option 53.
-    pub msg_type: MessageType,
-    /// Option 50.
-    pub requested_ip: Option<Ipv4Addr>,
-    /// Option 54.
-    pub server_id: Option<Ipv4Addr>,
-    /// Option 55, in the client's order.
-    pub params: Option<Vec<OptionCode>>,
-    /// Option 57.
-    pub max_size: Option<u16>,
-    /// Option 80 (RFC 4039).
-    pub rapid_commit: bool,
+/// The option codes we read or write (RFC 2132 unless said).
+pub mod code {
+    /// Pad (§3.1).
+    pub const PAD: u8 = 0;
+    /// Subnet Mask (§3.3).
+    pub const SUBNET_MASK: u8 = 1;
+    /// Router (§3.5).
+    pub const ROUTER: u8 = 3;
+    /// Domain Name Server (§3.8).
+    pub const DOMAIN_NAME_SERVER: u8 = 6;
+    /// Host Name (§3.14).
+    pub const HOST_NAME: u8 = 12;
+    /// Domain Name (§3.17).
+    pub const DOMAIN_NAME: u8 = 15;
+    /// Interface MTU (§5.1).
+    pub const INTERFACE_MTU: u8 = 26;
+    /// Broadcast Address (§5.3).
+    pub const BROADCAST_ADDRESS: u8 = 28;
+    /// Requested IP Address (§9.1).
+    pub const REQUESTED_IP: u8 = 50;
+    /// IP Address Lease Time (§9.2).
+    pub const LEASE_TIME: u8 = 51;
+    /// DHCP Message Type (§9.6).
+    pub const MESSAGE_TYPE: u8 = 53;
+    /// Server Identifier (§9.7).
+    pub const SERVER_ID: u8 = 54;
+    /// Parameter Request List (§9.8).
+    pub const PARAMETER_REQUEST_LIST: u8 = 55;
+    /// Maximum DHCP Message Size (§9.10).
+    pub const MAX_MESSAGE_SIZE: u8 = 57;
+    /// Renewal (T1) Time Value (§9.11).
+    pub const RENEWAL_TIME: u8 = 58;
+    /// Rebinding (T2) Time Value (§9.12).
+    pub const REBINDING_TIME: u8 = 59;
+    /// Rapid Commit (RFC 4039 §4).
+    pub const RAPID_COMMIT: u8 = 80;
+    /// Domain Search (RFC 3397).
+    pub const DOMAIN_SEARCH: u8 = 119;
+    /// Classless Static Route (RFC 3442).
+    pub const CLASSLESS_ROUTES: u8 = 121;
+    /// End (§3.2).
+    pub const END: u8 = 255;
 }
 
-/// A reply, typed, with its addressing: what `decide` returns and `emit` sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    /// OFFER, ACK or NAK.
-    pub kind: ReplyKind,
-    /// The fixed header; its option map is empty (see `options`).
-    pub message: Message,
-    /// The options in wire order (dhcproto's map would sort them by code).
-    pub options: Vec<DhcpOption>,
-    /// Ethernet destination.
-    pub eth_dst: MacAddr,
-    /// IP source: the server identifier.
-    pub ip_src: Ipv4Addr,
-    /// IP destination.
-    pub ip_dst: Ipv4Addr,
-    /// UDP destination port (68, or 67 to a relay agent).
-    pub udp_dst: u16,
+/// A DHCP message type, option 53's value (RFC 2132 §9.6, and the IANA
+/// registry for the later ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MessageType(pub u8);
+
+impl MessageType {
+    /// DHCPDISCOVER
+    pub const DISCOVER: Self = Self(1);
+    /// DHCPOFFER
+    pub const OFFER: Self = Self(2);
+    /// DHCPREQUEST
+    pub const REQUEST: Self = Self(3);
+    /// DHCPDECLINE
+    pub const DECLINE: Self = Self(4);
+    /// DHCPACK
+    pub const ACK: Self = Self(5);
+    /// DHCPNAK
+    pub const NAK: Self = Self(6);
+    /// DHCPRELEASE
+    pub const RELEASE: Self = Self(7);
+    /// DHCPINFORM
+    pub const INFORM: Self = Self(8);
+
+    /// The registered names, from 1 (RFC 2132 §9.6, RFC 3203, RFC 4388,
+    /// RFC 6926, RFC 7724).
+    const NAMES: [&'static str; 18] = [
+        "DISCOVER",
+        "OFFER",
+        "REQUEST",
+        "DECLINE",
+        "ACK",
+        "NAK",
+        "RELEASE",
+        "INFORM",
+        "FORCERENEW",
+        "LEASEQUERY",
+        "LEASEUNASSIGNED",
+        "LEASEUNKNOWN",
+        "LEASEACTIVE",
+        "BULKLEASEQUERY",
+        "LEASEQUERYDONE",
+        "ACTIVELEASEQUERY",
+        "LEASEQUERYSTATUS",
+        "TLS",
+    ];
 }
 
-/// What to do with a request that is ours and valid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Send this reply.
-    Reply(Answer),
-    /// Owe no reply.
-    Consumed(Consumed),
+impl fmt::Display for MessageType {
+    /// The name without "DHCP" ("DISCOVER"), or "UNKNOWN(n)".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = usize::from(self.0)
+            .checked_sub(1)
+            .and_then(|i| Self::NAMES.get(i));
+        match name {
+            Some(name) => f.write_str(name),
+            None => write!(f, "UNKNOWN({})", self.0),
+        }
+    }
 }
 
 /// Answers one DHCPv4 packet (an IPv4 packet as NFQUEUE delivers it).
-///
-/// The reply is built by the direct path (`wire`); the typed path
-/// ([`parse_request`], [`decide`], [`Answer::emit`]) answers requests that
-/// repeat an option we read, and in debug builds checks every outcome.
 pub fn handle(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
     if !ctx.config.dhcp.enabled {
         return Outcome::Dropped(DropReason::Disabled);
     }
-    match wire::handle(ctx, packet) {
-        Some(fast) => {
-            if cfg!(debug_assertions) {
-                assert_eq!(
-                    fast,
-                    handle_typed(ctx, packet),
-                    "the direct DHCPv4 path differs from the typed one"
-                );
-            }
-            fast
-        }
-        None => handle_typed(ctx, packet),
+    let Ok(udp) = frame::parse_ipv4_udp(packet) else {
+        return Outcome::Dropped(DropReason::Malformed);
+    };
+    if udp.dst_port != SERVER_PORT {
+        return Outcome::Dropped(DropReason::NotDhcp);
     }
-}
-
-/// [`handle`] through the typed values.
-fn handle_typed(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
-    let decision = parse_request(packet).and_then(|req| decide(ctx, &req));
-    match decision {
-        Ok(Decision::Reply(answer)) => Outcome::Reply(Reply {
-            kind: answer.kind,
-            frame: answer.emit(ctx.server_mac),
+    let req = match Request::parse(udp.payload) {
+        Ok(req) => req,
+        Err(reason) => return Outcome::Dropped(reason),
+    };
+    match decide(ctx, &req) {
+        Ok(Decision::Reply(plan)) => Outcome::Reply(Reply {
+            kind: plan.kind,
+            frame: reply::emit(ctx, &req, &plan),
         }),
         Ok(Decision::Consumed(c)) => Outcome::Consumed(c),
         Err(reason) => Outcome::Dropped(reason),
     }
 }
 
-/// Parses an IPv4/UDP packet into a [`Request`].
-pub fn parse_request(packet: &[u8]) -> Result<Request, DropReason> {
-    let udp = frame::parse_ipv4_udp(packet).map_err(|_| DropReason::Malformed)?;
-    if udp.dst_port != SERVER_PORT {
-        return Err(DropReason::NotDhcp);
-    }
-    let mut req = parse_message(udp.payload)?;
-    req.ip_src = udp.src;
-    Ok(req)
+/// What to do with a request that is ours and valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decision {
+    /// Send this reply.
+    Reply(Plan),
+    /// Owe no reply.
+    Consumed(Consumed),
 }
 
-/// Parses a DHCP payload (the UDP payload) into a [`Request`] whose
-/// `ip_src` is left unspecified (the IP layer is [`parse_request`]'s).
-///
-/// The options are read here, not by dhcproto: its decoder accepts garbage
-/// and some of its option decoders assert on lengths an attacker chooses.
-pub fn parse_message(payload: &[u8]) -> Result<Request, DropReason> {
-    let fixed = payload.get(..field::OPTIONS).ok_or(DropReason::NotDhcp)?;
-    if fixed[field::MAGIC] != dhcproto::v4::MAGIC {
-        return Err(DropReason::NotDhcp);
-    }
-    // Only the fixed part goes to dhcproto, so its option decoder sees nothing.
-    let header = Message::decode(&mut Decoder::new(fixed)).map_err(|_| DropReason::NotDhcp)?;
-    if header.opcode() != Opcode::BootRequest {
-        return Err(DropReason::NotDhcp);
-    }
-    let opts = parse_options(&payload[field::OPTIONS..])?;
-    let msg_type = match opts.get(&OptionCode::MessageType).map(Vec::as_slice) {
-        Some(&[t]) => MessageType::from(t),
-        _ => return Err(DropReason::NotDhcp),
-    };
-    let max_size = match opts.get(&OptionCode::MaxMessageSize).map(Vec::as_slice) {
-        None => None,
-        Some(&[hi, lo]) => Some(u16::from_be_bytes([hi, lo])),
-        Some(_) => return Err(DropReason::Invalid),
-    };
-    Ok(Request {
-        ip_src: Ipv4Addr::UNSPECIFIED,
-        header,
-        msg_type,
-        requested_ip: ipv4_option(&opts, OptionCode::RequestedIpAddress)?,
-        server_id: ipv4_option(&opts, OptionCode::ServerIdentifier)?,
-        params: opts
-            .get(&OptionCode::ParameterRequestList)
-            .map(|p| p.iter().map(|&c| OptionCode::from(c)).collect()),
-        max_size,
-        rapid_commit: opts.contains_key(&OptionCode::RapidCommit),
-    })
+/// The reply decided: its type and the fields RFC 2131 §4.3.1 table 3 sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Plan {
+    /// OFFER, ACK or NAK.
+    kind: ReplyKind,
+    /// 'Your' address: the lease, or 0 (INFORM, NAK).
+    yiaddr: Ipv4Addr,
+    /// The request's ciaddr in an ACK, else 0.
+    ciaddr: Ipv4Addr,
+    /// Our server identifier, and the reply's IP source.
+    server: Ipv4Addr,
+    /// Lease times 51, 58, 59 (not in an INFORM's ACK, RFC 2131 §4.3.5).
+    lease: bool,
+    /// Option 80: the ACK of a rapid-commit DISCOVER (RFC 4039 §4).
+    rapid_commit: bool,
 }
 
-/// Walks the options field; repeated options are concatenated (RFC 3396 §7).
-fn parse_options(mut bytes: &[u8]) -> Result<BTreeMap<OptionCode, Vec<u8>>, DropReason> {
-    let mut opts: BTreeMap<OptionCode, Vec<u8>> = BTreeMap::new();
-    while let Some((&code, rest)) = bytes.split_first() {
-        match OptionCode::from(code) {
-            OptionCode::Pad => bytes = rest,
-            OptionCode::End => break,
-            code => {
-                let (&len, rest) = rest.split_first().ok_or(DropReason::Malformed)?;
-                let len = usize::from(len);
-                let data = rest.get(..len).ok_or(DropReason::Malformed)?;
-                opts.entry(code).or_default().extend_from_slice(data);
-                bytes = &rest[len..];
-            }
+impl Plan {
+    /// Option 53 of the reply.
+    fn msg_type(&self) -> MessageType {
+        match self.kind {
+            ReplyKind::Offer => MessageType::OFFER,
+            ReplyKind::Nak => MessageType::NAK,
+            _ => MessageType::ACK,
         }
-    }
-    Ok(opts)
-}
-
-fn ipv4_option(
-    opts: &BTreeMap<OptionCode, Vec<u8>>,
-    code: OptionCode,
-) -> Result<Option<Ipv4Addr>, DropReason> {
-    match opts.get(&code).map(Vec::as_slice) {
-        None => Ok(None),
-        Some(&[a, b, c, d]) => Ok(Some(Ipv4Addr::new(a, b, c, d))),
-        Some(_) => Err(DropReason::Invalid),
     }
 }
 
 /// Decides the answer to a request from the serving tap's VM.
-pub fn decide(ctx: &Context<'_>, req: &Request) -> Result<Decision, DropReason> {
-    check_mac(ctx, &req.header)?;
+fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> {
+    check_mac(ctx, req)?;
     let ip = ctx.binding.ip.ok_or(DropReason::NotConfigured)?;
     let server = server_identifier(ctx).ok_or(DropReason::NotConfigured)?;
-    let reply = Replier { ctx, req, server };
-    match req.msg_type {
+    let ciaddr = req.message().ciaddr();
+    let zero = Ipv4Addr::UNSPECIFIED;
+    let plan = |kind, yiaddr, ciaddr, lease, rapid_commit| {
+        Ok(Decision::Reply(Plan {
+            kind,
+            yiaddr,
+            ciaddr,
+            server,
+            lease,
+            rapid_commit,
+        }))
+    };
+    match req.msg_type() {
         // RFC 4039 §4: a server that honours Rapid Commit answers the
         // DISCOVER with a DHCPACK that MUST carry the Rapid Commit option.
-        MessageType::Discover if req.rapid_commit => Ok(reply.lease(ReplyKind::Ack, ip)),
-        MessageType::Discover => Ok(reply.lease(ReplyKind::Offer, ip)),
-        MessageType::Request => {
+        // RFC 2131 §4.3.1 table 3: ciaddr is the request's in an ACK.
+        MessageType::DISCOVER if req.rapid_commit() => plan(ReplyKind::Ack, ip, ciaddr, true, true),
+        // Table 3: ciaddr is 0 in an OFFER.
+        MessageType::DISCOVER => plan(ReplyKind::Offer, ip, zero, true, false),
+        MessageType::REQUEST => {
             check_server(req, server)?;
             // RFC 2131 §4.3.2: SELECTING and INIT-REBOOT carry the address in
             // option 50; RENEWING and REBINDING in ciaddr (option 50 MUST NOT be set).
             let asked = req
-                .requested_ip
-                .or_else(|| nonzero(req.header.ciaddr()))
+                .requested_ip()
+                .or_else(|| nonzero(ciaddr))
                 .ok_or(DropReason::Invalid)?;
             if asked == ip {
-                Ok(reply.lease(ReplyKind::Ack, ip))
+                plan(ReplyKind::Ack, ip, ciaddr, true, false)
             } else {
                 // RFC 2131 §4.3.2: the server SHOULD send a DHCPNAK when the
-                // requested address is incorrect (we know the right one).
-                Ok(reply.nak())
+                // requested address is incorrect (we know the right one);
+                // table 3: ciaddr and yiaddr 0.
+                plan(ReplyKind::Nak, zero, zero, false, false)
             }
         }
-        MessageType::Inform => Ok(reply.inform()),
-        MessageType::Release => {
+        // RFC 2131 §4.3.5: no lease time, yiaddr 0, ciaddr kept.
+        MessageType::INFORM => plan(ReplyKind::Ack, zero, ciaddr, false, false),
+        MessageType::RELEASE => {
             check_server(req, server)?;
             Ok(Decision::Consumed(Consumed::Release))
         }
-        MessageType::Decline => {
+        MessageType::DECLINE => {
             check_server(req, server)?;
             Ok(Decision::Consumed(Consumed::Decline))
         }
@@ -304,14 +340,12 @@ pub fn decide(ctx: &Context<'_>, req: &Request) -> Result<Decision, DropReason> 
 }
 
 /// chaddr and the frame's source MAC must be the binding's, unless MACSPOOF.
-fn check_mac(ctx: &Context<'_>, header: &Message) -> Result<(), DropReason> {
+fn check_mac(ctx: &Context<'_>, req: &Request<'_>) -> Result<(), DropReason> {
     if ctx.binding.macspoof {
         return Ok(());
     }
     let mac = ctx.binding.mac;
-    let chaddr_ok = header.htype() == HType::Eth
-        && header.hlen() == ETHER_HLEN
-        && header.chaddr() == mac.0.as_slice();
+    let chaddr_ok = req.message().eth_chaddr() == Some(mac);
     let src_ok = ctx.src_mac.map_or(true, |src| src == mac);
     if chaddr_ok && src_ok {
         Ok(())
@@ -322,13 +356,8 @@ fn check_mac(ctx: &Context<'_>, header: &Message) -> Result<(), DropReason> {
 
 /// RFC 2131 §4.3.2: a REQUEST (and RFC 2131 §4.3.3/§4.3.4: a DECLINE or
 /// RELEASE) whose server identifier is another server's is not for us.
-fn check_server(req: &Request, server: Ipv4Addr) -> Result<(), DropReason> {
-    check_server_id(req.server_id, server)
-}
-
-/// [`check_server`] on the request's option 54.
-fn check_server_id(server_id: Option<Ipv4Addr>, server: Ipv4Addr) -> Result<(), DropReason> {
-    match server_id {
+fn check_server(req: &Request<'_>, server: Ipv4Addr) -> Result<(), DropReason> {
+    match req.server_id() {
         Some(id) if id != server => Err(DropReason::OtherServer),
         _ => Ok(()),
     }
@@ -345,186 +374,7 @@ pub fn server_identifier(ctx: &Context<'_>) -> Option<Ipv4Addr> {
     }
 }
 
+/// The address, unless it is 0.0.0.0 (a field left unset).
 fn nonzero(a: Ipv4Addr) -> Option<Ipv4Addr> {
     (!a.is_unspecified()).then_some(a)
-}
-
-/// Builds the replies to one request.
-struct Replier<'a, 'c> {
-    ctx: &'a Context<'c>,
-    req: &'a Request,
-    server: Ipv4Addr,
-}
-
-impl Replier<'_, '_> {
-    /// OFFER, or ACK to a REQUEST or a rapid-commit DISCOVER.
-    fn lease(&self, kind: ReplyKind, ip: Ipv4Addr) -> Decision {
-        // RFC 2131 §4.3.1 table 3: ciaddr is 0 in an OFFER, the REQUEST's in an ACK.
-        let ciaddr = match kind {
-            ReplyKind::Ack => self.req.header.ciaddr(),
-            _ => Ipv4Addr::UNSPECIFIED,
-        };
-        let msg_type = match kind {
-            ReplyKind::Offer => MessageType::Offer,
-            _ => MessageType::Ack,
-        };
-        let rapid = self.req.msg_type == MessageType::Discover && kind == ReplyKind::Ack;
-        let opts = options::Builder::new(self.ctx, self.req, self.server, msg_type)
-            .rapid_commit(rapid)
-            .lease(true)
-            .build();
-        self.answer(kind, ip, ciaddr, opts, false)
-    }
-
-    /// RFC 2131 §4.3.5: ACK to an INFORM: no lease time, yiaddr 0, ciaddr kept.
-    fn inform(&self) -> Decision {
-        let opts = options::Builder::new(self.ctx, self.req, self.server, MessageType::Ack)
-            .lease(false)
-            .build();
-        let ciaddr = self.req.header.ciaddr();
-        self.answer(ReplyKind::Ack, Ipv4Addr::UNSPECIFIED, ciaddr, opts, false)
-    }
-
-    /// RFC 2131 §4.3.2 / table 3: a NAK carries only 53, 54 (and MAY 56),
-    /// with ciaddr and yiaddr 0.
-    fn nak(&self) -> Decision {
-        let opts = vec![
-            DhcpOption::MessageType(MessageType::Nak),
-            DhcpOption::ServerIdentifier(self.server),
-        ];
-        let zero = Ipv4Addr::UNSPECIFIED;
-        self.answer(ReplyKind::Nak, zero, zero, opts, true)
-    }
-
-    fn answer(
-        &self,
-        kind: ReplyKind,
-        yiaddr: Ipv4Addr,
-        ciaddr: Ipv4Addr,
-        options: Vec<DhcpOption>,
-        nak: bool,
-    ) -> Decision {
-        let mut message = reply_header(&self.req.header, yiaddr, ciaddr);
-        let relayed = !message.giaddr().is_unspecified();
-        if nak && relayed {
-            // RFC 2131 §4.3.2: "If 'giaddr' is set in the DHCPREQUEST message,
-            // the client is on a different subnet. The server MUST set the
-            // broadcast bit in the DHCPNAK, so that the relay agent will
-            // broadcast the DHCPNAK to the client".
-            message.set_flags(message.flags().set_broadcast());
-        }
-        let (eth_dst, ip_dst, udp_dst) = self.destination(&message, nak);
-        Decision::Reply(Answer {
-            kind,
-            message,
-            options,
-            eth_dst,
-            ip_src: self.server,
-            ip_dst,
-            udp_dst,
-        })
-    }
-
-    /// RFC 2131 §4.1, "If the 'giaddr' field in a DHCP message from a client
-    /// is non-zero, the server sends any return messages to the 'DHCP
-    /// server' port on the BOOTP relay agent whose address appears in
-    /// 'giaddr'. If the 'giaddr' field is zero and the 'ciaddr' field is
-    /// nonzero, then the server unicasts DHCPOFFER and DHCPACK messages to
-    /// the address in 'ciaddr'. If 'giaddr' is zero and 'ciaddr' is zero,
-    /// and the broadcast bit is set, then the server broadcasts DHCPOFFER
-    /// and DHCPACK messages to 0xffffffff. If the broadcast bit is not set
-    /// and 'giaddr' is zero and 'ciaddr' is zero, then the server unicasts
-    /// DHCPOFFER and DHCPACK messages to the client's hardware address and
-    /// 'yiaddr' address. In all cases, when 'giaddr' is zero, the server
-    /// broadcasts any DHCPNAK messages to 0xffffffff."
-    fn destination(&self, reply: &Message, nak: bool) -> (MacAddr, Ipv4Addr, u16) {
-        let client = self.client_mac();
-        let broadcast = (MacAddr::BROADCAST, Ipv4Addr::BROADCAST, CLIENT_PORT);
-        let hdr = &self.req.header;
-        if let Some(relay) = nonzero(hdr.giaddr()) {
-            (self.ctx.src_mac.unwrap_or(client), relay, SERVER_PORT)
-        } else if nak {
-            broadcast
-        } else if let Some(ciaddr) = nonzero(hdr.ciaddr()) {
-            (client, ciaddr, CLIENT_PORT)
-        } else if hdr.flags().broadcast() {
-            broadcast
-        } else if let Some(yiaddr) = nonzero(reply.yiaddr()) {
-            (client, yiaddr, CLIENT_PORT)
-        } else {
-            broadcast
-        }
-    }
-
-    /// The client's MAC: chaddr when it is an Ethernet address, else the
-    /// frame's source, else the binding's.
-    fn client_mac(&self) -> MacAddr {
-        let hdr = &self.req.header;
-        let chaddr = (hdr.htype() == HType::Eth && hdr.hlen() == ETHER_HLEN)
-            .then(|| MacAddr::from_slice(hdr.chaddr()))
-            .flatten();
-        chaddr.or(self.ctx.src_mac).unwrap_or(self.ctx.binding.mac)
-    }
-}
-
-/// RFC 2131 §4.3.1 table 3: the fields of a reply, from the request's.
-fn reply_header(req: &Message, yiaddr: Ipv4Addr, ciaddr: Ipv4Addr) -> Message {
-    // xid, flags, giaddr, htype, hlen and chaddr are the client's.
-    let mut m = req.clone();
-    m.set_opcode(Opcode::BootReply)
-        .set_hops(0)
-        .set_secs(0)
-        .set_ciaddr(ciaddr)
-        .set_yiaddr(yiaddr)
-        .set_siaddr(Ipv4Addr::UNSPECIFIED);
-    m.clear_sname();
-    m.clear_fname();
-    m.opts_mut().clear();
-    m
-}
-
-impl Answer {
-    /// The option with this code, if the reply carries it.
-    pub fn option(&self, code: OptionCode) -> Option<&DhcpOption> {
-        self.options.iter().find(|o| OptionCode::from(*o) == code)
-    }
-
-    /// The option codes in wire order.
-    pub fn codes(&self) -> Vec<OptionCode> {
-        self.options.iter().map(OptionCode::from).collect()
-    }
-
-    /// The DHCP payload: fixed header, magic, options in order, end, padding.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut buf = Vec::with_capacity(BOOTP_MIN_LEN);
-        self.message
-            .encode(&mut Encoder::new(&mut buf))
-            .expect("a header with empty sname and file always encodes into a Vec");
-        for opt in &self.options {
-            if let Some(bytes) = options::encode(opt) {
-                buf.extend_from_slice(&bytes);
-            }
-        }
-        buf.push(u8::from(OptionCode::End));
-        // RFC 1542 §3.1.1: BOOTP relay agents and clients may drop messages
-        // shorter than the 300-byte BOOTP message, so pad up to it.
-        if buf.len() < BOOTP_MIN_LEN {
-            buf.resize(BOOTP_MIN_LEN, u8::from(OptionCode::Pad));
-        }
-        buf
-    }
-
-    /// The whole Ethernet frame, from `server_mac`, source port 67.
-    pub fn emit(&self, server_mac: MacAddr) -> Vec<u8> {
-        frame::emit_ipv4_udp(
-            server_mac,
-            self.eth_dst,
-            self.ip_src,
-            self.ip_dst,
-            SERVER_PORT,
-            self.udp_dst,
-            &self.encode(),
-        )
-        .expect("a DHCPv4 reply is fitted to option 57 and the MTU, both under 64 KiB")
-    }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::net::Ipv6Addr;
 
-use dhcproto::{v4, v6, Decodable, Decoder};
+use dhcproto::{v6, Decodable, Decoder};
 
 use super::capture::{classify, ip_packet, Classified, Frame};
 use crate::domain::Protocol;
@@ -71,20 +71,20 @@ fn dhcpv4_request(ip: &[u8]) -> String {
         Ok(u) => u,
         Err(e) => return format!("DHCPv4 ({e}) {}", ip_header(ip)),
     };
-    match dhcpv4::parse_message(udp.payload) {
+    match dhcpv4::Request::parse(udp.payload) {
         Ok(r) => {
             let mut s = format!(
                 "DHCPv4 {} xid {:#010x} {} > {}",
-                format!("{:?}", r.msg_type).to_uppercase(),
-                r.header.xid(),
+                r.msg_type(),
+                r.message().xid(),
                 udp.src,
                 udp.dst
             );
-            if let Some(m) = r.max_size {
+            if let Some(m) = r.max_size() {
                 let _ = write!(s, " max-size {m}");
             }
-            if let Some(p) = &r.params {
-                let codes: Vec<String> = p.iter().map(|c| u8::from(*c).to_string()).collect();
+            if let Some(p) = r.params() {
+                let codes: Vec<String> = p.iter().map(u8::to_string).collect();
                 let _ = write!(s, " params {}", codes.join(","));
             }
             s
@@ -153,21 +153,24 @@ fn dhcpv4_reply(frame: &[u8]) -> String {
     let Some(udp) = ip_of_frame(frame).and_then(|ip| frame::parse_ipv4_udp(ip).ok()) else {
         return "DHCPv4 (unparseable!)".into();
     };
-    let Ok(m) = v4::Message::decode(&mut Decoder::new(udp.payload)) else {
+    let Ok(m) = dhcpv4::Message::parse(udp.payload) else {
         return "DHCPv4 (undecodable!)".into();
     };
-    let ty = match m.opts().get(v4::OptionCode::MessageType) {
-        Some(v4::DhcpOption::MessageType(t)) => format!("{t:?}").to_uppercase(),
+    let option = |code: u8| {
+        m.options()
+            .find_map(|o| o.ok().filter(|&(c, _)| c == code))
+            .map(|(_, data)| data)
+    };
+    let ty = match option(dhcpv4::code::MESSAGE_TYPE) {
+        Some(&[t]) => dhcpv4::MessageType(t).to_string(),
         _ => "?".into(),
     };
     let mut s = format!("DHCPv4 {ty} {} > {}", udp.src, udp.dst);
     if !m.yiaddr().is_unspecified() {
         let _ = write!(s, " yiaddr {}", m.yiaddr());
     }
-    if let Some(v4::DhcpOption::AddressLeaseTime(t)) =
-        m.opts().get(v4::OptionCode::AddressLeaseTime)
-    {
-        let _ = write!(s, " lease {t}");
+    if let Some(&[a, b, c, d]) = option(dhcpv4::code::LEASE_TIME) {
+        let _ = write!(s, " lease {}", u32::from_be_bytes([a, b, c, d]));
     }
     s
 }

@@ -1,19 +1,21 @@
 //! Requests captured from real clients (tests/fixtures/dhcpv4/*.pcap, see
-//! tests/fixtures/README.md), replayed through `handle` and `decide` as the
-//! tap-routed binding (MAC aa:00:00:00:00:10, 192.0.2.10, server 192.0.2.254).
+//! tests/fixtures/README.md), replayed through `handle` as the tap-routed
+//! binding (MAC aa:00:00:00:00:10, 192.0.2.10, server 192.0.2.254); the
+//! requests and the replies decoded by dhcproto.
 
 use std::net::Ipv4Addr;
 
-use dhcproto::v4::{DhcpOption, MessageType, OptionCode};
+use dhcproto::v4::{self as d4, DhcpOption, OptionCode};
+use dhcproto::{Decodable, Decoder};
 
-use super::tests::{config, ctx, routed, SERVER_IP};
+use super::tests::{config, ctx, routed, Answer, SERVER_IP};
 use super::*;
 use crate::proto::frame::ETH_HDR_LEN;
 
 const VM_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 
 /// The IP packets of a capture, as NFQUEUE delivers them (no Ethernet header).
-fn packets(name: &str) -> Vec<Vec<u8>> {
+pub(super) fn packets(name: &str) -> Vec<Vec<u8>> {
     let path = format!(
         "{}/tests/fixtures/dhcpv4/{name}.pcap",
         env!("CARGO_MANIFEST_DIR")
@@ -28,32 +30,26 @@ fn packets(name: &str) -> Vec<Vec<u8>> {
     out
 }
 
-/// (request type, typed decision) of each packet of a capture.
-fn replay(name: &str) -> Vec<(MessageType, Decision)> {
+/// (request type, outcome) of each packet of a capture.
+fn replay(name: &str) -> Vec<(d4::MessageType, Outcome)> {
     let (c, b) = (config(), routed());
     let cx = ctx(&c, &b);
     packets(name)
         .iter()
         .map(|p| {
-            let req = parse_request(p).expect("a DHCP request");
-            let decision = decide(&cx, &req).expect("an answer");
-            // The whole path agrees with the typed one.
-            let out = handle(&cx, p);
-            match (&decision, &out) {
-                (Decision::Reply(a), Outcome::Reply(r)) => {
-                    assert_eq!(r.frame, a.emit(cx.server_mac))
-                }
-                (Decision::Consumed(c), Outcome::Consumed(o)) => assert_eq!(c, o),
-                _ => panic!("{decision:?} vs {out:?}"),
-            }
-            (req.msg_type, decision)
+            let udp = frame::parse_ipv4_udp(p).expect("an IPv4/UDP packet");
+            let m = d4::Message::decode(&mut Decoder::new(udp.payload)).expect("a DHCP request");
+            let Some(DhcpOption::MessageType(t)) = m.opts().get(OptionCode::MessageType) else {
+                panic!("no message type: {m:?}")
+            };
+            (*t, handle(&cx, p))
         })
         .collect()
 }
 
-fn reply(d: &Decision) -> &Answer {
-    match d {
-        Decision::Reply(a) => a,
+fn reply(out: &Outcome) -> Answer {
+    match out {
+        Outcome::Reply(r) => Answer::of(r),
         other => panic!("expected a reply, got {other:?}"),
     }
 }
@@ -62,7 +58,7 @@ fn reply(d: &Decision) -> &Answer {
 fn udhcpc_discover_offer_request_ack() {
     let got = replay("udhcpc");
     let types: Vec<_> = got.iter().map(|(t, _)| *t).collect();
-    use MessageType::*;
+    use d4::MessageType::*;
     assert_eq!(types, [Discover, Discover, Request]);
     let offer = reply(&got[0].1);
     assert_eq!(offer.kind, ReplyKind::Offer);
@@ -82,7 +78,7 @@ fn udhcpc_discover_offer_request_ack() {
         ]
     );
     // It sends option 57 = 576: the reply fits.
-    assert!(offer.encode().len() <= 576 - 28);
+    assert!(offer.payload.len() <= 576 - 28);
     // No broadcast flag: unicast to yiaddr / chaddr.
     assert_eq!((offer.eth_dst, offer.ip_dst), (routed().mac, VM_IP));
     let ack = reply(&got[2].1);
@@ -95,7 +91,7 @@ fn udhcpc_discover_offer_request_ack() {
 fn dhclient_full_lifecycle() {
     let got = replay("dhclient");
     let types: Vec<_> = got.iter().map(|(t, _)| *t).collect();
-    use MessageType::*;
+    use d4::MessageType::*;
     // DISCOVER ×2, REQUEST (selecting), REQUEST ×2 (init-reboot),
     // REQUEST (renewing), RELEASE.
     assert_eq!(
@@ -121,14 +117,14 @@ fn dhclient_full_lifecycle() {
     let renew = reply(&got[5].1);
     assert_eq!(renew.message.ciaddr(), VM_IP);
     assert_eq!((renew.ip_dst, renew.udp_dst), (VM_IP, CLIENT_PORT));
-    assert_eq!(got[6].1, Decision::Consumed(Consumed::Release));
+    assert_eq!(got[6].1, Outcome::Consumed(Consumed::Release));
 }
 
 #[test]
 fn dhcpcd_rapid_commit_request_inform() {
     let got = replay("dhcpcd");
     let types: Vec<_> = got.iter().map(|(t, _)| *t).collect();
-    use MessageType::*;
+    use d4::MessageType::*;
     assert_eq!(types, [Discover, Request, Inform]);
     // Its DISCOVER carries option 80: a rapid-commit ACK.
     let rapid = reply(&got[0].1);
@@ -176,24 +172,23 @@ fn every_prefix_of_every_captured_request_is_dropped() {
 #[test]
 fn dhcpcd_request_parses_to_its_fields() {
     let p = &packets("dhcpcd")[1];
-    let req = parse_request(p).unwrap();
-    assert_eq!(req.msg_type, MessageType::Request);
-    assert_eq!(req.requested_ip, Some(VM_IP));
-    assert_eq!(req.server_id, Some(SERVER_IP));
-    assert_eq!(req.max_size, Some(1472));
-    assert!(!req.rapid_commit);
-    assert_eq!(
-        req.params,
-        Some(vec![
-            OptionCode::SubnetMask,
-            OptionCode::Router,
-            OptionCode::BroadcastAddr,
-            OptionCode::StaticRoutingTable,
-            OptionCode::AddressLeaseTime,
-            OptionCode::Renewal,
-            OptionCode::Rebinding,
-        ])
-    );
-    assert_eq!(req.header.chaddr(), &routed().mac.0);
-    assert_eq!(req.ip_src, Ipv4Addr::UNSPECIFIED);
+    let udp = frame::parse_ipv4_udp(p).unwrap();
+    let req = Request::parse(udp.payload).unwrap();
+    assert_eq!(req.msg_type(), MessageType::REQUEST);
+    assert_eq!(req.requested_ip(), Some(VM_IP));
+    assert_eq!(req.server_id(), Some(SERVER_IP));
+    assert_eq!(req.max_size(), Some(1472));
+    assert!(!req.rapid_commit());
+    let params = [
+        OptionCode::SubnetMask,
+        OptionCode::Router,
+        OptionCode::BroadcastAddr,
+        OptionCode::StaticRoutingTable,
+        OptionCode::AddressLeaseTime,
+        OptionCode::Renewal,
+        OptionCode::Rebinding,
+    ];
+    assert_eq!(req.params(), Some(params.map(u8::from).as_slice()));
+    assert_eq!(req.message().eth_chaddr(), Some(routed().mac));
+    assert_eq!(req.message().op(), BOOTREQUEST);
 }

@@ -1,144 +1,118 @@
-//! The options of OFFER / ACK replies: which, in what order, how many fit.
+//! The options of a reply: [`list`] is the one place that says what we
+//! send (code and value); [`for_reply`] then orders them by the client's
+//! parameter request list and fits them to its maximum message size.
 
 use std::net::Ipv4Addr;
+use std::rc::Rc;
 
-use dhcproto::v4::{DhcpOption, MessageType, OptionCode};
-use dhcproto::{Encodable, Encoder, Name};
 use ipnet::Ipv4Net;
 
-use super::{field, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE};
-use crate::proto::Context;
+use super::{code, field, search, Plan, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE};
+use crate::binding::Binding;
+use crate::proto::{Context, ReplyKind};
 
 /// RFC 2132 §5.1: the minimum legal MTU value is 68.
-pub(super) const MIN_MTU: u16 = 68;
+const MIN_MTU: u16 = 68;
 
 /// Options never dropped to fit the client's maximum message size: without
-/// them the reply is not a valid OFFER/ACK (RFC 2131 §4.3.1 table 3).
-pub(super) const ESSENTIAL: [OptionCode; 4] = [
-    OptionCode::MessageType,
-    OptionCode::ServerIdentifier,
-    OptionCode::AddressLeaseTime,
-    OptionCode::RapidCommit,
+/// them the reply is not a valid OFFER/ACK (RFC 2131 §4.3.1 table 3) or
+/// rapid-commit ACK (RFC 4039 §4).
+const ESSENTIAL: [u8; 4] = [
+    code::MESSAGE_TYPE,
+    code::SERVER_ID,
+    code::LEASE_TIME,
+    code::RAPID_COMMIT,
 ];
 
-/// Builds the option list of one reply.
-pub(super) struct Builder<'a, 'c> {
-    ctx: &'a Context<'c>,
-    req: &'a Request,
-    server: Ipv4Addr,
-    msg_type: MessageType,
-    rapid_commit: bool,
-    lease: bool,
+/// Most data one option carries: its length is one byte (RFC 2132 §2).
+const MAX_OPT_DATA: usize = u8::MAX as usize;
+/// Bytes of an option's code and length.
+const OPT_HDR_LEN: usize = 2;
+/// Bytes of the End option.
+pub(super) const END_LEN: usize = 1;
+/// Bytes of an IPv4 address.
+const ADDR_LEN: usize = 4;
+/// Addresses in one option of an address list: a long list is split into
+/// several options (RFC 3396), none cutting an address in two.
+const ADDRS_PER_OPTION: usize = MAX_OPT_DATA / ADDR_LEN;
+/// Bytes of all the values [`list`] copies: 53, 54, 80, 51, 58, 59, 1,
+/// 121 (both routes), 28, 26.
+const COPIED_LEN: usize = 1 + 4 + 4 * 3 + 4 + Routes::HOST_LEN + Routes::DEFAULT_LEN + 4 + 2;
+/// Most options in one reply: one per entry of [`list`] (at most 32, the
+/// bits of [`List::order`]'s set).
+const MAX_OPTIONS: usize = 15;
+const _: () = assert!(MAX_OPTIONS <= 32 && COPIED_LEN <= u8::MAX as usize);
+
+/// The options of one reply into `opts` (empty), ordered and fitted;
+/// returns their length on the wire (End not included).
+pub(super) fn for_reply<'a>(
+    opts: &mut List<'a>,
+    ctx: &Context<'a>,
+    req: &Request<'_>,
+    plan: &Plan,
+) -> usize {
+    list(opts, ctx, req, plan);
+    opts.order(req.params().unwrap_or_default());
+    opts.fit(budget(ctx, req.max_size()))
 }
 
-impl<'a, 'c> Builder<'a, 'c> {
-    /// A builder for a reply of `msg_type` from `server`.
-    pub(super) fn new(
-        ctx: &'a Context<'c>,
-        req: &'a Request,
-        server: Ipv4Addr,
-        msg_type: MessageType,
-    ) -> Self {
-        Builder {
-            ctx,
-            req,
-            server,
-            msg_type,
-            rapid_commit: false,
-            lease: false,
+/// Every option of a reply, in our order: 53, 54 (and 80) first, then,
+/// in an OFFER or ACK, the parameters we have for the binding, most
+/// important first. Sending one more option is one more entry here.
+fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan) {
+    // RFC 2131 §4.3.1 table 3: every reply carries 53 and 54.
+    l.copy(code::MESSAGE_TYPE, &[plan.msg_type().0]);
+    l.copy(code::SERVER_ID, &plan.server.octets());
+    if plan.rapid_commit {
+        // RFC 4039 §4: the ACK to a rapid-commit DISCOVER MUST carry option 80.
+        l.copy(code::RAPID_COMMIT, &[]);
+    }
+    l.pin();
+    // RFC 2131 §4.3.2 and table 3: a NAK carries only 53, 54 (and MAY 56).
+    if plan.kind == ReplyKind::Nak {
+        return;
+    }
+    let b: &'a Binding = ctx.binding;
+    let dhcp = &ctx.config.dhcp;
+    if plan.lease {
+        let lease = dhcp.lease_lifetime;
+        let (t1, t2) = renewal_times(lease, dhcp.lease_renewal);
+        l.copy(code::LEASE_TIME, &lease.to_be_bytes());
+        l.copy(code::RENEWAL_TIME, &t1.to_be_bytes());
+        l.copy(code::REBINDING_TIME, &t2.to_be_bytes());
+    }
+    if let Some(net) = b.subnet {
+        l.copy(code::SUBNET_MASK, &net.netmask().octets());
+    }
+    if let (Some(gw), false) = (&b.gateway, b.private) {
+        l.addrs(code::ROUTER, std::slice::from_ref(gw));
+    }
+    if req.asks_for(code::CLASSLESS_ROUTES) {
+        if let Some(routes) = classless_routes(b.subnet, b.gateway, b.private) {
+            l.copy_with(code::CLASSLESS_ROUTES, routes.len(), |out| {
+                routes.write(out)
+            });
         }
     }
-
-    /// Adds option 80 (RFC 4039 §4).
-    pub(super) fn rapid_commit(mut self, yes: bool) -> Self {
-        self.rapid_commit = yes;
-        self
+    if !dhcp.nameservers.is_empty() {
+        l.addrs(code::DOMAIN_NAME_SERVER, &dhcp.nameservers);
     }
-
-    /// Adds the lease times 51, 58, 59 (not for INFORM, RFC 2131 §4.3.5).
-    pub(super) fn lease(mut self, yes: bool) -> Self {
-        self.lease = yes;
-        self
+    if let Some(net) = b.subnet {
+        l.copy(code::BROADCAST_ADDRESS, &net.broadcast().octets());
     }
-
-    /// 53, 54 (and 80) first, then the parameters in the order the client
-    /// asked for them, then the rest; trimmed to the client's size limit.
-    pub(super) fn build(self) -> Vec<DhcpOption> {
-        let mut opts = vec![
-            DhcpOption::MessageType(self.msg_type),
-            DhcpOption::ServerIdentifier(self.server),
-        ];
-        if self.rapid_commit {
-            opts.push(DhcpOption::RapidCommit);
-        }
-        opts.extend(order(self.parameters(), self.req.params.as_deref()));
-        fit(opts, budget(self.ctx, self.req.max_size))
+    if let Some(mtu) = b.mtu.filter(|&m| m >= MIN_MTU) {
+        l.copy(code::INTERFACE_MTU, &mtu.to_be_bytes());
     }
-
-    /// The parameters we have for this binding, most important first.
-    fn parameters(&self) -> Vec<DhcpOption> {
-        let b = self.ctx.binding;
-        let dhcp = &self.ctx.config.dhcp;
-        let mut opts = Vec::new();
-        if self.lease {
-            let (t1, t2) = renewal_times(dhcp.lease_lifetime, dhcp.lease_renewal);
-            opts.push(DhcpOption::AddressLeaseTime(dhcp.lease_lifetime));
-            opts.push(DhcpOption::Renewal(t1));
-            opts.push(DhcpOption::Rebinding(t2));
-        }
-        if let Some(net) = b.subnet {
-            opts.push(DhcpOption::SubnetMask(net.netmask()));
-        }
-        if let (Some(gw), false) = (b.gateway, b.private) {
-            opts.push(DhcpOption::Router(vec![gw]));
-        }
-        if self.wants(OptionCode::ClasslessStaticRoute) {
-            let routes = classless_routes(b.subnet, b.gateway, b.private);
-            if !routes.is_empty() {
-                opts.push(DhcpOption::ClasslessStaticRoute(routes));
-            }
-        }
-        if !dhcp.nameservers.is_empty() {
-            opts.push(DhcpOption::DomainNameServer(dhcp.nameservers.clone()));
-        }
-        if let Some(net) = b.subnet {
-            opts.push(DhcpOption::BroadcastAddr(net.broadcast()));
-        }
-        if let Some(mtu) = b.mtu.filter(|&m| m >= MIN_MTU) {
-            opts.push(DhcpOption::InterfaceMtu(mtu));
-        }
-        let domain = self.domain();
-        if let Some(d) = &domain {
-            opts.push(DhcpOption::DomainName(d.clone()));
-        }
-        // RFC 2132 §3.14, §3.17: minimum length 1.
-        if let Some(h) = b.hostname.as_ref().filter(|h| !h.is_empty()) {
-            opts.push(DhcpOption::Hostname(h.clone()));
-        }
-        let search = search_list(&self.ctx.config.ipv6.domains, domain.as_deref());
-        if !search.is_empty() {
-            opts.push(DhcpOption::DomainSearch(search));
-        }
-        opts
+    let domain = domain(ctx);
+    if let Some(d) = domain {
+        l.borrow(code::DOMAIN_NAME, d.as_bytes());
     }
-
-    fn wants(&self, code: OptionCode) -> bool {
-        self.req.params.as_ref().is_some_and(|p| p.contains(&code))
+    // RFC 2132 §3.14, §3.17: minimum length 1.
+    if let Some(h) = b.hostname.as_deref().filter(|h| !h.is_empty()) {
+        l.borrow(code::HOST_NAME, h.as_bytes());
     }
-
-    /// Option 15: the configured domain, else what follows the first dot
-    /// of the binding's HOSTNAME (as the original; none if it has no dot).
-    fn domain(&self) -> Option<String> {
-        let from_host = || {
-            let host = self.ctx.binding.hostname.as_deref()?;
-            let (_, domain) = host.split_once('.')?;
-            (!domain.is_empty()).then(|| domain.to_string())
-        };
-        let configured = self.ctx.config.dhcp.domain.as_ref();
-        configured
-            .filter(|d| !d.is_empty())
-            .cloned()
-            .or_else(from_host)
+    if let Some(names) = search::option(&ctx.config.ipv6.domains, domain) {
+        l.share(code::DOMAIN_SEARCH, names);
     }
 }
 
@@ -154,8 +128,18 @@ pub(super) fn renewal_times(lease: u32, renewal: u32) -> (u32, u32) {
     (t1, t2)
 }
 
+/// Option 15: the configured domain, else what follows the first dot of
+/// the binding's HOSTNAME (as the original; none if it has no dot).
+fn domain<'a>(ctx: &Context<'a>) -> Option<&'a str> {
+    let configured = ctx.config.dhcp.domain.as_deref().filter(|d| !d.is_empty());
+    configured.or_else(|| {
+        let (_, domain) = ctx.binding.hostname.as_deref()?.split_once('.')?;
+        (!domain.is_empty()).then_some(domain)
+    })
+}
+
 /// Option 121 (RFC 3442): an on-link host route to a gateway outside the
-/// subnet, then the default route; nothing default for a PRIVATE binding.
+/// subnet, then the default route; none for a PRIVATE binding.
 ///
 /// RFC 3442 §3: "If the DHCP server returns both a Classless Static Routes
 /// option and a Router option, the DHCP client MUST ignore the Router
@@ -164,91 +148,271 @@ pub(super) fn classless_routes(
     subnet: Option<Ipv4Net>,
     gateway: Option<Ipv4Addr>,
     private: bool,
-) -> Vec<(Ipv4Net, Ipv4Addr)> {
-    let Some(gw) = gateway.filter(|_| !private) else {
-        return Vec::new();
-    };
-    let mut routes = Vec::new();
-    if !subnet.is_some_and(|n| n.contains(&gw)) {
-        // Router 0.0.0.0: the destination is on the link (RFC 3442 §2).
-        let host = Ipv4Net::new(gw, 32).expect("32 is a valid IPv4 prefix length");
-        routes.push((host, Ipv4Addr::UNSPECIFIED));
-    }
-    routes.push((Ipv4Net::default(), gw));
-    routes
+) -> Option<Routes> {
+    let gateway = gateway.filter(|_| !private)?;
+    Some(Routes {
+        gateway,
+        host_route: !subnet.is_some_and(|n| n.contains(&gateway)),
+    })
 }
 
-/// Option 119 (RFC 3397): the IPv6 search domains, else option 15's domain.
-/// Names that are not valid DNS names are left out.
-pub(super) fn search_list(domains: &[String], fallback: Option<&str>) -> Vec<Name> {
-    let names: Vec<&str> = if domains.is_empty() {
-        fallback.into_iter().collect()
-    } else {
-        domains.iter().map(String::as_str).collect()
-    };
-    names
-        .into_iter()
-        .filter_map(|d| Name::from_ascii(d).ok())
-        .map(|mut n| {
-            n.set_fqdn(true);
-            n
-        })
-        .collect()
+/// Option 121's routes: the default route via `gateway`, after a /32 to
+/// the gateway itself when it is not in the subnet.
+pub(super) struct Routes {
+    gateway: Ipv4Addr,
+    host_route: bool,
 }
 
-/// Parameters the client asked for (option 55), in its order, then the rest
-/// in ours. RFC 2131 §4.3.1 leaves the order to the server; clients that
-/// keep only the first options they read get what they asked first.
-fn order(mut opts: Vec<DhcpOption>, params: Option<&[OptionCode]>) -> Vec<DhcpOption> {
-    let mut out = Vec::with_capacity(opts.len());
-    for code in params.unwrap_or_default() {
-        if let Some(i) = opts.iter().position(|o| OptionCode::from(o) == *code) {
-            out.push(opts.remove(i));
-        }
+impl Routes {
+    /// A /32 route: prefix length, 4 octets of destination, 4 of router.
+    const HOST_LEN: usize = 9;
+    /// The default route: prefix length, no destination octet, the router.
+    const DEFAULT_LEN: usize = 5;
+
+    /// Bytes of the value.
+    pub(super) fn len(&self) -> usize {
+        usize::from(self.host_route) * Self::HOST_LEN + Self::DEFAULT_LEN
     }
-    out.append(&mut opts);
-    out
+
+    /// Writes the value into `out` ([`Routes::len`] bytes): each route is
+    /// its prefix length, the significant octets of its destination, then
+    /// its router (RFC 3442 §2).
+    pub(super) fn write(&self, out: &mut [u8]) {
+        let gw = self.gateway.octets();
+        let default = if self.host_route {
+            // Router 0.0.0.0: the destination is on the link (RFC 3442 §2).
+            out[0] = 32;
+            out[1..5].copy_from_slice(&gw);
+            out[5..Self::HOST_LEN].fill(0);
+            &mut out[Self::HOST_LEN..]
+        } else {
+            out
+        };
+        default[0] = 0;
+        default[1..Self::DEFAULT_LEN].copy_from_slice(&gw);
+    }
 }
 
 /// The largest DHCP payload the client takes: option 57 (never below 576,
 /// RFC 2132 §9.10), no more than the link MTU, less the IP and UDP headers
 /// (the limit counts the whole IP datagram, RFC 2131 §2).
-pub(super) fn budget(ctx: &Context<'_>, max_size: Option<u16>) -> usize {
+fn budget(ctx: &Context<'_>, max_size: Option<u16>) -> usize {
     let asked = max_size.unwrap_or(MIN_MESSAGE_SIZE);
     let mtu = ctx.binding.mtu.unwrap_or(DEFAULT_LINK_MTU);
     let limit = asked.min(mtu).max(MIN_MESSAGE_SIZE);
     usize::from(limit) - IP_UDP_LEN
 }
 
-/// Drops the last non-essential options until the message fits `budget`.
-fn fit(mut opts: Vec<DhcpOption>, budget: usize) -> Vec<DhcpOption> {
-    // Options that cannot be encoded are not sent at all.
-    opts.retain(|o| encode(o).is_some());
-    let size = |opts: &[DhcpOption]| -> usize {
-        let end = 1;
-        field::OPTIONS
-            + end
-            + opts
-                .iter()
-                .filter_map(encode)
-                .map(|b| b.len())
-                .sum::<usize>()
-    };
-    while size(&opts) > budget {
-        let Some(i) = opts
-            .iter()
-            .rposition(|o| !ESSENTIAL.contains(&OptionCode::from(o)))
-        else {
-            break;
-        };
-        opts.remove(i);
-    }
-    opts
+/// Where an option's value is.
+#[derive(Clone, Copy)]
+enum Value<'a> {
+    /// Copied into the list's `copied` bytes: numbers, addresses, routes.
+    Copied { at: u8, len: u8 },
+    /// Bytes of the config or the binding: names.
+    Borrowed(&'a [u8]),
+    /// A list of addresses, never cut in two when split.
+    Addrs(&'a [Ipv4Addr]),
+    /// The list's `shared` bytes.
+    Shared,
 }
 
-/// One option's wire bytes (code, length, data; split per RFC 3396 if long).
-pub(super) fn encode(opt: &DhcpOption) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    opt.encode(&mut Encoder::new(&mut buf)).ok()?;
-    Some(buf)
+/// The options of one reply: each option's code and value in our order
+/// (as listed), and the wire order, which [`List::order`] and
+/// [`List::fit`] change. Plain arrays, filled in place: no allocation and
+/// no large temporary moved per reply.
+pub(super) struct List<'a> {
+    codes: [u8; MAX_OPTIONS],
+    values: [Value<'a>; MAX_OPTIONS],
+    len: usize,
+    /// The first `pinned` options stay first, whatever the client asks.
+    pinned: usize,
+    /// Indices into `codes` and `values`, in wire order; the first
+    /// `wire_n` are sent.
+    wire: [u8; MAX_OPTIONS],
+    wire_n: usize,
+    /// The codes listed, as a set of 256 bits.
+    listed: [u64; 4],
+    /// The bytes of the values copied in.
+    copied: [u8; COPIED_LEN],
+    copied_len: usize,
+    /// A value computed once and shared between replies, held for this one.
+    shared: Option<Rc<[u8]>>,
+}
+
+impl<'a> List<'a> {
+    /// No options.
+    pub(super) fn new() -> Self {
+        List {
+            codes: [0; MAX_OPTIONS],
+            values: [Value::Copied { at: 0, len: 0 }; MAX_OPTIONS],
+            len: 0,
+            pinned: 0,
+            wire: [0; MAX_OPTIONS],
+            wire_n: 0,
+            listed: [0; 4],
+            copied: [0; COPIED_LEN],
+            copied_len: 0,
+            shared: None,
+        }
+    }
+
+    /// Adds option `code` with a short value, copied.
+    fn copy(&mut self, code: u8, data: &[u8]) {
+        self.copy_with(code, data.len(), |out| out.copy_from_slice(data));
+    }
+
+    /// Adds option `code` with a short value of `len` bytes that `fill`
+    /// writes in place.
+    fn copy_with(&mut self, code: u8, len: usize, fill: impl FnOnce(&mut [u8])) {
+        let at = self.copied_len;
+        let end = at + len;
+        assert!(
+            end <= COPIED_LEN,
+            "COPIED_LEN counts every value `list` copies"
+        );
+        fill(&mut self.copied[at..end]);
+        self.copied_len = end;
+        let (at, len) = (at as u8, len as u8);
+        self.push(code, Value::Copied { at, len });
+    }
+
+    /// Adds option `code` with a value the config or binding holds.
+    fn borrow(&mut self, code: u8, data: &'a [u8]) {
+        self.push(code, Value::Borrowed(data));
+    }
+
+    /// Adds option `code` with a list of addresses.
+    fn addrs(&mut self, code: u8, ips: &'a [Ipv4Addr]) {
+        self.push(code, Value::Addrs(ips));
+    }
+
+    /// Adds option `code` with a value shared between replies (one per reply).
+    fn share(&mut self, code: u8, data: Rc<[u8]>) {
+        assert!(self.shared.is_none(), "one shared value per reply");
+        self.shared = Some(data);
+        self.push(code, Value::Shared);
+    }
+
+    fn push(&mut self, code: u8, value: Value<'a>) {
+        let i = self.len;
+        assert!(i < MAX_OPTIONS, "MAX_OPTIONS counts every entry of `list`");
+        self.codes[i] = code;
+        self.values[i] = value;
+        self.wire[i] = i as u8;
+        self.len += 1;
+        self.wire_n = self.len;
+        self.listed[usize::from(code / 64)] |= 1 << (code % 64);
+    }
+
+    /// The options so far stay first.
+    fn pin(&mut self) {
+        self.pinned = self.len;
+    }
+
+    fn is_listed(&self, code: u8) -> bool {
+        self.listed[usize::from(code / 64)] & (1 << (code % 64)) != 0
+    }
+
+    /// The code of the option sent `w`-th.
+    fn code_at(&self, w: usize) -> u8 {
+        self.codes[usize::from(self.wire[w])]
+    }
+
+    /// The bytes of a value, unless it is a list of addresses.
+    fn bytes(&self, value: Value<'a>) -> Result<&[u8], &'a [Ipv4Addr]> {
+        match value {
+            Value::Copied { at, len } => {
+                let at = usize::from(at);
+                Ok(&self.copied[at..at + usize::from(len)])
+            }
+            Value::Borrowed(b) => Ok(b),
+            Value::Shared => Ok(self.shared.as_deref().unwrap_or_default()),
+            Value::Addrs(ips) => Err(ips),
+        }
+    }
+
+    /// The parameters the client asked for (option 55) first, in its
+    /// order, then the rest in ours. RFC 2131 §4.3.1 leaves the order to
+    /// the server; clients that keep only the first options they read get
+    /// what they asked first.
+    fn order(&mut self, asked: &[u8]) {
+        // Bit i: option i has its place.
+        let mut placed = (1u32 << self.pinned) - 1;
+        let mut next = self.pinned;
+        for &code in asked {
+            if !self.is_listed(code) {
+                continue;
+            }
+            let hit =
+                (self.pinned..self.len).find(|&i| placed & (1 << i) == 0 && self.codes[i] == code);
+            if let Some(i) = hit {
+                self.wire[next] = i as u8;
+                placed |= 1 << i;
+                next += 1;
+            }
+        }
+        for i in self.pinned..self.len {
+            if placed & (1 << i) == 0 {
+                self.wire[next] = i as u8;
+                next += 1;
+            }
+        }
+    }
+
+    /// Drops the last non-essential options (in wire order) until the
+    /// DHCP payload fits `budget`; returns the options' length on the
+    /// wire (End not included).
+    fn fit(&mut self, budget: usize) -> usize {
+        let mut len = self.sent().map(|i| self.option_len(i)).sum();
+        while field::OPTIONS + len + END_LEN > budget {
+            let last = (0..self.wire_n)
+                .rev()
+                .find(|&w| !ESSENTIAL.contains(&self.code_at(w)));
+            let Some(w) = last else { break };
+            len -= self.option_len(usize::from(self.wire[w]));
+            self.wire.copy_within(w + 1..self.wire_n, w);
+            self.wire_n -= 1;
+        }
+        len
+    }
+
+    /// The options sent, in wire order, as indices.
+    fn sent(&self) -> impl Iterator<Item = usize> + '_ {
+        self.wire[..self.wire_n].iter().map(|&i| usize::from(i))
+    }
+
+    /// Bytes of option `i` on the wire: one code and length per option it
+    /// is split into (RFC 3396), at least one.
+    fn option_len(&self, i: usize) -> usize {
+        // Each arm divides by a constant (no division instruction).
+        let with_headers = |len: usize, pieces: usize| len + OPT_HDR_LEN * pieces.max(1);
+        match self.bytes(self.values[i]) {
+            Ok(data) => with_headers(data.len(), data.len().div_ceil(MAX_OPT_DATA)),
+            Err(ips) => with_headers(ips.len() * ADDR_LEN, ips.len().div_ceil(ADDRS_PER_OPTION)),
+        }
+    }
+
+    /// Writes the options sent, in order.
+    pub(super) fn write(&self, buf: &mut Vec<u8>) {
+        for i in self.sent() {
+            let code = self.codes[i];
+            match self.bytes(self.values[i]) {
+                Ok([]) => buf.extend_from_slice(&[code, 0]),
+                Ok(data) => {
+                    for chunk in data.chunks(MAX_OPT_DATA) {
+                        buf.extend_from_slice(&[code, chunk.len() as u8]);
+                        buf.extend_from_slice(chunk);
+                    }
+                }
+                Err(ips) => {
+                    for chunk in ips.chunks(ADDRS_PER_OPTION) {
+                        buf.extend_from_slice(&[code, (chunk.len() * ADDR_LEN) as u8]);
+                        for ip in chunk {
+                            buf.extend_from_slice(&ip.octets());
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

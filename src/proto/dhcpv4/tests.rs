@@ -1,5 +1,6 @@
-//! Golden tests on typed replies. Bindings and config carry the values of
-//! the compat fixtures (../shared/compat/bindings/tap-routed, tap-private,
+//! Golden tests on replies, decoded by dhcproto (an independent decoder)
+//! into typed values. Bindings and config carry the values of the compat
+//! fixtures (../shared/compat/bindings/tap-routed, tap-private,
 //! ../shared/compat/nfdhcpd.conf), built by hand.
 
 use std::net::Ipv4Addr;
@@ -10,11 +11,12 @@ use dhcproto::{Decodable, Decoder, Encodable, Encoder, Name};
 use super::*;
 use crate::binding::Binding;
 use crate::config::Config;
-use crate::proto::frame::{self, ip_of_frame};
+use crate::mac::MacAddr;
+use crate::proto::frame::ip_of_frame;
 
 pub(super) const SERVER_MAC: MacAddr = MacAddr([0xfe, 0, 0, 0, 0, 0x01]);
 pub(super) const SERVER_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 254);
-const VM_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+pub(super) const VM_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 const GATEWAY: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const OTHER_MAC: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 0x66]);
 const RELAY: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -52,7 +54,7 @@ pub(super) fn routed() -> Binding {
 }
 
 /// ../shared/compat/bindings/tap-private
-fn private() -> Binding {
+pub(super) fn private() -> Binding {
     let mut b = Binding::new("tap-private", "aa:00:00:00:00:05".parse().unwrap());
     b.ip = Some(Ipv4Addr::new(203, 0, 113, 5));
     b.subnet = Some("203.0.113.0/24".parse().unwrap());
@@ -74,7 +76,7 @@ pub(super) fn ctx<'a>(config: &'a Config, binding: &'a Binding) -> Context<'a> {
 }
 
 /// A client message of `mt` from `mac`, with the given options.
-fn msg(mt: MessageType, mac: MacAddr, opts: Vec<DhcpOption>) -> Message {
+pub(super) fn msg(mt: MessageType, mac: MacAddr, opts: Vec<DhcpOption>) -> Message {
     let z = Ipv4Addr::UNSPECIFIED;
     let mut m = Message::new_with_id(XID, z, z, z, z, &mac.0);
     m.set_secs(3);
@@ -86,7 +88,7 @@ fn msg(mt: MessageType, mac: MacAddr, opts: Vec<DhcpOption>) -> Message {
 }
 
 /// The IPv4 packet NFQUEUE would deliver for `m`, sent from `src`.
-fn packet(m: &Message, src: Ipv4Addr) -> Vec<u8> {
+pub(super) fn packet(m: &Message, src: Ipv4Addr) -> Vec<u8> {
     let mut payload = Vec::new();
     m.encode(&mut Encoder::new(&mut payload)).unwrap();
     let dst = Ipv4Addr::BROADCAST;
@@ -95,18 +97,114 @@ fn packet(m: &Message, src: Ipv4Addr) -> Vec<u8> {
     ip_of_frame(&f).unwrap().to_vec()
 }
 
-fn run(ctx: &Context<'_>, m: &Message) -> Result<Decision, DropReason> {
+/// The outcome of `m` sent from its ciaddr (else 0.0.0.0).
+fn run(ctx: &Context<'_>, m: &Message) -> Outcome {
     let src = if m.ciaddr().is_unspecified() {
         Ipv4Addr::UNSPECIFIED
     } else {
         m.ciaddr()
     };
-    decide(ctx, &parse_request(&packet(m, src))?)
+    handle(ctx, &packet(m, src))
+}
+
+/// A reply frame as dhcproto reads it, with its addressing.
+#[derive(Debug)]
+pub(super) struct Answer {
+    /// OFFER, ACK or NAK.
+    pub kind: ReplyKind,
+    /// The whole DHCP message.
+    pub message: Message,
+    /// Its options in wire order (pieces of a split option joined).
+    pub options: Vec<DhcpOption>,
+    /// Ethernet destination.
+    pub eth_dst: MacAddr,
+    /// IP source.
+    pub ip_src: Ipv4Addr,
+    /// IP destination.
+    pub ip_dst: Ipv4Addr,
+    /// UDP destination port.
+    pub udp_dst: u16,
+    /// The DHCP payload.
+    pub payload: Vec<u8>,
+}
+
+impl Answer {
+    /// Decodes a reply frame.
+    pub(super) fn of(reply: &Reply) -> Answer {
+        let ip = ip_of_frame(&reply.frame).expect("an IPv4 frame");
+        let udp = frame::parse_ipv4_udp(ip).expect("an IPv4/UDP packet");
+        assert_eq!(udp.src_port, SERVER_PORT);
+        let message =
+            Message::decode(&mut Decoder::new(udp.payload)).expect("dhcproto decodes the reply");
+        let options = wire_codes(udp.payload)
+            .into_iter()
+            .map(|c| message.opts().get(c).expect("decoded").clone())
+            .collect();
+        Answer {
+            kind: reply.kind,
+            message,
+            options,
+            eth_dst: frame::eth_dst(&reply.frame).expect("an Ethernet frame"),
+            ip_src: udp.src,
+            ip_dst: udp.dst,
+            udp_dst: udp.dst_port,
+            payload: udp.payload.to_vec(),
+        }
+    }
+
+    /// The option with this code, if the reply carries it.
+    pub(super) fn option(&self, code: OptionCode) -> Option<&DhcpOption> {
+        self.options.iter().find(|o| OptionCode::from(*o) == code)
+    }
+
+    /// The option codes in wire order.
+    pub(super) fn codes(&self) -> Vec<OptionCode> {
+        self.options.iter().map(OptionCode::from).collect()
+    }
+}
+
+/// The raw options of a DHCP payload in wire order: (code, data) of each
+/// piece, up to End; then only padding.
+fn wire_options(payload: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    let mut at = field::OPTIONS;
+    loop {
+        match payload[at] {
+            0 => at += 1,
+            255 => break,
+            code => {
+                let len = usize::from(payload[at + 1]);
+                out.push((code, &payload[at + 2..at + 2 + len]));
+                at += 2 + len;
+            }
+        }
+    }
+    assert!(
+        payload[at + 1..].iter().all(|&b| b == 0),
+        "only pads after End"
+    );
+    out
+}
+
+/// The option codes of a payload in wire order, each once: the pieces of
+/// an option split in several (RFC 3396) must be adjacent.
+fn wire_codes(payload: &[u8]) -> Vec<OptionCode> {
+    let mut codes: Vec<u8> = wire_options(payload).iter().map(|&(c, _)| c).collect();
+    codes.dedup();
+    let mut seen = codes.clone();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(
+        seen.len(),
+        codes.len(),
+        "an option twice on the wire: {codes:?}"
+    );
+    codes.into_iter().map(OptionCode::from).collect()
 }
 
 fn answer(ctx: &Context<'_>, m: &Message) -> Answer {
     match run(ctx, m) {
-        Ok(Decision::Reply(a)) => a,
+        Outcome::Reply(r) => Answer::of(&r),
         other => panic!("expected a reply, got {other:?}"),
     }
 }
@@ -124,7 +222,7 @@ fn discover() -> Message {
     msg(MessageType::Discover, vm_mac(), vec![])
 }
 
-fn selecting(requested: Ipv4Addr) -> Message {
+pub(super) fn selecting(requested: Ipv4Addr) -> Message {
     msg(
         MessageType::Request,
         vm_mac(),
@@ -270,14 +368,17 @@ fn request_to_another_server_is_ignored() {
             DhcpOption::ServerIdentifier(Ipv4Addr::new(192, 0, 2, 250)),
         ],
     );
-    assert_eq!(run(&ctx(&c, &b), &m), Err(DropReason::OtherServer));
+    assert_eq!(
+        run(&ctx(&c, &b), &m),
+        Outcome::Dropped(DropReason::OtherServer)
+    );
 }
 
 #[test]
 fn request_without_any_address_is_invalid() {
     let (c, b) = (config(), routed());
     let m = msg(MessageType::Request, vm_mac(), vec![]);
-    assert_eq!(run(&ctx(&c, &b), &m), Err(DropReason::Invalid));
+    assert_eq!(run(&ctx(&c, &b), &m), Outcome::Dropped(DropReason::Invalid));
 }
 
 #[test]
@@ -319,15 +420,15 @@ fn release_and_decline_are_consumed() {
         ],
     );
     let cx = ctx(&c, &b);
-    assert_eq!(run(&cx, &rel), Ok(Decision::Consumed(Consumed::Release)));
-    assert_eq!(run(&cx, &dec), Ok(Decision::Consumed(Consumed::Decline)));
+    assert_eq!(run(&cx, &rel), Outcome::Consumed(Consumed::Release));
+    assert_eq!(run(&cx, &dec), Outcome::Consumed(Consumed::Decline));
     assert_eq!(
         handle(&cx, &packet(&rel, VM_IP)),
         Outcome::Consumed(Consumed::Release)
     );
     let theirs = vec![DhcpOption::ServerIdentifier(Ipv4Addr::new(192, 0, 2, 250))];
     let rel = msg(MessageType::Release, vm_mac(), theirs);
-    assert_eq!(run(&cx, &rel), Err(DropReason::OtherServer));
+    assert_eq!(run(&cx, &rel), Outcome::Dropped(DropReason::OtherServer));
 }
 
 #[test]
@@ -365,7 +466,7 @@ fn other_message_types_are_unsupported() {
         let m = msg(mt, vm_mac(), vec![]);
         assert_eq!(
             run(&ctx(&c, &b), &m),
-            Err(DropReason::UnsupportedMessage),
+            Outcome::Dropped(DropReason::UnsupportedMessage),
             "{mt:?}"
         );
     }
@@ -378,14 +479,14 @@ fn binding_without_ip_or_server_is_not_configured() {
     b.ip = None;
     assert_eq!(
         run(&ctx(&c, &b), &discover()),
-        Err(DropReason::NotConfigured)
+        Outcome::Dropped(DropReason::NotConfigured)
     );
     let mut c = config();
     c.dhcp.server_ip = None;
     let b = routed();
     assert_eq!(
         run(&ctx(&c, &b), &discover()),
-        Err(DropReason::NotConfigured)
+        Outcome::Dropped(DropReason::NotConfigured)
     );
 }
 
@@ -419,16 +520,25 @@ fn server_on_link_uses_gateway_else_first_subnet_address() {
 fn spoofed_chaddr_or_source_mac_is_dropped() {
     let (c, b) = (config(), routed());
     let spoofed = msg(MessageType::Discover, OTHER_MAC, vec![]);
-    assert_eq!(run(&ctx(&c, &b), &spoofed), Err(DropReason::SpoofedMac));
+    assert_eq!(
+        run(&ctx(&c, &b), &spoofed),
+        Outcome::Dropped(DropReason::SpoofedMac)
+    );
     let mut cx = ctx(&c, &b);
     cx.src_mac = Some(OTHER_MAC);
-    assert_eq!(run(&cx, &discover()), Err(DropReason::SpoofedMac));
+    assert_eq!(
+        run(&cx, &discover()),
+        Outcome::Dropped(DropReason::SpoofedMac)
+    );
     let mut not_eth = discover();
     not_eth.set_htype(HType::from(6));
-    assert_eq!(run(&ctx(&c, &b), &not_eth), Err(DropReason::SpoofedMac));
+    assert_eq!(
+        run(&ctx(&c, &b), &not_eth),
+        Outcome::Dropped(DropReason::SpoofedMac)
+    );
     // Unknown frame source: chaddr alone decides.
     cx.src_mac = None;
-    assert!(matches!(run(&cx, &discover()), Ok(Decision::Reply(_))));
+    assert!(matches!(run(&cx, &discover()), Outcome::Reply(_)));
 }
 
 #[test]
@@ -551,12 +661,25 @@ fn option_121_only_when_asked_and_with_the_default_route() {
 
 #[test]
 fn classless_routes_rules() {
-    use super::options::classless_routes;
+    // The routes of option 121's value, as dhcproto decodes them.
+    let routes = |subnet, gateway, private| {
+        let Some(value) = super::options::classless_routes(subnet, gateway, private) else {
+            return vec![];
+        };
+        let mut data = vec![0; value.len()];
+        value.write(&mut data);
+        let mut opt = vec![code::CLASSLESS_ROUTES, data.len() as u8];
+        opt.extend_from_slice(&data);
+        match DhcpOption::decode(&mut Decoder::new(&opt)) {
+            Ok(DhcpOption::ClasslessStaticRoute(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    };
     let net = Some("192.0.2.0/24".parse().unwrap());
-    assert_eq!(classless_routes(net, Some(GATEWAY), true), vec![]);
-    assert_eq!(classless_routes(net, None, false), vec![]);
+    assert_eq!(routes(net, Some(GATEWAY), true), vec![]);
+    assert_eq!(routes(net, None, false), vec![]);
     assert_eq!(
-        classless_routes(None, Some(GATEWAY), false),
+        routes(None, Some(GATEWAY), false),
         vec![
             ("192.0.2.1/32".parse().unwrap(), Ipv4Addr::UNSPECIFIED),
             ("0.0.0.0/0".parse().unwrap(), GATEWAY),
@@ -596,7 +719,7 @@ fn parameter_request_list_orders_options() {
         ]
     );
     // The wire order is that order too.
-    let bytes = a.encode();
+    let bytes = &a.payload;
     let mut at = field::OPTIONS;
     let mut wire = Vec::new();
     while bytes[at] != u8::from(OptionCode::End) {
@@ -632,7 +755,7 @@ fn maximum_message_size_is_honoured() {
     // 576 (and anything below, which is illegal) leaves 548 bytes of DHCP.
     for max in [0, 300, 576] {
         let a = answer(&cx, &with_max(max));
-        let len = a.encode().len();
+        let len = a.payload.len();
         assert!(len <= 576 - 28, "max {max}: {len}");
         // What the client asked for first stays; lease and identity stay.
         for code in [
@@ -649,7 +772,7 @@ fn maximum_message_size_is_honoured() {
     }
     // A larger limit fits everything.
     let a = answer(&cx, &with_max(1500));
-    assert!(a.encode().len() > 576 - 28);
+    assert!(a.payload.len() > 576 - 28);
     assert!(a.option(OptionCode::DomainSearch).is_some());
     assert!(a.option(OptionCode::Hostname).is_some());
 }
@@ -658,7 +781,7 @@ fn maximum_message_size_is_honoured() {
 fn payload_is_padded_to_300_bytes() {
     let a = routed_answer(&selecting(Ipv4Addr::new(192, 0, 2, 99)));
     assert_eq!(a.kind, ReplyKind::Nak);
-    let bytes = a.encode();
+    let bytes = &a.payload;
     assert_eq!(bytes.len(), BOOTP_MIN_LEN);
     // Header 236 + cookie 4 + 53 (3) + 54 (6) + end (1), then pads.
     assert_eq!(bytes[field::OPTIONS + 9], u8::from(OptionCode::End));
@@ -666,11 +789,14 @@ fn payload_is_padded_to_300_bytes() {
 }
 
 #[test]
-fn encoded_reply_decodes_to_the_same_options() {
+fn every_option_is_on_the_wire_once() {
     let a = routed_answer(&discover());
-    let back = Message::decode(&mut Decoder::new(&a.encode())).unwrap();
+    let back = Message::decode(&mut Decoder::new(&a.payload)).unwrap();
     assert_eq!(back.xid(), XID);
     assert_eq!(back.yiaddr(), VM_IP);
+    // One piece per option (none is long here), End, then pads only.
+    let wire = wire_options(&a.payload);
+    assert_eq!(wire.len(), routed_lease_options(MessageType::Offer).len());
     for opt in &a.options {
         assert_eq!(back.opts().get(OptionCode::from(opt)), Some(opt));
     }
@@ -690,8 +816,9 @@ fn handle_builds_the_whole_frame() {
     let udp = frame::parse_ipv4_udp(ip_of_frame(&reply.frame).unwrap()).unwrap();
     assert_eq!((udp.src, udp.dst), (SERVER_IP, VM_IP));
     assert_eq!((udp.src_port, udp.dst_port), (SERVER_PORT, CLIENT_PORT));
-    let expected = routed_answer(&discover()).encode();
-    assert_eq!(udp.payload, expected.as_slice());
+    let a = Answer::of(&reply);
+    assert_eq!(a.options, routed_lease_options(MessageType::Offer));
+    assert_eq!(udp.payload, a.payload.as_slice());
 }
 
 #[test]
@@ -724,13 +851,10 @@ fn domain_from_hostname_when_not_configured() {
 #[test]
 fn domain_search_is_rfc_3397_encoded() {
     let a = routed_answer(&discover());
-    let opt = a.option(OptionCode::DomainSearch).unwrap();
-    let bytes = super::options::encode(opt).unwrap();
+    let wire = wire_options(&a.payload);
+    let (_, data) = wire.iter().find(|&&(c, _)| c == 119).unwrap();
     // "vm.example.org." then "example.org." as a pointer to offset 3.
-    let mut want = vec![119, 0];
-    want.extend_from_slice(b"\x02vm\x07example\x03org\x00\xc0\x03");
-    want[1] = (want.len() - 2) as u8;
-    assert_eq!(bytes, want);
+    assert_eq!(*data, b"\x02vm\x07example\x03org\x00\xc0\x03");
 }
 
 #[test]
@@ -812,7 +936,7 @@ fn every_truncation_is_dropped_without_panic() {
     let mut payload = Vec::new();
     m.encode(&mut Encoder::new(&mut payload)).unwrap();
     for n in 0..payload.len() {
-        let _ = parse_message(&payload[..n]);
+        let _ = Request::parse(&payload[..n]);
     }
 }
 
@@ -893,59 +1017,95 @@ fn empty_names_are_not_sent() {
 }
 
 #[test]
-fn direct_path_builds_the_typed_path_frames() {
+fn a_reply_can_carry_every_option_we_have() {
+    // Rapid commit, lease times, option 121 with its host route, an MTU:
+    // every entry of the options list at once.
     let c = config();
-    let mut long = config();
-    long.dhcp.nameservers = (1..=70).map(|i| Ipv4Addr::new(192, 0, 2, i)).collect();
-    let mut relayed = selecting(Ipv4Addr::new(192, 0, 2, 99));
-    relayed.set_giaddr(RELAY);
-    let asked = |codes: Vec<OptionCode>, max: u16| {
-        msg(
-            MessageType::Discover,
-            vm_mac(),
-            vec![
-                DhcpOption::ParameterRequestList(codes),
-                DhcpOption::MaxMessageSize(max),
-            ],
-        )
-    };
-    let requests = [
-        discover(),
-        selecting(VM_IP),
-        selecting(Ipv4Addr::new(192, 0, 2, 99)),
-        renewing(VM_IP),
-        relayed,
-        msg(MessageType::Inform, vm_mac(), vec![]),
-        msg(
-            MessageType::Discover,
-            vm_mac(),
-            vec![DhcpOption::RapidCommit],
-        ),
-        asked(
-            vec![OptionCode::ClasslessStaticRoute, OptionCode::Hostname],
-            576,
-        ),
-        asked(vec![OptionCode::DomainSearch, OptionCode::SubnetMask], 1500),
-    ];
-    let mut host = routed();
-    host.hostname = Some("h".repeat(300));
-    host.gateway = Some(Ipv4Addr::new(198, 51, 100, 1));
-    host.mtu = Some(1400);
-    for b in [routed(), private(), host] {
-        for cfg in [&c, &long] {
-            let cx = ctx(cfg, &b);
-            for m in &requests {
-                let p = packet(m, Ipv4Addr::UNSPECIFIED);
-                let typed = match decide(&cx, &parse_request(&p).unwrap()) {
-                    Ok(Decision::Reply(a)) => Outcome::Reply(Reply {
-                        kind: a.kind,
-                        frame: a.emit(SERVER_MAC),
-                    }),
-                    Ok(Decision::Consumed(c)) => Outcome::Consumed(c),
-                    Err(r) => Outcome::Dropped(r),
-                };
-                assert_eq!(wire::handle(&cx, &p), Some(typed), "{m:?}");
-            }
+    let mut b = routed();
+    b.gateway = Some(Ipv4Addr::new(198, 51, 100, 1));
+    b.mtu = Some(1400);
+    let m = msg(
+        MessageType::Discover,
+        vm_mac(),
+        vec![
+            DhcpOption::RapidCommit,
+            DhcpOption::MaxMessageSize(1400),
+            DhcpOption::ParameterRequestList(vec![OptionCode::ClasslessStaticRoute]),
+        ],
+    );
+    let a = answer(&ctx(&c, &b), &m);
+    assert_eq!(
+        a.codes(),
+        [
+            OptionCode::MessageType,
+            OptionCode::ServerIdentifier,
+            OptionCode::RapidCommit,
+            OptionCode::ClasslessStaticRoute,
+            OptionCode::AddressLeaseTime,
+            OptionCode::Renewal,
+            OptionCode::Rebinding,
+            OptionCode::SubnetMask,
+            OptionCode::Router,
+            OptionCode::DomainNameServer,
+            OptionCode::BroadcastAddr,
+            OptionCode::InterfaceMtu,
+            OptionCode::DomainName,
+            OptionCode::Hostname,
+            OptionCode::DomainSearch,
+        ]
+    );
+}
+
+#[test]
+fn message_type_names_are_the_registered_ones() {
+    // As replay prints them: the names dhcproto gives, upper case.
+    for t in 0..=u8::MAX {
+        let theirs = format!("{:?}", MessageType::from(t)).to_uppercase();
+        assert_eq!(super::MessageType(t).to_string(), theirs, "type {t}");
+    }
+}
+
+#[test]
+fn a_long_search_list_is_compressed_split_and_decodes_back() {
+    // Shared suffixes, a name differing only in case (not compressed
+    // into the other), and more than 255 bytes: two pieces of option 119.
+    let mut c = config();
+    let mut names: Vec<String> = [
+        "a.example.org",
+        "b.example.org",
+        "example.org",
+        "Example.ORG",
+    ]
+    .map(String::from)
+    .to_vec();
+    names.extend((0..8).map(|i| format!("host-{i}-{}.example.org", "x".repeat(40))));
+    names.push("a.example.org".into());
+    c.ipv6.domains = names.clone();
+    let b = routed();
+    let m = msg(
+        MessageType::Discover,
+        vm_mac(),
+        vec![
+            DhcpOption::MaxMessageSize(1500),
+            DhcpOption::ParameterRequestList(vec![OptionCode::DomainSearch]),
+        ],
+    );
+    let a = answer(&ctx(&c, &b), &m);
+    let pieces = wire_options(&a.payload)
+        .into_iter()
+        .filter(|&(code, _)| code == 119)
+        .count();
+    assert_eq!(pieces, 2);
+    let want: Vec<Name> = names
+        .iter()
+        .map(|n| Name::from_ascii(format!("{n}.")).unwrap())
+        .collect();
+    match a.option(OptionCode::DomainSearch) {
+        Some(DhcpOption::DomainSearch(got)) => {
+            assert_eq!(got, &want);
+            // Name equality ignores case: the bytes keep it.
+            assert_eq!(got[3].to_ascii(), "Example.ORG.");
         }
+        other => panic!("{other:?}"),
     }
 }
