@@ -14,12 +14,13 @@ use std::net::Ipv4Addr;
 use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
 use dhcproto::{Encodable, Encoder};
 
-use super::tests::{config, ctx, msg, packet, private, routed, selecting, SERVER_IP, VM_IP};
+use super::tests::{
+    config, ctx, msg, packet, private, routed, selecting, udp_packet, SERVER_IP, VM_IP,
+};
 use super::*;
 use crate::binding::Binding;
 use crate::config::Config;
 use crate::mac::MacAddr;
-use crate::proto::frame::ETH_HDR_LEN;
 
 /// The golden file, from the crate root.
 const GOLDEN: &str = "tests/fixtures/dhcpv4/golden-replies.txt";
@@ -32,18 +33,7 @@ fn raw(m: &Message, options: &[u8]) -> Vec<u8> {
     payload.truncate(field::OPTIONS);
     payload.extend_from_slice(options);
     payload.push(u8::from(OptionCode::End));
-    let src = Ipv4Addr::UNSPECIFIED;
-    let f = frame::emit_ipv4_udp(
-        MacAddr::BROADCAST,
-        MacAddr::BROADCAST,
-        src,
-        Ipv4Addr::BROADCAST,
-        CLIENT_PORT,
-        SERVER_PORT,
-        &payload,
-    )
-    .unwrap();
-    f[ETH_HDR_LEN..].to_vec()
+    udp_packet(&payload, Ipv4Addr::UNSPECIFIED)
 }
 
 /// The matrix's requests, named.

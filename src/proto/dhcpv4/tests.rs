@@ -91,9 +91,14 @@ pub(super) fn msg(mt: MessageType, mac: MacAddr, opts: Vec<DhcpOption>) -> Messa
 pub(super) fn packet(m: &Message, src: Ipv4Addr) -> Vec<u8> {
     let mut payload = Vec::new();
     m.encode(&mut Encoder::new(&mut payload)).unwrap();
+    udp_packet(&payload, src)
+}
+
+/// The IPv4 packet NFQUEUE would deliver for a DHCP `payload` sent from
+/// `src` to the broadcast address.
+pub(super) fn udp_packet(payload: &[u8], src: Ipv4Addr) -> Vec<u8> {
     let dst = Ipv4Addr::BROADCAST;
-    let f =
-        frame::emit_ipv4_udp(OTHER_MAC, MacAddr::BROADCAST, src, dst, 68, 67, &payload).unwrap();
+    let f = frame::emit_ipv4_udp(OTHER_MAC, MacAddr::BROADCAST, src, dst, 68, 67, payload).unwrap();
     ip_of_frame(&f).unwrap().to_vec()
 }
 
