@@ -2,7 +2,7 @@
 //! queues with the daemon's settings (copy range, queue length, receive
 //! buffer) and gives every packet verdict DROP: no parsing, no reply. The
 //! verdicts go in runs exactly as the daemon sends them (`nfdhcpd::verdict`:
-//! a run per drained socket or per `BATCH_MAX` packets), so the ceiling has
+//! a run per drained socket or per `VERDICT_RUN_MAX` packets), so the ceiling has
 //! every advantage the daemon has.
 //!
 //! With `--mirror` it is the ceiling of any NFQUEUE *responder* instead:
@@ -24,7 +24,7 @@
 use nfdhcpd::nfqueue::{Options, Queue};
 use nfdhcpd::queue::{COPY_RANGE, IDLE_WAIT_MS, RCVBUF};
 use nfdhcpd::respond::Verdict;
-use nfdhcpd::send::{wait_readable, Sender, SEND_BATCH_MAX};
+use nfdhcpd::send::{wait_readable, Sender, REPLY_BATCH_MAX};
 use nfdhcpd::verdict::{Batch, Batcher};
 
 /// Kernel queue length, as the daemon's default `queue_max_len`.
@@ -84,7 +84,7 @@ fn serve(mut q: Queue, mirror_replies: bool) {
         }
     };
     let sender = Sender::open().expect("AF_PACKET socket");
-    let mut replies: Vec<(u32, Vec<u8>)> = Vec::with_capacity(SEND_BATCH_MAX);
+    let mut replies: Vec<(u32, Vec<u8>)> = Vec::with_capacity(REPLY_BATCH_MAX);
     let flush = |replies: &mut Vec<(u32, Vec<u8>)>| {
         sender.send_all(replies, |_, _| {});
         replies.clear();
@@ -97,7 +97,7 @@ fn serve(mut q: Queue, mirror_replies: bool) {
                     let guest = p.hw_addr.map(|m| m.0).unwrap_or_default();
                     if let Some(f) = mirror(p.payload, &guest) {
                         replies.push((p.indev, f));
-                        if replies.len() == SEND_BATCH_MAX {
+                        if replies.len() == REPLY_BATCH_MAX {
                             flush(&mut replies);
                         }
                     }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use nfdhcpd::send::{SendError, Sender, SEND_BATCH_MAX};
+use nfdhcpd::send::{SendError, Sender, REPLY_BATCH_MAX};
 
 /// An EtherType for local experiments (IEEE 802 "Local Experimental 1"):
 /// no protocol handler takes these frames.
@@ -106,8 +106,8 @@ fn a_failed_frame_in_a_burst_neither_stops_nor_reorders_the_rest() {
 
         // More than one batch; frames to an interface that does not exist at
         // the first and last place of each batch and in the middle of one.
-        let total = SEND_BATCH_MAX + 8;
-        let gone = [0, 5, SEND_BATCH_MAX - 1, SEND_BATCH_MAX, total - 1];
+        let total = REPLY_BATCH_MAX + 8;
+        let gone = [0, 5, REPLY_BATCH_MAX - 1, REPLY_BATCH_MAX, total - 1];
         let frames: Vec<Vec<u8>> = (0..total).map(|n| frame(n as u8)).collect();
         let out: Vec<(u32, &[u8])> = frames
             .iter()

@@ -2,7 +2,7 @@
 //!
 //! Queue workers read it without locks or waiting (`Table::load`); the
 //! binding manager builds a whole new [`Snapshot`] on each change and
-//! swaps it in (DESIGN.md principle 3).
+//! swaps it in: readers never wait for writers (ARCHITECTURE.md, "Where state lives").
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -8,7 +8,7 @@
 //! the verdict changes, when it reaches its length, and whenever the queue
 //! socket is drained, so an idle queue holds nothing back and a busy one
 //! spends one netlink message per run instead of one per packet. Replies
-//! are held the same way, up to [`SEND_BATCH_MAX`], and go out in one
+//! are held the same way, up to [`REPLY_BATCH_MAX`], and go out in one
 //! sendmmsg(2) when the socket is drained or the batch is full: one system
 //! call per burst, not per reply.
 
@@ -24,7 +24,7 @@ use crate::binding::table::Table;
 use crate::config::Config;
 use crate::datapath::nfqueue::{Options, Packet, Queue};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
-use crate::datapath::send::{OutFrame, Sender, SEND_BATCH_MAX};
+use crate::datapath::send::{OutFrame, Sender, REPLY_BATCH_MAX};
 use crate::datapath::verdict::{Batch, Batcher, Pending};
 use crate::domain::Protocol;
 use crate::observe::logthrottle::WarnLimiter;
@@ -128,7 +128,7 @@ impl Worker {
         let received = metrics.register_queue(num, protocol);
         Ok(Worker {
             received,
-            replies: Vec::with_capacity(SEND_BATCH_MAX),
+            replies: Vec::with_capacity(REPLY_BATCH_MAX),
             rxbuf: Vec::new(),
             retired: Arc::default(),
             warnings: WarnLimiter::default(),
@@ -253,7 +253,7 @@ impl Worker {
         self.flush_verdicts();
     }
 
-    /// Sends the replies held back, in one sendmmsg per [`SEND_BATCH_MAX`],
+    /// Sends the replies held back, in one sendmmsg per [`REPLY_BATCH_MAX`],
     /// and accounts for each.
     fn flush_replies(&mut self) {
         let (m, p) = (&self.metrics, self.protocol);
@@ -352,7 +352,7 @@ impl Worker {
                     frame: r.frame,
                     start,
                 });
-                if self.replies.len() >= SEND_BATCH_MAX {
+                if self.replies.len() >= REPLY_BATCH_MAX {
                     self.flush_replies();
                 }
                 return true;

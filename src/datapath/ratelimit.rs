@@ -1,7 +1,7 @@
 //! Per-tap, per-protocol token buckets: one guest cannot starve the others.
 //!
 //! Applied by the worker right after the tap lookup, before any parsing
-//! (DESIGN.md: a flood must cost as little as a lookup and an atomic
+//! (a flood must cost as little as a lookup and an atomic
 //! update). State is fixed-size per binding, so a guest cannot make it grow
 //! (no per-MAC, per-xid or per-DUID state exists anywhere in the daemon).
 //! Time is passed in (nanoseconds on a monotonic clock), so the logic is

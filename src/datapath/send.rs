@@ -63,7 +63,7 @@ impl Sender {
     }
 
     /// Sends every frame of `frames`, in order, with one sendmmsg(2) per
-    /// [`SEND_BATCH_MAX`] frames, and calls `done` once for each frame with
+    /// [`REPLY_BATCH_MAX`] frames, and calls `done` once for each frame with
     /// its own result. A frame that fails does not stop the ones after it:
     /// sendmmsg stops at the first failure and reports only how many went
     /// out, so the failed frame is sent again alone to learn its error,
@@ -75,14 +75,14 @@ impl Sender {
     ) {
         let mut i = 0;
         while i < frames.len() {
-            let chunk = &frames[i..frames.len().min(i + SEND_BATCH_MAX)];
+            let chunk = &frames[i..frames.len().min(i + REPLY_BATCH_MAX)];
             // SAFETY: sockaddr_ll, iovec and mmsghdr are plain old data;
             // all-zero is a valid value of each.
-            let mut addrs: [libc::sockaddr_ll; SEND_BATCH_MAX] = unsafe { std::mem::zeroed() };
+            let mut addrs: [libc::sockaddr_ll; REPLY_BATCH_MAX] = unsafe { std::mem::zeroed() };
             // SAFETY: as above.
-            let mut iovs: [libc::iovec; SEND_BATCH_MAX] = unsafe { std::mem::zeroed() };
+            let mut iovs: [libc::iovec; REPLY_BATCH_MAX] = unsafe { std::mem::zeroed() };
             // SAFETY: as above.
-            let mut msgs: [libc::mmsghdr; SEND_BATCH_MAX] = unsafe { std::mem::zeroed() };
+            let mut msgs: [libc::mmsghdr; REPLY_BATCH_MAX] = unsafe { std::mem::zeroed() };
             for (k, f) in chunk.iter().enumerate() {
                 let frame = f.frame();
                 addrs[k] = link_addr(f.ifindex(), frame);
@@ -133,7 +133,7 @@ impl Sender {
 
 /// Frames handed to the kernel in one sendmmsg(2) at most: a burst of
 /// replies costs one system call per this many instead of one each.
-pub const SEND_BATCH_MAX: usize = 32;
+pub const REPLY_BATCH_MAX: usize = 32;
 
 /// A frame to send: the interface and the whole Ethernet frame.
 pub trait OutFrame {

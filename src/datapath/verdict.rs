@@ -21,7 +21,7 @@ use crate::datapath::respond::Verdict;
 /// The longest run held back: bounds how long a decided packet keeps its
 /// slot in the kernel queue (a fraction of the queue length, see
 /// [`Batcher::new`]).
-pub const BATCH_MAX: u32 = 64;
+pub const VERDICT_RUN_MAX: u32 = 64;
 
 /// One verdict for every packet of the queue with an id up to `max_id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +43,12 @@ pub struct Batcher {
 
 impl Batcher {
     /// A batcher for a queue of length `queue_len`: runs are at most
-    /// [`BATCH_MAX`] packets and at most a quarter of the queue, so held-back
+    /// [`VERDICT_RUN_MAX`] packets and at most a quarter of the queue, so held-back
     /// packets never crowd out new ones.
     pub fn new(queue_len: u32) -> Batcher {
         Batcher {
             pending: None,
-            max: (queue_len / 4).clamp(1, BATCH_MAX),
+            max: (queue_len / 4).clamp(1, VERDICT_RUN_MAX),
         }
     }
 
@@ -270,12 +270,12 @@ mod tests {
     #[test]
     fn a_run_is_sent_when_it_reaches_its_length() {
         let mut b = Batcher::new(4096);
-        for id in 1..BATCH_MAX {
+        for id in 1..VERDICT_RUN_MAX {
             assert_eq!(b.push(id, Verdict::Drop), None);
         }
         assert_eq!(
-            b.push(BATCH_MAX, Verdict::Drop),
-            batch(Verdict::Drop, BATCH_MAX, BATCH_MAX)
+            b.push(VERDICT_RUN_MAX, Verdict::Drop),
+            batch(Verdict::Drop, VERDICT_RUN_MAX, VERDICT_RUN_MAX)
         );
         assert_eq!(b.flush(), None);
     }
