@@ -144,16 +144,7 @@ impl Ipv6Mode {
     }
 }
 
-/// Default router preference in RAs (RFC 4191 §2.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouterPreference {
-    /// 11
-    Low,
-    /// 00
-    Medium,
-    /// 01
-    High,
-}
+pub use crate::domain::RouterPreference;
 
 /// `[ipv6]`: RAs, NAs and DHCPv6.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -275,12 +275,14 @@ fn validate_ipv6(
         v6.router_lifetime = n as u16;
     }
     if let Some(p) = Checker::string(&r.router_preference) {
-        v6.router_preference = match p.to_ascii_lowercase().as_str() {
-            "low" => RouterPreference::Low,
-            "medium" => RouterPreference::Medium,
-            "high" => RouterPreference::High,
-            _ => return Err(c.err("ipv6", "router_preference", p, Invalid::BadPreference)),
-        };
+        v6.router_preference = RouterPreference::parse(&p).ok_or_else(|| {
+            c.err(
+                "ipv6",
+                "router_preference",
+                p.clone(),
+                Invalid::BadPreference,
+            )
+        })?;
     }
     v6.prefix_valid_lifetime = c.u32(
         "ipv6",
