@@ -2,8 +2,8 @@
 //!
 //! Format (as provisioning hooks write it): file name = tap name; lines
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
-//! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`, new;
-//! see [`delegated`]); unknown keys ignored;
+//! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
+//! `PREF64`, new; see [`delegated`], [`pref64`]); unknown keys ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
 //! and CRLF are tolerated; MACs compare case-insensitively. A key given
@@ -136,6 +136,9 @@ pub enum Reason {
     /// names two prefixes, and errors stay small).
     #[error(transparent)]
     BadDelegation(Box<delegated::DelegationError>),
+    /// A `PREF64` that is not a NAT64 prefix an RA can carry.
+    #[error(transparent)]
+    BadPref64(Box<pref64::Pref64Error>),
 }
 
 /// Why a DNS name is invalid.
@@ -238,6 +241,7 @@ const KEYS: &[&str] = &[
     "PRIVATE",
     "TAGS",
     delegated::KEY,
+    pref64::KEY,
 ];
 
 impl<'a> Raw<'a> {
@@ -393,6 +397,11 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         b.prefix6_delegated = delegated::parse(v, &b, &mut warnings)
             .map_err(|e| c.bad(delegated::KEY, v, Reason::BadDelegation(Box::new(e))))?;
     }
+    if let Some(v) = raw.get(pref64::KEY) {
+        b.pref64 = Some(
+            pref64::parse(v).map_err(|e| c.bad(pref64::KEY, v, Reason::BadPref64(Box::new(e))))?,
+        );
+    }
     if let Some(v) = raw.get("MTU") {
         let min = if ipv6_served && b.subnet6.is_some() {
             1280
@@ -520,5 +529,6 @@ fn validate_ipv6(
 }
 
 pub mod delegated;
+pub mod pref64;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::mac::MacAddr;
+use file::pref64::Pref64;
 
 /// A validated binding: the configuration of the VM behind one tap.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub struct Binding {
     /// Prefixes delegated to the VM by DHCPv6 IA_PD (`PREFIX6_DELEGATED`);
     /// routed to the VM by the host, not by nfdhcpd.
     pub prefix6_delegated: Vec<Ipv6Net>,
+    /// The NAT64 prefix of its RAs (`PREF64`): `None` the config's,
+    /// `Some(None)` none (`PREF64=none`).
+    pub pref64: Option<Option<Pref64>>,
     /// Link MTU (`MTU`).
     pub mtu: Option<u16>,
     /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
@@ -64,6 +68,7 @@ impl Binding {
             eui64: None,
             ip6: None,
             prefix6_delegated: Vec::new(),
+            pref64: None,
             mtu: None,
             macspoof: false,
             private: false,
@@ -74,6 +79,12 @@ impl Binding {
     /// The address a stateful DHCPv6 client is given: `IP6`, else `EUI64`.
     pub fn dhcpv6_address(&self) -> Option<Ipv6Addr> {
         self.ip6.or(self.eui64)
+    }
+
+    /// The NAT64 prefix announced to the VM: its own `PREF64`, else the
+    /// config's `config_default`.
+    pub fn pref64(&self, config_default: Option<Pref64>) -> Option<Pref64> {
+        self.pref64.unwrap_or(config_default)
     }
 
     /// The IPv4 on-link server address: GATEWAY, else the subnet's first address.

@@ -8,6 +8,8 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
+use crate::binding::file::pref64::{Pref64, Pref64Error};
+
 /// A validated configuration.
 /// Rate and burst of one per-tap, per-protocol token bucket (`[limits]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +179,9 @@ pub struct Ipv6 {
     pub dhcpv6_preferred_lifetime: u32,
     /// DHCPv6 IA_NA and IA_PD valid lifetime, seconds.
     pub dhcpv6_valid_lifetime: u32,
+    /// NAT64 prefix of the PREF64 option (RFC 8781) in RAs; a binding's
+    /// `PREF64` overrides it.
+    pub pref64: Option<Pref64>,
 }
 
 /// Default config path, as the original.
@@ -220,6 +225,7 @@ impl Default for Config {
                 prefix_preferred_lifetime: 604_800,
                 dhcpv6_preferred_lifetime: 604_800,
                 dhcpv6_valid_lifetime: 2_592_000,
+                pref64: None,
             },
             limits: Limit::DEFAULT,
             metrics: MetricsSettings::default(),
@@ -291,6 +297,9 @@ pub enum Invalid {
     /// Not a valid DNS name.
     #[error("not a valid domain name: {0}")]
     BadDomain(String),
+    /// Not a NAT64 prefix an RA can carry.
+    #[error(transparent)]
+    BadPref64(Pref64Error),
 }
 
 /// A configuration that cannot be used.

@@ -121,6 +121,8 @@ pub struct RawIpv6 {
     pub prefix_preferred_lifetime: Option<Scalar>,
     pub dhcpv6_preferred_lifetime: Option<Scalar>,
     pub dhcpv6_valid_lifetime: Option<Scalar>,
+    /// NAT64 prefix announced in RAs (RFC 8781; new).
+    pub pref64: Option<Scalar>,
 }
 
 /// `[limits]`

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::raw::{Lines, List, RawConfig, Scalar};
 use super::{BadValue, Config, ConfigError, Invalid, Ipv6Mode, QueueRange, RouterPreference};
+use crate::binding::file::pref64::parse_prefix;
 use crate::binding::file::validate_dns_name;
 
 /// RFC 4861 §6.2.1: AdvDefaultLifetime "MUST be either zero or between
@@ -260,6 +261,12 @@ fn validate_ipv6(
         }
     }
     v6.nameservers = c.list("ipv6", "nameservers", &r.nameservers, Invalid::NotIpv6)?;
+    if let Some(p) = Checker::string(&r.pref64) {
+        v6.pref64 = Some(
+            parse_prefix(&p)
+                .map_err(|e| c.err("ipv6", "pref64", p.clone(), Invalid::BadPref64(e)))?,
+        );
+    }
     let mut domains = Vec::new();
     for d in r.domains.as_ref().map(List::items).unwrap_or_default() {
         domains.push(c.domain("ipv6", "domains", d)?);

@@ -1,5 +1,6 @@
 //! Router Solicitation → Router Advertisement (RFC 4861 §6), with router
-//! preference (RFC 4191 §2.2) and DNS options RDNSS / DNSSL (RFC 8106).
+//! preference (RFC 4191 §2.2), DNS options RDNSS / DNSSL (RFC 8106) and
+//! the NAT64 prefix, PREF64 (RFC 8781).
 //!
 //! Supported: solicited RAs (unicast to the soliciting guest, or to ff02::1
 //! for an RS from `::`) and the periodic unsolicited RA, including the final
@@ -7,10 +8,15 @@
 //! frame's MAC and the RS's source link-layer option, never by assuming an
 //! EUI-64 link-local (guests with stable-privacy or random link-locals get
 //! their RAs). Announced: M/O flags from the mode, SLLA, MTU, one Prefix
-//! Information for SUBNET6 (autonomous only for a /64), RDNSS and DNSSL.
+//! Information for SUBNET6 (autonomous only for a /64), RDNSS and DNSSL,
+//! and PREF64 when the config's `pref64` or the binding's `PREF64` names a
+//! prefix. PREF64 lives as long as the default router, and at least as
+//! long as the DNS options ([`lasting_lifetime`]); the final RA keeps it,
+//! as it keeps the DNS options: a restart must not cut IPv6-only guests
+//! off IPv4.
 //!
 //! Deliberately not supported: Route Information options (RFC 4191 §2.3),
-//! the PREF64 / captive portal / NAT64 options, the random delay and the
+//! the captive portal option, the random delay and the
 //! spacing of solicited RAs (RFC 4861 §6.2.6 MAX_RA_DELAY_TIME,
 //! MIN_DELAY_BETWEEN_RAS: an RS is answered at once, out of the guest's own
 //! tap, and the only limit is the daemon's per-tap packet rate limit,
@@ -26,11 +32,13 @@ use crate::config::{Ipv6Mode, RouterPreference};
 use crate::mac::MacAddr;
 
 use super::frame;
+mod opts;
 use super::ndp::{
     self, icmp_field, ALL_NODES, ALL_NODES_MAC, ICMPV6_ROUTER_ADVERT, ICMPV6_ROUTER_SOLICIT,
     ND_HOP_LIMIT, OPT_SOURCE_LLA, OPT_UNIT,
 };
 use super::{Context, DropReason, Outcome, Reply, ReplyKind};
+pub use opts::{pref64_lifetime, Pref64Info, OPT_PREF64, PREF64_MAX_LIFETIME};
 
 /// Byte ranges of an RA (RFC 4861 §4.2).
 pub mod ra_field {
@@ -152,6 +160,8 @@ pub struct RouterAdvert {
     pub rdnss: Option<(u32, Vec<Ipv6Addr>)>,
     /// DNSSL option: lifetime and domains (RFC 8106 §5.2).
     pub dnssl: Option<(u32, Vec<String>)>,
+    /// PREF64 option (RFC 8781 §4).
+    pub pref64: Option<Pref64Info>,
 }
 
 /// The RFC 4191 §2.2 two-bit Prf value.
@@ -209,6 +219,9 @@ impl RouterAdvert {
         }
         if let Some((lifetime, domains)) = &self.dnssl {
             emit_dnssl(*lifetime, domains, &mut m);
+        }
+        if let Some(p) = &self.pref64 {
+            opts::emit_pref64(p, &mut m);
         }
         m
     }
@@ -288,6 +301,15 @@ pub fn dns_lifetime(ra_period: u32) -> u32 {
     max_rtr_adv_interval(ra_period) * DNS_LIFETIME_FACTOR
 }
 
+/// The lifetime of what outlives one RA and names no address of its own:
+/// PREF64 (and, from the binding, routes). RFC 8781 §4.1 asks that the
+/// NAT64 prefix not expire before the default router, and by default
+/// gives it 3 × MaxRtrAdvInterval: the larger of `router_lifetime` (the
+/// one a default router is given, 0 for none) and [`dns_lifetime`].
+pub fn lasting_lifetime(ra_period: u32, router_lifetime: u16) -> u32 {
+    u32::from(router_lifetime).max(dns_lifetime(ra_period))
+}
+
 /// MaxRtrAdvInterval: the RA period within RFC 4861 §6.2.1's 4..=1800 s.
 pub fn max_rtr_adv_interval(ra_period: u32) -> u32 {
     ra_period.clamp(MIN_MAX_RTR_ADV_INTERVAL, MAX_MAX_RTR_ADV_INTERVAL)
@@ -311,9 +333,8 @@ fn build_ra(
         Ipv6Mode::SlaacDhcpv6 => (false, true),
         Ipv6Mode::Dhcpv6 => (true, true),
     };
-    // RFC 4861 §6.2.5: a router ceasing to be one sends RAs with Router
-    // Lifetime zero. PRIVATE: never a default router.
-    let router_lifetime = if final_ra || b.private || v6.router_lifetime == 0 {
+    // The router lifetime of a default router under this config.
+    let default_router_lifetime = if v6.router_lifetime == 0 {
         0
     } else {
         // RFC 4861 §6.2.1: "MUST be either zero or between MaxRtrAdvInterval and 9000 seconds."
@@ -321,6 +342,14 @@ fn build_ra(
         let floor = u16::try_from(max_rtr_adv).unwrap_or(MAX_ROUTER_LIFETIME);
         v6.router_lifetime.clamp(floor, MAX_ROUTER_LIFETIME)
     };
+    // RFC 4861 §6.2.5: a router ceasing to be one sends RAs with Router
+    // Lifetime zero. PRIVATE: never a default router.
+    let router_lifetime = if final_ra || b.private {
+        0
+    } else {
+        default_router_lifetime
+    };
+    let lasting = lasting_lifetime(v6.ra_period, default_router_lifetime);
     // RFC 4191 §2.2: "If the Router Lifetime is zero, the preference value
     // MUST be set to (00) by the sender".
     let preference = if router_lifetime == 0 {
@@ -372,6 +401,10 @@ fn build_ra(
         prefix: Some(prefix),
         rdnss,
         dnssl,
+        pref64: b.pref64(v6.pref64).map(|prefix| Pref64Info {
+            prefix,
+            lifetime: pref64_lifetime(lasting),
+        }),
     })
 }
 

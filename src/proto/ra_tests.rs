@@ -2,6 +2,7 @@
 //! frames parsed back (checksum verified), truncation.
 
 use super::*;
+use crate::binding::file::pref64::{parse_prefix, Pref64};
 use crate::binding::Binding;
 use crate::config::Config;
 use crate::proto::testutil::*;
@@ -43,6 +44,19 @@ fn decode_names(mut b: &[u8]) -> Vec<String> {
     names
 }
 
+/// A PREF64 option read back (RFC 8781 §4).
+fn decode_pref64(opt: &[u8]) -> Pref64Info {
+    assert_eq!(opt.len(), 16);
+    let field = u16::from_be_bytes([opt[2], opt[3]]);
+    let mut a = [0u8; 16];
+    a[..12].copy_from_slice(&opt[4..16]);
+    let len = Pref64::LENGTHS[usize::from(field & 0b111)];
+    Pref64Info {
+        prefix: Pref64::new(Ipv6Net::new(a.into(), len).unwrap()).unwrap(),
+        lifetime: field & !0b111,
+    }
+}
+
 /// Parses an emitted RA frame back into the typed value (checksum verified).
 fn parse_ra(f: &[u8]) -> RouterAdvert {
     let ip = frame::parse_ipv6_icmp(frame::ip_of_frame(f).unwrap()).expect("valid checksum");
@@ -73,6 +87,7 @@ fn parse_ra(f: &[u8]) -> RouterAdvert {
         prefix: None,
         rdnss: None,
         dnssl: None,
+        pref64: None,
     };
     let mut o = &m[ra_field::OPTIONS..];
     while !o.is_empty() {
@@ -100,6 +115,7 @@ fn parse_ra(f: &[u8]) -> RouterAdvert {
                 ra.rdnss = Some((be32(&opt[4..8]), servers));
             }
             OPT_DNSSL => ra.dnssl = Some((be32(&opt[4..8]), decode_names(&opt[8..]))),
+            OPT_PREF64 => ra.pref64 = Some(decode_pref64(opt)),
             other => panic!("unexpected option {other}"),
         }
         o = &o[len..];
@@ -131,6 +147,7 @@ fn expected(dst: &str, eth_dst: MacAddr) -> RouterAdvert {
         }),
         rdnss: Some((900, vec![a6("2001:db8:53::1"), a6("2001:db8:53::2")])),
         dnssl: Some((900, vec!["vm.example.org".into(), "example.org".into()])),
+        pref64: None,
     }
 }
 
@@ -344,4 +361,78 @@ fn ipv6_disabled_gets_no_ra() {
         Err(DropReason::Disabled)
     );
     assert_eq!(build_unsolicited_ra(&ctx(&c, &b), false), None);
+}
+
+fn pref64(s: &str, lifetime: u16) -> Option<Pref64Info> {
+    Some(Pref64Info {
+        prefix: parse_prefix(s).unwrap(),
+        lifetime,
+    })
+}
+
+#[test]
+fn pref64_from_the_config_solicited_and_unsolicited() {
+    let (mut c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    // Router lifetime 1800 > 3 × 300: the prefix lives as long as the router.
+    let want = pref64("64:ff9b::/96", 1800);
+    let ra = decide(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
+    assert_eq!(ra.pref64, want);
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    let cx = ctx(&c, &b);
+    let periodic = build_unsolicited_ra_advert(&cx, false).unwrap();
+    assert_eq!(periodic.pref64, want);
+    // The final RA withdraws the default router, not the NAT64 prefix.
+    let last = parse_ra(&build_unsolicited_ra(&cx, true).unwrap().frame);
+    assert_eq!((last.router_lifetime, last.pref64), (0, want));
+}
+
+#[test]
+fn pref64_lifetime_is_at_least_the_router_lifetime_and_three_periods() {
+    let (mut c, mut b) = (config(Ipv6Mode::Slaac), tap_routed());
+    c.ipv6.pref64 = Some(parse_prefix("2001:db8:64::/96").unwrap());
+    for (ra_period, router_lifetime, want) in [
+        // 3 × 300 = 900 < 1800: the router lifetime.
+        (300, 1800, 1800),
+        // 3 × 600 = 1800 > 1000: three periods.
+        (600, 1000, 1800),
+        // Not a default router: three periods, rounded up to 8 s.
+        (101, 0, 304),
+        // The longest router lifetime, 9000 s, a multiple of 8 already.
+        (1800, 9000, 9000),
+        // 9001 is clamped to 9000 first (RFC 4861 §6.2.1).
+        (30, 9001, 9000),
+    ] {
+        c.ipv6.ra_period = ra_period;
+        c.ipv6.router_lifetime = router_lifetime;
+        let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+        assert_eq!(
+            ra.pref64.map(|p| p.lifetime),
+            Some(want),
+            "{ra_period} {router_lifetime}"
+        );
+        assert_eq!(parse_ra(&ra.emit()), ra);
+    }
+    // PRIVATE: no default router, the same PREF64 lifetime.
+    b.private = true;
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(
+        (ra.router_lifetime, ra.pref64.map(|p| p.lifetime)),
+        (0, Some(9000))
+    );
+}
+
+#[test]
+fn pref64_binding_overrides_or_turns_off_the_config() {
+    let (mut c, mut b) = (config(Ipv6Mode::Slaac), tap_routed());
+    let ra = |c: &Config, b: &Binding| decide(c, b, &rs(GUEST_LL, None)).unwrap().pref64;
+    assert_eq!(ra(&c, &b), None);
+    b.pref64 = Some(Some(parse_prefix("2001:db8:46::/48").unwrap()));
+    assert_eq!(ra(&c, &b), pref64("2001:db8:46::/48", 1800));
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    assert_eq!(ra(&c, &b), pref64("2001:db8:46::/48", 1800));
+    b.pref64 = Some(None);
+    assert_eq!(ra(&c, &b), None);
+    b.pref64 = None;
+    assert_eq!(ra(&c, &b), pref64("64:ff9b::/96", 1800));
 }

@@ -487,3 +487,30 @@ fn a_delegated_prefix_must_not_overlap_the_vms_own_subnet6_or_addresses() {
     // Elsewhere: fine.
     assert!(pd("2001:db8:2::/64").is_ok());
 }
+
+#[test]
+fn pref64_set_turned_off_or_refused_with_file_key_and_value() {
+    let base = "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\n";
+    assert_eq!(ok("tap0", base).binding.pref64, None);
+    let b = ok("tap0", &format!("{base}PREF64=64:ff9b::/96\n")).binding;
+    assert_eq!(
+        b.pref64,
+        Some(Some(pref64::parse_prefix("64:ff9b::/96").unwrap()))
+    );
+    assert_eq!(
+        ok("tap0", &format!("{base}PREF64=none\n")).binding.pref64,
+        Some(None)
+    );
+    // Empty: unset, the config's.
+    assert_eq!(ok("tap0", &format!("{base}PREF64=\n")).binding.pref64, None);
+    let e = parse("tap0", &format!("{base}PREF64=2001:db8:64::/63\n"), true).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap0: PREF64=\"2001:db8:64::/63\": 2001:db8:64::/63: a NAT64 prefix is a /96, /64, /56, /48, /40 or /32 (RFC 8781 §4)"
+    );
+    let (key, value, reason) = err("tap0", &format!("{base}PREF64=ff02::/96\n"));
+    assert_eq!((key, value.as_str()), ("PREF64", "ff02::/96"));
+    assert!(
+        matches!(reason, Reason::BadPref64(e) if matches!(*e, pref64::Pref64Error::NotGlobal(_)))
+    );
+}
