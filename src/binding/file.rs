@@ -3,7 +3,8 @@
 //! Format (as provisioning hooks write it): file name = tap name; lines
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
 //! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
-//! `PREF64`, new; see [`delegated`], [`pref64`]); unknown keys ignored;
+//! `PREF64`, `ROUTES6`, new; see [`delegated`], [`pref64`], [`routes6`]);
+//! unknown keys ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
 //! and CRLF are tolerated; MACs compare case-insensitively. A key given
@@ -139,6 +140,9 @@ pub enum Reason {
     /// A `PREF64` that is not a NAT64 prefix an RA can carry.
     #[error(transparent)]
     BadPref64(Box<pref64::Pref64Error>),
+    /// A `ROUTES6` route that cannot be announced.
+    #[error(transparent)]
+    BadRoute(Box<routes6::RouteError>),
 }
 
 /// Why a DNS name is invalid.
@@ -242,6 +246,7 @@ const KEYS: &[&str] = &[
     "TAGS",
     delegated::KEY,
     pref64::KEY,
+    routes6::KEY,
 ];
 
 impl<'a> Raw<'a> {
@@ -402,6 +407,10 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
             pref64::parse(v).map_err(|e| c.bad(pref64::KEY, v, Reason::BadPref64(Box::new(e))))?,
         );
     }
+    if let Some(v) = raw.get(routes6::KEY) {
+        b.routes6 = routes6::parse(v, &b)
+            .map_err(|e| c.bad(routes6::KEY, v, Reason::BadRoute(Box::new(e))))?;
+    }
     if let Some(v) = raw.get("MTU") {
         let min = if ipv6_served && b.subnet6.is_some() {
             1280
@@ -530,5 +539,6 @@ fn validate_ipv6(
 
 pub mod delegated;
 pub mod pref64;
+pub mod routes6;
 #[cfg(test)]
 mod tests;

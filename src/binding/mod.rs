@@ -9,6 +9,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::mac::MacAddr;
 use file::pref64::Pref64;
+use file::routes6::Route6;
 
 /// A validated binding: the configuration of the VM behind one tap.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +43,8 @@ pub struct Binding {
     /// The NAT64 prefix of its RAs (`PREF64`): `None` the config's,
     /// `Some(None)` none (`PREF64=none`).
     pub pref64: Option<Option<Pref64>>,
+    /// Routes announced in its RAs (`ROUTES6`), most important first.
+    pub routes6: Vec<Route6>,
     /// Link MTU (`MTU`).
     pub mtu: Option<u16>,
     /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
@@ -69,6 +72,7 @@ impl Binding {
             ip6: None,
             prefix6_delegated: Vec::new(),
             pref64: None,
+            routes6: Vec::new(),
             mtu: None,
             macspoof: false,
             private: false,

@@ -182,6 +182,9 @@ pub struct Ipv6 {
     /// NAT64 prefix of the PREF64 option (RFC 8781) in RAs; a binding's
     /// `PREF64` overrides it.
     pub pref64: Option<Pref64>,
+    /// Lifetime of the Route Information options (RFC 4191 §2.3) of a
+    /// binding's `ROUTES6`, seconds (finite); `None`: as PREF64's.
+    pub route_lifetime: Option<u32>,
 }
 
 /// Default config path, as the original.
@@ -226,6 +229,7 @@ impl Default for Config {
                 dhcpv6_preferred_lifetime: 604_800,
                 dhcpv6_valid_lifetime: 2_592_000,
                 pref64: None,
+                route_lifetime: None,
             },
             limits: Limit::DEFAULT,
             metrics: MetricsSettings::default(),

@@ -123,6 +123,8 @@ pub struct RawIpv6 {
     pub dhcpv6_valid_lifetime: Option<Scalar>,
     /// NAT64 prefix announced in RAs (RFC 8781; new).
     pub pref64: Option<Scalar>,
+    /// Lifetime of the Route Information options of RAs (RFC 4191; new).
+    pub route_lifetime: Option<Scalar>,
 }
 
 /// `[limits]`

@@ -434,3 +434,37 @@ fn pref64_in_both_forms_and_bad_ones_named() {
         "t.toml:6: [ipv6] pref64 = \"nat64\": \"nat64\" is not an IPv6 prefix (x::/len)"
     );
 }
+
+#[test]
+fn route_lifetime_in_both_forms_finite() {
+    assert_eq!(ini(MINIMAL).unwrap().config.ipv6.route_lifetime, None);
+    let c = ini(&format!("{MINIMAL}route_lifetime = 600\n"))
+        .unwrap()
+        .config;
+    assert_eq!(c.ipv6.route_lifetime, Some(600));
+    let t = parse(
+        "[dhcp]\nenable_dhcp = false\n[ipv6]\nrs_queue = 43\nns_queue = 44\nroute_lifetime = 600\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.ipv6.route_lifetime, Some(600));
+    for (v, want) in [
+        (
+            "0",
+            Invalid::OutOfRange {
+                min: 1,
+                max: u32::MAX.into(),
+            },
+        ),
+        ("4294967295", Invalid::Infinite),
+        ("soon", Invalid::NotInteger),
+    ] {
+        let (line, key, _, reason) = invalid(&format!("{MINIMAL}route_lifetime = {v}\n"));
+        assert_eq!(
+            (line, key.as_str(), reason),
+            (Some(7), "route_lifetime", want)
+        );
+    }
+}

@@ -305,11 +305,22 @@ fn validate_ipv6(
         0,
         v6.prefix_preferred_lifetime,
     )?;
-    // RFC 4861 §4.6.2: infinity (all ones) is allowed on the wire, but we
-    // keep lifetimes finite so a stale binding eventually ages out.
+    v6.route_lifetime = c
+        .int(
+            "ipv6",
+            "route_lifetime",
+            &r.route_lifetime,
+            1,
+            u32::MAX.into(),
+        )?
+        .map(|n| n as u32);
+    // RFC 4861 §4.6.2 and RFC 4191 §2.3: infinity (all ones) is allowed on
+    // the wire, but we keep lifetimes finite so a stale binding eventually
+    // ages out.
     for (k, val) in [
         ("prefix_valid_lifetime", v6.prefix_valid_lifetime),
         ("prefix_preferred_lifetime", v6.prefix_preferred_lifetime),
+        ("route_lifetime", v6.route_lifetime.unwrap_or(0)),
     ] {
         if val == u32::MAX {
             return Err(c.err("ipv6", k, val.to_string(), Invalid::Infinite));

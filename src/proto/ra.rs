@@ -1,6 +1,6 @@
 //! Router Solicitation → Router Advertisement (RFC 4861 §6), with router
-//! preference (RFC 4191 §2.2), DNS options RDNSS / DNSSL (RFC 8106) and
-//! the NAT64 prefix, PREF64 (RFC 8781).
+//! preference (RFC 4191 §2.2), Route Information (RFC 4191 §2.3), DNS
+//! options RDNSS / DNSSL (RFC 8106) and the NAT64 prefix, PREF64 (RFC 8781).
 //!
 //! Supported: solicited RAs (unicast to the soliciting guest, or to ff02::1
 //! for an RS from `::`) and the periodic unsolicited RA, including the final
@@ -9,14 +9,16 @@
 //! EUI-64 link-local (guests with stable-privacy or random link-locals get
 //! their RAs). Announced: M/O flags from the mode, SLLA, MTU, one Prefix
 //! Information for SUBNET6 (autonomous only for a /64), RDNSS and DNSSL,
-//! and PREF64 when the config's `pref64` or the binding's `PREF64` names a
+//! a Route Information option per route of the binding's `ROUTES6`, and
+//! PREF64 when the config's `pref64` or the binding's `PREF64` names a
 //! prefix. PREF64 lives as long as the default router, and at least as
-//! long as the DNS options ([`lasting_lifetime`]); the final RA keeps it,
-//! as it keeps the DNS options: a restart must not cut IPv6-only guests
-//! off IPv4.
+//! long as the DNS options ([`lasting_lifetime`]); routes too, unless
+//! `route_lifetime` says otherwise. The final RA keeps PREF64, as it keeps
+//! the DNS options (a restart must not cut IPv6-only guests off IPv4), and
+//! withdraws the routes (lifetime 0) with the default router. A PRIVATE
+//! binding gets its routes and PREF64: only the default router is withheld.
 //!
-//! Deliberately not supported: Route Information options (RFC 4191 §2.3),
-//! the captive portal option, the random delay and the
+//! Deliberately not supported: the captive portal option, the random delay and the
 //! spacing of solicited RAs (RFC 4861 §6.2.6 MAX_RA_DELAY_TIME,
 //! MIN_DELAY_BETWEEN_RAS: an RS is answered at once, out of the guest's own
 //! tap, and the only limit is the daemon's per-tap packet rate limit,
@@ -38,7 +40,9 @@ use super::ndp::{
     ND_HOP_LIMIT, OPT_SOURCE_LLA, OPT_UNIT,
 };
 use super::{Context, DropReason, Outcome, Reply, ReplyKind};
-pub use opts::{pref64_lifetime, Pref64Info, OPT_PREF64, PREF64_MAX_LIFETIME};
+pub use opts::{
+    pref64_lifetime, Pref64Info, RouteInfo, OPT_PREF64, OPT_ROUTE_INFO, PREF64_MAX_LIFETIME,
+};
 
 /// Byte ranges of an RA (RFC 4861 §4.2).
 pub mod ra_field {
@@ -162,6 +166,8 @@ pub struct RouterAdvert {
     pub dnssl: Option<(u32, Vec<String>)>,
     /// PREF64 option (RFC 8781 §4).
     pub pref64: Option<Pref64Info>,
+    /// Route Information options (RFC 4191 §2.3).
+    pub routes: Vec<RouteInfo>,
 }
 
 /// The RFC 4191 §2.2 two-bit Prf value.
@@ -213,6 +219,9 @@ impl RouterAdvert {
         }
         if let Some(p) = &self.prefix {
             emit_prefix_info(p, &mut m);
+        }
+        for r in &self.routes {
+            r.emit(&mut m);
         }
         if let Some((lifetime, servers)) = &self.rdnss {
             emit_rdnss(*lifetime, servers, &mut m);
@@ -405,6 +414,19 @@ fn build_ra(
             prefix,
             lifetime: pref64_lifetime(lasting),
         }),
+        routes: b
+            .routes6
+            .iter()
+            .map(|r| RouteInfo {
+                prefix: r.prefix,
+                preference: r.preference,
+                lifetime: if final_ra {
+                    0
+                } else {
+                    v6.route_lifetime.unwrap_or(lasting)
+                },
+            })
+            .collect(),
     })
 }
 

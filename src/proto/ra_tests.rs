@@ -57,6 +57,24 @@ fn decode_pref64(opt: &[u8]) -> Pref64Info {
     }
 }
 
+/// A Route Information option read back (RFC 4191 §2.3).
+fn decode_route(opt: &[u8]) -> RouteInfo {
+    let mut a = [0u8; 16];
+    a[..opt.len() - 8].copy_from_slice(&opt[8..]);
+    let preference = match (opt[3] >> RA_PRF_SHIFT) & 0b11 {
+        0b01 => RouterPreference::High,
+        0b00 => RouterPreference::Medium,
+        0b11 => RouterPreference::Low,
+        _ => panic!("reserved Prf"),
+    };
+    assert_eq!(opt[3] & !(0b11 << RA_PRF_SHIFT), 0, "reserved bits");
+    RouteInfo {
+        prefix: Ipv6Net::new(a.into(), opt[2]).unwrap(),
+        preference,
+        lifetime: be32(&opt[4..8]),
+    }
+}
+
 /// Parses an emitted RA frame back into the typed value (checksum verified).
 fn parse_ra(f: &[u8]) -> RouterAdvert {
     let ip = frame::parse_ipv6_icmp(frame::ip_of_frame(f).unwrap()).expect("valid checksum");
@@ -88,6 +106,7 @@ fn parse_ra(f: &[u8]) -> RouterAdvert {
         rdnss: None,
         dnssl: None,
         pref64: None,
+        routes: Vec::new(),
     };
     let mut o = &m[ra_field::OPTIONS..];
     while !o.is_empty() {
@@ -116,6 +135,7 @@ fn parse_ra(f: &[u8]) -> RouterAdvert {
             }
             OPT_DNSSL => ra.dnssl = Some((be32(&opt[4..8]), decode_names(&opt[8..]))),
             OPT_PREF64 => ra.pref64 = Some(decode_pref64(opt)),
+            OPT_ROUTE_INFO => ra.routes.push(decode_route(opt)),
             other => panic!("unexpected option {other}"),
         }
         o = &o[len..];
@@ -148,6 +168,7 @@ fn expected(dst: &str, eth_dst: MacAddr) -> RouterAdvert {
         rdnss: Some((900, vec![a6("2001:db8:53::1"), a6("2001:db8:53::2")])),
         dnssl: Some((900, vec!["vm.example.org".into(), "example.org".into()])),
         pref64: None,
+        routes: Vec::new(),
     }
 }
 
@@ -435,4 +456,65 @@ fn pref64_binding_overrides_or_turns_off_the_config() {
     assert_eq!(ra(&c, &b), None);
     b.pref64 = None;
     assert_eq!(ra(&c, &b), pref64("64:ff9b::/96", 1800));
+}
+
+fn routes(b: &mut Binding, v: &str) {
+    b.routes6 = crate::binding::file::routes6::parse(v, b).unwrap();
+}
+
+fn route_info(prefix: &str, preference: RouterPreference, lifetime: u32) -> RouteInfo {
+    RouteInfo {
+        prefix: prefix.parse().unwrap(),
+        preference,
+        lifetime,
+    }
+}
+
+#[test]
+fn routes6_become_route_information_options() {
+    use RouterPreference::*;
+    let (mut c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    routes(
+        &mut b,
+        "2001:db8:100::/48 high, 2001:db8:200::/56, fd00:1::1/128 low",
+    );
+    let want = vec![
+        route_info("2001:db8:100::/48", High, 1800),
+        route_info("2001:db8:200::/56", Medium, 1800),
+        route_info("fd00:1::1/128", Low, 1800),
+    ];
+    let ra = decide(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
+    assert_eq!(ra.routes, want);
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    let cx = ctx(&c, &b);
+    assert_eq!(
+        build_unsolicited_ra_advert(&cx, false).unwrap().routes,
+        want
+    );
+    // The final RA withdraws them with the default router.
+    let last = parse_ra(&build_unsolicited_ra(&cx, true).unwrap().frame);
+    assert!(last.routes.iter().all(|r| r.lifetime == 0), "{last:?}");
+    assert_eq!(last.routes.len(), 3);
+    // route_lifetime, when set, is theirs.
+    c.ipv6.route_lifetime = Some(600);
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert!(ra.routes.iter().all(|r| r.lifetime == 600), "{ra:?}");
+}
+
+#[test]
+fn route_lifetime_follows_the_router_and_private_keeps_routes() {
+    let (mut c, mut b) = (config(Ipv6Mode::Slaac), tap_routed());
+    routes(&mut b, "2001:db8:100::/48");
+    let lifetime =
+        |c: &Config, b: &Binding| decide(c, b, &rs(GUEST_LL, None)).unwrap().routes[0].lifetime;
+    assert_eq!(lifetime(&c, &b), 1800);
+    // Not a default router at all: three RA periods, like the DNS options.
+    c.ipv6.router_lifetime = 0;
+    assert_eq!(lifetime(&c, &b), 900);
+    c.ipv6.router_lifetime = 9000;
+    assert_eq!(lifetime(&c, &b), 9000);
+    // PRIVATE: no default router, but the routes stand.
+    b.private = true;
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!((ra.router_lifetime, ra.routes[0].lifetime), (0, 9000));
 }

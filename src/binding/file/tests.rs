@@ -514,3 +514,44 @@ fn pref64_set_turned_off_or_refused_with_file_key_and_value() {
         matches!(reason, Reason::BadPref64(e) if matches!(*e, pref64::Pref64Error::NotGlobal(_)))
     );
 }
+
+#[test]
+fn routes6_parsed_in_order_or_refused_with_file_key_and_value() {
+    use crate::domain::RouterPreference;
+    let base =
+        "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\nPREFIX6_DELEGATED=2001:db8:100::/56\n";
+    let b = ok(
+        "tap0",
+        &format!("{base}ROUTES6=\"2001:db8:200::/48 high, 2001:db8:300::/56\"\n"),
+    )
+    .binding;
+    assert_eq!(
+        b.routes6
+            .iter()
+            .map(|r| (r.prefix.to_string(), r.preference))
+            .collect::<Vec<_>>(),
+        [
+            ("2001:db8:200::/48".to_string(), RouterPreference::High),
+            ("2001:db8:300::/56".to_string(), RouterPreference::Medium),
+        ]
+    );
+    assert!(ok("tap0", &format!("{base}ROUTES6=\n"))
+        .binding
+        .routes6
+        .is_empty());
+    let e = parse(
+        "tap0",
+        &format!("{base}ROUTES6=2001:db8:100:10::/60 high\n"),
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap0: ROUTES6=\"2001:db8:100:10::/60 high\": 2001:db8:100:10::/60 is inside PREFIX6_DELEGATED 2001:db8:100::/56"
+    );
+    let (key, value, reason) = err("tap0", &format!("{base}ROUTES6=2001:db8:200::/48 best\n"));
+    assert_eq!((key, value.as_str()), ("ROUTES6", "2001:db8:200::/48 best"));
+    assert!(
+        matches!(reason, Reason::BadRoute(e) if matches!(*e, routes6::RouteError::BadPreference(_)))
+    );
+}
