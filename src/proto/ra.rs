@@ -34,6 +34,7 @@ use crate::config::{Ipv6Mode, RouterPreference};
 use crate::mac::MacAddr;
 
 use super::frame;
+mod fit;
 mod opts;
 use super::ndp::{
     self, icmp_field, ALL_NODES, ALL_NODES_MAC, ICMPV6_ROUTER_ADVERT, ICMPV6_ROUTER_SOLICIT,
@@ -113,6 +114,8 @@ pub const MAX_RDNSS_SERVERS: usize = (MAX_OPT_UNITS - 1) / 2;
 pub const MAX_LABEL_LEN: usize = 63;
 /// RFC 1035 §2.3.4: names are 255 octets or less (on the wire).
 pub const MAX_NAME_LEN: usize = 255;
+/// One address of an RDNSS option.
+const IPV6_ADDR_LEN: usize = 16;
 
 /// A Prefix Information option (RFC 4861 §4.6.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,7 +248,7 @@ impl RouterAdvert {
             ND_HOP_LIMIT,
             &self.icmp_bytes(),
         )
-        .expect("an RA holds one prefix and at most 2 KiB each of RDNSS and DNSSL")
+        .expect("build_ra cuts an RA to the link MTU, far below the 64 KiB limit")
     }
 }
 
@@ -275,7 +278,7 @@ fn emit_rdnss(lifetime: u32, servers: &[Ipv6Addr], m: &mut Vec<u8>) {
         return;
     }
     // RFC 8106 §5.1: Length is 1 + 2 × the number of addresses.
-    let units = 1 + 2 * servers.len();
+    let units = rdnss_len(servers.len()) / OPT_UNIT;
     m.extend_from_slice(&[OPT_RDNSS, units as u8, 0, 0]);
     m.extend_from_slice(&lifetime.to_be_bytes());
     for s in servers {
@@ -283,7 +286,17 @@ fn emit_rdnss(lifetime: u32, servers: &[Ipv6Addr], m: &mut Vec<u8>) {
     }
 }
 
-fn emit_dnssl(lifetime: u32, domains: &[String], m: &mut Vec<u8>) {
+/// Length of an RDNSS option carrying `servers` addresses (0: not sent).
+fn rdnss_len(servers: usize) -> usize {
+    match servers.min(MAX_RDNSS_SERVERS) {
+        0 => 0,
+        n => OPT_UNIT + n * IPV6_ADDR_LEN,
+    }
+}
+
+/// The names of a DNSSL option, encoded: as many of `domains` as one
+/// option holds (invalid names skipped).
+fn dnssl_names(domains: &[String]) -> Vec<u8> {
     let mut names = Vec::new();
     for d in domains.iter().filter_map(|d| encode_domain_name(d)) {
         // Header (8) + names must fit an 8-bit length in units.
@@ -292,11 +305,24 @@ fn emit_dnssl(lifetime: u32, domains: &[String], m: &mut Vec<u8>) {
         }
         names.extend_from_slice(&d);
     }
+    names
+}
+
+/// Length of a DNSSL option carrying `names` bytes of names (0: not sent).
+/// RFC 8106 §5.2: "the padding field MUST be set to zero" up to a multiple of 8.
+fn dnssl_len(names: usize) -> usize {
+    match names {
+        0 => 0,
+        n => (OPT_UNIT + n).div_ceil(OPT_UNIT) * OPT_UNIT,
+    }
+}
+
+fn emit_dnssl(lifetime: u32, domains: &[String], m: &mut Vec<u8>) {
+    let names = dnssl_names(domains);
     if names.is_empty() {
         return;
     }
-    // RFC 8106 §5.2: "the padding field MUST be set to zero" up to a multiple of 8.
-    let len = (OPT_UNIT + names.len()).div_ceil(OPT_UNIT) * OPT_UNIT;
+    let len = dnssl_len(names.len());
     m.extend_from_slice(&[OPT_DNSSL, (len / OPT_UNIT) as u8, 0, 0]);
     m.extend_from_slice(&lifetime.to_be_bytes());
     m.extend_from_slice(&names);
@@ -393,7 +419,7 @@ fn build_ra(
         .map(|d| d.strip_suffix('.').unwrap_or(d).to_string())
         .collect();
     let dnssl = (!domains.is_empty()).then_some((dns, domains));
-    Some(RouterAdvert {
+    let mut ra = RouterAdvert {
         eth_src: ctx.server_mac,
         eth_dst,
         src: ndp::router_link_local(ctx),
@@ -427,7 +453,9 @@ fn build_ra(
                 },
             })
             .collect(),
-    })
+    };
+    // Never None: what fit never drops takes 64 bytes (see fit.rs).
+    ra.fit(fit::budget(b)).then_some(ra)
 }
 
 /// A validated RS (RFC 4861 §6.1.1).

@@ -518,3 +518,85 @@ fn route_lifetime_follows_the_router_and_private_keeps_routes() {
     let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!((ra.router_lifetime, ra.routes[0].lifetime), (0, 9000));
 }
+
+/// The IPv6 packet length of an emitted RA.
+fn ip_len(ra: &RouterAdvert) -> usize {
+    ra.emit().len() - frame::ETH_HDR_LEN
+}
+
+#[test]
+fn buffer_len_is_the_emitted_length() {
+    let (mut c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    b.mtu = Some(9000);
+    routes(&mut b, "2001:db8:100::/48, 2001:db8:200::1/128 high");
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    c.ipv6.domains = vec!["a.example".into(), "x".repeat(63), "b".into()];
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(ra.buffer_len(), ra.icmp_bytes().len());
+    c.ipv6.domains.clear();
+    c.ipv6.nameservers.clear();
+    b.routes6.clear();
+    b.mtu = None;
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(ra.buffer_len(), ra.icmp_bytes().len());
+}
+
+#[test]
+fn an_ra_over_the_mtu_leaves_out_search_list_then_routes_then_dns_then_pref64() {
+    let (mut c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    let many: Vec<String> = (0..16)
+        .map(|i| format!("2001:db8:{:x}::/48", 0x100 + i))
+        .collect();
+    routes(&mut b, &many.join(","));
+    // 40 names of 63 + 2 bytes: one DNSSL of 2608 bytes is cut to 255 units.
+    c.ipv6.domains = (0..40).map(|i| format!("{i:0>61}.x")).collect();
+    for mtu in [None, Some(1280), Some(1400)] {
+        b.mtu = mtu;
+        let budget = usize::from(mtu.unwrap_or(1500));
+        let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+        assert!(ip_len(&ra) <= budget, "{} > {budget}", ip_len(&ra));
+        // Only search domains went, a few of them kept.
+        assert_eq!(
+            (ra.routes.len(), ra.rdnss.as_ref().map(|r| r.1.len())),
+            (16, Some(2))
+        );
+        assert!(ra.pref64.is_some());
+        let kept = ra.dnssl.as_ref().map_or(0, |d| d.1.len());
+        assert!((1..40).contains(&kept), "{kept} names");
+        assert_eq!(parse_ra(&ra.emit()), ra);
+        assert!(ip_len(&ra) + 72 > budget, "cut more than needed");
+    }
+    // 120 DNS servers: the search list and every route go, then servers.
+    c.ipv6.nameservers = (1..=120u16)
+        .map(|i| Ipv6Addr::new(0x2001, 0xdb8, 0x53, 0, 0, 0, 0, i))
+        .collect();
+    b.mtu = Some(1280);
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert!(ip_len(&ra) <= 1280);
+    assert_eq!((ra.dnssl.as_ref(), ra.routes.len()), (None, 0));
+    // IPv6 40, RA 16, SLLA 8, MTU 8, PIO 32, PREF64 16, RDNSS header 8:
+    // 128 bytes, and 1152 left for 72 servers.
+    let servers = &ra.rdnss.as_ref().unwrap().1;
+    assert_eq!(servers[..], c.ipv6.nameservers[..72]);
+    assert!(ra.pref64.is_some());
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    // Below the IPv6 minimum MTU: cut to 1280 all the same.
+    b.mtu = Some(1000);
+    assert!(ip_len(&decide(&c, &b, &rs(GUEST_LL, None)).unwrap()) <= 1280);
+}
+
+#[test]
+fn fit_drops_pref64_last_and_never_the_prefix() {
+    let (mut c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    let mut ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    // Header, SLLA, PIO: 56 bytes; + PREF64 72.
+    let full = ra.buffer_len();
+    assert!(ra.fit(full));
+    assert!(ra.fit(72) && ra.pref64.is_some());
+    assert_eq!((ra.rdnss.as_ref(), ra.dnssl.as_ref()), (None, None));
+    assert!(ra.fit(71) && ra.pref64.is_none() && ra.prefix.is_some());
+    assert_eq!(ra.buffer_len(), 56);
+    assert!(!ra.fit(55));
+}
