@@ -3,8 +3,9 @@
 //! Format (as provisioning hooks write it): file name = tap name; lines
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
 //! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
-//! `PREF64`, `ROUTES6`, new; see [`delegated`], [`pref64`], [`routes6`]);
-//! unknown keys ignored;
+//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`, new; see
+//! [`delegated`], [`pref64`], [`routes6`], [`overrides`]); unknown keys
+//! ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
 //! and CRLF are tolerated; MACs compare case-insensitively. A key given
@@ -143,6 +144,9 @@ pub enum Reason {
     /// A `ROUTES6` route that cannot be announced.
     #[error(transparent)]
     BadRoute(Box<routes6::RouteError>),
+    /// A `NAMESERVERS6`, `DOMAINS` or `NTP6` item that cannot be given.
+    #[error(transparent)]
+    BadOverride(Box<overrides::OverrideError>),
 }
 
 /// Why a DNS name is invalid.
@@ -247,6 +251,9 @@ const KEYS: &[&str] = &[
     delegated::KEY,
     pref64::KEY,
     routes6::KEY,
+    overrides::NAMESERVERS6,
+    overrides::DOMAINS,
+    overrides::NTP6,
 ];
 
 impl<'a> Raw<'a> {
@@ -411,6 +418,21 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         b.routes6 = routes6::parse(v, &b)
             .map_err(|e| c.bad(routes6::KEY, v, Reason::BadRoute(Box::new(e))))?;
     }
+    let bad_override = |key, v, e| c.bad(key, v, Reason::BadOverride(Box::new(e)));
+    if let Some(v) = raw.get(overrides::NAMESERVERS6) {
+        let servers =
+            overrides::parse_addrs(v).map_err(|e| bad_override(overrides::NAMESERVERS6, v, e))?;
+        b.nameservers6 = Some(servers);
+    }
+    if let Some(v) = raw.get(overrides::DOMAINS) {
+        let domains =
+            overrides::parse_domains(v).map_err(|e| bad_override(overrides::DOMAINS, v, e))?;
+        b.domains = Some(domains);
+    }
+    if let Some(v) = raw.get(overrides::NTP6) {
+        let servers = overrides::parse_addrs(v).map_err(|e| bad_override(overrides::NTP6, v, e))?;
+        b.ntp6 = Some(servers);
+    }
     if let Some(v) = raw.get("MTU") {
         let min = if ipv6_served && b.subnet6.is_some() {
             1280
@@ -538,6 +560,7 @@ fn validate_ipv6(
 }
 
 pub mod delegated;
+pub mod overrides;
 pub mod pref64;
 pub mod routes6;
 #[cfg(test)]

@@ -45,6 +45,14 @@ pub struct Binding {
     pub pref64: Option<Option<Pref64>>,
     /// Routes announced in its RAs (`ROUTES6`), most important first.
     pub routes6: Vec<Route6>,
+    /// Its DNS servers (`NAMESERVERS6`), instead of the config's; `Some`
+    /// empty: none.
+    pub nameservers6: Option<Vec<Ipv6Addr>>,
+    /// Its search list (`DOMAINS`), instead of the config's; `Some`
+    /// empty: none.
+    pub domains: Option<Vec<String>>,
+    /// Its NTP servers (`NTP6`), instead of the config's; `Some` empty: none.
+    pub ntp6: Option<Vec<Ipv6Addr>>,
     /// Link MTU (`MTU`).
     pub mtu: Option<u16>,
     /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
@@ -73,6 +81,9 @@ impl Binding {
             prefix6_delegated: Vec::new(),
             pref64: None,
             routes6: Vec::new(),
+            nameservers6: None,
+            domains: None,
+            ntp6: None,
             mtu: None,
             macspoof: false,
             private: false,
@@ -89,6 +100,21 @@ impl Binding {
     /// config's `config_default`.
     pub fn pref64(&self, config_default: Option<Pref64>) -> Option<Pref64> {
         self.pref64.unwrap_or(config_default)
+    }
+
+    /// The VM's IPv6 DNS servers: its `NAMESERVERS6`, else the config's.
+    pub fn nameservers6<'a>(&'a self, config: &'a [Ipv6Addr]) -> &'a [Ipv6Addr] {
+        self.nameservers6.as_deref().unwrap_or(config)
+    }
+
+    /// The VM's search list: its `DOMAINS`, else the config's.
+    pub fn domains<'a>(&'a self, config: &'a [String]) -> &'a [String] {
+        self.domains.as_deref().unwrap_or(config)
+    }
+
+    /// The VM's IPv6 NTP servers: its `NTP6`, else the config's.
+    pub fn ntp6<'a>(&'a self, config: &'a [Ipv6Addr]) -> &'a [Ipv6Addr] {
+        self.ntp6.as_deref().unwrap_or(config)
     }
 
     /// The IPv4 on-link server address: GATEWAY, else the subnet's first address.

@@ -163,9 +163,11 @@ pub struct Ipv6 {
     pub ns_queue: Option<QueueRange>,
     /// Queue(s) for DHCPv6.
     pub dhcpv6_queue: Option<QueueRange>,
-    /// DNS servers (RDNSS, DHCPv6 option 23).
+    /// DNS servers (RDNSS, DHCPv6 option 23); a binding's `NAMESERVERS6`
+    /// overrides them.
     pub nameservers: Vec<Ipv6Addr>,
-    /// Search domains (DNSSL, DHCPv6 option 24, DHCPv4 option 119).
+    /// Search domains (DNSSL, DHCPv6 option 24, DHCPv4 option 119); a
+    /// binding's `DOMAINS` overrides them in RAs and DHCPv6.
     pub domains: Vec<String>,
     /// RA router lifetime, seconds (RFC 4861 §6.2.1: at most 9000).
     pub router_lifetime: u16,
@@ -185,6 +187,9 @@ pub struct Ipv6 {
     /// Lifetime of the Route Information options (RFC 4191 §2.3) of a
     /// binding's `ROUTES6`, seconds (finite); `None`: as PREF64's.
     pub route_lifetime: Option<u32>,
+    /// NTP servers (DHCPv6 option 56, RFC 5908); a binding's `NTP6`
+    /// overrides them.
+    pub ntp: Vec<Ipv6Addr>,
 }
 
 /// Default config path, as the original.
@@ -230,6 +235,7 @@ impl Default for Config {
                 dhcpv6_valid_lifetime: 2_592_000,
                 pref64: None,
                 route_lifetime: None,
+                ntp: Vec::new(),
             },
             limits: Limit::DEFAULT,
             metrics: MetricsSettings::default(),
@@ -304,6 +310,9 @@ pub enum Invalid {
     /// Not a NAT64 prefix an RA can carry.
     #[error(transparent)]
     BadPref64(Pref64Error),
+    /// Multicast, loopback or `::` where a server's address is needed.
+    #[error("not a unicast address")]
+    NotUnicast,
 }
 
 /// A configuration that cannot be used.

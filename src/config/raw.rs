@@ -125,6 +125,8 @@ pub struct RawIpv6 {
     pub pref64: Option<Scalar>,
     /// Lifetime of the Route Information options of RAs (RFC 4191; new).
     pub route_lifetime: Option<Scalar>,
+    /// NTP servers of DHCPv6 option 56 (RFC 5908; new).
+    pub ntp: Option<List>,
 }
 
 /// `[limits]`

@@ -468,3 +468,37 @@ fn route_lifetime_in_both_forms_finite() {
         );
     }
 }
+
+#[test]
+fn ntp_servers_in_both_forms_unicast_only() {
+    assert!(ini(MINIMAL).unwrap().config.ipv6.ntp.is_empty());
+    let want: Vec<Ipv6Addr> = vec![
+        "2001:db8:123::1".parse().unwrap(),
+        "2001:db8:123::2".parse().unwrap(),
+    ];
+    let c = ini(&format!(
+        "{MINIMAL}ntp = 2001:db8:123::1, 2001:db8:123::2\n"
+    ))
+    .unwrap()
+    .config;
+    assert_eq!(c.ipv6.ntp, want);
+    let t = parse(
+        "[dhcp]\nenable_dhcp = false\n[ipv6]\nrs_queue = 43\nns_queue = 44\nntp = [\"2001:db8:123::1\", \"2001:db8:123::2\"]\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.ipv6.ntp, want);
+    let (line, key, value, reason) =
+        invalid(&format!("{MINIMAL}ntp = 2001:db8:123::1, ff05::101\n"));
+    assert_eq!(
+        (line, key.as_str(), value.as_str(), reason),
+        (Some(7), "ntp", "ff05::101", Invalid::NotUnicast)
+    );
+    let (_, key, value, reason) = invalid(&format!("{MINIMAL}ntp = 192.0.2.123\n"));
+    assert_eq!(
+        (key.as_str(), value.as_str(), reason),
+        ("ntp", "192.0.2.123", Invalid::NotIpv6)
+    );
+}

@@ -261,6 +261,14 @@ fn validate_ipv6(
         }
     }
     v6.nameservers = c.list("ipv6", "nameservers", &r.nameservers, Invalid::NotIpv6)?;
+    v6.ntp = c.list("ipv6", "ntp", &r.ntp, Invalid::NotIpv6)?;
+    if let Some(a) = v6
+        .ntp
+        .iter()
+        .find(|a| a.is_unspecified() || a.is_loopback() || a.is_multicast())
+    {
+        return Err(c.err("ipv6", "ntp", a.to_string(), Invalid::NotUnicast));
+    }
     if let Some(p) = Checker::string(&r.pref64) {
         v6.pref64 = Some(
             parse_prefix(&p)

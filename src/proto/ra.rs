@@ -8,7 +8,8 @@
 //! frame's MAC and the RS's source link-layer option, never by assuming an
 //! EUI-64 link-local (guests with stable-privacy or random link-locals get
 //! their RAs). Announced: M/O flags from the mode, SLLA, MTU, one Prefix
-//! Information for SUBNET6 (autonomous only for a /64), RDNSS and DNSSL,
+//! Information for SUBNET6 (autonomous only for a /64), RDNSS and DNSSL
+//! (the binding's `NAMESERVERS6` and `DOMAINS`, else the config's),
 //! a Route Information option per route of the binding's `ROUTES6`, and
 //! PREF64 when the config's `pref64` or the binding's `PREF64` names a
 //! prefix. PREF64 lives as long as the default router, and at least as
@@ -404,16 +405,17 @@ fn build_ra(
         preferred_lifetime: v6.prefix_preferred_lifetime.min(valid),
     };
     let dns = dns_lifetime(v6.ra_period);
-    let servers: Vec<Ipv6Addr> = v6
-        .nameservers
+    // The binding's NAMESERVERS6 and DOMAINS, else the config's.
+    let servers: Vec<Ipv6Addr> = b
+        .nameservers6(&v6.nameservers)
         .iter()
         .take(MAX_RDNSS_SERVERS)
         .copied()
         .collect();
     let rdnss = (!servers.is_empty()).then_some((dns, servers));
     // Invalid names are skipped (the config parser should have refused them).
-    let domains: Vec<String> = v6
-        .domains
+    let domains: Vec<String> = b
+        .domains(&v6.domains)
         .iter()
         .filter(|d| encode_domain_name(d).is_some())
         .map(|d| d.strip_suffix('.').unwrap_or(d).to_string())

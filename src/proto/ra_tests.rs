@@ -600,3 +600,19 @@ fn fit_drops_pref64_last_and_never_the_prefix() {
     assert_eq!(ra.buffer_len(), 56);
     assert!(!ra.fit(55));
 }
+
+#[test]
+fn the_bindings_dns_servers_and_search_list_replace_the_configs() {
+    let (c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    b.nameservers6 = Some(vec![a6("2001:db8:5300::53")]);
+    b.domains = Some(vec!["vm7.example.net".into()]);
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(ra.rdnss, Some((900, vec![a6("2001:db8:5300::53")])));
+    assert_eq!(ra.dnssl, Some((900, vec!["vm7.example.net".into()])));
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    // `none`: neither option, whatever the config has.
+    b.nameservers6 = Some(vec![]);
+    b.domains = Some(vec![]);
+    let ra = build_unsolicited_ra_advert(&ctx(&c, &b), false).unwrap();
+    assert_eq!((ra.rdnss, ra.dnssl), (None, None));
+}

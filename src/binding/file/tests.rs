@@ -555,3 +555,53 @@ fn routes6_parsed_in_order_or_refused_with_file_key_and_value() {
         matches!(reason, Reason::BadRoute(e) if matches!(*e, routes6::RouteError::BadPreference(_)))
     );
 }
+
+#[test]
+fn nameservers6_domains_and_ntp6_override_or_say_none() {
+    let base = "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\n";
+    let b = ok("tap0", base).binding;
+    assert_eq!((b.nameservers6, b.domains, b.ntp6), (None, None, None));
+    let b = ok(
+        "tap0",
+        &format!("{base}NAMESERVERS6=2001:db8:5300::53\nDOMAINS=\"vm7.example.net example.net.\"\nNTP6=2001:db8:1230::7,2001:db8:1230::8\n"),
+    )
+    .binding;
+    assert_eq!(
+        b.nameservers6,
+        Some(vec!["2001:db8:5300::53".parse::<Ipv6Addr>().unwrap()])
+    );
+    assert_eq!(
+        b.domains,
+        Some(vec![
+            "vm7.example.net".to_string(),
+            "example.net".to_string()
+        ])
+    );
+    assert_eq!(b.ntp6.as_ref().map(Vec::len), Some(2));
+    let b = ok(
+        "tap0",
+        &format!("{base}NAMESERVERS6=none\nDOMAINS=none\nNTP6=\n"),
+    )
+    .binding;
+    assert_eq!(
+        (b.nameservers6, b.domains, b.ntp6),
+        (Some(vec![]), Some(vec![]), None)
+    );
+    for (line, want) in [
+        (
+            "NAMESERVERS6=192.0.2.53",
+            "tap0: NAMESERVERS6=\"192.0.2.53\": \"192.0.2.53\" is not an IPv6 address",
+        ),
+        (
+            "NTP6=ff02::101",
+            "tap0: NTP6=\"ff02::101\": ff02::101 is not a unicast address",
+        ),
+        (
+            "DOMAINS=\"a.example -b.example\"",
+            "tap0: DOMAINS=\"a.example -b.example\": \"-b.example\" is not a valid domain name: label starts or ends with '-'",
+        ),
+    ] {
+        let e = parse("tap0", &format!("{base}{line}\n"), true).unwrap_err();
+        assert_eq!(e.to_string(), want);
+    }
+}
