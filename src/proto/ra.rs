@@ -18,14 +18,18 @@
 //! the DNS options (a restart must not cut IPv6-only guests off IPv4), and
 //! withdraws the routes (lifetime 0) with the default router. A PRIVATE
 //! binding gets its routes and PREF64: only the default router is withheld.
+//! An RA never exceeds the link MTU: the least important options give way
+//! (see `fit.rs` for the order).
 //!
-//! Deliberately not supported: the captive portal option, the random delay and the
-//! spacing of solicited RAs (RFC 4861 §6.2.6 MAX_RA_DELAY_TIME,
-//! MIN_DELAY_BETWEEN_RAS: an RS is answered at once, out of the guest's own
-//! tap, and the only limit is the daemon's per-tap packet rate limit,
-//! `[limits]`), infinite lifetimes (every lifetime is finite), and several prefixes. A binding
-//! with PRIVATE set is announced with router lifetime 0: it gets its prefix
-//! and DNS, but no default router.
+//! Deliberately not supported: the captive portal option, the random
+//! delay and the spacing of solicited RAs (RFC 4861 §6.2.6
+//! MAX_RA_DELAY_TIME, MIN_DELAY_BETWEEN_RAS: an RS is answered at once,
+//! out of the guest's own tap, and the only limit is the daemon's per-tap
+//! packet rate limit, `[limits]`), infinite lifetimes (every lifetime is
+//! finite), several prefixes, and splitting options over several RAs
+//! (RFC 4861 §6.2.3 allows it). A binding with PRIVATE set is announced
+//! with router lifetime 0: it gets its prefix, routes and DNS, but no
+//! default router.
 
 use std::net::Ipv6Addr;
 
@@ -35,13 +39,14 @@ use crate::config::{Ipv6Mode, RouterPreference};
 use crate::mac::MacAddr;
 
 use super::frame;
-mod fit;
-mod opts;
 use super::ndp::{
     self, icmp_field, ALL_NODES, ALL_NODES_MAC, ICMPV6_ROUTER_ADVERT, ICMPV6_ROUTER_SOLICIT,
     ND_HOP_LIMIT, OPT_SOURCE_LLA, OPT_UNIT,
 };
 use super::{Context, DropReason, Outcome, Reply, ReplyKind};
+
+mod fit;
+mod opts;
 pub use opts::{
     pref64_lifetime, Pref64Info, RouteInfo, OPT_PREF64, OPT_ROUTE_INFO, PREF64_MAX_LIFETIME,
 };
@@ -369,15 +374,7 @@ fn build_ra(
         Ipv6Mode::SlaacDhcpv6 => (false, true),
         Ipv6Mode::Dhcpv6 => (true, true),
     };
-    // The router lifetime of a default router under this config.
-    let default_router_lifetime = if v6.router_lifetime == 0 {
-        0
-    } else {
-        // RFC 4861 §6.2.1: "MUST be either zero or between MaxRtrAdvInterval and 9000 seconds."
-        let max_rtr_adv = max_rtr_adv_interval(v6.ra_period);
-        let floor = u16::try_from(max_rtr_adv).unwrap_or(MAX_ROUTER_LIFETIME);
-        v6.router_lifetime.clamp(floor, MAX_ROUTER_LIFETIME)
-    };
+    let default_router_lifetime = default_router_lifetime(v6);
     // RFC 4861 §6.2.5: a router ceasing to be one sends RAs with Router
     // Lifetime zero. PRIVATE: never a default router.
     let router_lifetime = if final_ra || b.private {
@@ -404,23 +401,7 @@ fn build_ra(
         valid_lifetime: valid,
         preferred_lifetime: v6.prefix_preferred_lifetime.min(valid),
     };
-    let dns = dns_lifetime(v6.ra_period);
-    // The binding's NAMESERVERS6 and DOMAINS, else the config's.
-    let servers: Vec<Ipv6Addr> = b
-        .nameservers6(&v6.nameservers)
-        .iter()
-        .take(MAX_RDNSS_SERVERS)
-        .copied()
-        .collect();
-    let rdnss = (!servers.is_empty()).then_some((dns, servers));
-    // Invalid names are skipped (the config parser should have refused them).
-    let domains: Vec<String> = b
-        .domains(&v6.domains)
-        .iter()
-        .filter(|d| encode_domain_name(d).is_some())
-        .map(|d| d.strip_suffix('.').unwrap_or(d).to_string())
-        .collect();
-    let dnssl = (!domains.is_empty()).then_some((dns, domains));
+    let (rdnss, dnssl) = dns_options(ctx);
     let mut ra = RouterAdvert {
         eth_src: ctx.server_mac,
         eth_dst,
@@ -442,22 +423,67 @@ fn build_ra(
             prefix,
             lifetime: pref64_lifetime(lasting),
         }),
-        routes: b
-            .routes6
-            .iter()
-            .map(|r| RouteInfo {
-                prefix: r.prefix,
-                preference: r.preference,
-                lifetime: if final_ra {
-                    0
-                } else {
-                    v6.route_lifetime.unwrap_or(lasting)
-                },
-            })
-            .collect(),
+        routes: routes(ctx, final_ra, lasting),
     };
     // Never None: what fit never drops takes 64 bytes (see fit.rs).
     ra.fit(fit::budget(b)).then_some(ra)
+}
+
+/// The router lifetime of a default router under this config (0: none).
+fn default_router_lifetime(v6: &crate::config::Ipv6) -> u16 {
+    if v6.router_lifetime == 0 {
+        return 0;
+    }
+    // RFC 4861 §6.2.1: "MUST be either zero or between MaxRtrAdvInterval and 9000 seconds."
+    let max_rtr_adv = max_rtr_adv_interval(v6.ra_period);
+    let floor = u16::try_from(max_rtr_adv).unwrap_or(MAX_ROUTER_LIFETIME);
+    v6.router_lifetime.clamp(floor, MAX_ROUTER_LIFETIME)
+}
+
+/// The RDNSS and DNSSL of an RA (see [`RouterAdvert`]).
+type DnsOptions = (Option<(u32, Vec<Ipv6Addr>)>, Option<(u32, Vec<String>)>);
+
+/// RDNSS and DNSSL: the binding's `NAMESERVERS6` and `DOMAINS`, else the
+/// config's, with the RFC 8106 lifetime.
+fn dns_options(ctx: &Context<'_>) -> DnsOptions {
+    let (b, v6) = (ctx.binding, &ctx.config.ipv6);
+    let dns = dns_lifetime(v6.ra_period);
+    let servers: Vec<Ipv6Addr> = b
+        .nameservers6(&v6.nameservers)
+        .iter()
+        .take(MAX_RDNSS_SERVERS)
+        .copied()
+        .collect();
+    // Invalid names are skipped (the parsers should have refused them).
+    let domains: Vec<String> = b
+        .domains(&v6.domains)
+        .iter()
+        .filter(|d| encode_domain_name(d).is_some())
+        .map(|d| d.strip_suffix('.').unwrap_or(d).to_string())
+        .collect();
+    (
+        (!servers.is_empty()).then_some((dns, servers)),
+        (!domains.is_empty()).then_some((dns, domains)),
+    )
+}
+
+/// The Route Information options of the binding's `ROUTES6`: lifetime
+/// `route_lifetime`, else `lasting`; 0 in the final RA.
+fn routes(ctx: &Context<'_>, final_ra: bool, lasting: u32) -> Vec<RouteInfo> {
+    let lifetime = if final_ra {
+        0
+    } else {
+        ctx.config.ipv6.route_lifetime.unwrap_or(lasting)
+    };
+    ctx.binding
+        .routes6
+        .iter()
+        .map(|r| RouteInfo {
+            prefix: r.prefix,
+            preference: r.preference,
+            lifetime,
+        })
+        .collect()
 }
 
 /// A validated RS (RFC 4861 §6.1.1).
