@@ -433,6 +433,17 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         let servers = overrides::parse_addrs(v).map_err(|e| bad_override(overrides::NTP6, v, e))?;
         b.ntp6 = Some(servers);
     }
+    if b.subnet6.is_none() {
+        let ra_only = [
+            (routes6::KEY, !b.routes6.is_empty()),
+            (pref64::KEY, b.pref64.is_some()),
+        ];
+        for (key, _) in ra_only.iter().filter(|(_, set)| *set) {
+            warnings.push(Warning(format!(
+                "{tap}: {key} set without SUBNET6: this VM gets no RA to carry it"
+            )));
+        }
+    }
     if let Some(v) = raw.get("MTU") {
         let min = if ipv6_served && b.subnet6.is_some() {
             1280

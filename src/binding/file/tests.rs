@@ -605,3 +605,24 @@ fn nameservers6_domains_and_ntp6_override_or_say_none() {
         assert_eq!(e.to_string(), want);
     }
 }
+
+#[test]
+fn ra_keys_without_subnet6_are_warned() {
+    let p = ok(
+        "tap0",
+        "MAC=aa:00:00:00:00:10\nROUTES6=2001:db8:100::/48\nPREF64=2001:db8:64::/96\n",
+    );
+    assert_eq!(
+        p.warnings,
+        [
+            Warning("tap0: ROUTES6 set without SUBNET6: this VM gets no RA to carry it".into()),
+            Warning("tap0: PREF64 set without SUBNET6: this VM gets no RA to carry it".into()),
+        ]
+    );
+    assert!(ok(
+        "tap0",
+        "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\nPREF64=none\n"
+    )
+    .warnings
+    .is_empty());
+}
