@@ -1,6 +1,7 @@
 //! The domain's vocabulary, at the bottom of the module graph: what a
 //! packet is (its [`Protocol`]) and what became of it ([`ReplyKind`],
-//! [`Consumed`], [`DropReason`]). Each value carries its own metric label,
+//! [`Consumed`], [`DropReason`]), and the [`RouterPreference`] that RAs
+//! and binding files both speak of. Each value carries its own metric label,
 //! so counters, `status` and `/metrics` read the names from one place.
 //! The host-name rule (RFC 1123) that config and binding files share lives
 //! here too. Nothing here imports from the rest of the crate.
@@ -223,6 +224,41 @@ pub fn validate_dns_name(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// A router's or a route's preference (RFC 4191 §2.1): the default
+/// router preference of an RA (§2.2) and that of a Route Information
+/// option (§2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouterPreference {
+    /// 11
+    Low,
+    /// 00
+    Medium,
+    /// 01
+    High,
+}
+
+impl RouterPreference {
+    /// The name written in config and binding files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RouterPreference::Low => "low",
+            RouterPreference::Medium => "medium",
+            RouterPreference::High => "high",
+        }
+    }
+
+    /// Reads `low`, `medium` or `high`, in any case.
+    pub fn parse(s: &str) -> Option<RouterPreference> {
+        [
+            RouterPreference::Low,
+            RouterPreference::Medium,
+            RouterPreference::High,
+        ]
+        .into_iter()
+        .find(|p| p.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +277,21 @@ mod tests {
         for (i, p) in Protocol::ALL.iter().enumerate() {
             assert_eq!(*p as usize, i);
         }
+    }
+
+    #[test]
+    fn preferences_read_back_their_names() {
+        for p in [
+            RouterPreference::Low,
+            RouterPreference::Medium,
+            RouterPreference::High,
+        ] {
+            assert_eq!(RouterPreference::parse(p.as_str()), Some(p));
+            assert_eq!(
+                RouterPreference::parse(&p.as_str().to_ascii_uppercase()),
+                Some(p)
+            );
+        }
+        assert_eq!(RouterPreference::parse("highest"), None);
     }
 }

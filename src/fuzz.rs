@@ -27,7 +27,8 @@ use crate::proto::{dhcpv4, Outcome, Reply, ReplyKind};
 /// The compat config (tests/fixtures/compat/nfdhcpd.conf).
 const COMPAT_CONFIG: &str = include_str!("../tests/fixtures/compat/nfdhcpd.conf");
 /// The valid compat bindings, by tap name, and tap-routed delegating two
-/// prefixes (tests/fixtures/ipv6/pd-bindings): the binding the first
+/// prefixes with every per-VM IPv6 key (routes, PREF64, DNS, search list,
+/// NTP; tests/fixtures/ipv6/options-bindings): the binding the first
 /// byte's two binding bits pick.
 const BINDINGS: [(&str, &str); 4] = [
     (
@@ -44,7 +45,7 @@ const BINDINGS: [(&str, &str); 4] = [
     ),
     (
         "tap-routed",
-        include_str!("../tests/fixtures/ipv6/pd-bindings/tap-routed"),
+        include_str!("../tests/fixtures/ipv6/options-bindings/tap-routed"),
     ),
 ];
 /// A MAC that is no binding's.
@@ -58,7 +59,8 @@ const DHCP_CHADDR: std::ops::Range<usize> = 28..44;
 const RA_OPTIONS: usize = 16;
 const NA_OPTIONS: usize = 24;
 
-/// The compat config in each IPv6 mode, and the compat bindings (parsed once).
+/// The compat config in each IPv6 mode and with `server_on_link`, PREF64,
+/// NTP servers and a route lifetime; the bindings (parsed once).
 struct Fixture {
     configs: Vec<Config>,
     bindings: Vec<Binding>,
@@ -79,6 +81,9 @@ fn fixture() -> &'static Fixture {
         let mut on_link = base.clone();
         on_link.dhcp.server_on_link = true;
         on_link.dhcp.server_ip = None;
+        on_link.ipv6.pref64 = file::pref64::parse_prefix("2001:db8:64::/48").ok();
+        on_link.ipv6.ntp = vec![std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x123, 0, 0, 0, 0, 1)];
+        on_link.ipv6.route_lifetime = Some(600);
         configs.push(on_link);
         let bindings = BINDINGS
             .iter()
@@ -141,6 +146,9 @@ pub fn respond_with(protocol: Protocol, sel: u8, packet: &[u8]) {
             panic!("DHCPv4 reply does not answer its request: {e}: {r:?}");
         }
     }
+    if let Some(Outcome::Reply(r)) = d.outcome() {
+        check_ipv6_mtu(r, b);
+    }
     // The same packet from a tap we do not serve is ACCEPTed untouched.
     let other = Meta {
         indev: replay::TAP_IFINDEX + 1,
@@ -149,6 +157,21 @@ pub fn respond_with(protocol: Protocol, sel: u8, packet: &[u8]) {
     check_decision(
         &respond::decide(c, &snap, protocol, &other, packet, 1),
         false,
+    );
+}
+
+/// An IPv6 reply (RA, NA, DHCPv6) fits the binding's link MTU: its `MTU`,
+/// else 1500, never below 1280.
+fn check_ipv6_mtu(r: &Reply, b: &Binding) {
+    if r.kind.protocol() == Protocol::Dhcpv4 {
+        return;
+    }
+    let mtu = b.mtu.unwrap_or(1500).max(1280);
+    let len = r.frame.len() - frame::ETH_HDR_LEN;
+    assert!(
+        len <= usize::from(mtu),
+        "{:?}: {len} bytes over MTU {mtu}",
+        r.kind
     );
 }
 
@@ -297,6 +320,7 @@ pub fn binding_file(data: &[u8]) {
             if let (Some(ip), Some(net)) = (b.ip, b.subnet) {
                 assert!(net.contains(&ip), "IP {ip} outside SUBNET {net}");
             }
+            check_ipv6_keys(&b);
             let pd = &b.prefix6_delegated;
             assert!(pd.len() <= file::delegated::MAX_PREFIXES, "{pd:?}");
             for (i, p) in pd.iter().enumerate() {
@@ -312,6 +336,54 @@ pub fn binding_file(data: &[u8]) {
     }
 }
 
+/// The invariants of `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`.
+fn check_ipv6_keys(b: &Binding) {
+    use file::{overrides, routes6};
+    if let Some(Some(p)) = b.pref64 {
+        check_pref64(p);
+    }
+    assert!(b.routes6.len() <= routes6::MAX_ROUTES, "{:?}", b.routes6);
+    for (i, r) in b.routes6.iter().enumerate() {
+        assert_eq!(r.prefix.trunc(), r.prefix, "host bits set");
+        assert!(r.prefix.prefix_len() > 0, "::/0 announced as a route");
+        assert!(
+            b.routes6[..i].iter().all(|o| o.prefix != r.prefix),
+            "{r:?} twice"
+        );
+        let own = b.subnet6.iter().chain(&b.prefix6_delegated);
+        for o in own {
+            assert!(!o.contains(&r.prefix), "{r:?} inside {o}");
+        }
+    }
+    let addrs = [&b.nameservers6, &b.ntp6];
+    for list in addrs.into_iter().flatten() {
+        assert!(list.len() <= overrides::MAX_ITEMS, "{list:?}");
+        for a in list {
+            assert!(
+                !(a.is_multicast() || a.is_unspecified() || a.is_loopback()),
+                "{a}"
+            );
+        }
+    }
+    if let Some(d) = &b.domains {
+        assert!(d.len() <= overrides::MAX_ITEMS, "{d:?}");
+        for n in d {
+            assert!(file::validate_dns_name(n).is_ok(), "{n:?}");
+        }
+    }
+}
+
+/// A NAT64 prefix is one an RA can carry (RFC 8781 §4).
+fn check_pref64(p: file::pref64::Pref64) {
+    let net = p.prefix();
+    assert!(
+        file::pref64::Pref64::LENGTHS.contains(&net.prefix_len()),
+        "{net}"
+    );
+    assert_eq!(net.trunc(), net, "host bits set");
+    assert_eq!(net.network().octets()[8], 0, "{net}: bits 64 to 71");
+}
+
 /// Fuzz target `config`: any text through the config parser, in both formats.
 pub fn config(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
@@ -324,6 +396,21 @@ pub fn config(data: &[u8]) {
                 c.ipv6.router_lifetime
             );
             assert!(c.ipv6.prefix_preferred_lifetime <= c.ipv6.prefix_valid_lifetime);
+            if let Some(p) = c.ipv6.pref64 {
+                check_pref64(p);
+            }
+            assert_ne!(
+                c.ipv6.route_lifetime,
+                Some(u32::MAX),
+                "infinite route lifetime"
+            );
+            assert_ne!(c.ipv6.route_lifetime, Some(0), "route lifetime 0");
+            for a in &c.ipv6.ntp {
+                assert!(
+                    !(a.is_multicast() || a.is_unspecified() || a.is_loopback()),
+                    "{a}"
+                );
+            }
         }
     }
 }
@@ -331,6 +418,67 @@ pub fn config(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reply to a seed of the respond target, decided as the target does.
+    fn seed_reply(seed: &[u8]) -> Reply {
+        let (&sel, packet) = seed.split_first().expect("a seed");
+        let f = fixture();
+        let b = &f.bindings[usize::from((sel >> 2) & 0b11)];
+        let c = &f.configs[usize::from((sel >> 4) & 0b11)];
+        let meta = Meta {
+            indev: replay::TAP_IFINDEX,
+            physindev: 0,
+            src_mac: Some(b.mac),
+        };
+        let protocol = Protocol::ALL[usize::from(sel & 0b11)];
+        let d = respond::decide(c, &snapshot_of(b), protocol, &meta, packet, 1);
+        let Some(Outcome::Reply(r)) = d.outcome() else {
+            panic!("{d:?}")
+        };
+        r.clone()
+    }
+
+    /// The RS seeds of the fourth binding and config (first byte 61) get
+    /// Route Information and PREF64; the Information-request asking for
+    /// option 56 (63) gets the binding's NTP server.
+    #[test]
+    fn the_ra_and_ntp_seeds_reach_the_new_options() {
+        for seed in [
+            &include_bytes!("../tests/fuzz/seeds/respond/rdisc6-0-61")[..],
+            include_bytes!("../tests/fuzz/seeds/respond/kernel-rs-0-61"),
+        ] {
+            let r = seed_reply(seed);
+            let ip = frame::parse_ipv6_icmp(ip_of_frame(&r.frame).expect("IP")).expect("ICMPv6");
+            // The option types, in order (verify_reply checked the lengths).
+            let mut types = Vec::new();
+            let mut o = &ip.payload[RA_OPTIONS..];
+            while let [ty, len, ..] = *o {
+                types.push(ty);
+                o = &o[usize::from(len) * ndp::OPT_UNIT..];
+            }
+            assert_eq!(
+                types
+                    .iter()
+                    .filter(|t| **t == crate::proto::ra::OPT_ROUTE_INFO)
+                    .count(),
+                3
+            );
+            assert!(types.contains(&crate::proto::ra::OPT_PREF64), "{types:?}");
+        }
+        let r = seed_reply(include_bytes!(
+            "../tests/fuzz/seeds/respond/dhclient6-info-request-ntp-0-63"
+        ));
+        let udp = frame::parse_ipv6_udp(ip_of_frame(&r.frame).expect("IP")).expect("IPv6/UDP");
+        let m = v6::Message::decode(&mut Decoder::new(udp.payload)).expect("DHCPv6");
+        assert_eq!(
+            m.opts().get(v6::OptionCode::NtpServer),
+            Some(&v6::DhcpOption::NtpServer(vec![
+                v6::NtpSuboption::ServerAddress(std::net::Ipv6Addr::new(
+                    0x2001, 0xdb8, 0x1230, 0, 0, 0, 0, 7
+                ))
+            ]))
+        );
+    }
 
     /// The seeds of the captured IA_PD requests (first byte 15: DHCPv6,
     /// the delegating binding, mode slaac+dhcpv6) get the prefixes.

@@ -334,6 +334,9 @@ fn dhcpv6_setups() -> &'static [Dhcpv6Setup] {
             .map(|i| std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x53, 0, 0, 0, 0, i))
             .collect();
         big.ipv6.domains = (0..40).map(|i| format!("d{i}.vm.example.org")).collect();
+        big.ipv6.ntp = (0..200)
+            .map(|i| std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x123, 0, 0, 0, 0, i))
+            .collect();
         let mut text = std::fs::read_to_string(compat.join("bindings/tap-routed")).unwrap();
         let prefixes: Vec<String> = (0..nfdhcpd::binding::file::delegated::MAX_PREFIXES)
             .map(|i| format!("2001:db8:{:x}00::/56", i + 1))
@@ -426,6 +429,122 @@ proptest! {
             })
             .count();
         prop_assert!(ias <= dhcpv6::MAX_IAS_PER_MESSAGE);
+    }
+}
+
+/// An RA's options by type: (type, length in bytes), in order.
+fn ra_options(ip: &[u8]) -> Vec<(u8, usize)> {
+    let icmp = frame::parse_ipv6_icmp(ip).unwrap();
+    let mut out = Vec::new();
+    let mut o = &icmp.payload[nfdhcpd::proto::ra::ra_field::OPTIONS..];
+    while let [ty, len, ..] = *o {
+        let n = usize::from(len) * nfdhcpd::proto::ndp::OPT_UNIT;
+        out.push((ty, n));
+        o = &o[n..];
+    }
+    out
+}
+
+/// A binding with `routes` routes (at most MAX_ROUTES) and PREF64 at
+/// `mtu`, and that many DNS servers and search domains of its own unless
+/// `per_vm` is `None`.
+fn ra_snapshot(
+    c: &nfdhcpd::config::Config,
+    mtu: Option<u16>,
+    routes: usize,
+    per_vm: Option<(usize, usize)>,
+) -> Snapshot {
+    let compat = root().join("tests/fixtures/compat");
+    let mut text = std::fs::read_to_string(compat.join("bindings/tap-routed")).unwrap();
+    let r: Vec<String> = (0..routes)
+        .map(|i| format!("2001:db8:{:x}::{}/{}", 0x1000 + i, i % 2, 48 + 80 * (i % 2)))
+        .collect();
+    text.push_str(&format!(
+        "ROUTES6=\"{}\"\nPREF64=2001:db8:64::/96\n",
+        r.join(", ")
+    ));
+    if let Some(m) = mtu {
+        text.push_str(&format!("MTU={m}\n"));
+    }
+    if let Some((servers, domains)) = per_vm {
+        let s: Vec<String> = (0..servers)
+            .map(|i| format!("2001:db8:5300::{i:x}"))
+            .collect();
+        let d: Vec<String> = (0..domains)
+            .map(|i| format!("{}.vm{i}.example", "x".repeat(60)))
+            .collect();
+        // An empty list is `none` (an empty value would be the config's).
+        let list = |l: Vec<String>| {
+            if l.is_empty() {
+                "none".to_string()
+            } else {
+                l.join(" ")
+            }
+        };
+        text.push_str(&format!(
+            "NAMESERVERS6=\"{}\"\nDOMAINS=\"{}\"\n",
+            list(s),
+            list(d)
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tap-routed"), text).unwrap();
+    let (snap, problem) =
+        replay::build_snapshot(c, dir.path(), "tap-routed", replay::DEFAULT_SERVER_MAC);
+    assert_eq!(problem, None);
+    snap
+}
+
+proptest! {
+    #![proptest_config(dhcpv6_config())]
+
+    /// Whatever the routes, DNS servers and search domains (the config's
+    /// or the binding's), an RA fits the link MTU, and what it leaves out
+    /// goes in order: search domains, then routes, then DNS servers, then
+    /// PREF64 (proto/ra/fit.rs).
+    #[test]
+    fn router_adverts_stay_within_the_link_mtu(
+        mtu in prop_oneof![Just(None), (1280u16..=9000).prop_map(Some)],
+        routes in 0..=nfdhcpd::binding::file::routes6::MAX_ROUTES,
+        servers in 0u16..=200,
+        domains in 0usize..=80,
+        label in 1usize..=63,
+        per_vm in proptest::option::of((0usize..=8, 0usize..=8)),
+    ) {
+        let mut c = replay::load_config(&root().join("tests/fixtures/compat/nfdhcpd.conf")).unwrap();
+        c.ipv6.nameservers = (0..servers).map(|i| std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x53, 0, 0, 0, 0, i)).collect();
+        c.ipv6.domains = (0..domains).map(|i| format!("{}.d{i}.example", "y".repeat(label))).collect();
+        let snap = ra_snapshot(&c, mtu, routes, per_vm);
+        let (given_servers, given_domains) = per_vm.unwrap_or((usize::from(servers), domains));
+        let rs = requests().iter().find(|(p, _)| *p == Protocol::RouterSolicit).unwrap();
+        let meta = Meta { indev: replay::TAP_IFINDEX, physindev: 0, src_mac: Some(VM_MAC) };
+        let now = NOW.fetch_add(1_000_000_000, std::sync::atomic::Ordering::Relaxed);
+        let d = respond::decide(&c, &snap, Protocol::RouterSolicit, &meta, &rs.1, now);
+        let Some(Outcome::Reply(r)) = d.outcome().cloned() else {
+            return Err(TestCaseError::fail(format!("no RA: {d:?}")));
+        };
+        nfdhcpd::fuzz::verify_reply(&r, replay::DEFAULT_SERVER_MAC).map_err(TestCaseError::fail)?;
+        let limit = usize::from(mtu.unwrap_or(1500).max(1280));
+        let ip = frame::ip_of_frame(&r.frame).unwrap();
+        prop_assert!(ip.len() <= limit, "{} bytes over {}", ip.len(), limit);
+        let opts = ra_options(ip);
+        let count = |t: u8| opts.iter().filter(|(ty, _)| *ty == t).count();
+        let rdnss = opts.iter().find(|(t, _)| *t == 25).map_or(0, |(_, n)| (n - 8) / 16);
+        let (sent_routes, dnssl, pref64) = (count(24), count(31) > 0, count(38) > 0);
+        prop_assert_eq!(count(3), 1, "the prefix always stays");
+        // Something of a kind went only when all of the kinds before it did.
+        if sent_routes < routes {
+            prop_assert!(!dnssl);
+        }
+        if rdnss < given_servers.min(127) {
+            prop_assert!(!dnssl && sent_routes == 0);
+        }
+        if !pref64 {
+            prop_assert!(!dnssl && sent_routes == 0 && rdnss == 0);
+        }
+        if given_domains == 0 {
+            prop_assert!(!dnssl);
+        }
     }
 }
 

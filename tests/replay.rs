@@ -50,6 +50,11 @@ fn pd_bindings() -> PathBuf {
     root().join("tests/fixtures/ipv6/pd-bindings")
 }
 
+/// tap-routed with every per-VM IPv6 key (tests/fixtures/ipv6/options-bindings).
+fn options_bindings() -> PathBuf {
+    root().join("tests/fixtures/ipv6/options-bindings")
+}
+
 fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
 }
@@ -333,6 +338,62 @@ fn kernel_and_rdisc6_router_solicitations_get_router_adverts() {
     }
 }
 
+/// The bytes after Type and Length of every option of type `t`.
+fn nd_options(ra: &RouterAdvertPacket<'_>, t: u8) -> Vec<Vec<u8>> {
+    ra.get_options()
+        .into_iter()
+        .filter(|o| o.option_type.0 == t)
+        .map(|o| o.data)
+        .collect()
+}
+
+#[test]
+fn router_adverts_carry_the_bindings_routes_pref64_and_dns() {
+    let c = compat(None);
+    for name in ["ipv6/kernel-rs.pcap", "ipv6/rdisc6.pcap"] {
+        for r in run_in(&options_bindings(), name, "tap-routed", &c) {
+            let r = reply(&r);
+            let ip = nd_ip(r);
+            let ra = RouterAdvertPacket::new(ip.payload).expect("an RA");
+            assert_eq!(ra.get_lifetime(), 1800);
+            // RFC 4191 §2.3: prefix length, Prf (high 01, medium 00, low
+            // 11 in bits 3-4), lifetime = the router's, then 8 bytes of
+            // prefix for a /48 or /56 (Length 2), 16 for a /128 (Length 3).
+            let mut want = vec![
+                vec![
+                    48, 0x08, 0, 0, 0x07, 0x08, 0x20, 0x01, 0x0d, 0xb8, 0x03, 0, 0, 0,
+                ],
+                vec![
+                    56, 0x00, 0, 0, 0x07, 0x08, 0x20, 0x01, 0x0d, 0xb8, 0x04, 0, 0, 0,
+                ],
+                vec![128, 0x18, 0, 0, 0x07, 0x08],
+            ];
+            want[2].extend_from_slice(&"2001:db8:500::1".parse::<Ipv6Addr>().unwrap().octets());
+            assert_eq!(nd_options(&ra, 24), want, "{name}");
+            // RFC 8781 §4: Scaled Lifetime 225 (1800 s) << 3 | PLC 0 (/96),
+            // then 96 bits of prefix.
+            assert_eq!(
+                nd_options(&ra, 38),
+                [vec![
+                    0x07, 0x08, 0x20, 0x01, 0x0d, 0xb8, 0, 0x64, 0, 0, 0, 0, 0, 0
+                ]],
+                "{name}"
+            );
+            // RDNSS: the binding's one server, not the config's two.
+            let rdnss = nd_options(&ra, 25);
+            assert_eq!(rdnss.len(), 1);
+            assert_eq!(
+                rdnss[0][6..],
+                "2001:db8:5300::53".parse::<Ipv6Addr>().unwrap().octets()
+            );
+            // DNSSL: vm7.example.net, encoded, padded to 8.
+            let dnssl = nd_options(&ra, 31);
+            assert_eq!(dnssl.len(), 1);
+            assert_eq!(&dnssl[0][6..23], b"\x03vm7\x07example\x03net\x00");
+        }
+    }
+}
+
 #[test]
 fn ndisc6_neighbour_solicitation_for_the_gateway_gets_a_router_na() {
     let out = run("ipv6/ndisc6.pcap", "tap-routed", &compat(None));
@@ -424,6 +485,33 @@ fn dhclient6_information_requests_get_replies_with_dns() {
         assert_eq!((udp.ip.dst, udp.dst_port), (VM_LL, 546));
         check_v6_common(&m, &request_v6(&fr[r.number - 1]));
         assert!(m.opts().get(v6::OptionCode::IANA).is_none());
+    }
+}
+
+/// The binding's NAMESERVERS6 and DOMAINS replace the config's; its NTP6
+/// is not sent, as this client's ORO (23 24 39 31) does not ask for 56.
+#[test]
+fn dhclient6_information_requests_get_the_bindings_dns_and_search_list() {
+    let name = "ipv6/dhclient6-info-request.pcap";
+    let out = run_in(&options_bindings(), name, "tap-routed", &compat(None));
+    assert_eq!(out.len(), 3);
+    for r in &out {
+        let (_, m) = decode_v6(reply(r));
+        assert_eq!(m.msg_type(), v6::MessageType::Reply);
+        assert_eq!(
+            m.opts().get(v6::OptionCode::DomainNameServers),
+            Some(&O6::DomainNameServers(vec!["2001:db8:5300::53"
+                .parse()
+                .unwrap()]))
+        );
+        match m.opts().get(v6::OptionCode::DomainSearchList) {
+            Some(O6::DomainSearchList(l)) => {
+                let l: Vec<String> = l.iter().map(|n| n.to_utf8()).collect();
+                assert_eq!(l, ["vm7.example.net."]);
+            }
+            other => panic!("domain list {other:?}"),
+        }
+        assert_eq!(m.opts().get(v6::OptionCode::NtpServer), None);
     }
 }
 
@@ -803,6 +891,28 @@ fn the_command_prints_one_line_per_frame_and_exits_0() {
 }
 
 #[test]
+fn the_command_shows_routes_and_pref64_of_an_ra() {
+    let out = nfdhcpd()
+        .arg("-c")
+        .arg(compat_conf())
+        .arg("replay")
+        .arg("--datapath")
+        .arg(options_bindings())
+        .args(["--tap", "tap-routed"])
+        .arg(fixture("ipv6/rdisc6.pcap"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "prefix 2001:db8:1::/64 route 2001:db8:300::/48 route 2001:db8:400::/56 route 2001:db8:500::1/128 pref64 2001:db8:64::/96 1800s"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn unreadable_input_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.pcap");
@@ -861,7 +971,7 @@ fn tshark() -> Option<PathBuf> {
 fn tshark_dissects_every_reply_without_complaint() {
     let Some(tshark) = tshark() else { return };
     let dir = tempfile::tempdir().unwrap();
-    // (capture, mode, bindings: compat unless "pd", reply types)
+    // (capture, mode, bindings: compat unless "pd" or "opts", reply types)
     let cases: &[(&str, &str, &str, &str)] = &[
         ("dhcpv4/udhcpc.pcap", "", "", "dhcp:2,2,5"),
         ("dhcpv4/dhclient.pcap", "", "", "dhcp:2,2,5,5,5,5"),
@@ -876,6 +986,14 @@ fn tshark_dissects_every_reply_without_complaint() {
         ("ipv6/dhclient6-pd.pcap", "dhcpv6", "", "dhcpv6:2,7,7,7,7"),
         ("ipv6/dhcpcd6-pd-rapid.pcap", "", "pd", "dhcpv6:7"),
         ("ipv6/dhcpcd6-pd-rapid.pcap", "", "", "dhcpv6:7"),
+        ("ipv6/kernel-rs.pcap", "", "opts", "icmpv6:134,134"),
+        ("ipv6/rdisc6.pcap", "", "opts", "icmpv6:134"),
+        (
+            "ipv6/dhclient6-info-request.pcap",
+            "",
+            "opts",
+            "dhcpv6:7,7,7",
+        ),
     ];
     for (name, mode, datapath, want) in cases {
         let conf = if mode.is_empty() {
@@ -894,10 +1012,10 @@ fn tshark_dissects_every_reply_without_complaint() {
             .arg(&conf)
             .arg("replay")
             .arg("--datapath")
-            .arg(if *datapath == "pd" {
-                pd_bindings()
-            } else {
-                bindings()
+            .arg(match *datapath {
+                "pd" => pd_bindings(),
+                "opts" => options_bindings(),
+                _ => bindings(),
             })
             .args(["--tap", "tap-routed", "--out"])
             .arg(&o)

@@ -2,8 +2,10 @@
 //!
 //! Format (as provisioning hooks write it): file name = tap name; lines
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
-//! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`, new;
-//! see [`delegated`]); unknown keys ignored;
+//! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
+//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`, new; see
+//! [`delegated`], [`pref64`], [`routes6`], [`overrides`]); unknown keys
+//! ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
 //! and CRLF are tolerated; MACs compare case-insensitively. A key given
@@ -136,6 +138,15 @@ pub enum Reason {
     /// names two prefixes, and errors stay small).
     #[error(transparent)]
     BadDelegation(Box<delegated::DelegationError>),
+    /// A `PREF64` that is not a NAT64 prefix an RA can carry.
+    #[error(transparent)]
+    BadPref64(Box<pref64::Pref64Error>),
+    /// A `ROUTES6` route that cannot be announced.
+    #[error(transparent)]
+    BadRoute(Box<routes6::RouteError>),
+    /// A `NAMESERVERS6`, `DOMAINS` or `NTP6` item that cannot be given.
+    #[error(transparent)]
+    BadOverride(Box<overrides::OverrideError>),
 }
 
 pub use crate::domain::{validate_dns_name, NameError};
@@ -195,6 +206,11 @@ const KEYS: &[&str] = &[
     "PRIVATE",
     "TAGS",
     delegated::KEY,
+    pref64::KEY,
+    routes6::KEY,
+    overrides::NAMESERVERS6,
+    overrides::DOMAINS,
+    overrides::NTP6,
 ];
 
 impl<'a> Raw<'a> {
@@ -350,6 +366,41 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         b.prefix6_delegated = delegated::parse(v, &b, &mut warnings)
             .map_err(|e| c.bad(delegated::KEY, v, Reason::BadDelegation(Box::new(e))))?;
     }
+    if let Some(v) = raw.get(pref64::KEY) {
+        b.pref64 = Some(
+            pref64::parse(v).map_err(|e| c.bad(pref64::KEY, v, Reason::BadPref64(Box::new(e))))?,
+        );
+    }
+    if let Some(v) = raw.get(routes6::KEY) {
+        b.routes6 = routes6::parse(v, &b)
+            .map_err(|e| c.bad(routes6::KEY, v, Reason::BadRoute(Box::new(e))))?;
+    }
+    let bad_override = |key, v, e| c.bad(key, v, Reason::BadOverride(Box::new(e)));
+    if let Some(v) = raw.get(overrides::NAMESERVERS6) {
+        let servers =
+            overrides::parse_addrs(v).map_err(|e| bad_override(overrides::NAMESERVERS6, v, e))?;
+        b.nameservers6 = Some(servers);
+    }
+    if let Some(v) = raw.get(overrides::DOMAINS) {
+        let domains =
+            overrides::parse_domains(v).map_err(|e| bad_override(overrides::DOMAINS, v, e))?;
+        b.domains = Some(domains);
+    }
+    if let Some(v) = raw.get(overrides::NTP6) {
+        let servers = overrides::parse_addrs(v).map_err(|e| bad_override(overrides::NTP6, v, e))?;
+        b.ntp6 = Some(servers);
+    }
+    if b.subnet6.is_none() {
+        let ra_only = [
+            (routes6::KEY, !b.routes6.is_empty()),
+            (pref64::KEY, b.pref64.is_some()),
+        ];
+        for (key, _) in ra_only.iter().filter(|(_, set)| *set) {
+            warnings.push(Warning(format!(
+                "{tap}: {key} set without SUBNET6: this VM gets no RA to carry it"
+            )));
+        }
+    }
     if let Some(v) = raw.get("MTU") {
         let min = if ipv6_served && b.subnet6.is_some() {
             1280
@@ -477,5 +528,8 @@ fn validate_ipv6(
 }
 
 pub mod delegated;
+pub mod overrides;
+pub mod pref64;
+pub mod routes6;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::mac::MacAddr;
+use file::pref64::Pref64;
+use file::routes6::Route6;
 
 /// A validated binding: the configuration of the VM behind one tap.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,19 @@ pub struct Binding {
     /// Prefixes delegated to the VM by DHCPv6 IA_PD (`PREFIX6_DELEGATED`);
     /// routed to the VM by the host, not by nfdhcpd.
     pub prefix6_delegated: Vec<Ipv6Net>,
+    /// The NAT64 prefix of its RAs (`PREF64`): `None` the config's,
+    /// `Some(None)` none (`PREF64=none`).
+    pub pref64: Option<Option<Pref64>>,
+    /// Routes announced in its RAs (`ROUTES6`), most important first.
+    pub routes6: Vec<Route6>,
+    /// Its DNS servers (`NAMESERVERS6`), instead of the config's; `Some`
+    /// empty: none.
+    pub nameservers6: Option<Vec<Ipv6Addr>>,
+    /// Its search list (`DOMAINS`), instead of the config's; `Some`
+    /// empty: none.
+    pub domains: Option<Vec<String>>,
+    /// Its NTP servers (`NTP6`), instead of the config's; `Some` empty: none.
+    pub ntp6: Option<Vec<Ipv6Addr>>,
     /// Link MTU (`MTU`).
     pub mtu: Option<u16>,
     /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
@@ -64,6 +79,11 @@ impl Binding {
             eui64: None,
             ip6: None,
             prefix6_delegated: Vec::new(),
+            pref64: None,
+            routes6: Vec::new(),
+            nameservers6: None,
+            domains: None,
+            ntp6: None,
             mtu: None,
             macspoof: false,
             private: false,
@@ -74,6 +94,27 @@ impl Binding {
     /// The address a stateful DHCPv6 client is given: `IP6`, else `EUI64`.
     pub fn dhcpv6_address(&self) -> Option<Ipv6Addr> {
         self.ip6.or(self.eui64)
+    }
+
+    /// The NAT64 prefix announced to the VM: its own `PREF64`, else the
+    /// config's `config_default`.
+    pub fn pref64(&self, config_default: Option<Pref64>) -> Option<Pref64> {
+        self.pref64.unwrap_or(config_default)
+    }
+
+    /// The VM's IPv6 DNS servers: its `NAMESERVERS6`, else the config's.
+    pub fn nameservers6<'a>(&'a self, config: &'a [Ipv6Addr]) -> &'a [Ipv6Addr] {
+        self.nameservers6.as_deref().unwrap_or(config)
+    }
+
+    /// The VM's search list: its `DOMAINS`, else the config's.
+    pub fn domains<'a>(&'a self, config: &'a [String]) -> &'a [String] {
+        self.domains.as_deref().unwrap_or(config)
+    }
+
+    /// The VM's IPv6 NTP servers: its `NTP6`, else the config's.
+    pub fn ntp6<'a>(&'a self, config: &'a [Ipv6Addr]) -> &'a [Ipv6Addr] {
+        self.ntp6.as_deref().unwrap_or(config)
     }
 
     /// The IPv4 on-link server address: GATEWAY, else the subnet's first address.

@@ -8,6 +8,8 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
+use crate::binding::file::pref64::{Pref64, Pref64Error};
+
 /// A validated configuration.
 /// Rate and burst of one per-tap, per-protocol token bucket (`[limits]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,16 +146,7 @@ impl Ipv6Mode {
     }
 }
 
-/// Default router preference in RAs (RFC 4191 §2.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RouterPreference {
-    /// 11
-    Low,
-    /// 00
-    Medium,
-    /// 01
-    High,
-}
+pub use crate::domain::RouterPreference;
 
 /// `[ipv6]`: RAs, NAs and DHCPv6.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,9 +163,11 @@ pub struct Ipv6 {
     pub ns_queue: Option<QueueRange>,
     /// Queue(s) for DHCPv6.
     pub dhcpv6_queue: Option<QueueRange>,
-    /// DNS servers (RDNSS, DHCPv6 option 23).
+    /// DNS servers (RDNSS, DHCPv6 option 23); a binding's `NAMESERVERS6`
+    /// overrides them.
     pub nameservers: Vec<Ipv6Addr>,
-    /// Search domains (DNSSL, DHCPv6 option 24, DHCPv4 option 119).
+    /// Search domains (DNSSL, DHCPv6 option 24, DHCPv4 option 119); a
+    /// binding's `DOMAINS` overrides them in RAs and DHCPv6.
     pub domains: Vec<String>,
     /// RA router lifetime, seconds (RFC 4861 §6.2.1: at most 9000).
     pub router_lifetime: u16,
@@ -186,6 +181,15 @@ pub struct Ipv6 {
     pub dhcpv6_preferred_lifetime: u32,
     /// DHCPv6 IA_NA and IA_PD valid lifetime, seconds.
     pub dhcpv6_valid_lifetime: u32,
+    /// NAT64 prefix of the PREF64 option (RFC 8781) in RAs; a binding's
+    /// `PREF64` overrides it.
+    pub pref64: Option<Pref64>,
+    /// Lifetime of the Route Information options (RFC 4191 §2.3) of a
+    /// binding's `ROUTES6`, seconds (finite); `None`: as PREF64's.
+    pub route_lifetime: Option<u32>,
+    /// NTP servers (DHCPv6 option 56, RFC 5908); a binding's `NTP6`
+    /// overrides them.
+    pub ntp: Vec<Ipv6Addr>,
 }
 
 /// Default config path, as the original.
@@ -229,6 +233,9 @@ impl Default for Config {
                 prefix_preferred_lifetime: 604_800,
                 dhcpv6_preferred_lifetime: 604_800,
                 dhcpv6_valid_lifetime: 2_592_000,
+                pref64: None,
+                route_lifetime: None,
+                ntp: Vec::new(),
             },
             limits: Limit::DEFAULT,
             metrics: MetricsSettings::default(),
@@ -300,6 +307,12 @@ pub enum Invalid {
     /// Not a valid DNS name.
     #[error("not a valid domain name: {0}")]
     BadDomain(String),
+    /// Not a NAT64 prefix an RA can carry.
+    #[error(transparent)]
+    BadPref64(Pref64Error),
+    /// Multicast, loopback or `::` where a server's address is needed.
+    #[error("not a unicast address")]
+    NotUnicast,
 }
 
 /// A configuration that cannot be used.

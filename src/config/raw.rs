@@ -121,6 +121,12 @@ pub struct RawIpv6 {
     pub prefix_preferred_lifetime: Option<Scalar>,
     pub dhcpv6_preferred_lifetime: Option<Scalar>,
     pub dhcpv6_valid_lifetime: Option<Scalar>,
+    /// NAT64 prefix announced in RAs (RFC 8781; new).
+    pub pref64: Option<Scalar>,
+    /// Lifetime of the Route Information options of RAs (RFC 4191; new).
+    pub route_lifetime: Option<Scalar>,
+    /// NTP servers of DHCPv6 option 56 (RFC 5908; new).
+    pub ntp: Option<List>,
 }
 
 /// `[limits]`

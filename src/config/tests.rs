@@ -392,3 +392,113 @@ fn metrics_listen_is_off_by_default_and_read_in_both_forms() {
     )
     .is_err());
 }
+
+#[test]
+fn pref64_in_both_forms_and_bad_ones_named() {
+    assert_eq!(ini(MINIMAL).unwrap().config.ipv6.pref64, None);
+    let want = crate::binding::file::pref64::parse_prefix("64:ff9b::/96").ok();
+    let c = ini(&format!("{MINIMAL}pref64 = 64:ff9b::/96\n"))
+        .unwrap()
+        .config;
+    assert_eq!(c.ipv6.pref64, want);
+    let t = parse(
+        "[dhcp]\nenable_dhcp = false\n[ipv6]\nrs_queue = 43\nns_queue = 44\npref64 = \"64:ff9b::/96\"\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.ipv6.pref64, want);
+    let e = ini(&format!("{MINIMAL}pref64 = 2001:db8:64::/80\n")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "test.conf:7: [ipv6] pref64 = \"2001:db8:64::/80\": 2001:db8:64::/80: a NAT64 prefix is a /96, /64, /56, /48, /40 or /32 (RFC 8781 §4)"
+    );
+    let (line, key, value, reason) = invalid(&format!("{MINIMAL}pref64 = 64:ff9b::1/96\n"));
+    assert_eq!(
+        (line, key.as_str(), value.as_str()),
+        (Some(7), "pref64", "64:ff9b::1/96")
+    );
+    assert!(matches!(
+        reason,
+        Invalid::BadPref64(crate::binding::file::pref64::Pref64Error::HostBitsSet { .. })
+    ));
+    let e = parse(
+        "[dhcp]\nenable_dhcp = false\n[ipv6]\nrs_queue = 43\nns_queue = 44\npref64 = \"nat64\"\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.toml:6: [ipv6] pref64 = \"nat64\": \"nat64\" is not an IPv6 prefix (x::/len)"
+    );
+}
+
+#[test]
+fn route_lifetime_in_both_forms_finite() {
+    assert_eq!(ini(MINIMAL).unwrap().config.ipv6.route_lifetime, None);
+    let c = ini(&format!("{MINIMAL}route_lifetime = 600\n"))
+        .unwrap()
+        .config;
+    assert_eq!(c.ipv6.route_lifetime, Some(600));
+    let t = parse(
+        "[dhcp]\nenable_dhcp = false\n[ipv6]\nrs_queue = 43\nns_queue = 44\nroute_lifetime = 600\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.ipv6.route_lifetime, Some(600));
+    for (v, want) in [
+        (
+            "0",
+            Invalid::OutOfRange {
+                min: 1,
+                max: u32::MAX.into(),
+            },
+        ),
+        ("4294967295", Invalid::Infinite),
+        ("soon", Invalid::NotInteger),
+    ] {
+        let (line, key, _, reason) = invalid(&format!("{MINIMAL}route_lifetime = {v}\n"));
+        assert_eq!(
+            (line, key.as_str(), reason),
+            (Some(7), "route_lifetime", want)
+        );
+    }
+}
+
+#[test]
+fn ntp_servers_in_both_forms_unicast_only() {
+    assert!(ini(MINIMAL).unwrap().config.ipv6.ntp.is_empty());
+    let want: Vec<Ipv6Addr> = vec![
+        "2001:db8:123::1".parse().unwrap(),
+        "2001:db8:123::2".parse().unwrap(),
+    ];
+    let c = ini(&format!(
+        "{MINIMAL}ntp = 2001:db8:123::1, 2001:db8:123::2\n"
+    ))
+    .unwrap()
+    .config;
+    assert_eq!(c.ipv6.ntp, want);
+    let t = parse(
+        "[dhcp]\nenable_dhcp = false\n[ipv6]\nrs_queue = 43\nns_queue = 44\nntp = [\"2001:db8:123::1\", \"2001:db8:123::2\"]\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.ipv6.ntp, want);
+    let (line, key, value, reason) =
+        invalid(&format!("{MINIMAL}ntp = 2001:db8:123::1, ff05::101\n"));
+    assert_eq!(
+        (line, key.as_str(), value.as_str(), reason),
+        (Some(7), "ntp", "ff05::101", Invalid::NotUnicast)
+    );
+    let (_, key, value, reason) = invalid(&format!("{MINIMAL}ntp = 192.0.2.123\n"));
+    assert_eq!(
+        (key.as_str(), value.as_str(), reason),
+        ("ntp", "192.0.2.123", Invalid::NotIpv6)
+    );
+}

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::raw::{Lines, List, RawConfig, Scalar};
 use super::{BadValue, Config, ConfigError, Invalid, Ipv6Mode, QueueRange, RouterPreference};
+use crate::binding::file::pref64::parse_prefix;
 use crate::domain::validate_dns_name;
 
 /// RFC 4861 §6.2.1: AdvDefaultLifetime "MUST be either zero or between
@@ -260,6 +261,20 @@ fn validate_ipv6(
         }
     }
     v6.nameservers = c.list("ipv6", "nameservers", &r.nameservers, Invalid::NotIpv6)?;
+    v6.ntp = c.list("ipv6", "ntp", &r.ntp, Invalid::NotIpv6)?;
+    if let Some(a) = v6
+        .ntp
+        .iter()
+        .find(|a| a.is_unspecified() || a.is_loopback() || a.is_multicast())
+    {
+        return Err(c.err("ipv6", "ntp", a.to_string(), Invalid::NotUnicast));
+    }
+    if let Some(p) = Checker::string(&r.pref64) {
+        v6.pref64 = Some(
+            parse_prefix(&p)
+                .map_err(|e| c.err("ipv6", "pref64", p.clone(), Invalid::BadPref64(e)))?,
+        );
+    }
     let mut domains = Vec::new();
     for d in r.domains.as_ref().map(List::items).unwrap_or_default() {
         domains.push(c.domain("ipv6", "domains", d)?);
@@ -275,12 +290,14 @@ fn validate_ipv6(
         v6.router_lifetime = n as u16;
     }
     if let Some(p) = Checker::string(&r.router_preference) {
-        v6.router_preference = match p.to_ascii_lowercase().as_str() {
-            "low" => RouterPreference::Low,
-            "medium" => RouterPreference::Medium,
-            "high" => RouterPreference::High,
-            _ => return Err(c.err("ipv6", "router_preference", p, Invalid::BadPreference)),
-        };
+        v6.router_preference = RouterPreference::parse(&p).ok_or_else(|| {
+            c.err(
+                "ipv6",
+                "router_preference",
+                p.clone(),
+                Invalid::BadPreference,
+            )
+        })?;
     }
     v6.prefix_valid_lifetime = c.u32(
         "ipv6",
@@ -296,11 +313,22 @@ fn validate_ipv6(
         0,
         v6.prefix_preferred_lifetime,
     )?;
-    // RFC 4861 §4.6.2: infinity (all ones) is allowed on the wire, but we
-    // keep lifetimes finite so a stale binding eventually ages out.
+    v6.route_lifetime = c
+        .int(
+            "ipv6",
+            "route_lifetime",
+            &r.route_lifetime,
+            1,
+            u32::MAX.into(),
+        )?
+        .map(|n| n as u32);
+    // RFC 4861 §4.6.2 and RFC 4191 §2.3: infinity (all ones) is allowed on
+    // the wire, but we keep lifetimes finite so a stale binding eventually
+    // ages out.
     for (k, val) in [
         ("prefix_valid_lifetime", v6.prefix_valid_lifetime),
         ("prefix_preferred_lifetime", v6.prefix_preferred_lifetime),
+        ("route_lifetime", v6.route_lifetime.unwrap_or(0)),
     ] {
         if val == u32::MAX {
             return Err(c.err("ipv6", k, val.to_string(), Invalid::Infinite));

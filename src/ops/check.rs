@@ -192,6 +192,39 @@ mod tests {
     }
 
     #[test]
+    fn bad_ra_and_dhcpv6_overrides_are_problems_naming_file_key_and_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |tap: &str, text: &str| std::fs::write(dir.path().join(tap), text).unwrap();
+        let base = "SUBNET6=2001:db8:1::/64\n";
+        write(
+            "tap-good",
+            &format!("MAC=aa:00:00:00:00:0a\n{base}PREF64=64:ff9b::/96\nROUTES6=\"2001:db8:100::/48 high, 2001:db8:200::/56\"\nNAMESERVERS6=2001:db8:53::1\nDOMAINS=vm.example.org\nNTP6=2001:db8:123::1\n"),
+        );
+        write(
+            "tap-p",
+            &format!("MAC=aa:00:00:00:00:0b\n{base}PREF64=64:ff9b::/95\n"),
+        );
+        write(
+            "tap-r",
+            &format!("MAC=aa:00:00:00:00:0c\n{base}ROUTES6=2001:db8:1::/64\n"),
+        );
+        write(
+            "tap-n",
+            &format!("MAC=aa:00:00:00:00:0d\n{base}NTP6=time.example.org\n"),
+        );
+        let r = check_dir(&Config::default(), dir.path(), None);
+        assert_eq!(
+            r.problems,
+            [
+                "tap-n: NTP6=\"time.example.org\": \"time.example.org\" is not an IPv6 address",
+                "tap-p: PREF64=\"64:ff9b::/95\": 64:ff9b::/95: a NAT64 prefix is a /96, /64, /56, /48, /40 or /32 (RFC 8781 §4)",
+                "tap-r: ROUTES6=\"2001:db8:1::/64\": 2001:db8:1::/64 is inside SUBNET6 2001:db8:1::/64",
+            ]
+        );
+        assert!(r.text.contains("4 binding file(s), 1 valid"), "{}", r.text);
+    }
+
+    #[test]
     fn clean_directory_has_no_problems() {
         let dir = tempfile::tempdir().unwrap();
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat/bindings");

@@ -1,7 +1,7 @@
 //! DHCPv6 server for one VM per tap (RFC 8415), stateless and stateful.
 //!
 //! Supported: Information-Request (DNS servers, option 23, and search list,
-//! option 24, RFC 3646) in every mode; in mode `dhcpv6` also Solicit
+//! option 24, RFC 3646; NTP servers, option 56, RFC 5908) in every mode; in mode `dhcpv6` also Solicit
 //! (Advertise, or Reply with Rapid Commit), Request, Renew, Rebind, Confirm,
 //! Release and Decline, assigning the binding's one address
 //! ([`Binding::dhcpv6_address`](crate::binding::Binding::dhcpv6_address)) in
@@ -23,7 +23,10 @@
 //!
 //! Choices, documented: options 23/24 are sent when the client's ORO asks for
 //! them, or when it sent no ORO at all (RFC 8415 §18.3: "the server MAY
-//! return additional options"); an ORO that omits them is honoured. T1/T2 are
+//! return additional options"); an ORO that omits them is honoured. Option
+//! 56 is sent only when the ORO asks for it, with one
+//! NTP_SUBOPTION_SRV_ADDR per server. Each comes from the binding's
+//! `NAMESERVERS6`, `DOMAINS`, `NTP6` when it has them, else from the config. T1/T2 are
 //! 0.5 and 0.8 × the preferred lifetime (RFC 8415 §21.4 recommendation),
 //! and IA_PDs get the same T1/T2 and lifetimes as IA_NAs. Requested
 //! addresses that are not ours: NotOnLink for a Request when they are
@@ -47,7 +50,8 @@
 //! reply never exceeds the link MTU (the binding's `MTU`, else 1500 bytes
 //! as for DHCPv4, never below the 1280 of RFC 8200 §5): if it would, the
 //! prefixes and addresses returned with lifetime 0 are left out first (the
-//! client lets them expire), then the search list, then the DNS servers.
+//! client lets them expire), then the search list, then the NTP servers,
+//! then the DNS servers.
 //! The rest of a reply is bounded by the IA limit, the limit on a
 //! binding's prefixes and the DUID length, and fits 1280.
 //!
@@ -126,6 +130,8 @@ pub mod opt {
     pub const DNS_SERVERS: u16 = 23;
     /// Domain Search List (RFC 3646 §4).
     pub const DOMAIN_LIST: u16 = 24;
+    /// NTP Server (RFC 5908 §4).
+    pub const NTP_SERVER: u16 = 56;
     /// Identity Association for Prefix Delegation.
     pub const IA_PD: u16 = 25;
     /// IA Prefix (RFC 8415 §21.22).
@@ -163,6 +169,11 @@ pub const MAX_IAS_PER_MESSAGE: usize = 8;
 const STATUS_CODE_LEN: usize = 2;
 /// One address of the DNS Recursive Name Server option (RFC 3646 §3).
 const IPV6_ADDR_LEN: usize = 16;
+/// NTP Server suboption: the address of a server (RFC 5908 §4).
+pub const NTP_SUBOPTION_SRV_ADDR: u16 = 1;
+/// One NTP_SUBOPTION_SRV_ADDR: suboption-code, suboption-len (the
+/// option header's shape, RFC 5908 §4), then the address.
+const NTP_SRV_ADDR_LEN: usize = OPT_HDR_LEN + IPV6_ADDR_LEN;
 
 /// Why a DHCPv6 reply cannot be emitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -287,6 +298,9 @@ pub struct Dhcpv6Reply {
     pub dns_servers: Vec<Ipv6Addr>,
     /// Search domains (option 24); empty: not sent.
     pub domains: Vec<String>,
+    /// NTP servers (option 56, one NTP_SUBOPTION_SRV_ADDR each); empty:
+    /// not sent.
+    pub ntp_servers: Vec<Ipv6Addr>,
 }
 
 /// The server DUID: DUID-LL (RFC 8415 §11.4) of `mac`.
@@ -406,12 +420,18 @@ impl Dhcpv6Reply {
             } else {
                 OPT_HDR_LEN + self.domain_list().len()
             }
+            + if self.ntp_servers.is_empty() {
+                0
+            } else {
+                OPT_HDR_LEN + self.ntp_servers.len() * NTP_SRV_ADDR_LEN
+            }
             + self.ia_pd.iter().map(IaPd::buffer_len).sum::<usize>()
     }
 
     /// Trims the reply to at most `budget` bytes of DHCPv6 message: first
     /// the prefixes, then the addresses, returned with lifetime 0 (from
-    /// the last IA back), then the search list, then the DNS servers.
+    /// the last IA back), then the search list, then the NTP servers, then
+    /// the DNS servers.
     /// False when it still does not fit (it always does in 1232 bytes: see
     /// the tests).
     pub fn fit(&mut self, budget: usize) -> bool {
@@ -432,6 +452,9 @@ impl Dhcpv6Reply {
         }
         if self.buffer_len() > budget {
             self.domains.clear();
+        }
+        if self.buffer_len() > budget {
+            self.ntp_servers.clear();
         }
         if self.buffer_len() > budget {
             self.dns_servers.clear();
@@ -471,6 +494,13 @@ impl Dhcpv6Reply {
         }
         if !self.domains.is_empty() {
             push_opt(&mut m, opt::DOMAIN_LIST, &self.domain_list())?;
+        }
+        if !self.ntp_servers.is_empty() {
+            let mut d = Vec::with_capacity(self.ntp_servers.len() * NTP_SRV_ADDR_LEN);
+            for a in &self.ntp_servers {
+                push_opt(&mut d, NTP_SUBOPTION_SRV_ADDR, &a.octets())?;
+            }
+            push_opt(&mut m, opt::NTP_SERVER, &d)?;
         }
         for ia in &self.ia_pd {
             ia.encode(&mut m)?;
@@ -807,6 +837,7 @@ pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReaso
         ia_pd: Vec::new(),
         dns_servers: Vec::new(),
         domains: Vec::new(),
+        ntp_servers: Vec::new(),
     };
     match r.msg_type {
         msg::CONFIRM => confirm(ctx, &r, &mut reply)?,
@@ -915,16 +946,22 @@ fn release(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
         .collect();
 }
 
-/// DNS servers (23) and search list (24): when the ORO asks, or when no ORO was sent.
+/// DNS servers (23) and search list (24): when the ORO asks, or when no
+/// ORO was sent; NTP servers (56): when the ORO asks. Each from the
+/// binding (`NAMESERVERS6`, `DOMAINS`, `NTP6`), else from the config.
 fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
-    let wants = |code: u16| r.oro.as_ref().map_or(true, |o| o.contains(&code));
-    let v6 = &ctx.config.ipv6;
+    let asked = |code: u16| r.oro.as_ref().is_some_and(|o| o.contains(&code));
+    let wants = |code: u16| r.oro.is_none() || asked(code);
+    let (b, v6) = (ctx.binding, &ctx.config.ipv6);
     if wants(opt::DNS_SERVERS) {
-        reply.dns_servers = v6.nameservers.clone();
+        reply.dns_servers = b.nameservers6(&v6.nameservers).to_vec();
+    }
+    if asked(opt::NTP_SERVER) {
+        reply.ntp_servers = b.ntp6(&v6.ntp).to_vec();
     }
     if wants(opt::DOMAIN_LIST) {
-        reply.domains = v6
-            .domains
+        reply.domains = b
+            .domains(&v6.domains)
             .iter()
             .filter(|d| encode_domain_name(d).is_some())
             .map(|d| d.strip_suffix('.').unwrap_or(d).to_string())

@@ -149,7 +149,8 @@ fn a_64_kib_request_gets_a_reply_within_the_link_mtu() {
 }
 
 /// Renew: the addresses returned with lifetime 0 go first, and only as
-/// many as needed; then the search list; then the DNS servers.
+/// many as needed; then the search list; then the NTP servers; then the
+/// DNS servers.
 #[test]
 fn fit_trims_zero_lifetime_addresses_then_domains_then_dns() {
     let (c, b) = stateful();
@@ -173,6 +174,10 @@ fn fit_trims_zero_lifetime_addresses_then_domains_then_dns() {
     assert_eq!((r.dns_servers.len(), r.domains.len()), (2, 2));
     assert!(r.fit(no_echo - 1));
     assert_eq!((r.dns_servers.len(), r.domains.len()), (2, 0));
+    // NTP servers go after the search list, before the DNS servers.
+    r.ntp_servers = vec![a6("2001:db8:123::1")];
+    assert!(r.fit(r.buffer_len() - 1));
+    assert_eq!((r.dns_servers.len(), r.ntp_servers.len()), (2, 0));
     assert!(r.fit(r.buffer_len() - 1));
     assert!(r.dns_servers.is_empty());
     assert!(!r.fit(r.buffer_len() - 1), "the rest is never cut");
@@ -236,6 +241,7 @@ fn the_untrimmed_part_of_any_reply_fits_the_ipv6_minimum_mtu() {
         ia_pd: vec![],
         dns_servers: vec![a6("2001:db8:53::1"); 4100],
         domains: vec!["a".repeat(63) + ".example.org"; 300],
+        ntp_servers: vec![a6("2001:db8:123::1"); 3000],
     };
     let statuses = [
         Status::NoAddrsAvail,
@@ -276,7 +282,7 @@ fn the_untrimmed_part_of_any_reply_fits_the_ipv6_minimum_mtu() {
         );
         assert!(matches!(r.payload(), Err(EmitError::OptionTooLong { .. })));
         assert!(r.fit(min_budget));
-        assert!(r.dns_servers.is_empty() && r.domains.is_empty());
+        assert!(r.dns_servers.is_empty() && r.domains.is_empty() && r.ntp_servers.is_empty());
         assert_eq!(r.payload().unwrap().len(), r.buffer_len());
         assert!(r.emit().unwrap().len() <= frame::ETH_HDR_LEN + usize::from(IPV6_MIN_MTU));
     }

@@ -95,6 +95,7 @@ fn base(msg_type: ReplyType) -> Dhcpv6Reply {
         ia_pd: vec![],
         dns_servers: vec![a6("2001:db8:53::1"), a6("2001:db8:53::2")],
         domains: vec!["vm.example.org".into(), "example.org".into()],
+        ntp_servers: vec![],
     }
 }
 
@@ -536,5 +537,79 @@ fn every_truncation_is_dropped_without_panic() {
                 let _ = handle(&ctx(&c, &b), &q);
             }
         }
+    }
+}
+
+#[test]
+fn ntp_servers_only_when_the_oro_asks_golden_bytes() {
+    let (mut c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    c.ipv6.ntp = vec![a6("2001:db8:123::1"), a6("2001:db8:123::2")];
+    let ask = |codes: &[u16]| {
+        run(
+            &c,
+            &b,
+            &message(msg::INFORMATION_REQUEST, &[cid(), oro(codes)]),
+        )
+        .unwrap()
+    };
+    assert!(ask(&[23, 24]).ntp_servers.is_empty());
+    let r = ask(&[23, 24, 56]);
+    assert_eq!(r.ntp_servers, c.ipv6.ntp);
+    // No ORO: DNS and search list, no NTP.
+    let none = run(&c, &b, &message(msg::INFORMATION_REQUEST, &[cid()])).unwrap();
+    assert!(none.ntp_servers.is_empty() && !none.dns_servers.is_empty());
+    // Option 56, two NTP_SUBOPTION_SRV_ADDR (code 1, length 16).
+    let p = r.payload().unwrap();
+    let mut want = vec![0, 56, 0, 40];
+    for last in [1, 2] {
+        want.extend_from_slice(&[0, 1, 0, 16]);
+        want.extend_from_slice(&a6(&format!("2001:db8:123::{last}")).octets());
+    }
+    assert!(p.ends_with(&want), "{p:02x?}");
+    assert_eq!(p.len(), r.buffer_len());
+    let m = decode_frame(&r.emit().unwrap());
+    assert_eq!(
+        m.opts().get(d6::OptionCode::NtpServer),
+        Some(&d6::DhcpOption::NtpServer(vec![
+            d6::NtpSuboption::ServerAddress(a6("2001:db8:123::1")),
+            d6::NtpSuboption::ServerAddress(a6("2001:db8:123::2")),
+        ]))
+    );
+}
+
+#[test]
+fn the_bindings_dns_search_list_and_ntp_replace_the_configs() {
+    let (mut c, mut b) = stateful();
+    c.ipv6.ntp = vec![a6("2001:db8:123::1")];
+    b.nameservers6 = Some(vec![a6("2001:db8:5300::53")]);
+    b.domains = Some(vec!["vm7.example.net".into()]);
+    b.ntp6 = Some(vec![a6("2001:db8:1230::7"), a6("2001:db8:1230::8")]);
+    let oro = oro(&[23, 24, 56]);
+    for p in [
+        message(msg::INFORMATION_REQUEST, &[cid(), oro.clone()]),
+        message(msg::SOLICIT, &[cid(), ia_na(1, &[]), oro.clone()]),
+        message(msg::REQUEST, &[cid(), sid(), ia_na(1, &[]), oro.clone()]),
+    ] {
+        let r = run(&c, &b, &p).unwrap();
+        assert_eq!(r.dns_servers, [a6("2001:db8:5300::53")]);
+        assert_eq!(r.domains, ["vm7.example.net"]);
+        assert_eq!(
+            r.ntp_servers,
+            [a6("2001:db8:1230::7"), a6("2001:db8:1230::8")]
+        );
+    }
+    // `none` in the binding: none, whatever the config has.
+    b.nameservers6 = Some(vec![]);
+    b.domains = Some(vec![]);
+    b.ntp6 = Some(vec![]);
+    let r = run(&c, &b, &message(msg::INFORMATION_REQUEST, &[cid(), oro])).unwrap();
+    assert!(r.dns_servers.is_empty() && r.domains.is_empty() && r.ntp_servers.is_empty());
+    let m = decode_frame(&r.emit().unwrap());
+    for code in [
+        d6::OptionCode::DomainNameServers,
+        d6::OptionCode::DomainSearchList,
+        d6::OptionCode::NtpServer,
+    ] {
+        assert_eq!(m.opts().get(code), None, "{code:?}");
     }
 }

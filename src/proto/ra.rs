@@ -1,5 +1,6 @@
 //! Router Solicitation → Router Advertisement (RFC 4861 §6), with router
-//! preference (RFC 4191 §2.2) and DNS options RDNSS / DNSSL (RFC 8106).
+//! preference (RFC 4191 §2.2), Route Information (RFC 4191 §2.3), DNS
+//! options RDNSS / DNSSL (RFC 8106) and the NAT64 prefix, PREF64 (RFC 8781).
 //!
 //! Supported: solicited RAs (unicast to the soliciting guest, or to ff02::1
 //! for an RS from `::`) and the periodic unsolicited RA, including the final
@@ -7,16 +8,28 @@
 //! frame's MAC and the RS's source link-layer option, never by assuming an
 //! EUI-64 link-local (guests with stable-privacy or random link-locals get
 //! their RAs). Announced: M/O flags from the mode, SLLA, MTU, one Prefix
-//! Information for SUBNET6 (autonomous only for a /64), RDNSS and DNSSL.
+//! Information for SUBNET6 (autonomous only for a /64), RDNSS and DNSSL
+//! (the binding's `NAMESERVERS6` and `DOMAINS`, else the config's),
+//! a Route Information option per route of the binding's `ROUTES6`, and
+//! PREF64 when the config's `pref64` or the binding's `PREF64` names a
+//! prefix. PREF64 lives as long as the default router, and at least as
+//! long as the DNS options ([`lasting_lifetime`]); routes too, unless
+//! `route_lifetime` says otherwise. The final RA keeps PREF64, as it keeps
+//! the DNS options (a restart must not cut IPv6-only guests off IPv4), and
+//! withdraws the routes (lifetime 0) with the default router. A PRIVATE
+//! binding gets its routes and PREF64: only the default router is withheld.
+//! An RA never exceeds the link MTU: the least important options give way
+//! (see `fit.rs` for the order).
 //!
-//! Deliberately not supported: Route Information options (RFC 4191 §2.3),
-//! the PREF64 / captive portal / NAT64 options, the random delay and the
-//! spacing of solicited RAs (RFC 4861 §6.2.6 MAX_RA_DELAY_TIME,
-//! MIN_DELAY_BETWEEN_RAS: an RS is answered at once, out of the guest's own
-//! tap, and the only limit is the daemon's per-tap packet rate limit,
-//! `[limits]`), infinite lifetimes (every lifetime is finite), and several prefixes. A binding
-//! with PRIVATE set is announced with router lifetime 0: it gets its prefix
-//! and DNS, but no default router.
+//! Deliberately not supported: the captive portal option, the random
+//! delay and the spacing of solicited RAs (RFC 4861 §6.2.6
+//! MAX_RA_DELAY_TIME, MIN_DELAY_BETWEEN_RAS: an RS is answered at once,
+//! out of the guest's own tap, and the only limit is the daemon's per-tap
+//! packet rate limit, `[limits]`), infinite lifetimes (every lifetime is
+//! finite), several prefixes, and splitting options over several RAs
+//! (RFC 4861 §6.2.3 allows it). A binding with PRIVATE set is announced
+//! with router lifetime 0: it gets its prefix, routes and DNS, but no
+//! default router.
 
 use std::net::Ipv6Addr;
 
@@ -31,6 +44,12 @@ use super::ndp::{
     ND_HOP_LIMIT, OPT_SOURCE_LLA, OPT_UNIT,
 };
 use super::{Context, DropReason, Outcome, Reply, ReplyKind};
+
+mod fit;
+mod opts;
+pub use opts::{
+    pref64_lifetime, Pref64Info, RouteInfo, OPT_PREF64, OPT_ROUTE_INFO, PREF64_MAX_LIFETIME,
+};
 
 /// Byte ranges of an RA (RFC 4861 §4.2).
 pub mod ra_field {
@@ -101,6 +120,8 @@ pub const MAX_RDNSS_SERVERS: usize = (MAX_OPT_UNITS - 1) / 2;
 pub const MAX_LABEL_LEN: usize = 63;
 /// RFC 1035 §2.3.4: names are 255 octets or less (on the wire).
 pub const MAX_NAME_LEN: usize = 255;
+/// One address of an RDNSS option.
+const IPV6_ADDR_LEN: usize = 16;
 
 /// A Prefix Information option (RFC 4861 §4.6.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +173,10 @@ pub struct RouterAdvert {
     pub rdnss: Option<(u32, Vec<Ipv6Addr>)>,
     /// DNSSL option: lifetime and domains (RFC 8106 §5.2).
     pub dnssl: Option<(u32, Vec<String>)>,
+    /// PREF64 option (RFC 8781 §4).
+    pub pref64: Option<Pref64Info>,
+    /// Route Information options (RFC 4191 §2.3).
+    pub routes: Vec<RouteInfo>,
 }
 
 /// The RFC 4191 §2.2 two-bit Prf value.
@@ -204,11 +229,17 @@ impl RouterAdvert {
         if let Some(p) = &self.prefix {
             emit_prefix_info(p, &mut m);
         }
+        for r in &self.routes {
+            r.emit(&mut m);
+        }
         if let Some((lifetime, servers)) = &self.rdnss {
             emit_rdnss(*lifetime, servers, &mut m);
         }
         if let Some((lifetime, domains)) = &self.dnssl {
             emit_dnssl(*lifetime, domains, &mut m);
+        }
+        if let Some(p) = &self.pref64 {
+            opts::emit_pref64(p, &mut m);
         }
         m
     }
@@ -223,7 +254,7 @@ impl RouterAdvert {
             ND_HOP_LIMIT,
             &self.icmp_bytes(),
         )
-        .expect("an RA holds one prefix and at most 2 KiB each of RDNSS and DNSSL")
+        .expect("build_ra cuts an RA to the link MTU, far below the 64 KiB limit")
     }
 }
 
@@ -253,7 +284,7 @@ fn emit_rdnss(lifetime: u32, servers: &[Ipv6Addr], m: &mut Vec<u8>) {
         return;
     }
     // RFC 8106 §5.1: Length is 1 + 2 × the number of addresses.
-    let units = 1 + 2 * servers.len();
+    let units = rdnss_len(servers.len()) / OPT_UNIT;
     m.extend_from_slice(&[OPT_RDNSS, units as u8, 0, 0]);
     m.extend_from_slice(&lifetime.to_be_bytes());
     for s in servers {
@@ -261,7 +292,17 @@ fn emit_rdnss(lifetime: u32, servers: &[Ipv6Addr], m: &mut Vec<u8>) {
     }
 }
 
-fn emit_dnssl(lifetime: u32, domains: &[String], m: &mut Vec<u8>) {
+/// Length of an RDNSS option carrying `servers` addresses (0: not sent).
+fn rdnss_len(servers: usize) -> usize {
+    match servers.min(MAX_RDNSS_SERVERS) {
+        0 => 0,
+        n => OPT_UNIT + n * IPV6_ADDR_LEN,
+    }
+}
+
+/// The names of a DNSSL option, encoded: as many of `domains` as one
+/// option holds (invalid names skipped).
+fn dnssl_names(domains: &[String]) -> Vec<u8> {
     let mut names = Vec::new();
     for d in domains.iter().filter_map(|d| encode_domain_name(d)) {
         // Header (8) + names must fit an 8-bit length in units.
@@ -270,11 +311,24 @@ fn emit_dnssl(lifetime: u32, domains: &[String], m: &mut Vec<u8>) {
         }
         names.extend_from_slice(&d);
     }
+    names
+}
+
+/// Length of a DNSSL option carrying `names` bytes of names (0: not sent).
+/// RFC 8106 §5.2: "the padding field MUST be set to zero" up to a multiple of 8.
+fn dnssl_len(names: usize) -> usize {
+    match names {
+        0 => 0,
+        n => (OPT_UNIT + n).div_ceil(OPT_UNIT) * OPT_UNIT,
+    }
+}
+
+fn emit_dnssl(lifetime: u32, domains: &[String], m: &mut Vec<u8>) {
+    let names = dnssl_names(domains);
     if names.is_empty() {
         return;
     }
-    // RFC 8106 §5.2: "the padding field MUST be set to zero" up to a multiple of 8.
-    let len = (OPT_UNIT + names.len()).div_ceil(OPT_UNIT) * OPT_UNIT;
+    let len = dnssl_len(names.len());
     m.extend_from_slice(&[OPT_DNSSL, (len / OPT_UNIT) as u8, 0, 0]);
     m.extend_from_slice(&lifetime.to_be_bytes());
     m.extend_from_slice(&names);
@@ -286,6 +340,15 @@ fn emit_dnssl(lifetime: u32, domains: &[String], m: &mut Vec<u8>) {
 /// 5400 s: DNS data outlives a lost RA or two, never a gone router by hours.
 pub fn dns_lifetime(ra_period: u32) -> u32 {
     max_rtr_adv_interval(ra_period) * DNS_LIFETIME_FACTOR
+}
+
+/// The lifetime of what outlives one RA and names no address of its own:
+/// PREF64 (and, from the binding, routes). RFC 8781 §4.1 asks that the
+/// NAT64 prefix not expire before the default router, and by default
+/// gives it 3 × MaxRtrAdvInterval: the larger of `router_lifetime` (the
+/// one a default router is given, 0 for none) and [`dns_lifetime`].
+pub fn lasting_lifetime(ra_period: u32, router_lifetime: u16) -> u32 {
+    u32::from(router_lifetime).max(dns_lifetime(ra_period))
 }
 
 /// MaxRtrAdvInterval: the RA period within RFC 4861 §6.2.1's 4..=1800 s.
@@ -311,16 +374,15 @@ fn build_ra(
         Ipv6Mode::SlaacDhcpv6 => (false, true),
         Ipv6Mode::Dhcpv6 => (true, true),
     };
+    let default_router_lifetime = default_router_lifetime(v6);
     // RFC 4861 §6.2.5: a router ceasing to be one sends RAs with Router
     // Lifetime zero. PRIVATE: never a default router.
-    let router_lifetime = if final_ra || b.private || v6.router_lifetime == 0 {
+    let router_lifetime = if final_ra || b.private {
         0
     } else {
-        // RFC 4861 §6.2.1: "MUST be either zero or between MaxRtrAdvInterval and 9000 seconds."
-        let max_rtr_adv = max_rtr_adv_interval(v6.ra_period);
-        let floor = u16::try_from(max_rtr_adv).unwrap_or(MAX_ROUTER_LIFETIME);
-        v6.router_lifetime.clamp(floor, MAX_ROUTER_LIFETIME)
+        default_router_lifetime
     };
+    let lasting = lasting_lifetime(v6.ra_period, default_router_lifetime);
     // RFC 4191 §2.2: "If the Router Lifetime is zero, the preference value
     // MUST be set to (00) by the sender".
     let preference = if router_lifetime == 0 {
@@ -339,23 +401,8 @@ fn build_ra(
         valid_lifetime: valid,
         preferred_lifetime: v6.prefix_preferred_lifetime.min(valid),
     };
-    let dns = dns_lifetime(v6.ra_period);
-    let servers: Vec<Ipv6Addr> = v6
-        .nameservers
-        .iter()
-        .take(MAX_RDNSS_SERVERS)
-        .copied()
-        .collect();
-    let rdnss = (!servers.is_empty()).then_some((dns, servers));
-    // Invalid names are skipped (the config parser should have refused them).
-    let domains: Vec<String> = v6
-        .domains
-        .iter()
-        .filter(|d| encode_domain_name(d).is_some())
-        .map(|d| d.strip_suffix('.').unwrap_or(d).to_string())
-        .collect();
-    let dnssl = (!domains.is_empty()).then_some((dns, domains));
-    Some(RouterAdvert {
+    let (rdnss, dnssl) = dns_options(ctx);
+    let mut ra = RouterAdvert {
         eth_src: ctx.server_mac,
         eth_dst,
         src: ndp::router_link_local(ctx),
@@ -372,7 +419,71 @@ fn build_ra(
         prefix: Some(prefix),
         rdnss,
         dnssl,
-    })
+        pref64: b.pref64(v6.pref64).map(|prefix| Pref64Info {
+            prefix,
+            lifetime: pref64_lifetime(lasting),
+        }),
+        routes: routes(ctx, final_ra, lasting),
+    };
+    // Never None: what fit never drops takes 64 bytes (see fit.rs).
+    ra.fit(fit::budget(b)).then_some(ra)
+}
+
+/// The router lifetime of a default router under this config (0: none).
+fn default_router_lifetime(v6: &crate::config::Ipv6) -> u16 {
+    if v6.router_lifetime == 0 {
+        return 0;
+    }
+    // RFC 4861 §6.2.1: "MUST be either zero or between MaxRtrAdvInterval and 9000 seconds."
+    let max_rtr_adv = max_rtr_adv_interval(v6.ra_period);
+    let floor = u16::try_from(max_rtr_adv).unwrap_or(MAX_ROUTER_LIFETIME);
+    v6.router_lifetime.clamp(floor, MAX_ROUTER_LIFETIME)
+}
+
+/// The RDNSS and DNSSL of an RA (see [`RouterAdvert`]).
+type DnsOptions = (Option<(u32, Vec<Ipv6Addr>)>, Option<(u32, Vec<String>)>);
+
+/// RDNSS and DNSSL: the binding's `NAMESERVERS6` and `DOMAINS`, else the
+/// config's, with the RFC 8106 lifetime.
+fn dns_options(ctx: &Context<'_>) -> DnsOptions {
+    let (b, v6) = (ctx.binding, &ctx.config.ipv6);
+    let dns = dns_lifetime(v6.ra_period);
+    let servers: Vec<Ipv6Addr> = b
+        .nameservers6(&v6.nameservers)
+        .iter()
+        .take(MAX_RDNSS_SERVERS)
+        .copied()
+        .collect();
+    // Invalid names are skipped (the parsers should have refused them).
+    let domains: Vec<String> = b
+        .domains(&v6.domains)
+        .iter()
+        .filter(|d| encode_domain_name(d).is_some())
+        .map(|d| d.strip_suffix('.').unwrap_or(d).to_string())
+        .collect();
+    (
+        (!servers.is_empty()).then_some((dns, servers)),
+        (!domains.is_empty()).then_some((dns, domains)),
+    )
+}
+
+/// The Route Information options of the binding's `ROUTES6`: lifetime
+/// `route_lifetime`, else `lasting`; 0 in the final RA.
+fn routes(ctx: &Context<'_>, final_ra: bool, lasting: u32) -> Vec<RouteInfo> {
+    let lifetime = if final_ra {
+        0
+    } else {
+        ctx.config.ipv6.route_lifetime.unwrap_or(lasting)
+    };
+    ctx.binding
+        .routes6
+        .iter()
+        .map(|r| RouteInfo {
+            prefix: r.prefix,
+            preference: r.preference,
+            lifetime,
+        })
+        .collect()
 }
 
 /// A validated RS (RFC 4861 §6.1.1).

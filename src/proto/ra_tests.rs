@@ -2,6 +2,7 @@
 //! frames parsed back (checksum verified), truncation.
 
 use super::*;
+use crate::binding::file::pref64::{parse_prefix, Pref64};
 use crate::binding::Binding;
 use crate::config::Config;
 use crate::proto::testutil::*;
@@ -43,6 +44,37 @@ fn decode_names(mut b: &[u8]) -> Vec<String> {
     names
 }
 
+/// A PREF64 option read back (RFC 8781 §4).
+fn decode_pref64(opt: &[u8]) -> Pref64Info {
+    assert_eq!(opt.len(), 16);
+    let field = u16::from_be_bytes([opt[2], opt[3]]);
+    let mut a = [0u8; 16];
+    a[..12].copy_from_slice(&opt[4..16]);
+    let len = Pref64::LENGTHS[usize::from(field & 0b111)];
+    Pref64Info {
+        prefix: Pref64::new(Ipv6Net::new(a.into(), len).unwrap()).unwrap(),
+        lifetime: field & !0b111,
+    }
+}
+
+/// A Route Information option read back (RFC 4191 §2.3).
+fn decode_route(opt: &[u8]) -> RouteInfo {
+    let mut a = [0u8; 16];
+    a[..opt.len() - 8].copy_from_slice(&opt[8..]);
+    let preference = match (opt[3] >> RA_PRF_SHIFT) & 0b11 {
+        0b01 => RouterPreference::High,
+        0b00 => RouterPreference::Medium,
+        0b11 => RouterPreference::Low,
+        _ => panic!("reserved Prf"),
+    };
+    assert_eq!(opt[3] & !(0b11 << RA_PRF_SHIFT), 0, "reserved bits");
+    RouteInfo {
+        prefix: Ipv6Net::new(a.into(), opt[2]).unwrap(),
+        preference,
+        lifetime: be32(&opt[4..8]),
+    }
+}
+
 /// Parses an emitted RA frame back into the typed value (checksum verified).
 fn parse_ra(f: &[u8]) -> RouterAdvert {
     let ip = frame::parse_ipv6_icmp(frame::ip_of_frame(f).unwrap()).expect("valid checksum");
@@ -73,6 +105,8 @@ fn parse_ra(f: &[u8]) -> RouterAdvert {
         prefix: None,
         rdnss: None,
         dnssl: None,
+        pref64: None,
+        routes: Vec::new(),
     };
     let mut o = &m[ra_field::OPTIONS..];
     while !o.is_empty() {
@@ -100,6 +134,8 @@ fn parse_ra(f: &[u8]) -> RouterAdvert {
                 ra.rdnss = Some((be32(&opt[4..8]), servers));
             }
             OPT_DNSSL => ra.dnssl = Some((be32(&opt[4..8]), decode_names(&opt[8..]))),
+            OPT_PREF64 => ra.pref64 = Some(decode_pref64(opt)),
+            OPT_ROUTE_INFO => ra.routes.push(decode_route(opt)),
             other => panic!("unexpected option {other}"),
         }
         o = &o[len..];
@@ -131,6 +167,8 @@ fn expected(dst: &str, eth_dst: MacAddr) -> RouterAdvert {
         }),
         rdnss: Some((900, vec![a6("2001:db8:53::1"), a6("2001:db8:53::2")])),
         dnssl: Some((900, vec!["vm.example.org".into(), "example.org".into()])),
+        pref64: None,
+        routes: Vec::new(),
     }
 }
 
@@ -344,4 +382,237 @@ fn ipv6_disabled_gets_no_ra() {
         Err(DropReason::Disabled)
     );
     assert_eq!(build_unsolicited_ra(&ctx(&c, &b), false), None);
+}
+
+fn pref64(s: &str, lifetime: u16) -> Option<Pref64Info> {
+    Some(Pref64Info {
+        prefix: parse_prefix(s).unwrap(),
+        lifetime,
+    })
+}
+
+#[test]
+fn pref64_from_the_config_solicited_and_unsolicited() {
+    let (mut c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    // Router lifetime 1800 > 3 × 300: the prefix lives as long as the router.
+    let want = pref64("64:ff9b::/96", 1800);
+    let ra = decide(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
+    assert_eq!(ra.pref64, want);
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    let cx = ctx(&c, &b);
+    let periodic = build_unsolicited_ra_advert(&cx, false).unwrap();
+    assert_eq!(periodic.pref64, want);
+    // The final RA withdraws the default router, not the NAT64 prefix.
+    let last = parse_ra(&build_unsolicited_ra(&cx, true).unwrap().frame);
+    assert_eq!((last.router_lifetime, last.pref64), (0, want));
+}
+
+#[test]
+fn pref64_lifetime_is_at_least_the_router_lifetime_and_three_periods() {
+    let (mut c, mut b) = (config(Ipv6Mode::Slaac), tap_routed());
+    c.ipv6.pref64 = Some(parse_prefix("2001:db8:64::/96").unwrap());
+    for (ra_period, router_lifetime, want) in [
+        // 3 × 300 = 900 < 1800: the router lifetime.
+        (300, 1800, 1800),
+        // 3 × 600 = 1800 > 1000: three periods.
+        (600, 1000, 1800),
+        // Not a default router: three periods, rounded up to 8 s.
+        (101, 0, 304),
+        // The longest router lifetime, 9000 s, a multiple of 8 already.
+        (1800, 9000, 9000),
+        // 9001 is clamped to 9000 first (RFC 4861 §6.2.1).
+        (30, 9001, 9000),
+    ] {
+        c.ipv6.ra_period = ra_period;
+        c.ipv6.router_lifetime = router_lifetime;
+        let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+        assert_eq!(
+            ra.pref64.map(|p| p.lifetime),
+            Some(want),
+            "{ra_period} {router_lifetime}"
+        );
+        assert_eq!(parse_ra(&ra.emit()), ra);
+    }
+    // PRIVATE: no default router, the same PREF64 lifetime.
+    b.private = true;
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(
+        (ra.router_lifetime, ra.pref64.map(|p| p.lifetime)),
+        (0, Some(9000))
+    );
+}
+
+#[test]
+fn pref64_binding_overrides_or_turns_off_the_config() {
+    let (mut c, mut b) = (config(Ipv6Mode::Slaac), tap_routed());
+    let ra = |c: &Config, b: &Binding| decide(c, b, &rs(GUEST_LL, None)).unwrap().pref64;
+    assert_eq!(ra(&c, &b), None);
+    b.pref64 = Some(Some(parse_prefix("2001:db8:46::/48").unwrap()));
+    assert_eq!(ra(&c, &b), pref64("2001:db8:46::/48", 1800));
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    assert_eq!(ra(&c, &b), pref64("2001:db8:46::/48", 1800));
+    b.pref64 = Some(None);
+    assert_eq!(ra(&c, &b), None);
+    b.pref64 = None;
+    assert_eq!(ra(&c, &b), pref64("64:ff9b::/96", 1800));
+}
+
+fn routes(b: &mut Binding, v: &str) {
+    b.routes6 = crate::binding::file::routes6::parse(v, b).unwrap();
+}
+
+fn route_info(prefix: &str, preference: RouterPreference, lifetime: u32) -> RouteInfo {
+    RouteInfo {
+        prefix: prefix.parse().unwrap(),
+        preference,
+        lifetime,
+    }
+}
+
+#[test]
+fn routes6_become_route_information_options() {
+    use RouterPreference::*;
+    let (mut c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    routes(
+        &mut b,
+        "2001:db8:100::/48 high, 2001:db8:200::/56, fd00:1::1/128 low",
+    );
+    let want = vec![
+        route_info("2001:db8:100::/48", High, 1800),
+        route_info("2001:db8:200::/56", Medium, 1800),
+        route_info("fd00:1::1/128", Low, 1800),
+    ];
+    let ra = decide(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
+    assert_eq!(ra.routes, want);
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    let cx = ctx(&c, &b);
+    assert_eq!(
+        build_unsolicited_ra_advert(&cx, false).unwrap().routes,
+        want
+    );
+    // The final RA withdraws them with the default router.
+    let last = parse_ra(&build_unsolicited_ra(&cx, true).unwrap().frame);
+    assert!(last.routes.iter().all(|r| r.lifetime == 0), "{last:?}");
+    assert_eq!(last.routes.len(), 3);
+    // route_lifetime, when set, is theirs.
+    c.ipv6.route_lifetime = Some(600);
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert!(ra.routes.iter().all(|r| r.lifetime == 600), "{ra:?}");
+}
+
+#[test]
+fn route_lifetime_follows_the_router_and_private_keeps_routes() {
+    let (mut c, mut b) = (config(Ipv6Mode::Slaac), tap_routed());
+    routes(&mut b, "2001:db8:100::/48");
+    let lifetime =
+        |c: &Config, b: &Binding| decide(c, b, &rs(GUEST_LL, None)).unwrap().routes[0].lifetime;
+    assert_eq!(lifetime(&c, &b), 1800);
+    // Not a default router at all: three RA periods, like the DNS options.
+    c.ipv6.router_lifetime = 0;
+    assert_eq!(lifetime(&c, &b), 900);
+    c.ipv6.router_lifetime = 9000;
+    assert_eq!(lifetime(&c, &b), 9000);
+    // PRIVATE: no default router, but the routes stand.
+    b.private = true;
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!((ra.router_lifetime, ra.routes[0].lifetime), (0, 9000));
+}
+
+/// The IPv6 packet length of an emitted RA.
+fn ip_len(ra: &RouterAdvert) -> usize {
+    ra.emit().len() - frame::ETH_HDR_LEN
+}
+
+#[test]
+fn buffer_len_is_the_emitted_length() {
+    let (mut c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    b.mtu = Some(9000);
+    routes(&mut b, "2001:db8:100::/48, 2001:db8:200::1/128 high");
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    c.ipv6.domains = vec!["a.example".into(), "x".repeat(63), "b".into()];
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(ra.buffer_len(), ra.icmp_bytes().len());
+    c.ipv6.domains.clear();
+    c.ipv6.nameservers.clear();
+    b.routes6.clear();
+    b.mtu = None;
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(ra.buffer_len(), ra.icmp_bytes().len());
+}
+
+#[test]
+fn an_ra_over_the_mtu_leaves_out_search_list_then_routes_then_dns_then_pref64() {
+    let (mut c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    let many: Vec<String> = (0..16)
+        .map(|i| format!("2001:db8:{:x}::/48", 0x100 + i))
+        .collect();
+    routes(&mut b, &many.join(","));
+    // 40 names of 63 + 2 bytes: one DNSSL of 2608 bytes is cut to 255 units.
+    c.ipv6.domains = (0..40).map(|i| format!("{i:0>61}.x")).collect();
+    for mtu in [None, Some(1280), Some(1400)] {
+        b.mtu = mtu;
+        let budget = usize::from(mtu.unwrap_or(1500));
+        let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+        assert!(ip_len(&ra) <= budget, "{} > {budget}", ip_len(&ra));
+        // Only search domains went, a few of them kept.
+        assert_eq!(
+            (ra.routes.len(), ra.rdnss.as_ref().map(|r| r.1.len())),
+            (16, Some(2))
+        );
+        assert!(ra.pref64.is_some());
+        let kept = ra.dnssl.as_ref().map_or(0, |d| d.1.len());
+        assert!((1..40).contains(&kept), "{kept} names");
+        assert_eq!(parse_ra(&ra.emit()), ra);
+        assert!(ip_len(&ra) + 72 > budget, "cut more than needed");
+    }
+    // 120 DNS servers: the search list and every route go, then servers.
+    c.ipv6.nameservers = (1..=120u16)
+        .map(|i| Ipv6Addr::new(0x2001, 0xdb8, 0x53, 0, 0, 0, 0, i))
+        .collect();
+    b.mtu = Some(1280);
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert!(ip_len(&ra) <= 1280);
+    assert_eq!((ra.dnssl.as_ref(), ra.routes.len()), (None, 0));
+    // IPv6 40, RA 16, SLLA 8, MTU 8, PIO 32, PREF64 16, RDNSS header 8:
+    // 128 bytes, and 1152 left for 72 servers.
+    let servers = &ra.rdnss.as_ref().unwrap().1;
+    assert_eq!(servers[..], c.ipv6.nameservers[..72]);
+    assert!(ra.pref64.is_some());
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    // Below the IPv6 minimum MTU: cut to 1280 all the same.
+    b.mtu = Some(1000);
+    assert!(ip_len(&decide(&c, &b, &rs(GUEST_LL, None)).unwrap()) <= 1280);
+}
+
+#[test]
+fn fit_drops_pref64_last_and_never_the_prefix() {
+    let (mut c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
+    let mut ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    // Header, SLLA, PIO: 56 bytes; + PREF64 72.
+    let full = ra.buffer_len();
+    assert!(ra.fit(full));
+    assert!(ra.fit(72) && ra.pref64.is_some());
+    assert_eq!((ra.rdnss.as_ref(), ra.dnssl.as_ref()), (None, None));
+    assert!(ra.fit(71) && ra.pref64.is_none() && ra.prefix.is_some());
+    assert_eq!(ra.buffer_len(), 56);
+    assert!(!ra.fit(55));
+}
+
+#[test]
+fn the_bindings_dns_servers_and_search_list_replace_the_configs() {
+    let (c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    b.nameservers6 = Some(vec![a6("2001:db8:5300::53")]);
+    b.domains = Some(vec!["vm7.example.net".into()]);
+    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    assert_eq!(ra.rdnss, Some((900, vec![a6("2001:db8:5300::53")])));
+    assert_eq!(ra.dnssl, Some((900, vec!["vm7.example.net".into()])));
+    assert_eq!(parse_ra(&ra.emit()), ra);
+    // `none`: neither option, whatever the config has.
+    b.nameservers6 = Some(vec![]);
+    b.domains = Some(vec![]);
+    let ra = build_unsolicited_ra_advert(&ctx(&c, &b), false).unwrap();
+    assert_eq!((ra.rdnss, ra.dnssl), (None, None));
 }

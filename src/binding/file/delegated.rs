@@ -74,7 +74,8 @@ fn is_link_local(a: Ipv6Addr) -> bool {
     a.segments()[0] & 0xffc0 == 0xfe80
 }
 
-fn not_global(a: Ipv6Addr) -> bool {
+/// Multicast, link-local, loopback or `::`: never a prefix to announce.
+pub(super) fn not_global(a: Ipv6Addr) -> bool {
     a.is_unspecified() || a.is_loopback() || a.is_multicast() || is_link_local(a)
 }
 

@@ -487,3 +487,142 @@ fn a_delegated_prefix_must_not_overlap_the_vms_own_subnet6_or_addresses() {
     // Elsewhere: fine.
     assert!(pd("2001:db8:2::/64").is_ok());
 }
+
+#[test]
+fn pref64_set_turned_off_or_refused_with_file_key_and_value() {
+    let base = "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\n";
+    assert_eq!(ok("tap0", base).binding.pref64, None);
+    let b = ok("tap0", &format!("{base}PREF64=64:ff9b::/96\n")).binding;
+    assert_eq!(
+        b.pref64,
+        Some(Some(pref64::parse_prefix("64:ff9b::/96").unwrap()))
+    );
+    assert_eq!(
+        ok("tap0", &format!("{base}PREF64=none\n")).binding.pref64,
+        Some(None)
+    );
+    // Empty: unset, the config's.
+    assert_eq!(ok("tap0", &format!("{base}PREF64=\n")).binding.pref64, None);
+    let e = parse("tap0", &format!("{base}PREF64=2001:db8:64::/63\n"), true).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap0: PREF64=\"2001:db8:64::/63\": 2001:db8:64::/63: a NAT64 prefix is a /96, /64, /56, /48, /40 or /32 (RFC 8781 §4)"
+    );
+    let (key, value, reason) = err("tap0", &format!("{base}PREF64=ff02::/96\n"));
+    assert_eq!((key, value.as_str()), ("PREF64", "ff02::/96"));
+    assert!(
+        matches!(reason, Reason::BadPref64(e) if matches!(*e, pref64::Pref64Error::NotGlobal(_)))
+    );
+}
+
+#[test]
+fn routes6_parsed_in_order_or_refused_with_file_key_and_value() {
+    use crate::domain::RouterPreference;
+    let base =
+        "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\nPREFIX6_DELEGATED=2001:db8:100::/56\n";
+    let b = ok(
+        "tap0",
+        &format!("{base}ROUTES6=\"2001:db8:200::/48 high, 2001:db8:300::/56\"\n"),
+    )
+    .binding;
+    assert_eq!(
+        b.routes6
+            .iter()
+            .map(|r| (r.prefix.to_string(), r.preference))
+            .collect::<Vec<_>>(),
+        [
+            ("2001:db8:200::/48".to_string(), RouterPreference::High),
+            ("2001:db8:300::/56".to_string(), RouterPreference::Medium),
+        ]
+    );
+    assert!(ok("tap0", &format!("{base}ROUTES6=\n"))
+        .binding
+        .routes6
+        .is_empty());
+    let e = parse(
+        "tap0",
+        &format!("{base}ROUTES6=2001:db8:100:10::/60 high\n"),
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap0: ROUTES6=\"2001:db8:100:10::/60 high\": 2001:db8:100:10::/60 is inside PREFIX6_DELEGATED 2001:db8:100::/56"
+    );
+    let (key, value, reason) = err("tap0", &format!("{base}ROUTES6=2001:db8:200::/48 best\n"));
+    assert_eq!((key, value.as_str()), ("ROUTES6", "2001:db8:200::/48 best"));
+    assert!(
+        matches!(reason, Reason::BadRoute(e) if matches!(*e, routes6::RouteError::BadPreference(_)))
+    );
+}
+
+#[test]
+fn nameservers6_domains_and_ntp6_override_or_say_none() {
+    let base = "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\n";
+    let b = ok("tap0", base).binding;
+    assert_eq!((b.nameservers6, b.domains, b.ntp6), (None, None, None));
+    let b = ok(
+        "tap0",
+        &format!("{base}NAMESERVERS6=2001:db8:5300::53\nDOMAINS=\"vm7.example.net example.net.\"\nNTP6=2001:db8:1230::7,2001:db8:1230::8\n"),
+    )
+    .binding;
+    assert_eq!(
+        b.nameservers6,
+        Some(vec!["2001:db8:5300::53".parse::<Ipv6Addr>().unwrap()])
+    );
+    assert_eq!(
+        b.domains,
+        Some(vec![
+            "vm7.example.net".to_string(),
+            "example.net".to_string()
+        ])
+    );
+    assert_eq!(b.ntp6.as_ref().map(Vec::len), Some(2));
+    let b = ok(
+        "tap0",
+        &format!("{base}NAMESERVERS6=none\nDOMAINS=none\nNTP6=\n"),
+    )
+    .binding;
+    assert_eq!(
+        (b.nameservers6, b.domains, b.ntp6),
+        (Some(vec![]), Some(vec![]), None)
+    );
+    for (line, want) in [
+        (
+            "NAMESERVERS6=192.0.2.53",
+            "tap0: NAMESERVERS6=\"192.0.2.53\": \"192.0.2.53\" is not an IPv6 address",
+        ),
+        (
+            "NTP6=ff02::101",
+            "tap0: NTP6=\"ff02::101\": ff02::101 is not a unicast address",
+        ),
+        (
+            "DOMAINS=\"a.example -b.example\"",
+            "tap0: DOMAINS=\"a.example -b.example\": \"-b.example\" is not a valid domain name: label starts or ends with '-'",
+        ),
+    ] {
+        let e = parse("tap0", &format!("{base}{line}\n"), true).unwrap_err();
+        assert_eq!(e.to_string(), want);
+    }
+}
+
+#[test]
+fn ra_keys_without_subnet6_are_warned() {
+    let p = ok(
+        "tap0",
+        "MAC=aa:00:00:00:00:10\nROUTES6=2001:db8:100::/48\nPREF64=2001:db8:64::/96\n",
+    );
+    assert_eq!(
+        p.warnings,
+        [
+            Warning("tap0: ROUTES6 set without SUBNET6: this VM gets no RA to carry it".into()),
+            Warning("tap0: PREF64 set without SUBNET6: this VM gets no RA to carry it".into()),
+        ]
+    );
+    assert!(ok(
+        "tap0",
+        "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\nPREF64=none\n"
+    )
+    .warnings
+    .is_empty());
+}

@@ -7,10 +7,13 @@ use std::net::Ipv6Addr;
 use dhcproto::{v6, Decodable, Decoder};
 
 use super::capture::{classify, ip_packet, Classified, Frame};
+use crate::binding::file::pref64::Pref64;
 use crate::domain::Protocol;
 use crate::proto::frame::{self, ip_of_frame, ETH_HDR_LEN};
 use crate::proto::ndp::{self, NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED};
-use crate::proto::ra::{OPT_PREFIX_INFO, RA_FLAG_MANAGED, RA_FLAG_OTHER};
+use crate::proto::ra::{
+    OPT_PREF64, OPT_PREFIX_INFO, OPT_ROUTE_INFO, RA_FLAG_MANAGED, RA_FLAG_OTHER,
+};
 use crate::proto::{dhcpv4, dhcpv6, Reply, ReplyKind};
 
 /// Byte offsets in the ICMPv6 messages summarized.
@@ -30,6 +33,14 @@ mod field {
     pub const PIO_LEN: usize = 2;
     /// Prefix Information option: the prefix.
     pub const PIO_PREFIX: Range<usize> = 16..32;
+    /// Route Information option: prefix length.
+    pub const RIO_LEN: usize = 2;
+    /// Route Information option: the prefix (0, 8 or 16 bytes).
+    pub const RIO_PREFIX: usize = 8;
+    /// PREF64 option: Scaled Lifetime and PLC.
+    pub const PREF64_LIFETIME_PLC: Range<usize> = 2..4;
+    /// PREF64 option: the prefix's 96 bits.
+    pub const PREF64_PREFIX: Range<usize> = 4..16;
 }
 
 fn addr6(b: &[u8]) -> Option<Ipv6Addr> {
@@ -225,13 +236,40 @@ fn ra_reply(frame: &[u8]) -> String {
         let Some(opt) = rest.get(..n).filter(|_| n > 0) else {
             break;
         };
-        if ty == OPT_PREFIX_INFO {
-            if let (Some(p), Some(l)) = (
-                opt.get(field::PIO_PREFIX).and_then(addr6),
-                opt.get(field::PIO_LEN),
-            ) {
-                let _ = write!(s, " prefix {p}/{l}");
+        match ty {
+            OPT_PREFIX_INFO => {
+                if let (Some(p), Some(l)) = (
+                    opt.get(field::PIO_PREFIX).and_then(addr6),
+                    opt.get(field::PIO_LEN),
+                ) {
+                    let _ = write!(s, " prefix {p}/{l}");
+                }
             }
+            OPT_ROUTE_INFO => {
+                let mut a = [0u8; 16];
+                let bytes = opt.get(field::RIO_PREFIX..).unwrap_or_default();
+                let n = bytes.len().min(a.len());
+                a[..n].copy_from_slice(&bytes[..n]);
+                if let Some(l) = opt.get(field::RIO_LEN) {
+                    let _ = write!(s, " route {}/{l}", Ipv6Addr::from(a));
+                }
+            }
+            OPT_PREF64 => {
+                if let (Some(f), Some(p)) = (
+                    opt.get(field::PREF64_LIFETIME_PLC),
+                    opt.get(field::PREF64_PREFIX),
+                ) {
+                    let f = u16::from_be_bytes([f[0], f[1]]);
+                    let mut a = [0u8; 16];
+                    a[..p.len()].copy_from_slice(p);
+                    let plc = usize::from(f & 0b111);
+                    let len = Pref64::LENGTHS
+                        .get(plc)
+                        .map_or_else(|| format!("?plc{plc}"), u8::to_string);
+                    let _ = write!(s, " pref64 {}/{len} {}s", Ipv6Addr::from(a), f & !0b111);
+                }
+            }
+            _ => {}
         }
         rest = &rest[n..];
     }
