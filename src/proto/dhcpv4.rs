@@ -63,8 +63,7 @@ pub const BOOTP_MIN_LEN: usize = 300;
 /// Smallest IP datagram every client accepts, and the smallest legal
 /// option 57 value (RFC 2131 §2, RFC 2132 §9.10).
 pub const MIN_MESSAGE_SIZE: u16 = 576;
-/// Largest IP datagram we send when the binding has no MTU.
-pub const DEFAULT_LINK_MTU: u16 = 1500;
+pub use super::frame::DEFAULT_LINK_MTU;
 /// Bytes of IP and UDP header around the DHCP payload.
 const IP_UDP_LEN: usize = IPV4_HDR_LEN + UDP_HDR_LEN;
 /// The magic cookie that starts the options field (RFC 2131 §3, RFC 2132 §2).

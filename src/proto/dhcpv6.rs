@@ -72,8 +72,8 @@ mod pd;
 use pd::{answer_pd, delegates, holder, parse_ia_pd};
 pub use pd::{IaPd, IaPdRequest, IaPrefix};
 
-use super::dhcpv4::DEFAULT_LINK_MTU;
 use super::frame;
+use super::frame::DEFAULT_LINK_MTU;
 use super::ndp;
 use super::ra::{encode_domain_name, IPV6_MIN_MTU};
 use super::{Context, DropReason, Outcome, Reply, ReplyKind};

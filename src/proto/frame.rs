@@ -45,6 +45,8 @@ const IPV4_CHECKSUM: usize = 10;
 const IHL_NO_OPTIONS: u8 = (IPV4_HDR_LEN / 4) as u8;
 /// TTL of IPv4 replies.
 pub const IPV4_TTL: u8 = 64;
+/// Largest IP datagram sent on a link whose binding has no MTU (DHCPv4, DHCPv6 and RAs alike).
+pub const DEFAULT_LINK_MTU: u16 = 1500;
 pub use super::checksum::{PROTO_ICMPV6, PROTO_UDP};
 
 /// Why bytes are not a packet we can read.

@@ -20,7 +20,7 @@ use super::{
     PREFIX_INFO_LEN,
 };
 use crate::binding::Binding;
-use crate::proto::dhcpv4::DEFAULT_LINK_MTU;
+use crate::proto::frame::DEFAULT_LINK_MTU;
 
 /// The largest ICMPv6 message an RA to `b` may be: its link MTU (see the
 /// module documentation) less the IPv6 header.
