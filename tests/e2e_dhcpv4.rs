@@ -500,3 +500,35 @@ fn perfdhcp_relayed_exchanges_complete_without_drops() {
         "received {received:?} in:\n{text}"
     );
 }
+
+/// Per-VM DNS servers, NTP servers (option 42) and search list from the
+/// binding, the config's for the VM without them, as udhcpc receives them.
+#[test]
+fn per_vm_dns_ntp_and_search_list_reach_udhcpc() {
+    if !prerequisites(&["udhcpc"]) {
+        return;
+    }
+    let t = Topology::new("pv4");
+    t.host.run("ip addr add 198.51.100.1/24 dev br0");
+    let own =
+        "NAMESERVERS=203.0.113.53\nNTP=203.0.113.123, 203.0.113.124\nDOMAINS=\"vm7.example.net\"\n";
+    t.write_binding("tap-r", &format!("{BINDING_R}{own}"));
+    t.write_binding("tap-b", BINDING_B);
+    t.install_rules();
+    let d = t.start_daemon(&t.write_config("ntp = 192.0.2.123", ""));
+    d.wait_for("both bindings active", |s| {
+        s.bindings.iter().filter(|b| b.state == "active").count() == 2
+    });
+    let opts = "-O ntpsrv -O search";
+    let (ok, ev) = udhcpc_once(&t, &t.vm_r, "pv4-r", opts);
+    assert!(ok, "{}", d.log_text());
+    let r = last_bound(&ev, &["bound"]);
+    assert_eq!(r["dns"].trim(), "203.0.113.53", "{r:?}");
+    assert_eq!(r["ntpsrv"].trim(), "203.0.113.123 203.0.113.124", "{r:?}");
+    assert_eq!(r["search"].trim(), "vm7.example.net", "{r:?}");
+    let (ok, ev) = udhcpc_once(&t, &t.vm_b, "pv4-b", opts);
+    assert!(ok, "{}", d.log_text());
+    let b = last_bound(&ev, &["bound"]);
+    assert_eq!(b["dns"].trim(), "192.0.2.53 198.51.100.53", "{b:?}");
+    assert_eq!(b["ntpsrv"].trim(), "192.0.2.123", "{b:?}");
+}

@@ -209,6 +209,8 @@ const KEYS: &[&str] = &[
     pref64::KEY,
     routes6::KEY,
     overrides::NAMESERVERS6,
+    overrides::NAMESERVERS,
+    overrides::NTP,
     overrides::DOMAINS,
     overrides::NTP6,
 ];
@@ -389,6 +391,15 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
     if let Some(v) = raw.get(overrides::NTP6) {
         let servers = overrides::parse_addrs(v).map_err(|e| bad_override(overrides::NTP6, v, e))?;
         b.ntp6 = Some(servers);
+    }
+    if let Some(v) = raw.get(overrides::NAMESERVERS) {
+        let servers =
+            overrides::parse_addrs4(v).map_err(|e| bad_override(overrides::NAMESERVERS, v, e))?;
+        b.nameservers = Some(servers);
+    }
+    if let Some(v) = raw.get(overrides::NTP) {
+        let servers = overrides::parse_addrs4(v).map_err(|e| bad_override(overrides::NTP, v, e))?;
+        b.ntp = Some(servers);
     }
     if b.subnet6.is_none() {
         let ra_only = [

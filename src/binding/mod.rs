@@ -53,6 +53,12 @@ pub struct Binding {
     pub domains: Option<Vec<String>>,
     /// Its NTP servers (`NTP6`), instead of the config's; `Some` empty: none.
     pub ntp6: Option<Vec<Ipv6Addr>>,
+    /// Its IPv4 DNS servers (`NAMESERVERS`, DHCPv4 option 6), instead of
+    /// the config's; `Some` empty: none.
+    pub nameservers: Option<Vec<Ipv4Addr>>,
+    /// Its IPv4 NTP servers (`NTP`, DHCPv4 option 42), instead of the
+    /// config's; `Some` empty: none.
+    pub ntp: Option<Vec<Ipv4Addr>>,
     /// Link MTU (`MTU`).
     pub mtu: Option<u16>,
     /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
@@ -84,6 +90,8 @@ impl Binding {
             nameservers6: None,
             domains: None,
             ntp6: None,
+            nameservers: None,
+            ntp: None,
             mtu: None,
             macspoof: false,
             private: false,
@@ -110,6 +118,16 @@ impl Binding {
     /// The VM's search list: its `DOMAINS`, else the config's.
     pub fn domains<'a>(&'a self, config: &'a [String]) -> &'a [String] {
         self.domains.as_deref().unwrap_or(config)
+    }
+
+    /// The VM's IPv4 DNS servers: its `NAMESERVERS`, else the config's.
+    pub fn nameservers<'a>(&'a self, config: &'a [Ipv4Addr]) -> &'a [Ipv4Addr] {
+        self.nameservers.as_deref().unwrap_or(config)
+    }
+
+    /// The VM's IPv4 NTP servers: its `NTP`, else the config's.
+    pub fn ntp<'a>(&'a self, config: &'a [Ipv4Addr]) -> &'a [Ipv4Addr] {
+        self.ntp.as_deref().unwrap_or(config)
     }
 
     /// The VM's IPv6 NTP servers: its `NTP6`, else the config's.

@@ -122,6 +122,8 @@ pub struct Dhcp {
     pub nameservers: Vec<Ipv4Addr>,
     /// Domain name (option 15); when unset, the domain part of the binding's HOSTNAME.
     pub domain: Option<String>,
+    /// NTP servers (option 42, RFC 2132 §8.3); a binding's `NTP` overrides them.
+    pub ntp: Vec<Ipv4Addr>,
 }
 
 /// How guests configure IPv6.
@@ -217,6 +219,7 @@ impl Default for Config {
                 server_on_link: false,
                 nameservers: Vec::new(),
                 domain: None,
+                ntp: Vec::new(),
             },
             ipv6: Ipv6 {
                 enabled: true,

@@ -97,6 +97,7 @@ pub struct RawDhcp {
     pub dhcp_queue: Option<Scalar>,
     pub nameservers: Option<List>,
     pub domain: Option<Scalar>,
+    pub ntp: Option<List>,
 }
 
 /// `[ipv6]`

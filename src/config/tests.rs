@@ -502,3 +502,29 @@ fn ntp_servers_in_both_forms_unicast_only() {
         ("ntp", "192.0.2.123", Invalid::NotIpv6)
     );
 }
+
+#[test]
+fn dhcp_ntp_servers_in_both_forms_unicast_only() {
+    let want: Vec<std::net::Ipv4Addr> = vec![
+        "192.0.2.123".parse().unwrap(),
+        "198.51.100.123".parse().unwrap(),
+    ];
+    let c = ini("[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 42\nntp = 192.0.2.123, 198.51.100.123\n[ipv6]\nrs_queue = 43\nns_queue = 44\n")
+        .unwrap()
+        .config;
+    assert_eq!(c.dhcp.ntp, want);
+    let t = parse(
+        "[dhcp]\ndhcp_queue = 42\nserver_ip = \"192.0.2.1\"\nntp = [\"192.0.2.123\", \"198.51.100.123\"]\n[ipv6]\nrs_queue = 43\nns_queue = 44\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.dhcp.ntp, want);
+    let (_, key, value, reason) =
+        invalid("[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 42\nntp = 224.0.1.1\n[ipv6]\nrs_queue = 43\nns_queue = 44\n");
+    assert_eq!(
+        (key.as_str(), value.as_str(), reason),
+        ("ntp", "224.0.1.1", Invalid::NotUnicast)
+    );
+}

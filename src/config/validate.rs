@@ -208,6 +208,14 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
     dh.server_on_link = c.bool("dhcp", "server_on_link", &d.server_on_link, false)?;
     dh.queue = c.queue("dhcp", "dhcp_queue", &d.dhcp_queue)?;
     dh.nameservers = c.list("dhcp", "nameservers", &d.nameservers, Invalid::NotIpv4)?;
+    dh.ntp = c.list("dhcp", "ntp", &d.ntp, Invalid::NotIpv4)?;
+    if let Some(a) = dh
+        .ntp
+        .iter()
+        .find(|a| a.is_unspecified() || a.is_loopback() || a.is_multicast() || a.is_broadcast())
+    {
+        return Err(c.err("dhcp", "ntp", a.to_string(), Invalid::NotUnicast));
+    }
     dh.domain = match Checker::string(&d.domain) {
         Some(n) => Some(c.domain("dhcp", "domain", n)?),
         None => None,

@@ -131,6 +131,8 @@ pub mod code {
     pub const HOST_NAME: u8 = 12;
     /// Domain Name (§3.17).
     pub const DOMAIN_NAME: u8 = 15;
+    /// Network Time Protocol Servers (§8.3).
+    pub const NTP_SERVERS: u8 = 42;
     /// Interface MTU (§5.1).
     pub const INTERFACE_MTU: u8 = 26;
     /// Broadcast Address (§5.3).

@@ -5,7 +5,12 @@
 //! - `DOMAINS`: the search list (DHCPv6 option 24, RA DNSSL), instead of
 //!   `[ipv6] domains` (parsed here for every protocol that may use it);
 //! - `NTP6`: NTP servers (DHCPv6 option 56, RFC 5908), instead of
-//!   `[ipv6] ntp`.
+//!   `[ipv6] ntp`;
+//! - `NAMESERVERS`: DNS servers (DHCPv4 option 6), instead of
+//!   `[dhcp] nameservers`;
+//! - `NTP`: NTP servers (DHCPv4 option 42), instead of `[dhcp] ntp`.
+//!
+//! `DOMAINS` is the DHCPv4 search list (option 119) too.
 //!
 //! Each is a comma- and/or space-separated list of at most [`MAX_ITEMS`];
 //! `none` gives the VM none, even when the config has some; an empty value
@@ -13,7 +18,7 @@
 //! loopback or `::`); names are host-name syntax (RFC 1123), a trailing
 //! dot dropped, as the config's `domains`.
 
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{validate_dns_name, NameError};
 
@@ -23,6 +28,10 @@ pub const NAMESERVERS6: &str = "NAMESERVERS6";
 pub const DOMAINS: &str = "DOMAINS";
 /// The key of the VM's NTP servers.
 pub const NTP6: &str = "NTP6";
+/// The key of the VM's IPv4 DNS servers.
+pub const NAMESERVERS: &str = "NAMESERVERS";
+/// The key of the VM's IPv4 NTP servers.
+pub const NTP: &str = "NTP";
 /// The value that gives the VM none.
 pub const NONE: &str = "none";
 /// Most items of one list (a reply holds them all, well within 1280 bytes).
@@ -37,6 +46,12 @@ pub enum OverrideError {
     /// Multicast, loopback or `::`.
     #[error("{0} is not a unicast address")]
     NotUnicast(Ipv6Addr),
+    /// An item that is not an IPv4 address.
+    #[error("{0:?} is not an IPv4 address")]
+    NotIpv4(String),
+    /// Multicast, broadcast, loopback or `0.0.0.0`.
+    #[error("{0} is not a unicast address")]
+    NotUnicast4(Ipv4Addr),
     /// A name that is not a host name.
     #[error("{name:?} is not a valid domain name: {error}")]
     BadDomain {
@@ -81,6 +96,22 @@ pub fn parse_addrs(v: &str) -> Result<Vec<Ipv6Addr>, OverrideError> {
         .collect()
 }
 
+/// Parses `NAMESERVERS` or `NTP`.
+pub fn parse_addrs4(v: &str) -> Result<Vec<Ipv4Addr>, OverrideError> {
+    items(v)?
+        .into_iter()
+        .map(|item| {
+            let a: Ipv4Addr = item
+                .parse()
+                .map_err(|_| OverrideError::NotIpv4(item.to_string()))?;
+            if a.is_unspecified() || a.is_loopback() || a.is_multicast() || a.is_broadcast() {
+                return Err(OverrideError::NotUnicast4(a));
+            }
+            Ok(a)
+        })
+        .collect()
+}
+
 /// Parses `DOMAINS`.
 pub fn parse_domains(v: &str) -> Result<Vec<String>, OverrideError> {
     items(v)?
@@ -99,6 +130,28 @@ pub fn parse_domains(v: &str) -> Result<Vec<String>, OverrideError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_lists_none_and_refusals() {
+        assert_eq!(
+            parse_addrs4("192.0.2.53, 198.51.100.53").unwrap(),
+            [
+                "192.0.2.53".parse::<Ipv4Addr>().unwrap(),
+                "198.51.100.53".parse().unwrap()
+            ]
+        );
+        assert_eq!(parse_addrs4("none").unwrap(), Vec::<Ipv4Addr>::new());
+        assert_eq!(
+            parse_addrs4("192.0.2.300"),
+            Err(OverrideError::NotIpv4("192.0.2.300".into()))
+        );
+        for bad in ["0.0.0.0", "127.0.0.1", "224.0.0.1", "255.255.255.255"] {
+            assert!(
+                matches!(parse_addrs4(bad), Err(OverrideError::NotUnicast4(_))),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn lists_none_and_refusals() {

@@ -40,7 +40,7 @@ const ADDRS_PER_OPTION: usize = MAX_OPT_DATA / ADDR_LEN;
 const COPIED_LEN: usize = 1 + 4 + 4 * 3 + 4 + Routes::HOST_LEN + Routes::DEFAULT_LEN + 4 + 2;
 /// Most options in one reply: one per entry of [`list`] (at most 32, the
 /// bits of [`List::order`]'s set).
-const MAX_OPTIONS: usize = 15;
+const MAX_OPTIONS: usize = 16;
 const _: () = assert!(MAX_OPTIONS <= 32 && COPIED_LEN <= u8::MAX as usize);
 
 /// The options of one reply into `opts` (empty), ordered and fitted;
@@ -94,8 +94,16 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
             });
         }
     }
-    if !dhcp.nameservers.is_empty() {
-        l.addrs(code::DOMAIN_NAME_SERVER, &dhcp.nameservers);
+    // The binding's NAMESERVERS, else the config's.
+    let nameservers = b.nameservers(&dhcp.nameservers);
+    if !nameservers.is_empty() {
+        l.addrs(code::DOMAIN_NAME_SERVER, nameservers);
+    }
+    // RFC 2132 §8.3, only to a client that asks (as Kea and dnsmasq do):
+    // the binding's NTP, else the config's.
+    let ntp = b.ntp(&dhcp.ntp);
+    if !ntp.is_empty() && req.asks_for(code::NTP_SERVERS) {
+        l.addrs(code::NTP_SERVERS, ntp);
     }
     if let Some(net) = b.subnet {
         l.copy(code::BROADCAST_ADDRESS, &net.broadcast().octets());
@@ -111,7 +119,10 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
     if let Some(h) = b.hostname.as_deref().filter(|h| !h.is_empty()) {
         l.borrow(code::HOST_NAME, h.as_bytes());
     }
-    if let Some(names) = search::option(&ctx.config.ipv6.domains, domain) {
+    // The binding's DOMAINS (`none`: no list, not even option 15's domain),
+    // else the config's `domains`, else option 15's domain.
+    let fallback = domain.filter(|_| b.domains.is_none());
+    if let Some(names) = search::option(b.domains(&ctx.config.ipv6.domains), fallback) {
         l.share(code::DOMAIN_SEARCH, names);
     }
 }

@@ -1114,3 +1114,68 @@ fn a_long_search_list_is_compressed_split_and_decodes_back() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The binding's NAMESERVERS, NTP and DOMAINS replace the config's for
+/// that VM; option 42 goes only to a client that asks for it.
+#[test]
+fn per_vm_dns_ntp_and_search_list() {
+    let mut c = config();
+    c.dhcp.ntp = vec![Ipv4Addr::new(192, 0, 2, 123)];
+    let mut b = routed();
+    b.nameservers = Some(vec![Ipv4Addr::new(203, 0, 113, 53)]);
+    b.ntp = Some(vec![
+        Ipv4Addr::new(203, 0, 113, 123),
+        Ipv4Addr::new(203, 0, 113, 124),
+    ]);
+    b.domains = Some(vec!["vm7.example.net".into()]);
+    let asking = msg(
+        MessageType::Discover,
+        vm_mac(),
+        vec![DhcpOption::ParameterRequestList(vec![
+            OptionCode::DomainNameServer,
+            OptionCode::NtpServers,
+            OptionCode::DomainSearch,
+        ])],
+    );
+    let a = answer(&ctx(&c, &b), &asking);
+    assert_eq!(
+        find_in(&a, OptionCode::DomainNameServer),
+        Some(DhcpOption::DomainNameServer(vec![Ipv4Addr::new(
+            203, 0, 113, 53
+        )]))
+    );
+    assert_eq!(
+        find_in(&a, OptionCode::NtpServers),
+        Some(DhcpOption::NtpServers(vec![
+            Ipv4Addr::new(203, 0, 113, 123),
+            Ipv4Addr::new(203, 0, 113, 124)
+        ]))
+    );
+    assert_eq!(
+        find_in(&a, OptionCode::DomainSearch),
+        Some(DhcpOption::DomainSearch(vec![Name::from_ascii(
+            "vm7.example.net."
+        )
+        .unwrap()]))
+    );
+    // Without the binding's values: the config's NTP server; not asked: no option 42.
+    let a = answer(&ctx(&c, &routed()), &asking);
+    assert!(a
+        .options
+        .contains(&DhcpOption::NtpServers(vec![Ipv4Addr::new(192, 0, 2, 123)])));
+    let a = answer(&ctx(&c, &b), &discover());
+    assert_eq!(find_in(&a, OptionCode::NtpServers), None);
+    // `none`: no DNS servers and no search list, not even option 15's domain.
+    b.nameservers = Some(Vec::new());
+    b.domains = Some(Vec::new());
+    let a = answer(&ctx(&c, &b), &asking);
+    assert_eq!(find_in(&a, OptionCode::DomainNameServer), None);
+    assert_eq!(find_in(&a, OptionCode::DomainSearch), None);
+}
+
+fn find_in(a: &Answer, code: OptionCode) -> Option<DhcpOption> {
+    a.options
+        .iter()
+        .find(|o| OptionCode::from(*o) == code)
+        .cloned()
+}
