@@ -172,7 +172,7 @@ impl Queue {
     /// Unbinds the queue (packets still queued are dropped by the kernel).
     pub fn unbind(&mut self) -> std::io::Result<()> {
         self.sock.set_non_blocking(false)?;
-        let r = self.request(&wire::Config::unbind(self.num));
+        let r = self.request(&wire::Config::unbind());
         r.map_err(|e| match e {
             AckError::Nack(e) | AckError::Io(e) => e,
         })
@@ -286,7 +286,7 @@ pub mod wire {
         }
 
         /// Unbind.
-        pub fn unbind(_queue: u16) -> Config {
+        pub fn unbind() -> Config {
             Config {
                 cmd: Some(cfg::CMD_UNBIND),
                 params: None,
