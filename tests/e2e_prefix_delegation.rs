@@ -7,8 +7,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -32,64 +31,18 @@ fn setup(tag: &str, mode: &str) -> (Topology, Daemon) {
     (t, d)
 }
 
-/// tcpdump of the DHCPv6 traffic on a VM's eth0, stopped by
-/// [`Capture::messages`] or on drop (and by its own timeout in any case).
-struct Capture {
-    child: Option<Child>,
-    pcap: PathBuf,
+/// The DHCPv6 traffic of a VM's eth0.
+fn capture_dhcpv6(vm: &Netns, dir: &Path, name: &str) -> Capture {
+    vm.capture("eth0", dir, name, "udp port 546 or udp port 547", 60)
 }
 
-impl Capture {
-    fn start(vm: &Netns, dir: &Path, name: &str) -> Capture {
-        let pcap = dir.join(format!("{name}.pcap"));
-        let err = dir.join(format!("{name}.tcpdump"));
-        let child = Command::new("ip")
-            .args(["netns", "exec", &vm.name, "timeout", "60", "tcpdump"])
-            // Immediate mode: packets are not held in the kernel's buffer
-            // for up to a second, and lost when tcpdump is stopped.
-            .args([
-                "--immediate-mode",
-                "-U",
-                "-n",
-                "-Z",
-                "root",
-                "-i",
-                "eth0",
-                "-w",
-            ])
-            .arg(&pcap)
-            .arg("udp port 546 or udp port 547")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&err).expect("tcpdump log"))
-            .spawn()
-            .expect("spawn tcpdump");
-        let c = Capture {
-            child: Some(child),
-            pcap,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !std::fs::read_to_string(&err)
-            .unwrap_or_default()
-            .contains("listening on")
-        {
-            assert!(Instant::now() < deadline, "tcpdump did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        c
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            // `ip netns exec` execs timeout, which passes SIGTERM on.
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(c.id() as i32),
-                nix::sys::signal::Signal::SIGTERM,
-            );
-            let _ = c.wait();
-        }
-    }
-
+/// What the tests read of a capture.
+trait Dhcpv6Messages {
     /// Stops the capture; every DHCPv6 message in it, in order.
+    fn messages(&mut self) -> Vec<v6::Message>;
+}
+
+impl Dhcpv6Messages for Capture {
     fn messages(&mut self) -> Vec<v6::Message> {
         self.stop();
         let cap = replay::read_capture(std::fs::File::open(&self.pcap).expect("capture"))
@@ -103,12 +56,6 @@ impl Capture {
                 v6::Message::decode(&mut Decoder::new(payload)).ok()
             })
             .collect()
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 
@@ -210,7 +157,7 @@ fn slaac_dhcpv6_mode_delegates_prefixes_renews_and_rebinds_them() {
         return;
     }
     let (t, d) = setup("pds", "slaac+dhcpv6");
-    let mut cap = Capture::start(&t.vm_r, t.dir.path(), "pds");
+    let mut cap = capture_dhcpv6(&t.vm_r, t.dir.path(), "pds");
     let (ev, out) = dhclient6(&t, &t.vm_r, "pd1", "-N -P", "pd.leases", 6);
     let context = || format!("{ev:?}\n{out}\nlog:\n{}", d.log_text());
     assert_eq!(
@@ -252,7 +199,7 @@ fn slaac_dhcpv6_mode_delegates_prefixes_renews_and_rebinds_them() {
         }
     }
     // A second run from the lease file.
-    let mut cap = Capture::start(&t.vm_r, t.dir.path(), "pds2");
+    let mut cap = capture_dhcpv6(&t.vm_r, t.dir.path(), "pds2");
     let (ev, out) = dhclient6(&t, &t.vm_r, "pd2", "-N -P", "pd.leases", 3);
     let msgs = cap.messages();
     let (_, rep) = answer(&msgs, M6::Rebind)
@@ -286,7 +233,7 @@ fn dhcpv6_mode_delegates_to_one_vm_and_no_prefix_avail_to_the_other() {
         return;
     }
     let (t, d) = setup("pdd", "dhcpv6");
-    let mut cap = Capture::start(&t.vm_b, t.dir.path(), "pdd-b");
+    let mut cap = capture_dhcpv6(&t.vm_b, t.dir.path(), "pdd-b");
     let ((ev_r, out_r), (ev_b, out_b)) = std::thread::scope(|s| {
         let r = s.spawn(|| dhclient6(&t, &t.vm_r, "pd-r", "-N -P", "r.leases", 5));
         let b = s.spawn(|| dhclient6(&t, &t.vm_b, "pd-b", "-N -P", "b.leases", 5));
@@ -362,7 +309,7 @@ fn dhcpcd_rapid_commit_gets_the_prefix_in_one_exchange() {
     let conf = dir.join("dhcpcd6.conf");
     std::fs::write(&conf, "noipv6rs\noption rapid_commit\nia_na 1\nia_pd 2\n").unwrap();
     let (script, log) = client_script(dir, "dhcpcd6");
-    let mut cap = Capture::start(&t.vm_r, dir, "pdc");
+    let mut cap = capture_dhcpv6(&t.vm_r, dir, "pdc");
     // Its DUID, lease and pid files in private tmpfs mounts.
     let out = t.vm_r.run_out(&format!(
         "unshare -m --propagation private sh -c \"mount -t tmpfs none /var/lib/dhcpcd && mount -t tmpfs none /run && timeout 8 dhcpcd -6 -1 -B -f {} -c {} eth0\"",

@@ -168,44 +168,10 @@ fn pref64_fields(vm: &Netns, pcap: &str) -> Vec<Vec<String>> {
 /// Captures the RAs on `vm`'s eth0 for `secs` seconds, running `during`
 /// meanwhile; the pcap's path.
 fn capture_ras(t: &Topology, vm: &Netns, name: &str, secs: u32, during: impl FnOnce()) -> String {
-    let pcap = t.dir.path().join(format!("{name}.pcap"));
-    let err = t.dir.path().join(format!("{name}.tcpdump"));
-    let mut child = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &vm.name,
-            "timeout",
-            &secs.to_string(),
-            "tcpdump",
-        ])
-        .args([
-            "--immediate-mode",
-            "-U",
-            "-n",
-            "-Z",
-            "root",
-            "-i",
-            "eth0",
-            "-w",
-        ])
-        .arg(&pcap)
-        .arg("icmp6 and ip6[40] == 134")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&err).expect("tcpdump log"))
-        .spawn()
-        .expect("spawn tcpdump");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !std::fs::read_to_string(&err)
-        .unwrap_or_default()
-        .contains("listening on")
-    {
-        assert!(Instant::now() < deadline, "tcpdump did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut c = vm.capture("eth0", t.dir.path(), name, "icmp6 and ip6[40] == 134", secs);
     during();
-    let _ = child.wait();
-    pcap.display().to_string()
+    c.wait();
+    c.pcap.display().to_string()
 }
 
 #[test]

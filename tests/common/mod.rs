@@ -183,6 +183,90 @@ impl Drop for Netns {
     }
 }
 
+/// A tcpdump capture running in a namespace (`Netns::capture`), stopped by
+/// [`Capture::stop`] or on drop, and by its own timeout in any case.
+pub struct Capture {
+    child: Option<std::process::Child>,
+    /// The pcap file.
+    pub pcap: PathBuf,
+}
+
+impl Netns {
+    /// Starts tcpdump on `dev` writing `dir/NAME.pcap` for packets that match
+    /// `filter`, for at most `secs` seconds; returns once tcpdump listens.
+    /// Immediate mode: packets are not held in the kernel's buffer for up
+    /// to a second, and lost when tcpdump is stopped.
+    pub fn capture(&self, dev: &str, dir: &Path, name: &str, filter: &str, secs: u32) -> Capture {
+        let pcap = dir.join(format!("{name}.pcap"));
+        let err = dir.join(format!("{name}.tcpdump"));
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.name,
+                "timeout",
+                &secs.to_string(),
+                "tcpdump",
+            ])
+            .args([
+                "--immediate-mode",
+                "-U",
+                "-n",
+                "-Z",
+                "root",
+                "-i",
+                dev,
+                "-w",
+            ])
+            .arg(&pcap)
+            .arg(filter)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&err).expect("tcpdump log"))
+            .spawn()
+            .expect("spawn tcpdump");
+        let c = Capture {
+            child: Some(child),
+            pcap,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&err)
+            .unwrap_or_default()
+            .contains("listening on")
+        {
+            assert!(Instant::now() < deadline, "tcpdump did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        c
+    }
+}
+
+impl Capture {
+    /// Stops tcpdump (SIGTERM: `ip netns exec` execs timeout, which passes
+    /// it on) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(c.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            let _ = c.wait();
+        }
+    }
+
+    /// Waits for tcpdump to end by its own timeout.
+    pub fn wait(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// Hypervisor namespace with a routed and a bridged VM.
 pub struct Topology {
     /// Temporary directory: config, bindings, logs, client files.
