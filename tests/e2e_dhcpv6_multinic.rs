@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use common::*;
 use nfdhcpd::mac::MacAddr;
@@ -98,17 +97,7 @@ fn a_second_nic_sending_the_first_nics_duid_gets_its_own_address() {
     let leases = dir.join("mn.leases");
     lease_file_with_duid(&leases, &duid_of_first_nic());
     // What eth1 really sends, read back below.
-    let pcap = dir.join("eth1.pcap");
-    let mut tcpdump = std::process::Command::new("ip")
-        .args(["netns", "exec", &t.vm_r.name, "timeout", "20", "tcpdump"])
-        .args(["-U", "-n", "-Z", "root", "-i", "eth1", "-w"])
-        .arg(&pcap)
-        .arg("udp port 547")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn tcpdump");
-    std::thread::sleep(Duration::from_millis(500));
+    let mut capture = t.vm_r.capture("eth1", dir, "eth1", "udp port 547", 20);
     let (script, log) = client_script(dir, "mn");
     let _ = t.vm_r.run_out(&format!(
         "timeout 6 dhclient -6 -v -1 -d -sf {} -lf {} -pf {}/mn.pid eth0 eth1 >{}/mn.out 2>&1",
@@ -117,12 +106,8 @@ fn a_second_nic_sending_the_first_nics_duid_gets_its_own_address() {
         dir.display(),
         dir.display()
     ));
-    // `ip netns exec` execs timeout, which passes SIGTERM on to tcpdump.
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(tcpdump.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    );
-    let _ = tcpdump.wait();
+    capture.stop();
+    let pcap = capture.pcap.clone();
     let out = std::fs::read_to_string(dir.join("mn.out")).unwrap_or_default();
     let ev = client_events(&log);
     let bound: Vec<&str> = ev
