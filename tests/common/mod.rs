@@ -562,3 +562,122 @@ pub fn client_events(log: &Path) -> Vec<ClientEvent> {
     }
     out
 }
+
+impl Topology {
+    /// Adds another VM: a namespace whose eth0 (MAC `mac`, DAD off) is the
+    /// peer of host interface `port`, a port of br0 when `bridged`, else a
+    /// routed link. The namespace is deleted on drop (its link with it).
+    pub fn add_vm(&self, port: &str, mac: &str, bridged: bool) -> Netns {
+        let vm = Netns::new(&format!("{}-{port}", self.host.name));
+        vm.run("sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0");
+        self.host.run(&format!(
+            "ip link add {port} type veth peer name eth0 netns {}",
+            vm.name
+        ));
+        if bridged {
+            self.host.run(&format!("ip link set {port} master br0"));
+        }
+        self.host.run(&format!("ip link set {port} up"));
+        vm.run(&format!(
+            "ip link set eth0 address {mac} && ip link set eth0 up"
+        ));
+        vm
+    }
+}
+
+/// A tcpdump capture running in a namespace, stopped (SIGINT, by its PID)
+/// when read or dropped.
+pub struct Capture {
+    child: Option<Child>,
+    file: PathBuf,
+    ns: String,
+}
+
+impl Capture {
+    /// Starts `tcpdump -i dev [args] filter` in `ns`, writing to `file`, and
+    /// waits until it listens (so nothing sent after this returns is
+    /// missed). Immediate mode: each packet is written as it comes, not
+    /// when the kernel hands over a full buffer or a second has passed.
+    pub fn start(ns: &Netns, dev: &str, args: &str, filter: &str, file: &Path) -> Capture {
+        let err = file.with_extension("err");
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "exec ip netns exec {} tcpdump -i {dev} --immediate-mode -U -n {args} -w {} '{filter}' 2>{}",
+                ns.name,
+                file.display(),
+                err.display()
+            ))
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn tcpdump");
+        let c = Capture {
+            child: Some(child),
+            file: file.to_path_buf(),
+            ns: ns.name.clone(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&err)
+            .unwrap_or_default()
+            .contains("listening on")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "tcpdump did not start: {}",
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        c
+    }
+
+    /// Stops the capture (waiting for tcpdump to write out what it holds),
+    /// after 300 ms for what is still on its way: tcpdump stops reading
+    /// when signalled.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            std::thread::sleep(Duration::from_millis(300));
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(c.id() as i32),
+                nix::sys::signal::Signal::SIGINT,
+            );
+            let _ = c.wait();
+        }
+    }
+
+    /// Stops the capture and returns the packets matching `filter`, one
+    /// line each (`tcpdump -r -nn -e`: link-layer addresses included).
+    pub fn packets(&mut self, filter: &str) -> Vec<String> {
+        self.stop();
+        let out = sh_out(&format!(
+            "ip netns exec {} tcpdump -r {} -nn -e '{filter}' 2>/dev/null",
+            self.ns,
+            self.file.display()
+        ));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Netns {
+    /// Waits (bounded) until `dev` has a non-tentative link-local address.
+    pub fn wait_link_local(&self, dev: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let a = self.run(&format!("ip -6 addr show dev {dev} scope link"));
+            if a.contains("fe80::") && !a.contains("tentative") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no link-local address: {a}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
