@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use nfdhcpd::config::{self, DEFAULT_CONFIG_PATH};
+use nfdhcpd::rules::TapMode;
 
 /// Answers the DHCPv4, Router/Neighbour Solicitation and DHCPv6 traffic of
 /// the VMs on this hypervisor, from netfilter queues and one binding file
@@ -28,6 +29,24 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 }
+
+/// Examples and notes after `nfdhcpd rules --help`.
+const RULES_HELP: &str = "\
+Examples:
+  nfdhcpd rules --family ipv4 | iptables-restore --noflush
+  nfdhcpd rules --family ipv6 | ip6tables-restore --noflush
+  nfdhcpd rules --backend nft > /etc/nftables.d/nfdhcpd.nft && nft -f /etc/nftables.d/nfdhcpd.nft
+  nfdhcpd rules --guard --no-queue --family ipv6 | ip6tables-restore --noflush
+  nfdhcpd rules --backend nft --guard --guard-spoof --no-queue | nft -f -
+
+nft: `table inet nfdhcpd` serves routed taps, `table bridge nfdhcpd` taps in
+a bridge (no br_netfilter needed). Loading the ruleset again replaces its
+rules and keeps the sets' elements; no other table is touched. The kernel
+needs CONFIG_NFT_QUEUE (module nft_queue) for the queue rules; the guard,
+anti-spoofing and rate-limit rules do not. --guard-spoof drops everything
+from a tap whose binding the hook has not added to the sets (see the README,
+\"Guard rules\"). The shipped files are in /usr/share/nfdhcpd/iptables/ and
+/usr/share/nfdhcpd/nftables/.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum LogFormat {
@@ -69,21 +88,52 @@ enum Command {
         #[arg(long)]
         datapath: Option<PathBuf>,
     },
-    /// Print the iptables rules (iptables-restore format) for the config's
-    /// queues; load them with `iptables-restore --noflush`.
+    /// Print the firewall rules that send the config's queues their
+    /// requests: iptables rules (iptables-restore format, the default; load
+    /// them with `iptables-restore --noflush`) or, with `--backend nft`, one
+    /// re-loadable nftables ruleset (`nft -f`; the kernel needs nft_queue).
+    /// `--guard` adds rules that drop Router Advertisements, Redirects and
+    /// DHCP/DHCPv6 server replies sent from taps.
+    #[command(after_help = RULES_HELP)]
     Rules {
-        /// Address family (default: both, each under a comment).
+        /// Firewall: iptables (iptables-restore input) or nft (an `nft -f` ruleset).
+        #[arg(long, value_enum, default_value_t = RulesBackend::Iptables)]
+        backend: RulesBackend,
+        /// iptables: address family (default: both, each under a comment).
+        /// nft covers both in one ruleset.
         #[arg(long, value_enum)]
         family: Option<RulesFamily>,
-        /// Which taps: routed (-i TAPS), bridged (physdev), or both.
+        /// Which taps: routed (-i TAPS; nft: table inet), bridged (physdev;
+        /// nft: table bridge), or both.
         #[arg(long, value_enum, default_value_t = RulesMode::Both)]
         mode: RulesMode,
-        /// Interface pattern of the taps.
-        #[arg(long, default_value = "tap+")]
-        taps: String,
-        /// Fail open: let packets through while no daemon listens (--queue-bypass).
+        /// Interface name pattern of the taps, a trailing + or * a wildcard
+        /// [default: tap+ (iptables), tap* (nft)].
+        #[arg(long, value_name = "PATTERN")]
+        taps: Option<String>,
+        /// nft: match the taps by the set `taps`, which the hook fills,
+        /// instead of by --taps.
+        #[arg(long, conflicts_with = "taps")]
+        tap_set: bool,
+        /// Fail open: let packets through while no daemon listens
+        /// (--queue-bypass; nft: bypass).
         #[arg(long)]
         queue_bypass: bool,
+        /// Add the guard rules: drop ICMPv6 RA (134) and Redirect (137), UDP
+        /// 67→68 and UDP 547→546 from taps.
+        #[arg(long)]
+        guard: bool,
+        /// nft: add per-tap source anti-spoofing (MAC, IPv4, IPv6, ARP and
+        /// NA targets) from the sets the hook fills from the bindings.
+        #[arg(long)]
+        guard_spoof: bool,
+        /// nft: add in-kernel per-tap rate limits ahead of the queues.
+        #[arg(long)]
+        ratelimit: bool,
+        /// Leave the queue rules out (to add guard, anti-spoofing or rate
+        /// limits beside queue rules loaded already).
+        #[arg(long)]
+        no_queue: bool,
     },
     /// Generate the man page or shell completions (for packaging).
     #[command(hide = true)]
@@ -109,6 +159,12 @@ enum Generate {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RulesBackend {
+    Iptables,
+    Nft,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -163,11 +219,36 @@ fn main() -> ExitCode {
             datapath,
         } => gc(&cli.config, datapath, keep, dry_run),
         Command::Rules {
+            backend,
             family,
             mode,
             taps,
+            tap_set,
             queue_bypass,
-        } => rules(&cli.config, family, mode, taps, queue_bypass),
+            guard,
+            guard_spoof,
+            ratelimit,
+            no_queue,
+        } => {
+            let o = nfdhcpd::rules::Options {
+                modes: match mode {
+                    RulesMode::Routed => vec![TapMode::Routed],
+                    RulesMode::Bridged => vec![TapMode::Bridged],
+                    RulesMode::Both => vec![TapMode::Routed, TapMode::Bridged],
+                },
+                taps: taps.unwrap_or_else(|| match backend {
+                    RulesBackend::Iptables => "tap+".into(),
+                    RulesBackend::Nft => "tap*".into(),
+                }),
+                tap_set,
+                bypass: queue_bypass,
+                queue: !no_queue,
+                guard,
+                guard_spoof,
+                ratelimit,
+            };
+            rules(&cli.config, backend, family, &o)
+        }
         Command::Generate { what } => generate(what),
         Command::Replay(args) => nfdhcpd::replay::cli(&cli.config, &args),
     }
@@ -238,33 +319,51 @@ fn gc(
 
 fn rules(
     path: &std::path::Path,
+    backend: RulesBackend,
     family: Option<RulesFamily>,
-    mode: RulesMode,
-    taps: String,
-    bypass: bool,
+    o: &nfdhcpd::rules::Options,
 ) -> ExitCode {
-    use nfdhcpd::rules::{render, Family, Options, TapMode};
+    use nfdhcpd::rules::{nft, parse_pattern, render, Family};
+    let usage = |msg: &str| {
+        eprintln!("error: {msg}");
+        ExitCode::from(2)
+    };
+    if let Err(e) = parse_pattern(&o.taps) {
+        return usage(&e.to_string());
+    }
+    if backend == RulesBackend::Iptables {
+        for (set, opt) in [
+            (o.tap_set, "--tap-set"),
+            (o.guard_spoof, "--guard-spoof"),
+            (
+                o.ratelimit,
+                "--ratelimit (see iptables/ratelimit-tap*.rules)",
+            ),
+        ] {
+            if set {
+                return usage(&format!("{opt} needs --backend nft"));
+            }
+        }
+    } else if family.is_some() {
+        return usage("--family is for iptables: the nft ruleset covers both families");
+    }
     let Some(loaded) = load_or_report(path) else {
         return ExitCode::FAILURE;
     };
-    let o = Options {
-        modes: match mode {
-            RulesMode::Routed => vec![TapMode::Routed],
-            RulesMode::Bridged => vec![TapMode::Bridged],
-            RulesMode::Both => vec![TapMode::Routed, TapMode::Bridged],
-        },
-        taps,
-        bypass,
-    };
     let c = &loaded.config;
-    match family {
-        Some(RulesFamily::Ipv4) => print!("{}", render(c, Family::Ipv4, &o)),
-        Some(RulesFamily::Ipv6) => print!("{}", render(c, Family::Ipv6, &o)),
-        None => {
+    match (backend, family) {
+        (RulesBackend::Nft, _) => print!("{}", nft::render(c, o)),
+        (RulesBackend::Iptables, Some(RulesFamily::Ipv4)) => {
+            print!("{}", render(c, Family::Ipv4, o))
+        }
+        (RulesBackend::Iptables, Some(RulesFamily::Ipv6)) => {
+            print!("{}", render(c, Family::Ipv6, o))
+        }
+        (RulesBackend::Iptables, None) => {
             println!("# IPv4: iptables-restore --noflush");
-            print!("{}", render(c, Family::Ipv4, &o));
+            print!("{}", render(c, Family::Ipv4, o));
             println!("# IPv6: ip6tables-restore --noflush");
-            print!("{}", render(c, Family::Ipv6, &o));
+            print!("{}", render(c, Family::Ipv6, o));
         }
     }
     ExitCode::SUCCESS

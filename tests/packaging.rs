@@ -177,10 +177,19 @@ fn debian_metadata_ships_the_unit_rules_config_and_man_page() {
         "usr/bin/",
         "etc/nfdhcpd/nfdhcpd.toml",
         "usr/share/nfdhcpd/iptables/",
+        "usr/share/nfdhcpd/nftables/",
         "usr/share/man/man1/",
     ] {
         assert!(dests.iter().any(|d| d == want), "{want} not shipped");
     }
+    // Either firewall will do: the iptables rules or the nftables ruleset.
+    assert!(
+        deb["depends"]
+            .as_str()
+            .is_some_and(|d| d.contains("iptables | nftables")),
+        "{:?}",
+        deb["depends"]
+    );
     assert_eq!(
         deb["systemd-units"]["unit-scripts"].as_str(),
         Some("bindings-examples")

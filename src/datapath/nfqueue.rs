@@ -541,6 +541,32 @@ mod tests {
         assert_eq!((p.indev, p.physindev, p.hw_addr), (3, 0, None));
     }
 
+    /// nft's bridge family queues with nfgenmsg family NFPROTO_BRIDGE (7),
+    /// indev = the bridge, physindev = the port, and adds the frame's
+    /// link-layer header (NFQA_L2HDR, 20): parsed like any other packet.
+    #[test]
+    fn a_packet_queued_from_the_bridge_family_parses_with_bridge_and_port() {
+        let mut m = packet_msg(5, 50, 3, Some([0xaa, 0, 0, 0, 0, 0x20]), b"\x45ip");
+        m[16] = 7;
+        let l2: [u8; 14] = [0xff; 14];
+        m.extend_from_slice(&((4 + l2.len()) as u16).to_ne_bytes());
+        m.extend_from_slice(&20u16.to_ne_bytes());
+        m.extend_from_slice(&l2);
+        m.resize(m.len().next_multiple_of(4), 0);
+        let len = m.len() as u32;
+        m[..4].copy_from_slice(&len.to_ne_bytes());
+        assert_eq!(
+            parse(&m),
+            Some(Message::Packet(Packet {
+                id: 5,
+                indev: 50,
+                physindev: 3,
+                hw_addr: Some(MacAddr([0xaa, 0, 0, 0, 0, 0x20])),
+                payload: b"\x45ip",
+            }))
+        );
+    }
+
     #[test]
     fn truncated_or_lying_messages_are_refused_not_misread() {
         let m = packet_msg(77, 5, 9, Some([0xaa, 0, 0, 0, 0, 0x10]), b"payload");

@@ -190,6 +190,80 @@ mod tests {
         );
     }
 
+    /// A DHCPDISCOVER from `mac`, as the IP packet a queue delivers.
+    fn discover(mac: MacAddr) -> Vec<u8> {
+        use dhcproto::v4::{DhcpOption, Message, MessageType};
+        use dhcproto::{Encodable, Encoder};
+        use std::net::Ipv4Addr;
+        let z = Ipv4Addr::UNSPECIFIED;
+        let mut m = Message::new_with_id(7, z, z, z, z, &mac.0);
+        m.opts_mut()
+            .insert(DhcpOption::MessageType(MessageType::Discover));
+        let mut payload = Vec::new();
+        m.encode(&mut Encoder::new(&mut payload)).expect("encode");
+        let f = crate::proto::frame::emit_ipv4_udp(
+            mac,
+            MacAddr::BROADCAST,
+            z,
+            Ipv4Addr::BROADCAST,
+            68,
+            67,
+            &payload,
+        )
+        .expect("frame");
+        crate::proto::frame::ip_of_frame(&f).expect("ip").to_vec()
+    }
+
+    /// A packet queued from nft's bridge family (or by iptables through
+    /// br_netfilter) names the bridge as indev and the port as physindev
+    /// (nfnetlink_queue, kernels with CONFIG_BRIDGE_NETFILTER); without
+    /// br_netfilter built in, the port is the indev. Either way the port is
+    /// served: its binding, a DROP verdict, the reply framed for its VM
+    /// from the port's MAC, to go out of the port, not the bridge.
+    #[test]
+    fn a_packet_queued_from_the_bridge_family_is_served_for_its_port() {
+        let mut cfg = Config::default();
+        cfg.dhcp.server_ip = Some(std::net::Ipv4Addr::new(192, 0, 2, 254));
+        let snap = snapshot();
+        let vm = MacAddr([0xaa, 0, 0, 0, 0, 0x01]);
+        let bridge = 50;
+        for meta in [
+            Meta {
+                indev: bridge,
+                physindev: 1,
+                src_mac: Some(vm),
+            },
+            Meta {
+                indev: 1,
+                physindev: 0,
+                src_mac: Some(vm),
+            },
+        ] {
+            let d = decide(&cfg, &snap, Protocol::Dhcpv4, &meta, &discover(vm), 1);
+            assert_eq!((d.ifindex(), d.verdict()), (1, Verdict::Drop), "{meta:?}");
+            let Some(Outcome::Reply(r)) = d.outcome() else {
+                panic!("no reply: {d:?}");
+            };
+            assert_eq!(&r.frame[..6], &vm.0, "to the VM");
+            assert_eq!(
+                &r.frame[6..12],
+                &[0xfe, 0, 0, 0, 0, 1],
+                "from the port's MAC"
+            );
+        }
+        // The bridge itself is no tap: a packet whose only device is the
+        // bridge is not ours.
+        let d = decide(
+            &cfg,
+            &snap,
+            Protocol::Dhcpv4,
+            &meta(bridge),
+            &discover(vm),
+            1,
+        );
+        assert_eq!(d.verdict(), Verdict::Accept);
+    }
+
     #[test]
     fn unknown_tap_is_accepted_untouched() {
         let d = decide(

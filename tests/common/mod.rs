@@ -183,42 +183,55 @@ impl Drop for Netns {
     }
 }
 
-/// A tcpdump capture running in a namespace (`Netns::capture`), stopped by
-/// [`Capture::stop`] or on drop, and by its own timeout in any case.
+/// A tcpdump capture running in a namespace (`Netns::capture`,
+/// `Capture::start`), stopped by [`Capture::stop`] or on drop, and by its
+/// own timeout in any case.
 pub struct Capture {
     child: Option<std::process::Child>,
     /// The pcap file.
     pub pcap: PathBuf,
+    ns: String,
 }
 
 impl Netns {
     /// Starts tcpdump on `dev` writing `dir/NAME.pcap` for packets that match
     /// `filter`, for at most `secs` seconds; returns once tcpdump listens.
+    pub fn capture(&self, dev: &str, dir: &Path, name: &str, filter: &str, secs: u32) -> Capture {
+        Capture::spawn(
+            self,
+            dev,
+            "",
+            filter,
+            &dir.join(format!("{name}.pcap")),
+            secs,
+        )
+    }
+}
+
+impl Capture {
+    /// Starts `tcpdump -i dev ARGS FILTER` in `ns` writing to `file` (at
+    /// most 60 s); returns once tcpdump listens.
+    pub fn start(ns: &Netns, dev: &str, args: &str, filter: &str, file: &Path) -> Capture {
+        Capture::spawn(ns, dev, args, filter, file, 60)
+    }
+
     /// Immediate mode: packets are not held in the kernel's buffer for up
     /// to a second, and lost when tcpdump is stopped.
-    pub fn capture(&self, dev: &str, dir: &Path, name: &str, filter: &str, secs: u32) -> Capture {
-        let pcap = dir.join(format!("{name}.pcap"));
-        let err = dir.join(format!("{name}.tcpdump"));
+    fn spawn(ns: &Netns, dev: &str, args: &str, filter: &str, file: &Path, secs: u32) -> Capture {
+        let err = file.with_extension("tcpdump");
         let child = Command::new("ip")
             .args([
                 "netns",
                 "exec",
-                &self.name,
+                &ns.name,
                 "timeout",
                 &secs.to_string(),
                 "tcpdump",
             ])
-            .args([
-                "--immediate-mode",
-                "-U",
-                "-n",
-                "-Z",
-                "root",
-                "-i",
-                dev,
-                "-w",
-            ])
-            .arg(&pcap)
+            .args(["--immediate-mode", "-U", "-n", "-Z", "root", "-i", dev])
+            .args(args.split_whitespace())
+            .arg("-w")
+            .arg(file)
             .arg(filter)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&err).expect("tcpdump log"))
@@ -226,25 +239,29 @@ impl Netns {
             .expect("spawn tcpdump");
         let c = Capture {
             child: Some(child),
-            pcap,
+            pcap: file.to_path_buf(),
+            ns: ns.name.clone(),
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while !std::fs::read_to_string(&err)
             .unwrap_or_default()
             .contains("listening on")
         {
-            assert!(Instant::now() < deadline, "tcpdump did not start");
+            assert!(
+                Instant::now() < deadline,
+                "tcpdump did not start: {}",
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         c
     }
-}
 
-impl Capture {
-    /// Stops tcpdump (SIGTERM: `ip netns exec` execs timeout, which passes
-    /// it on) and waits for it.
+    /// Stops tcpdump after 300 ms for what is still on its way (SIGTERM:
+    /// `ip netns exec` execs timeout, which passes it on) and waits for it.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
+            std::thread::sleep(Duration::from_millis(300));
             let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(c.id() as i32),
                 nix::sys::signal::Signal::SIGTERM,
@@ -258,6 +275,21 @@ impl Capture {
         if let Some(mut c) = self.child.take() {
             let _ = c.wait();
         }
+    }
+
+    /// Stops the capture and returns the packets matching `filter`, one
+    /// line each (`tcpdump -r -nn -e`: link-layer addresses included).
+    pub fn packets(&mut self, filter: &str) -> Vec<String> {
+        self.stop();
+        let out = sh_out(&format!(
+            "ip netns exec {} tcpdump -r {} -nn -e '{filter}' 2>/dev/null",
+            self.ns,
+            self.pcap.display()
+        ));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 }
 
@@ -679,4 +711,26 @@ pub fn client_events(log: &Path) -> Vec<ClientEvent> {
         }
     }
     out
+}
+
+impl Topology {
+    /// Adds another VM: a namespace whose eth0 (MAC `mac`, DAD off) is the
+    /// peer of host interface `port`, a port of br0 when `bridged`, else a
+    /// routed link. The namespace is deleted on drop (its link with it).
+    pub fn add_vm(&self, port: &str, mac: &str, bridged: bool) -> Netns {
+        let vm = Netns::new(&format!("{}-{port}", self.host.name));
+        vm.run("sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0");
+        self.host.run(&format!(
+            "ip link add {port} type veth peer name eth0 netns {}",
+            vm.name
+        ));
+        if bridged {
+            self.host.run(&format!("ip link set {port} master br0"));
+        }
+        self.host.run(&format!("ip link set {port} up"));
+        vm.run(&format!(
+            "ip link set eth0 address {mac} && ip link set eth0 up"
+        ));
+        vm
+    }
 }
