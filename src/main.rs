@@ -88,9 +88,10 @@ enum Command {
         #[arg(long)]
         datapath: Option<PathBuf>,
     },
-    /// Print the firewall rules that send the config's queues their
-    /// requests: iptables rules (iptables-restore format, the default; load
-    /// them with `iptables-restore --noflush`) or, with `--backend nft`, one
+    /// Print the firewall rules that send the config's queues their requests.
+    ///
+    /// iptables rules (iptables-restore format, the default; load them with
+    /// `iptables-restore --noflush`) or, with `--backend nft`, one
     /// re-loadable nftables ruleset (`nft -f`; the kernel needs nft_queue).
     /// `--guard` adds rules that drop Router Advertisements, Redirects and
     /// DHCP/DHCPv6 server replies sent from taps.

@@ -23,6 +23,10 @@ const ROGUE_MAC: &str = "aa:00:00:00:00:30";
 /// is eth0's unless a kind takes one.
 ///
 /// ra, redirect, offer, advertise: a router's or a server's message.
+/// udp4,MAC,SRC,DST,DPORT and udp6,…: a datagram from MAC (`own`: eth0's).
+/// arp,MAC,SENDER_IP,TARGET_IP,OP: an ARP request (1) or reply (2) from MAC.
+/// na,MAC,SRC,TARGET: an unsolicited Neighbour Advertisement.
+/// vlan,MAC: a datagram tagged for VLAN 5.
 const FORGE: &str = r#"
 import socket, struct, sys, time
 
@@ -99,6 +103,20 @@ def frame(kind, args, src):
         duid = struct.pack("!HH", 3, 1) + src
         data = bytes([2, 0x12, 0x34, 0x56]) + struct.pack("!HH", 2, len(duid)) + duid
         return eth(ALLNODES, src, 0x86DD, udp6(ll, a6("ff02::1"), 547, 546, data))
+    m = src if args[0] == "own" else mac(args[0])
+    if kind == "udp4":
+        return eth(BCAST, m, 0x0800, udp4(a4(args[1]), a4(args[2]), 40000, int(args[3]), b"x"))
+    if kind == "udp6":
+        return eth(ALLNODES, m, 0x86DD, udp6(a6(args[1]), a6(args[2]), 40000, int(args[3]), b"x"))
+    if kind == "arp":
+        body = struct.pack("!HHBBH", 1, 0x0800, 6, 4, int(args[3])) + m + a4(args[1]) + bytes(6) + a4(args[2])
+        return eth(BCAST, m, 0x0806, body)
+    if kind == "na":
+        body = struct.pack("!BBHI", 136, 0, 0, 0x20000000) + a6(args[2]) + bytes([2, 1]) + m
+        return eth(ALLNODES, m, 0x86DD, icmp6(a6(args[1]), a6("ff02::1"), body))
+    if kind == "vlan":
+        inner = udp4(a4("198.51.100.30"), a4("255.255.255.255"), 40000, 40099, b"x")
+        return BCAST + m + struct.pack("!HHH", 0x8100, 5, 0x0800) + inner
     raise SystemExit("unknown kind " + kind)
 
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -285,4 +303,304 @@ fn iptables_guard_rules_stop_a_rogue_router_and_dhcp_server() {
 #[test]
 fn nft_guard_rules_stop_a_rogue_router_and_dhcp_server() {
     rogue_servers_never_reach_the_neighbour("nft");
+}
+
+const BINDING_X: [&str; 5] = [
+    "MAC=aa:00:00:00:00:30",
+    "IP=198.51.100.30",
+    "SUBNET=198.51.100.0/24",
+    "GATEWAY=198.51.100.1",
+    "SUBNET6=2001:db8:3::/64",
+];
+
+/// The elements of `family`'s nfdhcpd set `set`, sorted.
+fn set_elements(t: &Topology, family: &str, set: &str) -> Vec<String> {
+    let text = t.host.run(&format!("nft list set {family} nfdhcpd {set}"));
+    let Some((_, e)) = text.split_once("elements = {") else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = e
+        .split(['}', ','])
+        .map(str::trim)
+        .filter(|s| s.starts_with('"'))
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+/// Asserts every anti-spoofing set of both tables holds exactly `want`
+/// (set, element) pairs.
+fn assert_sets(t: &Topology, want: &[(&str, &str)]) {
+    for family in ["inet", "bridge"] {
+        for set in [
+            "spoof_anymac",
+            "spoof_mac",
+            "spoof_ip4",
+            "spoof_ip6",
+            "spoof_nd6",
+        ] {
+            let mut w: Vec<String> = want
+                .iter()
+                .filter(|(s, _)| *s == set)
+                .map(|(_, e)| e.to_string())
+                .collect();
+            w.sort();
+            assert_eq!(set_elements(t, family, set), w, "{family} {set}");
+        }
+    }
+}
+
+/// Runs the shipped hook in the host namespace, on the test's datapath.
+fn hook(t: &Topology, args: &str) {
+    t.host.run(&format!(
+        "DATAPATH={} sh {} {args}",
+        t.bindings().display(),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("bindings-examples/nfdhcpd-hook")
+            .display()
+    ));
+}
+
+/// What a guest forges and whether its neighbour must see it: (forge
+/// argument, what tcpdump shows of it, passes).
+const SPOOF_CASES: [(&str, &str, bool); 14] = [
+    (
+        "udp4,own,198.51.100.30,198.51.100.20,40001",
+        ".40001:",
+        true,
+    ),
+    (
+        "udp4,aa:00:00:00:00:99,198.51.100.30,198.51.100.20,40002",
+        ".40002:",
+        false,
+    ),
+    (
+        "udp4,own,198.51.100.20,198.51.100.21,40003",
+        ".40003:",
+        false,
+    ),
+    (
+        "udp6,own,2001:db8:3::30,2001:db8:2::20,40004",
+        ".40004:",
+        true,
+    ),
+    (
+        "udp6,own,fe80::a800:ff:fe00:30,ff02::1,40005",
+        ".40005:",
+        true,
+    ),
+    (
+        "udp6,own,2001:db8:2::30,2001:db8:2::20,40006",
+        ".40006:",
+        false,
+    ),
+    (
+        "arp,own,198.51.100.30,198.51.100.1,2",
+        "Reply 198.51.100.30 is-at",
+        true,
+    ),
+    ("arp,own,0.0.0.0,198.51.100.30,1", "tell 0.0.0.0", true),
+    (
+        "arp,own,198.51.100.20,198.51.100.1,2",
+        "Reply 198.51.100.20 is-at",
+        false,
+    ),
+    (
+        "arp,aa:00:00:00:00:20,198.51.100.20,198.51.100.1,2",
+        "is-at aa:00:00:00:00:20",
+        false,
+    ),
+    (
+        "na,own,fe80::a800:ff:fe00:30,2001:db8:3::30",
+        "tgt is 2001:db8:3::30",
+        true,
+    ),
+    (
+        "na,own,fe80::a800:ff:fe00:30,fe80::a800:ff:fe00:30",
+        "tgt is fe80::a800:ff:fe00:30",
+        true,
+    ),
+    (
+        "na,own,fe80::a800:ff:fe00:30,2001:db8:2::20",
+        "tgt is 2001:db8:2::20",
+        false,
+    ),
+    ("vlan,own", "vlan 5", false),
+];
+
+/// The cases the neighbour wrongly saw or wrongly missed.
+fn spoof_mistakes(
+    t: &Topology,
+    guest: &Netns,
+    name: &str,
+    cases: &[(&str, &str, bool)],
+) -> Vec<String> {
+    let mut cap = capture_neighbour(t, name);
+    forge(t, guest, &cases.iter().map(|c| c.0).collect::<Vec<_>>());
+    let lines = cap.packets("not ether src aa:00:00:00:00:20 and not ether src fe:00:00:00:00:b0");
+    let mistakes: Vec<String> = cases
+        .iter()
+        .filter(|(_, shown, pass)| lines.iter().any(|l| l.contains(shown)) != *pass)
+        .map(|(arg, _, pass)| format!("{arg}: {}", if *pass { "dropped" } else { "passed" }))
+        .collect();
+    if !mistakes.is_empty() {
+        eprintln!("the neighbour saw:\n{}", lines.join("\n"));
+    }
+    mistakes
+}
+
+#[test]
+fn guard_spoof_lets_a_guest_send_only_as_itself_and_the_hook_keeps_the_sets() {
+    if !prerequisites(&["nft", "tcpdump", "python3", "udhcpc"]) {
+        return;
+    }
+    let t = Topology::new("gs");
+    let guest = t.add_vm("tap-x", ROGUE_MAC, true);
+    // The queue rules for every tap (tap+), the shipped anti-spoofing.
+    let conf = t.write_config("", "");
+    for (fam, tool) in [("ipv4", "iptables"), ("ipv6", "ip6tables")] {
+        let f = t.dir.path().join(format!("{fam}.rules"));
+        std::fs::write(&f, rules(&conf, &format!("--family {fam}"))).unwrap();
+        t.host
+            .run(&format!("{tool}-restore --noflush < {}", f.display()));
+    }
+    t.host.run(&format!(
+        "nft -f {}",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("nftables/antispoof.nft")
+            .display()
+    ));
+    // Before the hook, a tap matching tap* can send nothing at all.
+    let shut = spoof_mistakes(
+        &t,
+        &guest,
+        "unbound",
+        &SPOOF_CASES.map(|(a, s, _)| (a, s, false)),
+    );
+    assert!(shut.is_empty(), "{shut:?}");
+
+    // The hook writes the bindings and fills the sets.
+    hook(&t, &format!("up tap-x {}", BINDING_X.join(" ")));
+    hook(
+        &t,
+        "up tap-b MAC=aa:00:00:00:00:20 IP=198.51.100.20 SUBNET=198.51.100.0/24 SUBNET6=2001:db8:2::/64 PREFIX6_DELEGATED=2001:db8:100::/56",
+    );
+    hook(
+        &t,
+        "up tap-r MAC=aa:00:00:00:00:10 IP=192.0.2.10 SUBNET=192.0.2.0/24 MACSPOOF=yes",
+    );
+    let bound: [(&str, &str); 12] = [
+        ("spoof_mac", "\"tap-x\" . aa:00:00:00:00:30"),
+        ("spoof_mac", "\"tap-b\" . aa:00:00:00:00:20"),
+        ("spoof_mac", "\"tap-r\" . aa:00:00:00:00:10"),
+        ("spoof_anymac", "\"tap-r\""),
+        ("spoof_ip4", "\"tap-x\" . 198.51.100.30"),
+        ("spoof_ip4", "\"tap-b\" . 198.51.100.20"),
+        ("spoof_ip4", "\"tap-r\" . 192.0.2.10"),
+        ("spoof_ip6", "\"tap-x\" . 2001:db8:3::/64"),
+        ("spoof_ip6", "\"tap-b\" . 2001:db8:2::/64"),
+        ("spoof_ip6", "\"tap-b\" . 2001:db8:100::/56"),
+        (
+            "spoof_nd6",
+            "\"tap-x\" . 0x20010db8000300000000000000000000-0x20010db800030000ffffffffffffffff",
+        ),
+        (
+            "spoof_nd6",
+            "\"tap-b\" . 0x20010db8000200000000000000000000-0x20010db800020000ffffffffffffffff",
+        ),
+    ];
+    let mut want = bound.to_vec();
+    want.push((
+        "spoof_nd6",
+        "\"tap-b\" . 0x20010db8010000000000000000000000-0x20010db8010000ffffffffffffffffff",
+    ));
+    assert_sets(&t, &want);
+    let d = t.start_daemon(&conf);
+    d.wait_for("bindings active", |s| {
+        s.bindings.iter().filter(|b| b.state == "active").count() == 3
+    });
+
+    // Own traffic passes; forged MAC, IPv4, IPv6, ARP, NA and VLAN do not.
+    let wrong = spoof_mistakes(&t, &guest, "bound", &SPOOF_CASES);
+    assert!(wrong.is_empty(), "{wrong:?}");
+    // DHCP from 0.0.0.0 passes: a real client leases through the queue.
+    let (leased, ev) = udhcpc_once(&t, &guest, "guest", "");
+    assert!(leased, "{ev:?}\nlog:\n{}", d.log_text());
+    // A routed tap is checked too, in the inet table (MACSPOOF: any MAC).
+    let drops = |t: &Topology| {
+        t.host
+            .run("nft list chain inet nfdhcpd antispoof")
+            .lines()
+            .find(|l| l.contains("ip saddr != @spoof_ip4"))
+            .and_then(|l| l.split("counter packets ").nth(1))
+            .and_then(|n| n.split_whitespace().next())
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let before = drops(&t);
+    forge(
+        &t,
+        &t.vm_r,
+        &["udp4,aa:00:00:00:00:98,192.0.2.10,192.0.2.1,40010"],
+    );
+    assert_eq!(
+        drops(&t),
+        before,
+        "its own address from another MAC (MACSPOOF)"
+    );
+    forge(&t, &t.vm_r, &["udp4,own,192.0.2.99,192.0.2.1,40011"]);
+    assert_eq!(drops(&t), before + 3, "a forged address");
+
+    // The hook keeps the sets equal to the bindings: a new binding replaces
+    // the old elements, "down" takes them all out.
+    hook(
+        &t,
+        "up tap-x MAC=aa:00:00:00:00:30 IP=198.51.100.31 SUBNET=198.51.100.0/24",
+    );
+    let mut want: Vec<(&str, &str)> = bound
+        .iter()
+        .filter(|(_, e)| !e.starts_with("\"tap-x\""))
+        .copied()
+        .collect();
+    want.extend([
+        (
+            "spoof_nd6",
+            "\"tap-b\" . 0x20010db8010000000000000000000000-0x20010db8010000ffffffffffffffffff",
+        ),
+        ("spoof_mac", "\"tap-x\" . aa:00:00:00:00:30"),
+        ("spoof_ip4", "\"tap-x\" . 198.51.100.31"),
+    ]);
+    assert_sets(&t, &want);
+    let wrong = spoof_mistakes(
+        &t,
+        &guest,
+        "rebound",
+        &[
+            (
+                "udp4,own,198.51.100.31,198.51.100.20,40007",
+                ".40007:",
+                true,
+            ),
+            (
+                "udp4,own,198.51.100.30,198.51.100.20,40008",
+                ".40008:",
+                false,
+            ),
+            (
+                "udp6,own,2001:db8:3::30,2001:db8:2::20,40009",
+                ".40009:",
+                false,
+            ),
+        ],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    hook(&t, "down tap-x");
+    want.retain(|(_, e)| !e.starts_with("\"tap-x\""));
+    assert_sets(&t, &want);
+    assert!(!t.bindings().join("tap-x").exists());
+    hook(&t, "down tap-b");
+    hook(&t, "down tap-r");
+    assert_sets(&t, &[]);
 }
