@@ -19,6 +19,10 @@ fn hook(datapath: &Path, args: &[&str]) -> Output {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bindings-examples/nfdhcpd-hook"))
         .args(args)
         .env("DATAPATH", datapath)
+        // These tests run in the root namespace: the hook must not look
+        // at, let alone change, any nft set there (tests/e2e_guard.rs runs
+        // its nft side inside a namespace of its own).
+        .env("NFDHCPD_NFT", "no")
         .output()
         .expect("run the hook")
 }
