@@ -344,8 +344,9 @@ fn the_hook_writes_and_removes_a_binding_for_the_running_daemon() {
     let d = t.start_daemon(&t.write_config("", ""));
     let hook = repo("bindings-examples/nfdhcpd-hook");
     let run = |args: &str| {
+        // Run in the root namespace: no nft there (NFDHCPD_NFT=no).
         sh(&format!(
-            "DATAPATH={} sh {} {args}",
+            "NFDHCPD_NFT=no DATAPATH={} sh {} {args}",
             t.bindings().display(),
             hook.display()
         ))
@@ -368,7 +369,10 @@ fn the_hook_writes_and_removes_a_binding_for_the_running_daemon() {
     d.wait_for("hook binding gone", |s| s.bindings.is_empty());
     // Idempotent, and bad input is refused.
     run("down tap-r");
-    assert!(!sh_out(&format!("sh {} up ../x MAC=1", hook.display()))
-        .status
-        .success());
+    assert!(!sh_out(&format!(
+        "NFDHCPD_NFT=no sh {} up ../x MAC=1",
+        hook.display()
+    ))
+    .status
+    .success());
 }
