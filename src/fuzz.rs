@@ -485,21 +485,9 @@ mod tests {
     #[test]
     fn the_prefix_delegation_seeds_reach_iaprefix_options() {
         let seed = include_bytes!("../tests/fuzz/seeds/respond/dhclient6-pd-0-15");
-        let (&sel, packet) = seed.split_first().expect("a seed");
-        let f = fixture();
-        let b = &f.bindings[usize::from((sel >> 2) & 0b11)];
+        let b = &fixture().bindings[usize::from((seed[0] >> 2) & 0b11)];
         assert!(!b.prefix6_delegated.is_empty());
-        let c = &f.configs[usize::from((sel >> 4) & 0b11)];
-        let meta = Meta {
-            indev: replay::TAP_IFINDEX,
-            physindev: 0,
-            src_mac: Some(b.mac),
-        };
-        let protocol = Protocol::ALL[usize::from(sel & 0b11)];
-        let d = respond::decide(c, &snapshot_of(b), protocol, &meta, packet, 1);
-        let Some(Outcome::Reply(r)) = d.outcome() else {
-            panic!("{d:?}")
-        };
+        let r = seed_reply(seed);
         let ip = ip_of_frame(&r.frame).expect("an IP packet");
         let udp = frame::parse_ipv6_udp(ip).expect("IPv6/UDP");
         let m = v6::Message::decode(&mut Decoder::new(udp.payload)).expect("DHCPv6");
