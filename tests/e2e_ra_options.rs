@@ -27,35 +27,12 @@ const VM_LL_B: &str = "fe80::a800:ff:fe00:20";
 
 fn setup(tag: &str, extra_ipv6: &str) -> (Topology, Daemon) {
     let t = Topology::new(tag);
-    for vm in [&t.vm_r, &t.vm_b] {
-        // Quiet VMs: no RS of their own unless a test asks.
-        vm.run("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
-    }
-    t.write_binding("tap-r", BINDING_R);
-    t.write_binding("tap-b", BINDING_B);
-    t.install_rules();
-    let cfg = t.write_config("", &format!("{CONFIG_IPV6}\n{extra_ipv6}"));
-    let d = t.start_daemon(&cfg);
-    for vm in [&t.vm_r, &t.vm_b] {
-        wait_link_local(vm);
-    }
-    d.wait_for("both bindings active", |s| {
-        s.bindings.iter().filter(|b| b.state == "active").count() == 2
-    });
+    let d = t.start_ipv6(
+        BINDING_R,
+        BINDING_B,
+        &format!("{CONFIG_IPV6}\n{extra_ipv6}"),
+    );
     (t, d)
-}
-
-/// Waits until the VM's eth0 has its (non-tentative) link-local address.
-fn wait_link_local(vm: &Netns) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let a = vm.run("ip -6 addr show dev eth0 scope link");
-        if a.contains("fe80::") && !a.contains("tentative") {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no link-local address: {a}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The values of rdisc6's `name : value` lines.
