@@ -45,30 +45,10 @@ BIN=$ROOT/target/release
 . "$ROOT/benches/common.sh"
 
 (cd "$ROOT" && cargo build --release --bin nfdhcpd --example drop_consumer --example loadgen --example bindings_load >&2)
-inv() { ip netns exec "$V" "$@"; }
 mkdir -p "$(dirname "$OUT")"
 : >"$OUT"
 
-# --- topology --------------------------------------------------------------
-ip netns add "$H"; ip netns add "$V"
-inh ip link set lo up; inv ip link set lo up
-inv sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-inh sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-inh ip link add tap-r type veth peer name eth0 netns "$V"
-inh ip link set tap-r address fe:00:00:00:00:01
-inh ip link set tap-r up
-inh ip addr add 192.0.2.1/24 dev tap-r
-inv ip link set eth0 address $MAC
-inv sysctl -qw net.ipv6.conf.eth0.accept_ra=0 2>/dev/null || true
-inv ip link set eth0 up
-inv ip addr add 192.0.2.10/24 dev eth0   # perfdhcp's relay address (giaddr)
-# loadgen reads replies on a packet socket, which sees them before IP does;
-# without these rules the VM's kernel would also answer every unicast
-# OFFER/Reply to its client port with an ICMP port unreachable (no UDP
-# socket there), work charged to whoever sent the reply (nfdhcpd or
-# dnsmasq) that a real guest's client, bound to the port, does not cause.
-inv iptables -t raw -A PREROUTING -p udp --dport 68 -j DROP
-inv ip6tables -t raw -A PREROUTING -p udp --dport 546 -j DROP
+veth_topology
 
 mkdir "$TMP/bindings"
 sed 's/^INDEV=.*/INDEV=tap-r/' "$FIX/compat/bindings/tap-routed" >"$TMP/bindings/tap-r"
@@ -151,14 +131,13 @@ sustained() { # $1 = "pcap idx kind", $2 $3 = queues, $4 = replies|verdicts
 # i.e. lost at the generator, not at the server. Prints
 # "best|description|server CPU µs per exchange at $PERF_CPU_RATE/s".
 PERF_CPU_RATE=${PERF_CPU_RATE:-8000}
-cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rcvbuferrs() { inv cat /proc/net/snmp | awk '/^Udp:/ {if (!h) {for (i = 1; i <= NF; i++) c[$i] = i; h = 1} else print $c["RcvbufErrors"]}'; }
 perfdhcp_best() {
-    local best=0 bestline="none" r out sent recv drops pct rtt cpu disc t0 t1 e0 e1 us ref="?"
+    local best=0 bestline="none" r out sent recv drops pct rtt cpu disc t0 t1 e0 e1 m0 m1 mach us ref="?"
     for r in $PERF_RATES; do
-        t0=$(cputicks "$1"); e0=$(rcvbuferrs)
+        t0=$(cputicks "$1"); e0=$(rcvbuferrs); m0=$(cpustat)
         out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time inv perfdhcp -4 -l eth0 -r "$r" -p "$PERF_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
-        t1=$(cputicks "$1"); e1=$(rcvbuferrs)
+        t1=$(cputicks "$1"); e1=$(rcvbuferrs); m1=$(cpustat)
+        mach=$(machine_us "$m0" "$m1" "${acks:-0}")
         cpu=$(sed -n 's/^cpu=\([0-9.]*\)+\([0-9.]*\) wall=\([0-9.]*\)$/\1 \2 \3/p' <<<"$out" | awk '{printf "%.2f", ($1 + $2) / $3}')
         disc=$(awk -v s="$PERF_SECS" '/sent packets:/ {n++; if (n==1) printf "%.0f", $3 / s}' <<<"$out")
         sent=$(awk '/sent packets:/ {s+=$3} END {print s+0}' <<<"$out")
@@ -169,10 +148,10 @@ perfdhcp_best() {
         pct=$(awk -v d="$drops" -v s="$sent" 'BEGIN{printf "%.2f", s ? 100*d/s : 100}')
         us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v a="${acks:-0}" 'BEGIN{printf "%.1f", a ? 1e6 * t / hz / a : 0}')
         [ "$r" = "$PERF_CPU_RATE" ] && ref=$us
-        echo "  perfdhcp -r $r: sent=$sent received=$recv drops=$drops ($pct %) acks=${acks:-0} avg_rtt_ack=${rtt:-?}ms discovers_sent_per_s=${disc:-0} perfdhcp_cpu=${cpu:-?} server_cpu_us_per_exchange=$us vm_udp_rcvbuf_errors=$((e1 - e0))" >>"$OUT"
+        echo "  perfdhcp -r $r: sent=$sent received=$recv drops=$drops ($pct %) acks=${acks:-0} avg_rtt_ack=${rtt:-?}ms discovers_sent_per_s=${disc:-0} perfdhcp_cpu=${cpu:-?} server_cpu_us_per_exchange=$us machine_cpu_us_per_exchange=$mach vm_udp_rcvbuf_errors=$((e1 - e0))" >>"$OUT"
         if awk -v p="$pct" 'BEGIN{exit !(p <= 2.5)}' && [ "${acks:-0}" -gt 0 ]; then
             best=$(awk -v a="$acks" -v s="$PERF_SECS" 'BEGIN{printf "%.0f", a/s}')
-            bestline="$r/s asked, ${disc:-0} DISCOVERs/s sent, $pct % drops, avg RTT (REQUEST-ACK) ${rtt}ms, perfdhcp cpu ${cpu:-?}, server ${us} µs CPU per exchange"
+            bestline="$r/s asked, ${disc:-0} DISCOVERs/s sent, $pct % drops, avg RTT (REQUEST-ACK) ${rtt}ms, perfdhcp cpu ${cpu:-?}, server ${us} µs CPU per exchange, whole machine ${mach} µs"
             if awk -v d="${disc:-0}" -v r="$r" 'BEGIN{exit !(d < 0.9 * r)}'; then
                 bestline="$bestline; generator-bound: perfdhcp sent under 90 % of the rate asked"
                 break
@@ -306,11 +285,7 @@ say "nfdhcpd  dhcp4 two generators (one per CPU): one queue replies/s=$M1, --que
 
 # --- 3. dnsmasq ---------------------------------------------------------------
 norules
-start_bg ip netns exec "$H" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface=tap-r --bind-interfaces \
-    --pid-file="$TMP/dnsmasq.pid" --dhcp-leasefile="$TMP/dnsmasq.leases" --log-facility="$TMP/dnsmasq.log" \
-    --dhcp-range=192.0.2.0,static,255.255.255.0,12h --dhcp-host=$MAC,192.0.2.10 --dhcp-authoritative \
-    --no-ping --quiet-dhcp --dhcp-option=option:dns-server,192.0.2.53,198.51.100.53 --domain=vm.example.org
-DQ=$LAST; sleep 0.5
+start_dnsmasq
 D4=$(kv replies_per_s "$(gen "$DHCP4" 0 "$SECS")")
 S_D4=$(sustained "$DHCP4" 42 42 replies)
 T0=$(steal_ms); R2=$(gen "$DHCP4" 1000 3); ST2=$(( $(steal_ms) - T0 ))

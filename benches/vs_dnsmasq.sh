@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# nfdhcpd against dnsmasq under perfdhcp, side by side (root, ~8 min with
+# the defaults): both servers run at once on the same veth topology as
+# load.sh, and the NFQUEUE rule is toggled to pick which one answers (with
+# the rule, nfdhcpd answers and drops the request before dnsmasq's socket
+# sees it; without it, dnsmasq answers). $RUNS interleaved runs; each run
+# measures, for each server in turn (order alternating between runs):
+#   - whole-machine CPU per exchange at the fixed rates $FIXED_RATES
+#     (user + nice, system, irq + softirq over all CPUs, from /proc/stat,
+#     divided by the ACKs perfdhcp received), with the server process's and
+#     perfdhcp's own share, and the VM's UDP RcvbufErrors (replies lost at
+#     perfdhcp's full socket);
+#   - the perfdhcp sweep: the highest rate with drops <= 2.5 %, in single-
+#     and multi-thread mode (-g single, -g multi).
+# Prints the ratios nfdhcpd / dnsmasq of each run. Writes
+# ${OUT:-target/bench/vs_dnsmasq.txt}. Knobs: RUNS, FIXED_SECS, FIXED_RATES,
+# PERF_SECS, PERF_RATES, MODES. Only documentation addresses, only inside the
+# namespaces it creates; everything it starts is stopped.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$ROOT/target/bench/vs_dnsmasq.txt}
+RUNS=${RUNS:-3}
+FIXED_SECS=${FIXED_SECS:-5}
+FIXED_RATES=${FIXED_RATES:-"4000 8000"}
+PERF_SECS=${PERF_SECS:-3}
+PERF_RATES=${PERF_RATES:-"4000 6000 8000 10000 12000 14000 16000 18000 20000 24000 28000"}
+MODES=${MODES:-"single multi"}
+MAC=aa:00:00:00:00:10
+FIX=$ROOT/tests/fixtures
+H=nfv$$h
+V=nfv$$v
+TMP=$(mktemp -d /tmp/nfdhcpd-vs.XXXXXX)
+
+[ "$(id -u)" = 0 ] || { echo "vs_dnsmasq.sh: needs root" >&2; exit 1; }
+export PATH=$PATH:/usr/sbin:/sbin
+for t in perfdhcp dnsmasq iptables ip; do
+    command -v "$t" >/dev/null ||
+        { echo "vs_dnsmasq.sh: $t missing (apt-get install -y kea-admin dnsmasq-base iptables iproute2)" >&2; exit 1; }
+done
+
+NAMESPACES=("$V" "$H")
+BIN=$ROOT/target/release
+# shellcheck source=benches/common.sh
+. "$ROOT/benches/common.sh"
+
+(cd "$ROOT" && cargo build --release --bin nfdhcpd >&2)
+mkdir -p "$(dirname "$OUT")"
+: >"$OUT"
+
+veth_topology
+cat >"$TMP/nfdhcpd.conf" <<EOF
+[general]
+datapath = $TMP/bindings
+control_socket = $TMP/control.sock
+[dhcp]
+server_ip = 192.0.2.1
+dhcp_queue = 42
+nameservers = 192.0.2.53, 198.51.100.53
+domain = vm.example.org
+[ipv6]
+enable_ipv6 = no
+[limits]
+rate = 0
+EOF
+mkdir "$TMP/bindings"
+sed 's/^INDEV=.*/INDEV=tap-r/' "$FIX/compat/bindings/tap-routed" >"$TMP/bindings/tap-r"
+
+start_daemon "$TMP/nfdhcpd.log"
+start_dnsmasq
+pid_of() { if [ "$1" = nfdhcpd ]; then echo "$ND"; else echo "$DQ"; fi; }
+pick() { # $1 = the server that answers
+    inh iptables -t mangle -F PREROUTING
+    [ "$1" = nfdhcpd ] && inh iptables -t mangle -A PREROUTING -i tap-r -p udp --dport 67 -j NFQUEUE --queue-num 42
+    sleep 0.2
+}
+
+# One fixed-rate point: perfdhcp at $2/s for $FIXED_SECS s against server $1.
+fixed() {
+    local pid s0 s1 p0 p1 e0 e1 out acks sent drops
+    pid=$(pid_of "$1")
+    s0=$(cpustat); p0=$(cputicks "$pid"); e0=$(rcvbuferrs)
+    out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time inv perfdhcp -4 -l eth0 -r "$2" -p "$FIXED_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
+    s1=$(cpustat); p1=$(cputicks "$pid"); e1=$(rcvbuferrs)
+    acks=$(awk '/received packets:/ {n++; if (n==2) print $3}' <<<"$out")
+    sent=$(awk '/sent packets:/ {s+=$3} END {print s+0}' <<<"$out")
+    drops=$(awk '/^ *drops:/ {s+=$2} END {print s+0}' <<<"$out")
+    awk -v srv="$1" -v r="$2" -v a="${acks:-0}" -v hz="$(getconf CLK_TCK)" -v s0="$s0" -v s1="$s1" \
+        -v p=$((p1 - p0)) -v gen="$(sed -n 's/^cpu=\([0-9.]*\)+\([0-9.]*\) wall=.*/\1 \2/p' <<<"$out")" \
+        -v e=$((e1 - e0)) -v sent="$sent" -v drops="$drops" 'BEGIN {
+        split(s0, x); split(s1, y); split(gen, g)
+        us = a ? 1e6 / hz / a : 0
+        usr = (y[1] - x[1]) * us; sys = (y[2] - x[2]) * us; irq = (y[3] - x[3]) * us
+        printf "fixed %s %d/s: acks=%d drops=%d/%d machine_us_per_exchange=%.1f (user %.1f, system %.1f, irq+softirq %.1f) server_us=%.1f perfdhcp_us=%.1f steal_ticks=%d vm_udp_rcvbuf_errors=%d\n",
+            srv, r, a, drops, sent, usr + sys + irq, usr, sys, irq, p * us, a ? (g[1] + g[2]) * 1e6 / a : 0, y[5] - x[5], e }'
+}
+
+# The perfdhcp sweep against server $1 in thread mode $2: the highest ACK
+# rate with drops <= 2.5 %; stops at the first rate over 2.5 % or when
+# perfdhcp sends under 90 % of the rate asked (generator-bound).
+sweep() {
+    local best=0 note="every rate tried passed" r out sent drops acks disc pct e0 e1
+    for r in $PERF_RATES; do
+        e0=$(rcvbuferrs)
+        out=$(inv perfdhcp -4 -l eth0 -r "$r" -p "$PERF_SECS" -R 1 -g "$2" -b mac=$MAC 192.0.2.1 2>&1 || true)
+        e1=$(rcvbuferrs)
+        sent=$(awk '/sent packets:/ {s+=$3} END {print s+0}' <<<"$out")
+        drops=$(awk '/^ *drops:/ {s+=$2} END {print s+0}' <<<"$out")
+        acks=$(awk '/received packets:/ {n++; if (n==2) print $3}' <<<"$out")
+        disc=$(awk -v s="$PERF_SECS" '/sent packets:/ {n++; if (n==1) printf "%.0f", $3 / s}' <<<"$out")
+        pct=$(awk -v d="$drops" -v s="$sent" 'BEGIN{printf "%.2f", s ? 100*d/s : 100}')
+        echo "  sweep $1 -g $2 -r $r: sent=$sent drops=$drops ($pct %) acks=${acks:-0} discovers_sent_per_s=${disc:-0} vm_udp_rcvbuf_errors=$((e1 - e0))" >>"$OUT"
+        awk -v p="$pct" 'BEGIN{exit !(p <= 2.5)}' && [ "${acks:-0}" -gt 0 ] || { note="next rate $r/s: $pct % drops, rcvbuf errors $((e1 - e0))"; break; }
+        best=$(awk -v a="$acks" -v s="$PERF_SECS" 'BEGIN{printf "%.0f", a/s}')
+        if awk -v d="${disc:-0}" -v r="$r" 'BEGIN{exit !(d < 0.9 * r)}'; then note="generator-bound at $r/s"; break; fi
+    done
+    echo "$best ($note)"
+}
+
+say "# nfdhcpd vs dnsmasq under perfdhcp, $(date -u +%FT%TZ); $(nproc) cores, $(uname -r)"
+say "# both servers running; the NFQUEUE rule picks nfdhcpd; $RUNS interleaved runs"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b ? a/b : 0}'; }
+for run in $(seq "$RUNS"); do
+    if [ $((run % 2)) = 1 ]; then order="nfdhcpd dnsmasq"; else order="dnsmasq nfdhcpd"; fi
+    declare -A M=() B=()
+    for srv in $order; do
+        pick "$srv"
+        for r in $FIXED_RATES; do
+            line=$(fixed "$srv" "$r"); say "run $run $line"
+            M[$srv$r]=$(sed -n 's/.*machine_us_per_exchange=\([0-9.]*\).*/\1/p' <<<"$line")
+        done
+        for m in $MODES; do
+            B[$srv$m]=$(sweep "$srv" "$m"); say "run $run sweep $srv -g $m: best ${B[$srv$m]} ACKs/s"
+        done
+    done
+    for r in $FIXED_RATES; do
+        say "RATIO run $run machine CPU per exchange at $r/s nfdhcpd/dnsmasq=$(ratio "${M[nfdhcpd$r]}" "${M[dnsmasq$r]}")"
+    done
+    for m in $MODES; do
+        say "RATIO run $run perfdhcp -g $m best nfdhcpd/dnsmasq=$(ratio "${B[nfdhcpd$m]%% *}" "${B[dnsmasq$m]%% *}")"
+    done
+    unset M B
+done
