@@ -1,8 +1,8 @@
 //! The control socket: a local Unix stream socket (mode 0600) answering
 //! read-only verbs, and the client side used by `nfdhcpd status`.
 //!
-//! Protocol: the client writes one verb line (`status`), the daemon answers
-//! one JSON document and closes.
+//! Protocol: the client writes one verb line (`status`, or `explain TAP
+//! PROTOCOL…`), the daemon answers one JSON document and closes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -164,6 +164,8 @@ pub struct Shared {
     pub first_scan_done: Arc<AtomicBool>,
     /// The link monitor's health.
     pub links: Arc<crate::link::Health>,
+    /// The config in force (`explain`).
+    pub config: Arc<arc_swap::ArcSwap<crate::config::Config>>,
 }
 
 impl Shared {
@@ -187,6 +189,34 @@ impl Shared {
             counters: self.metrics.to_map(),
             links: LinkMonitorStatus::of(&self.links),
         }
+    }
+}
+
+impl Shared {
+    /// The answer to `explain TAP PROTOCOL…`: the explanation from the
+    /// live snapshot, config and queue states, or an error document.
+    pub fn explain(&self, args: &str) -> String {
+        use crate::ops::explain::{explain, Queues, Which};
+        let mut words = args.split_whitespace();
+        let tap = words.next().unwrap_or_default();
+        let which: Option<Vec<Which>> = words.map(Which::parse).collect();
+        let which = match which {
+            Some(w) if !tap.is_empty() && !w.is_empty() => w,
+            _ => return format!("{{\"error\":{:?}}}", "usage: explain TAP dhcpv4|ra|dhcpv6…"),
+        };
+        let queues = self
+            .queues
+            .lock()
+            .expect("queue list lock is never poisoned")
+            .clone();
+        let x = explain(
+            &self.config.load(),
+            &self.table.load(),
+            tap,
+            &which,
+            Queues::Live(&queues),
+        );
+        serde_json::to_string(&x).expect("an explanation serializes")
     }
 }
 
@@ -336,6 +366,7 @@ async fn answer(stream: tokio::net::UnixStream, shared: &Shared) {
     }
     let reply = match line.trim() {
         "status" | "" => serde_json::to_string(&shared.status()).expect("status serializes"),
+        l if l.starts_with("explain ") => shared.explain(&l["explain ".len()..]),
         other => {
             debug!(verb = other, "unknown control verb");
             format!(
@@ -358,6 +389,27 @@ pub fn query(path: &Path) -> std::io::Result<Status> {
     let mut buf = String::new();
     s.read_to_string(&mut buf)?;
     serde_json::from_str(&buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// Asks the daemon at `path` to explain `tap` for `which` (blocking client).
+pub fn query_explain(
+    path: &Path,
+    tap: &str,
+    which: &[crate::ops::explain::Which],
+) -> std::io::Result<crate::ops::explain::Explanation> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(path)?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    let names: Vec<_> = which.iter().map(|w| w.as_str()).collect();
+    s.write_all(format!("explain {tap} {}\n", names.join(" ")).as_bytes())?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf)?;
+    serde_json::from_str(&buf).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{e}: {}", buf.trim()),
+        )
+    })
 }
 
 #[cfg(test)]

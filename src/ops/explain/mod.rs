@@ -1,0 +1,577 @@
+//! `nfdhcpd explain TAP`: what the VM behind a tap would be given right
+//! now, and why not when it would get nothing.
+//!
+//! For each protocol a typical request (a DHCPDISCOVER with dhclient's
+//! parameter request list then the REQUEST of its offer; a Router
+//! Solicitation; a DHCPv6 Solicit and Request, or an Information-Request)
+//! is built as the VM would send it and put through the daemon's own
+//! decision path, [`respond::decide`], with the config and a snapshot of
+//! the bindings. The reply is decoded (dhcproto for DHCP) and each value is
+//! annotated with where it came from ([`source`]). Live, the daemon answers
+//! from its own snapshot, binding errors and queue states (the control
+//! verb `explain`); offline, from the config and binding files, the queue
+//! states unknown.
+//!
+//! Explaining never touches the tap's real rate limiter: the decision runs
+//! on a copy of the tap's entry with a fresh, unlimited one.
+
+mod decode;
+mod request;
+pub mod source;
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::binding::store::{Link, Store};
+use crate::binding::table::{Served, Snapshot, State};
+use crate::binding::watch::read_binding;
+use crate::binding::Binding;
+use crate::config::{Config, Ipv6Mode, QueueRange};
+use crate::datapath::ratelimit::Limit;
+use crate::datapath::respond::{decide, Meta};
+use crate::domain::{DropReason, Protocol};
+use crate::observe::control::QueueStatus;
+use crate::proto::Outcome;
+use source::{Source, Sources};
+
+/// A protocol `explain` can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Which {
+    /// DHCPv4: DISCOVER → OFFER, REQUEST → ACK.
+    Dhcpv4,
+    /// Router Solicitation → Router Advertisement.
+    Ra,
+    /// DHCPv6: Solicit → Advertise, Request → Reply (or Information-Request → Reply).
+    Dhcpv6,
+}
+
+impl Which {
+    /// All of them, in the order shown.
+    pub const ALL: [Which; 3] = [Which::Dhcpv4, Which::Ra, Which::Dhcpv6];
+
+    /// The name on the command line and in the output.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Which::Dhcpv4 => "dhcpv4",
+            Which::Ra => "ra",
+            Which::Dhcpv6 => "dhcpv6",
+        }
+    }
+
+    /// Parses [`Which::as_str`].
+    pub fn parse(s: &str) -> Option<Which> {
+        Which::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+
+    /// The queue protocol whose requests this needs.
+    fn protocol(self) -> Protocol {
+        match self {
+            Which::Dhcpv4 => Protocol::Dhcpv4,
+            Which::Ra => Protocol::RouterSolicit,
+            Which::Dhcpv6 => Protocol::Dhcpv6,
+        }
+    }
+}
+
+/// What `explain` knows of the queues.
+#[derive(Debug, Clone, Copy)]
+pub enum Queues<'a> {
+    /// The daemon's queues and whether each is bound.
+    Live(&'a [QueueStatus]),
+    /// Offline: only the config's queue numbers.
+    Offline,
+}
+
+/// The explanation for one tap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The tap.
+    pub tap: String,
+    /// From the running daemon (true) or the files (false).
+    pub live: bool,
+    /// The binding's state (`active`, `tap_missing`, `indev_missing`,
+    /// `invalid`), or `no_binding`.
+    pub state: String,
+    /// The tap's ifindex, when it exists.
+    pub ifindex: Option<u32>,
+    /// Things worth knowing that do not stop the replies.
+    pub notes: Vec<String>,
+    /// One report per protocol asked for.
+    pub protocols: Vec<Report>,
+}
+
+/// One protocol's report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// `dhcpv4`, `ra` or `dhcpv6`.
+    pub protocol: String,
+    /// The queue that brings its requests, and its state.
+    pub queue: String,
+    /// Why the VM gets nothing of this protocol, if so.
+    pub nothing: Option<String>,
+    /// Things worth knowing about this protocol.
+    pub notes: Vec<String>,
+    /// The typical exchange, request by request.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One request and what the daemon does with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// The request, e.g. `DHCPDISCOVER (parameter request list 1 3 6)`.
+    pub request: String,
+    /// The reply (`DHCPOFFER`), or what happens instead (`dropped: …`).
+    pub reply: String,
+    /// The reply's values.
+    pub fields: Vec<Field>,
+}
+
+/// One value of a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    /// Its name (`router`, `lease_time`, `rdnss`, `address6` …).
+    pub name: String,
+    /// Its value as text.
+    pub value: String,
+    /// Where it came from; none for a protocol constant.
+    pub source: Option<Source>,
+}
+
+/// Explains tap `tap` under `config` and `snap`, for the protocols `which`.
+pub fn explain(
+    config: &Config,
+    snap: &Snapshot,
+    tap: &str,
+    which: &[Which],
+    queues: Queues<'_>,
+) -> Explanation {
+    let mut x = Explanation {
+        tap: tap.to_string(),
+        live: matches!(queues, Queues::Live(_)),
+        state: "no_binding".into(),
+        ifindex: None,
+        notes: Vec::new(),
+        protocols: Vec::new(),
+    };
+    let entry = snap.entries.iter().find(|e| e.tap == tap);
+    let served = entry.and_then(|e| {
+        x.state = e.state.label().to_string();
+        x.ifindex = e.ifindex;
+        e.ifindex.and_then(|i| snap.lookup(i))
+    });
+    let nothing = match (entry, served) {
+        (None, _) => Some(format!(
+            "no binding file for {tap} in {}",
+            config.general.datapath.display()
+        )),
+        (Some(e), Some(_)) => {
+            if let State::Invalid { error, .. } = &e.state {
+                x.notes.push(format!(
+                    "the binding file is invalid ({error}); its last good version is served"
+                ));
+            }
+            None
+        }
+        (Some(e), None) => Some(match &e.state {
+            State::Invalid { error, .. } => format!("binding invalid: {error}"),
+            State::TapMissing => format!("tap {tap} does not exist"),
+            State::IndevMissing => format!(
+                "INDEV {} of {tap} does not exist",
+                e.binding.as_deref().map_or("?", |b| &b.indev)
+            ),
+            State::Active => format!("{tap} is not served"),
+        }),
+    };
+    for &w in which {
+        let mut r = Report {
+            protocol: w.as_str().into(),
+            queue: queue_state(config, w, queues),
+            nothing: nothing.clone(),
+            notes: Vec::new(),
+            exchanges: Vec::new(),
+        };
+        if let Some(s) = served {
+            run(config, s, w, queues, &mut r);
+        }
+        x.protocols.push(r);
+    }
+    x
+}
+
+/// The snapshot the daemon would build from tap `tap`'s binding file in
+/// `dir` and the interfaces `links` (offline explain).
+pub fn offline_snapshot(
+    config: &Config,
+    dir: &std::path::Path,
+    tap: &str,
+    links: &std::collections::BTreeMap<String, Link>,
+) -> Snapshot {
+    let mut store = Store::new();
+    if dir.join(tap).is_file() {
+        store.set_file(tap, read_binding(dir, tap, config.ipv6.enabled));
+    }
+    store.set_links(links.iter().map(|(n, l)| (n.clone(), *l)));
+    store.snapshot(&Snapshot::default()).0
+}
+
+/// The configured queue of `w`.
+fn configured_queue(config: &Config, w: Which) -> Option<QueueRange> {
+    match w {
+        Which::Dhcpv4 => config.dhcp.queue,
+        Which::Ra => config.ipv6.rs_queue,
+        Which::Dhcpv6 => config.ipv6.dhcpv6_queue,
+    }
+}
+
+/// The config key naming `w`'s queue.
+fn queue_key(w: Which) -> &'static str {
+    match w {
+        Which::Dhcpv4 => "[dhcp] dhcp_queue",
+        Which::Ra => "[ipv6] rs_queue",
+        Which::Dhcpv6 => "[ipv6] dhcpv6_queue",
+    }
+}
+
+/// `w`'s queue and its state, as text.
+fn queue_state(config: &Config, w: Which, queues: Queues<'_>) -> String {
+    let Some(range) = configured_queue(config, w) else {
+        return format!("none ({} not set)", queue_key(w));
+    };
+    match queues {
+        Queues::Offline => format!("{range} (state unknown offline)"),
+        Queues::Live(qs) => {
+            let mine: Vec<_> = qs
+                .iter()
+                .filter(|q| q.protocol == w.protocol().as_str())
+                .collect();
+            let unbound: Vec<_> = mine.iter().filter(|q| !q.bound).map(|q| q.queue).collect();
+            match (mine.is_empty(), unbound.is_empty()) {
+                (true, _) => format!("{range} (not served by the daemon)"),
+                (false, true) => format!("{range} bound"),
+                (false, false) => format!("{range}: NOT bound: {unbound:?}"),
+            }
+        }
+    }
+}
+
+/// Why `w`'s requests never reach the daemon, if so.
+fn unreachable(config: &Config, w: Which, queues: Queues<'_>) -> Option<String> {
+    let Some(range) = configured_queue(config, w) else {
+        return Some(format!(
+            "no queue: {} is not set, so no {} request reaches the daemon",
+            queue_key(w),
+            w.as_str()
+        ));
+    };
+    let Queues::Live(qs) = queues else {
+        return None;
+    };
+    let unbound: Vec<_> = qs
+        .iter()
+        .filter(|q| q.protocol == w.protocol().as_str() && !q.bound)
+        .map(|q| q.queue.to_string())
+        .collect();
+    let served = qs.iter().any(|q| q.protocol == w.protocol().as_str());
+    if !served {
+        Some(format!("queue {range} is not served by the daemon"))
+    } else if !unbound.is_empty() {
+        Some(format!("queue {} is not bound", unbound.join(", ")))
+    } else {
+        None
+    }
+}
+
+/// Why the config serves none of `w`, if so.
+fn disabled(config: &Config, w: Which) -> Option<String> {
+    match w {
+        Which::Dhcpv4 if !config.dhcp.enabled => {
+            Some("DHCPv4 is disabled in the config ([dhcp] enable_dhcp = no)".into())
+        }
+        Which::Ra | Which::Dhcpv6 if !config.ipv6.enabled => {
+            Some("IPv6 is disabled in the config ([ipv6] enable_ipv6 = no)".into())
+        }
+        _ => None,
+    }
+}
+
+/// Runs `w`'s typical exchange for the served tap `s` into `r`.
+fn run(config: &Config, s: &Served, w: Which, queues: Queues<'_>, r: &mut Report) {
+    if let Some(why) = disabled(config, w) {
+        r.nothing = Some(why);
+        return;
+    }
+    match (w, unreachable(config, w, queues)) {
+        // The periodic RAs need no queue: only solicited ones are lost.
+        (Which::Ra, Some(why)) => r.notes.push(format!(
+            "{why}: Router Solicitations go unanswered; the periodic RAs still go out"
+        )),
+        (_, Some(why)) => r.nothing = Some(why),
+        (_, None) => {}
+    }
+    // A private copy of the tap's entry with a fresh limiter, under a
+    // config without limits: explaining costs the VM none of its budget.
+    let mut one = Snapshot::default();
+    one.by_ifindex.insert(
+        s.ifindex,
+        Served {
+            limiter: Arc::default(),
+            ..s.clone()
+        },
+    );
+    let cfg = Config {
+        limits: Limit { rate: 0, burst: 0 },
+        ..config.clone()
+    };
+    let ex = Exchanger {
+        config: &cfg,
+        snap: &one,
+        binding: &s.binding,
+        meta: Meta {
+            indev: s.ifindex,
+            physindev: 0,
+            src_mac: Some(s.binding.mac),
+        },
+        sources: Sources::new(config, &s.binding),
+    };
+    let reply_missing = match w {
+        Which::Dhcpv4 => ex.dhcpv4(r),
+        Which::Ra => ex.ra(r),
+        Which::Dhcpv6 => ex.dhcpv6(r),
+    };
+    if let (None, Some(why)) = (&r.nothing, reply_missing) {
+        r.nothing = Some(why);
+    }
+}
+
+/// Puts the typical requests of one served tap through [`decide`].
+struct Exchanger<'a> {
+    config: &'a Config,
+    snap: &'a Snapshot,
+    binding: &'a Binding,
+    meta: Meta,
+    sources: Sources<'a>,
+}
+
+impl Exchanger<'_> {
+    /// The daemon's outcome for `packet`.
+    fn decide(&self, p: Protocol, packet: &[u8]) -> Outcome {
+        let d = decide(self.config, self.snap, p, &self.meta, packet, 1);
+        d.outcome()
+            .cloned()
+            .unwrap_or(Outcome::Dropped(DropReason::NotOurs))
+    }
+
+    /// Fields with their sources.
+    fn fields(&self, values: Vec<decode::Value>) -> Vec<Field> {
+        values
+            .into_iter()
+            .map(|(name, value)| Field {
+                name: name.into(),
+                value,
+                source: self.sources.of(name),
+            })
+            .collect()
+    }
+
+    /// DISCOVER → OFFER, REQUEST → ACK; why nothing, if so.
+    fn dhcpv4(&self, r: &mut Report) -> Option<String> {
+        let mac = self.binding.mac;
+        let prl = request::DHCPV4_PRL.map(|c| c.to_string()).join(" ");
+        let mut select = None;
+        for step in 0..2 {
+            let (name, packet) = match (step, select) {
+                (0, _) => ("DHCPDISCOVER", request::dhcpv4(mac, None)),
+                (_, Some(sel)) => ("DHCPREQUEST", request::dhcpv4(mac, Some(sel))),
+                (_, None) => break,
+            };
+            let request = format!("{name} (parameter request list {prl})");
+            let frame = match self.decide(Protocol::Dhcpv4, &packet) {
+                Outcome::Reply(reply) => reply.frame,
+                other => {
+                    return Some(self.no_reply(r, request, &other, Which::Dhcpv4));
+                }
+            };
+            match decode::dhcpv4(&frame) {
+                Ok((m, values)) => {
+                    let kind = m.opts().msg_type().map_or("?".into(), |t| format!("{t:?}"));
+                    select = server_id(&m).map(|sid| (m.yiaddr(), sid));
+                    r.exchanges.push(Exchange {
+                        request,
+                        reply: format!("DHCP{}", kind.to_uppercase()),
+                        fields: self.fields(values),
+                    });
+                }
+                Err(e) => return Some(e.to_string()),
+            }
+        }
+        None
+    }
+
+    /// RS → RA; why nothing, if so.
+    fn ra(&self, r: &mut Report) -> Option<String> {
+        let request = "Router Solicitation (source link-layer address)".to_string();
+        let packet = request::router_solicit(self.binding.mac);
+        let frame = match self.decide(Protocol::RouterSolicit, &packet) {
+            Outcome::Reply(reply) => reply.frame,
+            other => return Some(self.no_reply(r, request, &other, Which::Ra)),
+        };
+        match decode::router_advert(&frame) {
+            Ok(values) => {
+                r.exchanges.push(Exchange {
+                    request,
+                    reply: "Router Advertisement".into(),
+                    fields: self.fields(values),
+                });
+                None
+            }
+            Err(e) => Some(e.to_string()),
+        }
+    }
+
+    /// Solicit → Advertise, Request → Reply in mode `dhcpv6` or for a
+    /// binding that delegates prefixes; else Information-Request → Reply.
+    fn dhcpv6(&self, r: &mut Report) -> Option<String> {
+        let mut ask = request::Ask6 {
+            address: self.config.ipv6.mode == Ipv6Mode::Dhcpv6,
+            prefixes: !self.binding.prefix6_delegated.is_empty(),
+            advertised: None,
+        };
+        let oro = request::DHCPV6_ORO.map(|c| c.to_string()).join(" ");
+        let steps = if ask.address || ask.prefixes { 2 } else { 1 };
+        for _ in 0..steps {
+            let name = match (&ask.advertised, ask.address || ask.prefixes) {
+                (Some(_), _) => "Request",
+                (None, true) => "Solicit",
+                (None, false) => "Information-Request",
+            };
+            let mut request = format!("{name} (option request {oro}");
+            if ask.address {
+                request.push_str(", IA_NA");
+            }
+            if ask.prefixes {
+                request.push_str(", IA_PD");
+            }
+            request.push(')');
+            let packet = request::dhcpv6(self.binding.mac, &ask);
+            let frame = match self.decide(Protocol::Dhcpv6, &packet) {
+                Outcome::Reply(reply) => reply.frame,
+                other => return Some(self.no_reply(r, request, &other, Which::Dhcpv6)),
+            };
+            let (m, values) = match decode::dhcpv6(&frame) {
+                Ok(d) => d,
+                Err(e) => return Some(e.to_string()),
+            };
+            let ias = m
+                .opts()
+                .iter()
+                .filter(|o| {
+                    matches!(
+                        o,
+                        dhcproto::v6::DhcpOption::IANA(_) | dhcproto::v6::DhcpOption::IAPD(_)
+                    )
+                })
+                .cloned()
+                .collect();
+            let server = m.opts().iter().find_map(|o| match o {
+                dhcproto::v6::DhcpOption::ServerId(d) => Some(d.clone()),
+                _ => None,
+            });
+            r.exchanges.push(Exchange {
+                request,
+                reply: format!("{:?}", m.msg_type()),
+                fields: self.fields(values),
+            });
+            ask.advertised = server.map(|s| (s, ias));
+        }
+        None
+    }
+
+    /// Records a request that got no reply; returns why.
+    fn no_reply(&self, r: &mut Report, request: String, o: &Outcome, w: Which) -> String {
+        let (reply, why) = match o {
+            Outcome::Dropped(reason) => (
+                format!("dropped: {}", reason.as_str()),
+                dropped_because(*reason, w),
+            ),
+            Outcome::Consumed(c) => (
+                format!("consumed: {}", c.as_str()),
+                "the request is consumed without a reply".into(),
+            ),
+            Outcome::Reply(_) => unreachable!("a reply is no missing reply"),
+        };
+        r.exchanges.push(Exchange {
+            request,
+            reply,
+            fields: Vec::new(),
+        });
+        why
+    }
+}
+
+/// The server identifier of a DHCPv4 reply.
+fn server_id(m: &dhcproto::v4::Message) -> Option<Ipv4Addr> {
+    match m.opts().get(dhcproto::v4::OptionCode::ServerIdentifier)? {
+        dhcproto::v4::DhcpOption::ServerIdentifier(a) => Some(*a),
+        _ => None,
+    }
+}
+
+/// Why a typical request of `w` is dropped, in words.
+fn dropped_because(reason: DropReason, w: Which) -> String {
+    match (reason, w) {
+        (DropReason::NotConfigured, Which::Dhcpv4) => {
+            "the binding has no IP (or the config no server_ip)".into()
+        }
+        (DropReason::NotConfigured, Which::Ra) => "the binding has no SUBNET6".into(),
+        (DropReason::NotConfigured, Which::Dhcpv6) => {
+            "the binding has nothing to give by DHCPv6 (no address, prefix or DNS)".into()
+        }
+        (DropReason::Disabled, _) => "disabled in the config".into(),
+        (r, _) => format!("the daemon drops it ({})", r.as_str()),
+    }
+}
+
+/// The explanation as text, for people.
+pub fn render(x: &Explanation) -> String {
+    let mut t = String::new();
+    let _ = write!(t, "tap {}: {}", x.tap, x.state);
+    if let Some(i) = x.ifindex {
+        let _ = write!(t, " (ifindex {i})");
+    }
+    let _ = writeln!(
+        t,
+        ", {}",
+        if x.live {
+            "live from the daemon"
+        } else {
+            "offline from the files"
+        }
+    );
+    for n in &x.notes {
+        let _ = writeln!(t, "note: {n}");
+    }
+    for r in &x.protocols {
+        let _ = writeln!(t, "\n{}: queue {}", r.protocol, r.queue);
+        if let Some(n) = &r.nothing {
+            let _ = writeln!(t, "  NOTHING: {n}");
+        }
+        for n in &r.notes {
+            let _ = writeln!(t, "  note: {n}");
+        }
+        for e in &r.exchanges {
+            let _ = writeln!(t, "  {} -> {}", e.request, e.reply);
+            for f in &e.fields {
+                let src = f.source.as_ref().map_or(String::new(), ToString::to_string);
+                let _ = writeln!(t, "    {:<26} {:<40} {src}", f.name, f.value);
+            }
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests;
