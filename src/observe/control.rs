@@ -196,7 +196,7 @@ impl Shared {
     /// The answer to `explain TAP PROTOCOL…`: the explanation from the
     /// live snapshot, config and queue states, or an error document.
     pub fn explain(&self, args: &str) -> String {
-        use crate::ops::explain::{explain, Queues, Which};
+        use crate::ops::explain::{explain, QueueState, Queues, Which};
         let mut words = args.split_whitespace();
         let tap = words.next().unwrap_or_default();
         let which: Option<Vec<Which>> = words.map(Which::parse).collect();
@@ -204,11 +204,17 @@ impl Shared {
             Some(w) if !tap.is_empty() && !w.is_empty() => w,
             _ => return format!("{{\"error\":{:?}}}", "usage: explain TAP dhcpv4|ra|dhcpv6…"),
         };
-        let queues = self
+        let queues: Vec<QueueState> = self
             .queues
             .lock()
             .expect("queue list lock is never poisoned")
-            .clone();
+            .iter()
+            .map(|q| QueueState {
+                queue: q.queue,
+                protocol: q.protocol.clone(),
+                bound: q.bound,
+            })
+            .collect();
         let x = explain(
             &self.config.load(),
             &self.table.load(),

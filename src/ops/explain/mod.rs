@@ -33,7 +33,6 @@ use crate::config::{Config, Ipv6Mode, QueueRange};
 use crate::datapath::ratelimit::Limit;
 use crate::datapath::respond::{decide, Meta};
 use crate::domain::{DropReason, Protocol};
-use crate::observe::control::QueueStatus;
 use crate::proto::Outcome;
 use source::{Source, Sources};
 
@@ -77,11 +76,22 @@ impl Which {
     }
 }
 
+/// One of the running daemon's queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueState {
+    /// Queue number.
+    pub queue: u16,
+    /// The protocol label of its requests (`dhcpv4`, `rs`, `dhcpv6` …).
+    pub protocol: String,
+    /// Whether it is bound.
+    pub bound: bool,
+}
+
 /// What `explain` knows of the queues.
 #[derive(Debug, Clone, Copy)]
 pub enum Queues<'a> {
     /// The daemon's queues and whether each is bound.
-    Live(&'a [QueueStatus]),
+    Live(&'a [QueueState]),
     /// Offline: only the config's queue numbers.
     Offline,
 }

@@ -318,7 +318,7 @@ fn every_reason_for_nothing_is_named() {
 fn live_queue_states_are_reported_and_an_unbound_queue_means_nothing() {
     let c = config("", "");
     let snap = snapshot("tap0", V4, true);
-    let q = |queue, protocol: &str, bound| QueueStatus {
+    let q = |queue, protocol: &str, bound| QueueState {
         queue,
         protocol: protocol.into(),
         bound,
