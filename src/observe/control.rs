@@ -446,6 +446,54 @@ mod tests {
     }
 
     #[test]
+    fn explain_verb_answers_from_the_live_table_and_refuses_bad_arguments() {
+        use crate::binding::file::parse;
+        use crate::binding::store::{Link, Store};
+        let table = Table::new();
+        let mut store = Store::new();
+        store.set_file(
+            "tap0",
+            parse(
+                "tap0",
+                "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n",
+                true,
+            ),
+        );
+        store.link_up(
+            "tap0",
+            Link {
+                ifindex: 3,
+                mac: Some(crate::mac::MacAddr([0xfe, 0, 0, 0, 0, 1])),
+            },
+        );
+        table.publish(store.snapshot(&Snapshot::default()).0);
+        let mut config = crate::config::Config::default();
+        config.dhcp.server_ip = Some("192.0.2.1".parse().unwrap());
+        config.dhcp.queue = Some(crate::config::QueueRange::single(42));
+        let shared = Shared {
+            table,
+            metrics: Arc::default(),
+            queues: Arc::new(std::sync::Mutex::new(vec![QueueStatus {
+                queue: 42,
+                protocol: "dhcpv4".into(),
+                bound: true,
+            }])),
+            first_scan_done: Arc::default(),
+            links: Arc::default(),
+            config: Arc::new(arc_swap::ArcSwap::from_pointee(config)),
+        };
+        let x: crate::ops::explain::Explanation =
+            serde_json::from_str(&shared.explain("tap0 dhcpv4")).unwrap();
+        assert!(x.live);
+        assert_eq!(x.protocols[0].queue, "42 bound");
+        assert_eq!(x.protocols[0].exchanges[0].reply, "DHCPOFFER");
+        for bad in ["", "tap0", "tap0 dhcpv5"] {
+            let v: serde_json::Value = serde_json::from_str(&shared.explain(bad)).unwrap();
+            assert!(v["error"].as_str().unwrap().starts_with("usage"), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn hand_over_gives_the_socket_itself() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("control.sock");

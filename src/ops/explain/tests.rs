@@ -315,6 +315,38 @@ fn every_reason_for_nothing_is_named() {
 }
 
 #[test]
+fn an_invalid_file_whose_last_good_version_is_served_is_a_note() {
+    let mut s = Store::new();
+    s.set_file("tap0", parse("tap0", V4, true));
+    s.set_file("tap0", parse("tap0", "MAC=aa:00:00:00:00:10\nIP=x\n", true));
+    s.link_up(
+        "tap0",
+        Link {
+            ifindex: 7,
+            mac: Some(TAP_MAC),
+        },
+    );
+    let snap = s.snapshot(&Snapshot::default()).0;
+    let x = explain(
+        &config("", ""),
+        &snap,
+        "tap0",
+        &[Which::Dhcpv4],
+        Queues::Offline,
+    );
+    assert_eq!(x.state, "invalid");
+    assert_eq!(
+        x.notes,
+        ["the binding file is invalid (tap0: IP=\"x\": not an IPv4 address); its last good version is served"]
+    );
+    assert_eq!(x.protocols[0].nothing, None);
+    assert_eq!(
+        field(&x.protocols[0], 1, "address"),
+        pair("192.0.2.10", "binding IP")
+    );
+}
+
+#[test]
 fn live_queue_states_are_reported_and_an_unbound_queue_means_nothing() {
     let c = config("", "");
     let snap = snapshot("tap0", V4, true);
