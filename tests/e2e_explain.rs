@@ -12,8 +12,8 @@ use nfdhcpd::explain::{Explanation, Report};
 
 /// tap-r: IPv4 only.
 const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nHOSTNAME=web1\nGATEWAY=192.0.2.1\nSUBNET=192.0.2.0/24\nMTU=1450\nNTP=192.0.2.123\n";
-/// tap-b: IPv4 and IPv6, its own IPv6 DNS server.
-const BINDING_B: &str = "INDEV=br0\nIP=198.51.100.20\nMAC=aa:00:00:00:00:20\nHOSTNAME=db2\nGATEWAY=198.51.100.1\nSUBNET=198.51.100.0/24\nMTU=1400\nSUBNET6=2001:db8:2::/64\nGATEWAY6=2001:db8:2::1\nEUI64=2001:db8:2::a800:ff:fe00:20\nNAMESERVERS6=2001:db8:2::53\n";
+/// tap-b: IPv4 and IPv6, its own IPv6 DNS server, a delegated prefix.
+const BINDING_B: &str = "INDEV=br0\nIP=198.51.100.20\nMAC=aa:00:00:00:00:20\nHOSTNAME=db2\nGATEWAY=198.51.100.1\nSUBNET=198.51.100.0/24\nMTU=1400\nSUBNET6=2001:db8:2::/64\nGATEWAY6=2001:db8:2::1\nEUI64=2001:db8:2::a800:ff:fe00:20\nNAMESERVERS6=2001:db8:2::53\nPREFIX6_DELEGATED=2001:db8:200::/56\n";
 
 /// Runs `nfdhcpd -c CONFIG explain ARGS --json` in the host namespace.
 fn explain(t: &Topology, args: &str) -> (Explanation, bool) {
@@ -62,25 +62,33 @@ fn rdisc6_field<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Runs dhclient -6 (stateful) in `vm`; returns its BOUND6 variables.
-fn dhclient6(t: &Topology, vm: &Netns, name: &str) -> BTreeMap<String, String> {
+/// Runs dhclient -6 for an address and a prefix (-N -P) in `vm`; returns
+/// the variables of its BOUND6 events for the address and the prefix.
+fn dhclient6(
+    t: &Topology,
+    vm: &Netns,
+    name: &str,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let (script, log) = client_script(t.dir.path(), name);
     let d = t.dir.path().display();
     let _ = vm.run_out(&format!(
-        "timeout 6 dhclient -6 -v -1 -d -sf {} -lf {d}/{name}.leases -pf {d}/{name}.pid eth0 >{d}/{name}.out 2>&1",
+        "timeout 6 dhclient -6 -N -P -v -1 -d -sf {} -lf {d}/{name}.leases -pf {d}/{name}.pid eth0 >{d}/{name}.out 2>&1",
         script.display(),
     ));
     let ev = client_events(&log);
-    ev.into_iter()
-        .find(|(e, _)| e == "BOUND6")
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| {
-            panic!(
-                "no BOUND6\n{}",
-                std::fs::read_to_string(t.dir.path().join(format!("{name}.out")))
-                    .unwrap_or_default()
-            )
-        })
+    let bound = |var: &str| {
+        ev.iter()
+            .find(|(e, v)| e == "BOUND6" && v.contains_key(var))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no BOUND6 with {var}: {ev:?}\n{}",
+                    std::fs::read_to_string(t.dir.path().join(format!("{name}.out")))
+                        .unwrap_or_default()
+                )
+            })
+    };
+    (bound("new_ip6_address"), bound("new_ip6_prefix"))
 }
 
 #[test]
@@ -199,10 +207,11 @@ fn explain_live_and_offline_match_what_the_clients_receive() {
         );
     }
 
-    // DHCPv6: tap-r asks nothing of it (no IPv6 to give); tap-b's stateful
-    // lease is explain's.
+    // DHCPv6: tap-b's stateful lease and delegated prefix are explain's.
     let v6 = values(&live_b, "dhcpv6");
-    let got = dhclient6(&t, &t.vm_b, "d6-b");
+    let (got, pd) = dhclient6(&t, &t.vm_b, "d6-b");
+    assert_eq!(pd["new_ip6_prefix"], v6["delegated_prefix"]);
+    assert_eq!(v6["delegated_prefix"], "2001:db8:200::/56");
     assert_eq!(got["new_ip6_address"], v6["address6"]);
     assert_eq!(got["new_dhcp6_name_servers"], v6["dns6"]);
     assert_eq!(got["new_max_life"], v6["valid_lifetime"]);
