@@ -207,7 +207,26 @@ fn explain_live_and_offline_match_what_the_clients_receive() {
         );
     }
 
-    // DHCPv6: tap-b's stateful lease and delegated prefix are explain's.
+    // DHCPv6: tap-r has no IPv6 to give, and dhclient -6 gets no lease.
+    assert!(
+        report(&live_r, "dhcpv6")
+            .nothing
+            .as_deref()
+            .is_some_and(|n| n.starts_with("the binding has no IPv6 address")),
+        "{live_r:#?}"
+    );
+    let (script, log) = client_script(t.dir.path(), "d6-r");
+    let dir = t.dir.path().display();
+    let _ = t.vm_r.run_out(&format!(
+        "timeout 4 dhclient -6 -v -1 -d -sf {} -lf {dir}/d6-r.leases -pf {dir}/d6-r.pid eth0 >/dev/null 2>&1",
+        script.display()
+    ));
+    let ev = client_events(&log);
+    assert!(
+        ev.iter().all(|(e, _)| e != "BOUND6"),
+        "tap-r got a DHCPv6 lease: {ev:?}"
+    );
+    // tap-b's stateful lease and delegated prefix are explain's.
     let v6 = values(&live_b, "dhcpv6");
     let (got, pd) = dhclient6(&t, &t.vm_b, "d6-b");
     assert_eq!(pd["new_ip6_prefix"], v6["delegated_prefix"]);

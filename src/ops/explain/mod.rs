@@ -490,11 +490,26 @@ impl Exchanger<'_> {
                 dhcproto::v6::DhcpOption::ServerId(d) => Some(d.clone()),
                 _ => None,
             });
+            let granted = values
+                .iter()
+                .any(|(n, _)| matches!(*n, "address6" | "delegated_prefix"));
+            let status = values
+                .iter()
+                .find(|(n, _)| n.ends_with("status"))
+                .map(|(_, v)| v.clone());
             r.exchanges.push(Exchange {
                 request,
                 reply: format!("{:?}", m.msg_type()),
                 fields: self.fields(values),
             });
+            // RFC 8415 §18.2.1: a client waits for an Advertise with
+            // something it asked for; it sends no Request without one.
+            if steps == 2 && !granted {
+                return Some(format!(
+                    "the binding has no IPv6 address (IP6, EUI64) or delegated prefix (PREFIX6_DELEGATED) to give ({})",
+                    status.as_deref().unwrap_or("no status")
+                ));
+            }
             ask.advertised = server.map(|s| (s, ias));
         }
         None

@@ -206,6 +206,25 @@ fn dhcpv6_stateful_gives_the_address_and_the_delegated_prefix() {
 }
 
 #[test]
+fn dhcpv6_stateful_without_an_address_stops_at_the_advertise() {
+    let c = config("", "mode = dhcpv6");
+    let x = explain(
+        &c,
+        &snapshot("tap0", V4, true),
+        "tap0",
+        &[Which::Dhcpv6],
+        Queues::Offline,
+    );
+    let r = &x.protocols[0];
+    assert_eq!(r.exchanges.len(), 1, "{r:#?}");
+    assert_eq!(r.exchanges[0].reply, "Advertise");
+    assert_eq!(
+        r.nothing.as_deref(),
+        Some("the binding has no IPv6 address (IP6, EUI64) or delegated prefix (PREFIX6_DELEGATED) to give (NoAddrsAvail: no address for this VM)")
+    );
+}
+
+#[test]
 fn dhcpv6_stateless_is_an_information_request() {
     let c = config("", "mode = slaac+dhcpv6");
     let x = explain(
