@@ -284,6 +284,7 @@ fn start_services(
         queues: state.queues.statuses.clone(),
         first_scan_done: bindings.first_scan_done.clone(),
         links: link_health,
+        config: state.config.clone(),
     };
     rt.spawn(control::serve(p.control_listener, shared));
     if let Some(l) = p.metrics_listener {

@@ -27,4 +27,4 @@ pub mod proto;
 // the tests, benches and tools use.
 pub use datapath::{advert, nfqueue, queue, ratelimit, respond, send, verdict};
 pub use observe::{control, logthrottle, metrics, prom};
-pub use ops::{check, gc, replay, rules};
+pub use ops::{check, explain, gc, replay, rules};

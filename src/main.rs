@@ -48,6 +48,25 @@ from a tap whose binding the hook has not added to the sets (see the README,
 \"Guard rules\"). The shipped files are in /usr/share/nfdhcpd/iptables/ and
 /usr/share/nfdhcpd/nftables/.";
 
+/// Examples after `nfdhcpd explain --help`.
+const EXPLAIN_HELP: &str = "\
+Examples:
+  nfdhcpd explain tap12
+  nfdhcpd explain tap12 --protocol dhcpv6 --json
+  nfdhcpd -c /etc/nfdhcpd/nfdhcpd.toml explain tap12 --offline
+
+Each value is followed by its source: `binding KEY` (the tap's binding
+file), `config [section] key`, `default [section] key` (the built-in value),
+or `link IF (INDEV)` (the interface's MAC).";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExplainProtocol {
+    Dhcpv4,
+    Ra,
+    Dhcpv6,
+    All,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum LogFormat {
     Human,
@@ -63,6 +82,42 @@ enum Command {
         /// Binding directory (default: the config's datapath).
         #[arg(long)]
         datapath: Option<PathBuf>,
+    },
+    /// Show what a VM would be given right now, value by value, and why not.
+    ///
+    /// Puts a typical request of each protocol through the daemon's own
+    /// decision path (a DHCPDISCOVER with dhclient's parameter request list
+    /// and the REQUEST of its offer; a Router Solicitation; a DHCPv6 Solicit
+    /// and Request, or an Information-Request in the stateless modes) and
+    /// prints the decoded replies, each value with where it came from: a
+    /// binding key, a config key, or a default. When the VM would get
+    /// nothing, says why: no binding file, the binding invalid (and why),
+    /// the tap missing, the protocol disabled, its queue not set or not bound.
+    ///
+    /// Asks the running daemon over the control socket (its live bindings,
+    /// binding errors and queue states); with --offline or --datapath, or
+    /// when no daemon answers, reads the config and binding files instead
+    /// (queue states unknown). Exit 0 when the VM gets a reply of every
+    /// protocol asked for, 1 otherwise.
+    #[command(after_help = EXPLAIN_HELP)]
+    Explain {
+        /// The tap (binding file name).
+        tap: String,
+        /// Which protocol to explain.
+        #[arg(long, value_enum, default_value_t = ExplainProtocol::All)]
+        protocol: ExplainProtocol,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Read the files, do not ask the daemon.
+        #[arg(long)]
+        offline: bool,
+        /// Binding directory (default: the config's datapath); implies --offline.
+        #[arg(long)]
+        datapath: Option<PathBuf>,
+        /// Control socket (default: the config's control_socket).
+        #[arg(long)]
+        socket: Option<PathBuf>,
     },
     /// Ask the running daemon for its status. Exit 0 ready, 1 not ready, 3 not running.
     Status {
@@ -214,6 +269,14 @@ fn main() -> ExitCode {
         }
         Command::Check { datapath } => check(&cli.config, datapath),
         Command::Status { json, socket } => status(&cli.config, socket, json),
+        Command::Explain {
+            tap,
+            protocol,
+            json,
+            offline,
+            datapath,
+            socket,
+        } => explain(&cli.config, &tap, protocol, json, offline, datapath, socket),
         Command::Gc {
             keep,
             dry_run,
@@ -503,5 +566,82 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn explain(
+    path: &std::path::Path,
+    tap: &str,
+    protocol: ExplainProtocol,
+    json: bool,
+    offline: bool,
+    datapath: Option<PathBuf>,
+    socket: Option<PathBuf>,
+) -> ExitCode {
+    use nfdhcpd::explain::{self, Which};
+    let which: Vec<Which> = match protocol {
+        ExplainProtocol::Dhcpv4 => vec![Which::Dhcpv4],
+        ExplainProtocol::Ra => vec![Which::Ra],
+        ExplainProtocol::Dhcpv6 => vec![Which::Dhcpv6],
+        ExplainProtocol::All => Which::ALL.to_vec(),
+    };
+    let loaded = config::load(path);
+    let mut fallback = None;
+    let live = if offline || datapath.is_some() {
+        None
+    } else {
+        let socket = socket.unwrap_or_else(|| match &loaded {
+            Ok(l) => l.config.general.control_socket.clone(),
+            Err(_) => config::Config::default().general.control_socket,
+        });
+        match nfdhcpd::control::query_explain(&socket, tap, &which) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                fallback = Some(format!(
+                    "no daemon answers on {} ({e}): explained from the files",
+                    socket.display()
+                ));
+                None
+            }
+        }
+    };
+    let x = match live {
+        Some(x) => x,
+        None => {
+            let loaded = match loaded {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let dir = datapath.unwrap_or_else(|| loaded.config.general.datapath.clone());
+            let links = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()
+                .and_then(|rt| rt.block_on(nfdhcpd::link::dump_links()).ok())
+                .map(|l| l.into_iter().collect())
+                .unwrap_or_default();
+            let mut config = loaded.config;
+            config.general.datapath = dir.clone();
+            let snap = explain::offline_snapshot(&config, &dir, tap, &links);
+            let mut x = explain::explain(&config, &snap, tap, &which, explain::Queues::Offline);
+            x.notes.extend(fallback);
+            x
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&x).expect("an explanation serializes")
+        );
+    } else {
+        print!("{}", explain::render(&x));
+    }
+    if x.protocols.iter().all(|r| r.nothing.is_none()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -208,3 +208,34 @@ fn the_readme_commands_work_for_root_and_say_why_for_others() {
         "{out}"
     );
 }
+
+#[test]
+fn explain_offline_names_a_missing_tap_and_has_a_man_page() {
+    let (code, out) = nfdhcpd(&[
+        "-c",
+        &here("bindings-examples/nfdhcpd.conf"),
+        "explain",
+        "tap-routed",
+        "--datapath",
+        &here("bindings-examples/bindings"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("tap tap-routed: tap_missing, offline from the files"),
+        "{out}"
+    );
+    assert!(
+        out.contains("NOTHING: tap tap-routed does not exist"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = nfdhcpd(&["generate", "man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let man = std::fs::read_to_string(dir.path().join("nfdhcpd-explain.1")).unwrap();
+    for word in ["\\-\\-protocol", "\\-\\-offline", "binding KEY"] {
+        assert!(
+            man.contains(word),
+            "{word} missing from the man page:\n{man}"
+        );
+    }
+}

@@ -1,8 +1,8 @@
 //! The control socket: a local Unix stream socket (mode 0600) answering
 //! read-only verbs, and the client side used by `nfdhcpd status`.
 //!
-//! Protocol: the client writes one verb line (`status`), the daemon answers
-//! one JSON document and closes.
+//! Protocol: the client writes one verb line (`status`, or `explain TAP
+//! PROTOCOL…`), the daemon answers one JSON document and closes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -164,6 +164,8 @@ pub struct Shared {
     pub first_scan_done: Arc<AtomicBool>,
     /// The link monitor's health.
     pub links: Arc<crate::link::Health>,
+    /// The config in force (`explain`).
+    pub config: Arc<arc_swap::ArcSwap<crate::config::Config>>,
 }
 
 impl Shared {
@@ -187,6 +189,40 @@ impl Shared {
             counters: self.metrics.to_map(),
             links: LinkMonitorStatus::of(&self.links),
         }
+    }
+}
+
+impl Shared {
+    /// The answer to `explain TAP PROTOCOL…`: the explanation from the
+    /// live snapshot, config and queue states, or an error document.
+    pub fn explain(&self, args: &str) -> String {
+        use crate::ops::explain::{explain, QueueState, Queues, Which};
+        let mut words = args.split_whitespace();
+        let tap = words.next().unwrap_or_default();
+        let which: Option<Vec<Which>> = words.map(Which::parse).collect();
+        let which = match which {
+            Some(w) if !tap.is_empty() && !w.is_empty() => w,
+            _ => return format!("{{\"error\":{:?}}}", "usage: explain TAP dhcpv4|ra|dhcpv6…"),
+        };
+        let queues: Vec<QueueState> = self
+            .queues
+            .lock()
+            .expect("queue list lock is never poisoned")
+            .iter()
+            .map(|q| QueueState {
+                queue: q.queue,
+                protocol: q.protocol.clone(),
+                bound: q.bound,
+            })
+            .collect();
+        let x = explain(
+            &self.config.load(),
+            &self.table.load(),
+            tap,
+            &which,
+            Queues::Live(&queues),
+        );
+        serde_json::to_string(&x).expect("an explanation serializes")
     }
 }
 
@@ -336,6 +372,7 @@ async fn answer(stream: tokio::net::UnixStream, shared: &Shared) {
     }
     let reply = match line.trim() {
         "status" | "" => serde_json::to_string(&shared.status()).expect("status serializes"),
+        l if l.starts_with("explain ") => shared.explain(&l["explain ".len()..]),
         other => {
             debug!(verb = other, "unknown control verb");
             format!(
@@ -358,6 +395,27 @@ pub fn query(path: &Path) -> std::io::Result<Status> {
     let mut buf = String::new();
     s.read_to_string(&mut buf)?;
     serde_json::from_str(&buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// Asks the daemon at `path` to explain `tap` for `which` (blocking client).
+pub fn query_explain(
+    path: &Path,
+    tap: &str,
+    which: &[crate::ops::explain::Which],
+) -> std::io::Result<crate::ops::explain::Explanation> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(path)?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    let names: Vec<_> = which.iter().map(|w| w.as_str()).collect();
+    s.write_all(format!("explain {tap} {}\n", names.join(" ")).as_bytes())?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf)?;
+    serde_json::from_str(&buf).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{e}: {}", buf.trim()),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -385,6 +443,54 @@ mod tests {
         let after = std::fs::metadata(&victim).unwrap();
         assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
         assert_eq!(std::fs::metadata(&plain).unwrap().uid(), before.uid());
+    }
+
+    #[test]
+    fn explain_verb_answers_from_the_live_table_and_refuses_bad_arguments() {
+        use crate::binding::file::parse;
+        use crate::binding::store::{Link, Store};
+        let table = Table::new();
+        let mut store = Store::new();
+        store.set_file(
+            "tap0",
+            parse(
+                "tap0",
+                "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n",
+                true,
+            ),
+        );
+        store.link_up(
+            "tap0",
+            Link {
+                ifindex: 3,
+                mac: Some(crate::mac::MacAddr([0xfe, 0, 0, 0, 0, 1])),
+            },
+        );
+        table.publish(store.snapshot(&Snapshot::default()).0);
+        let mut config = crate::config::Config::default();
+        config.dhcp.server_ip = Some("192.0.2.1".parse().unwrap());
+        config.dhcp.queue = Some(crate::config::QueueRange::single(42));
+        let shared = Shared {
+            table,
+            metrics: Arc::default(),
+            queues: Arc::new(std::sync::Mutex::new(vec![QueueStatus {
+                queue: 42,
+                protocol: "dhcpv4".into(),
+                bound: true,
+            }])),
+            first_scan_done: Arc::default(),
+            links: Arc::default(),
+            config: Arc::new(arc_swap::ArcSwap::from_pointee(config)),
+        };
+        let x: crate::ops::explain::Explanation =
+            serde_json::from_str(&shared.explain("tap0 dhcpv4")).unwrap();
+        assert!(x.live);
+        assert_eq!(x.protocols[0].queue, "42 bound");
+        assert_eq!(x.protocols[0].exchanges[0].reply, "DHCPOFFER");
+        for bad in ["", "tap0", "tap0 dhcpv5"] {
+            let v: serde_json::Value = serde_json::from_str(&shared.explain(bad)).unwrap();
+            assert!(v["error"].as_str().unwrap().starts_with("usage"), "{bad:?}");
+        }
     }
 
     #[test]

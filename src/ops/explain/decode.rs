@@ -1,0 +1,317 @@
+//! Decoding an explained reply frame into named fields: DHCPv4 and DHCPv6
+//! with dhcproto (independent of our encoders), Router Advertisements by a
+//! plain walk over the RFC 4861 §4.2 layout and its options.
+
+use std::fmt::Write as _;
+use std::net::Ipv6Addr;
+
+use dhcproto::{v4, v6, Decodable, Decoder};
+
+use crate::proto::frame;
+
+/// One decoded value: its field name (the key of the source table) and
+/// its text.
+pub type Value = (&'static str, String);
+
+/// Why a reply frame could not be decoded (never expected: it is ours).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The frame's IP or UDP headers are wrong.
+    #[error("reply frame: {0}")]
+    Frame(#[from] frame::FrameError),
+    /// dhcproto refused the message.
+    #[error("reply message: {0}")]
+    Message(String),
+    /// An RA too short for its header or an option.
+    #[error("router advertisement truncated")]
+    Truncated,
+}
+
+/// A decoded DHCPv4 reply: its message type, and its fields in the order
+/// the reply carries them.
+pub fn dhcpv4(f: &[u8]) -> Result<(v4::Message, Vec<Value>), DecodeError> {
+    let u = frame::parse_ipv4_udp(frame::ip_of_frame(f).unwrap_or_default())?;
+    let m = v4::Message::decode(&mut Decoder::new(u.payload))
+        .map_err(|e| DecodeError::Message(e.to_string()))?;
+    let mut out = Vec::new();
+    if !m.yiaddr().is_unspecified() {
+        out.push(("address", m.yiaddr().to_string()));
+    }
+    for (_, o) in m.opts().iter() {
+        use v4::DhcpOption as O;
+        let v = match o {
+            O::SubnetMask(a) => ("subnet_mask", a.to_string()),
+            O::Router(a) => ("router", join(a)),
+            O::DomainNameServer(a) => ("dns", join(a)),
+            O::NtpServers(a) => ("ntp", join(a)),
+            O::Hostname(h) => ("hostname", h.clone()),
+            O::DomainName(d) => ("domain", d.clone()),
+            O::InterfaceMtu(m) => ("mtu", m.to_string()),
+            O::BroadcastAddr(a) => ("broadcast", a.to_string()),
+            O::AddressLeaseTime(t) => ("lease_time", t.to_string()),
+            O::Renewal(t) => ("renewal_time", t.to_string()),
+            O::Rebinding(t) => ("rebinding_time", t.to_string()),
+            O::ServerIdentifier(a) => ("server_id", a.to_string()),
+            O::DomainSearch(n) => ("search", join(n.iter().map(|n| name(&n.to_string())))),
+            O::ClasslessStaticRoute(r) => (
+                "classless_routes",
+                join(r.iter().map(|(net, gw)| format!("{net} via {gw}"))),
+            ),
+            O::RapidCommit => ("rapid_commit", "yes".into()),
+            // 53 is the reply's kind, told apart; anything else by code.
+            O::MessageType(_) => continue,
+            other => ("other", format!("{other:?}")),
+        };
+        out.push(v);
+    }
+    Ok((m, out))
+}
+
+/// A decoded DHCPv6 reply: the message and its fields.
+pub fn dhcpv6(f: &[u8]) -> Result<(v6::Message, Vec<Value>), DecodeError> {
+    let u = frame::parse_ipv6_udp(frame::ip_of_frame(f).unwrap_or_default())?;
+    let m = v6::Message::decode(&mut Decoder::new(u.payload))
+        .map_err(|e| DecodeError::Message(e.to_string()))?;
+    let mut out = Vec::new();
+    for o in m.opts().iter() {
+        use v6::DhcpOption as O;
+        match o {
+            O::ServerId(d) => out.push(("server_duid", hex(d))),
+            O::IANA(ia) => ia_na(ia, &mut out),
+            O::IAPD(ia) => ia_pd(ia, &mut out),
+            O::DomainNameServers(a) => out.push(("dns6", join(a))),
+            O::DomainSearchList(n) => {
+                out.push(("domains6", join(n.iter().map(|n| name(&n.to_string())))))
+            }
+            O::NtpServer(s) => out.push((
+                "ntp6",
+                join(s.iter().map(|s| match s {
+                    v6::NtpSuboption::ServerAddress(a) | v6::NtpSuboption::MulticastAddress(a) => {
+                        a.to_string()
+                    }
+                    v6::NtpSuboption::FQDN(n) => name(&n.to_string()),
+                })),
+            )),
+            O::StatusCode(s) => out.push(("status", status(s))),
+            O::RapidCommit => out.push(("rapid_commit", "yes".into())),
+            _ => {}
+        }
+    }
+    Ok((m, out))
+}
+
+/// An IA_NA's address, lifetimes, T1/T2 (or its status).
+fn ia_na(ia: &v6::IANA, out: &mut Vec<Value>) {
+    let mut any = false;
+    for o in ia.opts.iter() {
+        match o {
+            v6::DhcpOption::IAAddr(a) => {
+                out.push(("address6", a.addr.to_string()));
+                out.push(("preferred_lifetime", a.preferred_life.to_string()));
+                out.push(("valid_lifetime", a.valid_life.to_string()));
+                any = true;
+            }
+            v6::DhcpOption::StatusCode(s) => out.push(("ia_na_status", status(s))),
+            _ => {}
+        }
+    }
+    if any {
+        out.push(("t1", ia.t1.to_string()));
+        out.push(("t2", ia.t2.to_string()));
+    }
+}
+
+/// An IA_PD's prefixes (or its status).
+fn ia_pd(ia: &v6::IAPD, out: &mut Vec<Value>) {
+    let mut prefixes = Vec::new();
+    for o in ia.opts.iter() {
+        match o {
+            v6::DhcpOption::IAPrefix(p) => {
+                prefixes.push(format!("{}/{}", p.prefix_ip, p.prefix_len))
+            }
+            v6::DhcpOption::StatusCode(s) => out.push(("ia_pd_status", status(s))),
+            _ => {}
+        }
+    }
+    if !prefixes.is_empty() {
+        out.push(("delegated_prefix", prefixes.join(", ")));
+    }
+}
+
+/// Byte layout of a Router Advertisement (RFC 4861 §4.2) from its ICMPv6 type.
+mod ra_field {
+    /// M, O and the router preference (RFC 4191 §2.2) bits.
+    pub const FLAGS: usize = 5;
+    /// Router Lifetime.
+    pub const LIFETIME: std::ops::Range<usize> = 6..8;
+    /// Start of the options, after Reachable Time and Retrans Timer.
+    pub const OPTIONS: usize = 16;
+    /// The M flag.
+    pub const MANAGED: u8 = 0x80;
+    /// The O flag.
+    pub const OTHER: u8 = 0x40;
+}
+
+/// A decoded Router Advertisement: its fields in the order it carries them.
+pub fn router_advert(f: &[u8]) -> Result<Vec<Value>, DecodeError> {
+    let ip = frame::parse_ipv6_icmp(frame::ip_of_frame(f).unwrap_or_default())?;
+    let ra = ip.payload;
+    let opts = ra.get(ra_field::OPTIONS..).ok_or(DecodeError::Truncated)?;
+    let flags = ra[ra_field::FLAGS];
+    let mut out = vec![
+        ("managed", yes(flags & ra_field::MANAGED != 0)),
+        ("other", yes(flags & ra_field::OTHER != 0)),
+        ("router_lifetime", be16(&ra[ra_field::LIFETIME]).to_string()),
+        ("router_preference", preference(flags >> 3).into()),
+    ];
+    let mut rest = opts;
+    while let [t, len, ..] = *rest {
+        let n = usize::from(len) * 8;
+        let (opt, tail) = match (n, rest.len() >= n) {
+            (8.., true) => rest.split_at(n),
+            _ => return Err(DecodeError::Truncated),
+        };
+        ra_option(t, &opt[2..], &mut out)?;
+        rest = tail;
+    }
+    Ok(out)
+}
+
+/// One RA option's fields (`d`: the option after its type and length).
+fn ra_option(t: u8, d: &[u8], out: &mut Vec<Value>) -> Result<(), DecodeError> {
+    let short = || DecodeError::Truncated;
+    match t {
+        // RFC 4861 §4.6.1
+        1 => out.push(("source_lla", mac(d.get(..6).ok_or_else(short)?))),
+        // RFC 4861 §4.6.2
+        3 => {
+            let p = d.get(..30).ok_or_else(short)?;
+            let a = Ipv6Addr::from(<[u8; 16]>::try_from(&p[14..30]).expect("16 bytes"));
+            let mut v = format!("{a}/{}", p[0]);
+            let _ = write!(
+                v,
+                " (on-link {}, autonomous {})",
+                yes(p[1] & 0x80 != 0),
+                yes(p[1] & 0x40 != 0)
+            );
+            out.push(("prefix", v));
+            out.push(("prefix_valid_lifetime", be32(&p[2..6]).to_string()));
+            out.push(("prefix_preferred_lifetime", be32(&p[6..10]).to_string()));
+        }
+        // RFC 4861 §4.6.4
+        5 => out.push(("mtu", be32(d.get(2..6).ok_or_else(short)?).to_string())),
+        // RFC 4191 §2.3
+        24 => {
+            let p = d.get(..6).ok_or_else(short)?;
+            let mut a = [0u8; 16];
+            let body = &d[6..];
+            a[..body.len().min(16)].copy_from_slice(&body[..body.len().min(16)]);
+            out.push((
+                "route",
+                format!("{}/{} {}", Ipv6Addr::from(a), p[0], preference(p[1] >> 3)),
+            ));
+            out.push(("route_lifetime", be32(&p[2..6]).to_string()));
+        }
+        // RFC 8106 §5.1
+        25 => {
+            let p = d.get(..6).ok_or_else(short)?;
+            let addrs = d[6..]
+                .chunks_exact(16)
+                .map(|c| Ipv6Addr::from(<[u8; 16]>::try_from(c).expect("16 bytes")).to_string());
+            out.push(("rdnss", join(addrs)));
+            out.push(("dns_lifetime", be32(&p[2..6]).to_string()));
+        }
+        // RFC 8106 §5.2
+        31 => {
+            let _ = d.get(..6).ok_or_else(short)?;
+            out.push(("dnssl", join(dns_names(&d[6..]))));
+        }
+        // RFC 8781 §4
+        38 => {
+            let p = d.get(..14).ok_or_else(short)?;
+            let word = be16(&p[..2]);
+            let len = match word & 0x7 {
+                0 => 96,
+                1 => 64,
+                2 => 56,
+                3 => 48,
+                4 => 40,
+                _ => 32,
+            };
+            let mut a = [0u8; 16];
+            a[..12].copy_from_slice(&p[2..14]);
+            out.push(("pref64", format!("{}/{len}", Ipv6Addr::from(a))));
+            out.push(("pref64_lifetime", (u32::from(word & !0x7)).to_string()));
+        }
+        _ => out.push(("other", format!("option {t}"))),
+    }
+    Ok(())
+}
+
+/// The names of a DNSSL (RFC 1035 §3.1 labels, zero-padded).
+fn dns_names(mut b: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut cur: Vec<String> = Vec::new();
+    while let Some((&len, rest)) = b.split_first() {
+        let len = usize::from(len);
+        if len == 0 {
+            if !cur.is_empty() {
+                names.push(cur.join("."));
+                cur.clear();
+            }
+            b = rest;
+            continue;
+        }
+        let Some(label) = rest.get(..len) else { break };
+        cur.push(String::from_utf8_lossy(label).into_owned());
+        b = &rest[len..];
+    }
+    names
+}
+
+/// RFC 4191 §2.1 preference bits (the two lowest of `bits`).
+fn preference(bits: u8) -> &'static str {
+    match bits & 0x3 {
+        0b01 => "high",
+        0b11 => "low",
+        0b00 => "medium",
+        _ => "reserved",
+    }
+}
+
+fn be16(b: &[u8]) -> u16 {
+    u16::from_be_bytes([b[0], b[1]])
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn yes(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+fn mac(b: &[u8]) -> String {
+    crate::mac::MacAddr::from_slice(b).map_or_else(String::new, |m| m.to_string())
+}
+
+/// A DNS name without its root dot.
+fn name(n: &str) -> String {
+    n.strip_suffix('.').unwrap_or(n).to_string()
+}
+
+fn join<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn status(s: &v6::StatusCode) -> String {
+    format!("{:?}: {}", s.status, s.msg)
+}
