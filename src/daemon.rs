@@ -283,7 +283,7 @@ fn start_services(
         metrics: state.metrics.clone(),
         queues: state.queues.statuses.clone(),
         first_scan_done: bindings.first_scan_done.clone(),
-        links: link_health,
+        links: link_health.clone(),
         config: state.config.clone(),
     };
     rt.spawn(control::serve(p.control_listener, shared));
@@ -291,6 +291,7 @@ fn start_services(
         let registry = Arc::new(crate::observe::prom::registry(
             state.metrics.clone(),
             state.table.clone(),
+            link_health,
         ));
         rt.spawn(async move {
             match tokio::net::TcpListener::from_std(l) {

@@ -161,26 +161,65 @@ fn a_burst_of_a_thousand_taps_all_become_active() {
     if !prerequisites(&[]) {
         return;
     }
-    burst(&[]);
+    burst(&[], false);
 }
 
 #[test]
 fn lost_link_events_are_resynchronised() {
-    if !prerequisites(&[]) {
+    if !prerequisites(&["python3"]) {
         return;
     }
     // A receive buffer far too small for the burst: events are lost, and
     // every loss must be followed by a full dump.
-    let links = burst(&[("NFDHCPD_LINK_RCVBUF", "16384")]);
+    let b = burst(&[("NFDHCPD_LINK_RCVBUF", "16384")], true);
+    let links = &b.links;
     assert!(links.overruns >= 1, "no overrun seen: {links:?}");
     assert!(links.resyncs >= links.overruns, "{links:?}");
+    // /metrics says the same as `status`, and the counters moved.
+    let [before, after] = b.scrapes.expect("scraped");
+    assert_eq!(nfdhcpd::prom::repeated_series(&after), None, "{after}");
+    assert_eq!(
+        sample(&after, "nfdhcpd_link_monitor_following"),
+        1,
+        "{after}"
+    );
+    let overruns = sample(&after, "nfdhcpd_link_monitor_overruns_total");
+    let resyncs = sample(&after, "nfdhcpd_link_monitor_resyncs_total");
+    assert!(overruns >= 1 && resyncs >= overruns, "{after}");
+    // Scraped after the status read: only more loss could have come since.
+    assert!(
+        overruns >= links.overruns && resyncs >= links.resyncs,
+        "{links:?}\n{after}"
+    );
+    assert!(
+        resyncs > sample(&before, "nfdhcpd_link_monitor_resyncs_total"),
+        "before the burst:\n{before}\nafter:\n{after}"
+    );
+}
+
+/// The value of the unlabelled sample `name` in a scrape.
+fn sample(scrape: &str, name: &str) -> u64 {
+    scrape
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in\n{scrape}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("{name}: {e}\n{scrape}"))
+}
+
+/// What [`burst`] saw.
+struct Burst {
+    /// The link monitor's status once every binding is active.
+    links: nfdhcpd::control::LinkMonitorStatus,
+    /// `/metrics` before the burst and once every binding is active.
+    scrapes: Option<[String; 2]>,
 }
 
 /// Creates 1,000 taps with bindings in one `ip -batch` while the daemon is
 /// stopped (SIGSTOP: the extreme of a busy daemon, every event waits in the
 /// socket's receive buffer), then lets it go on; waits until every binding
-/// is active and returns the link monitor's status.
-fn burst(env: &[(&str, &str)]) -> nfdhcpd::control::LinkMonitorStatus {
+/// is active. With `metrics`, scrapes `/metrics` before and after.
+fn burst(env: &[(&str, &str)], metrics: bool) -> Burst {
     const N: usize = 1000;
     let t = Topology::new("bu");
     for i in 0..N {
@@ -192,7 +231,18 @@ fn burst(env: &[(&str, &str)]) -> nfdhcpd::control::LinkMonitorStatus {
         );
         std::fs::write(t.bindings().join(format!("tb{i}")), text).unwrap();
     }
-    let d = t.start_daemon_env(&t.write_config("", ""), env);
+    let cfg = t.write_config("", "");
+    if metrics {
+        let mut text = std::fs::read_to_string(&cfg).unwrap();
+        text.push_str("\n[metrics]\nlisten = 127.0.0.1:9108\n");
+        std::fs::write(&cfg, text).unwrap();
+    }
+    let scrape = || {
+        t.host.run(
+            "python3 -c 'import sys, urllib.request as u; sys.stdout.write(u.urlopen(\"http://127.0.0.1:9108/metrics\", timeout=5).read().decode())'",
+        )
+    };
+    let d = t.start_daemon_env(&cfg, env);
     d.wait_for("all reported missing", |s| {
         s.bindings
             .iter()
@@ -200,6 +250,8 @@ fn burst(env: &[(&str, &str)]) -> nfdhcpd::control::LinkMonitorStatus {
             .count()
             == N
     });
+
+    let before = metrics.then(scrape);
 
     let pid = nix::unistd::Pid::from_raw(d.pid() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).expect("SIGSTOP");
@@ -218,7 +270,10 @@ fn burst(env: &[(&str, &str)]) -> nfdhcpd::control::LinkMonitorStatus {
         let active = s.bindings.iter().filter(|b| b.state == "active").count();
         if active == N {
             assert!(s.links.following, "{:?}", s.links);
-            return s.links;
+            return Burst {
+                links: s.links,
+                scrapes: before.map(|b| [b, scrape()]),
+            };
         }
         assert!(
             std::time::Instant::now() < deadline,

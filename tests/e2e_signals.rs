@@ -399,6 +399,22 @@ fn a_queue_removed_and_re_added_by_reloads_keeps_one_metric_series() {
         "the OpenMetrics parser refused the scrape: {}\n{scrape}",
         String::from_utf8_lossy(&parsed.stderr)
     );
+    // The link monitor's health, as `status` shows it.
+    let links = d.status().links;
+    for want in [
+        format!(
+            "nfdhcpd_link_monitor_following {}",
+            u8::from(links.following)
+        ),
+        format!("nfdhcpd_link_monitor_resyncs_total {}", links.resyncs),
+        format!("nfdhcpd_link_monitor_overruns_total {}", links.overruns),
+        format!("nfdhcpd_link_monitor_errors_total {}", links.errors),
+    ] {
+        assert!(
+            scrape.lines().any(|l| l == want),
+            "missing {want:?} in\n{scrape}"
+        );
+    }
     // Both leases counted on the one series of queue 42 (DISCOVER and REQUEST each).
     let line = scrape
         .lines()

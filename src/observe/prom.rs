@@ -2,8 +2,8 @@
 //! `GET /metrics` on a small HTTP/1.0 server on the daemon's tokio runtime.
 //!
 //! Everything is read at scrape time: the worker counters of [`Metrics`],
-//! the binding table (bindings by state) and the kernel's per-queue
-//! counters from `/proc/net/netfilter/nfnetlink_queue` (of the daemon's
+//! the binding table (bindings by state), the link monitor's [`Health`]
+//! and the kernel's per-queue counters from `/proc/net/netfilter/nfnetlink_queue` (of the daemon's
 //! network namespace). Encoding is prometheus-client's OpenMetrics text.
 
 use std::collections::BTreeMap;
@@ -20,6 +20,8 @@ use tracing::debug;
 
 use crate::binding::table::Table;
 use crate::domain::Protocol;
+use crate::link::Health;
+use crate::observe::control::LinkMonitorStatus;
 use crate::observe::metrics::{Labelled, Metrics};
 
 /// Where the kernel publishes its per-queue counters.
@@ -66,6 +68,8 @@ pub struct DaemonCollector {
     pub metrics: Arc<Metrics>,
     /// Bindings.
     pub table: Arc<Table>,
+    /// The link monitor's health.
+    pub links: Arc<Health>,
 }
 
 type Labels<'a> = Vec<(&'static str, &'a str)>;
@@ -218,6 +222,34 @@ impl DaemonCollector {
         gauges(enc, "bindings", "Binding files by state.", &rows)
     }
 
+    fn link_monitor(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let l = LinkMonitorStatus::of(&self.links);
+        gauges(
+            enc,
+            "link_monitor_following",
+            "1 while the link monitor follows link events after a good dump; 0 while it (re)starts or waits to retry: taps appearing or vanishing are not seen then.",
+            &[(vec![], i64::from(l.following))],
+        )?;
+        counters(
+            enc,
+            "link_monitor_resyncs",
+            "Full link dumps after the first (lost events, broken stream, failures).",
+            &[(vec![], l.resyncs)],
+        )?;
+        counters(
+            enc,
+            "link_monitor_overruns",
+            "Netlink receive buffer overruns: link events lost, each followed by a full dump.",
+            &[(vec![], l.overruns)],
+        )?;
+        counters(
+            enc,
+            "link_monitor_errors",
+            "Failures of the link monitor to open, bind or dump (each retried with backoff).",
+            &[(vec![], l.errors)],
+        )
+    }
+
     fn latency(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let (sum, count, buckets) = self.metrics.latency.snapshot();
         let mut m = enc.encode_descriptor(
@@ -260,15 +292,20 @@ impl Collector for DaemonCollector {
     fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         self.protocol_counters(&mut enc)?;
         self.bindings(&mut enc)?;
+        self.link_monitor(&mut enc)?;
         self.latency(&mut enc)?;
         self.kernel(&mut enc)
     }
 }
 
 /// The registry of the daemon's metrics (prefix `nfdhcpd_`).
-pub fn registry(metrics: Arc<Metrics>, table: Arc<Table>) -> Registry {
+pub fn registry(metrics: Arc<Metrics>, table: Arc<Table>, links: Arc<Health>) -> Registry {
     let mut r = Registry::with_prefix("nfdhcpd");
-    r.register_collector(Box::new(DaemonCollector { metrics, table }));
+    r.register_collector(Box::new(DaemonCollector {
+        metrics,
+        table,
+        links,
+    }));
     r
 }
 
@@ -390,7 +427,7 @@ mod tests {
         let again = m.register_queue(42, Protocol::Dhcpv4);
         assert_eq!(again.load(std::sync::atomic::Ordering::Relaxed), 3);
         assert_eq!(m.queues().len(), 1);
-        let text = render(&registry(m, Table::new()));
+        let text = render(&registry(m, Table::new(), Arc::default()));
         assert_eq!(repeated_series(&text), None, "{text}");
         assert!(text.contains("nfdhcpd_packets_received_total{queue=\"42\",protocol=\"dhcpv4\"} 3"));
     }
@@ -403,7 +440,7 @@ mod tests {
         m.reply(Protocol::Dhcpv4, ReplyKind::Offer);
         m.dropped(Protocol::Dhcpv4, DropReason::SpoofedMac);
         m.latency.observe(std::time::Duration::from_micros(40));
-        let text = render(&registry(m, Table::new()));
+        let text = render(&registry(m, Table::new(), Arc::default()));
         for want in [
             "nfdhcpd_packets_received_total{queue=\"42\",protocol=\"dhcpv4\"} 2",
             "nfdhcpd_replies_sent_total{protocol=\"dhcpv4\",type=\"offer\"} 1",
@@ -421,5 +458,50 @@ mod tests {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
         }
         assert!(!text.contains("protocol=\"rs\",type=\"offer\""), "{text}");
+    }
+
+    #[test]
+    fn link_monitor_health_is_exported() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let links = Arc::new(Health::default());
+        let scrape =
+            |links: &Arc<Health>| render(&registry(Arc::default(), Table::new(), links.clone()));
+        let has_lines = |text: &str, wants: &[&str]| {
+            for want in wants {
+                assert!(
+                    text.lines().any(|l| l == *want),
+                    "missing {want:?} in\n{text}"
+                );
+            }
+        };
+        has_lines(
+            &scrape(&links),
+            &[
+                "# TYPE nfdhcpd_link_monitor_following gauge",
+                "nfdhcpd_link_monitor_following 0",
+                "# TYPE nfdhcpd_link_monitor_resyncs counter",
+                "nfdhcpd_link_monitor_resyncs_total 0",
+                "nfdhcpd_link_monitor_overruns_total 0",
+                "nfdhcpd_link_monitor_errors_total 0",
+            ],
+        );
+        links.following.store(true, Relaxed);
+        links.resyncs.store(3, Relaxed);
+        links.overruns.store(2, Relaxed);
+        links.errors.store(1, Relaxed);
+        *links.last_error.lock().unwrap() = Some("rtnetlink link dump: gone".into());
+        let text = scrape(&links);
+        assert_eq!(repeated_series(&text), None, "{text}");
+        has_lines(
+            &text,
+            &[
+                "nfdhcpd_link_monitor_following 1",
+                "nfdhcpd_link_monitor_resyncs_total 3",
+                "nfdhcpd_link_monitor_overruns_total 2",
+                "nfdhcpd_link_monitor_errors_total 1",
+            ],
+        );
+        // The message is for `status`: a label would make one series per error.
+        assert!(!text.contains("gone"), "{text}");
     }
 }
