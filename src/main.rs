@@ -554,6 +554,9 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
                 d(&b.ip6),
                 d(&b.hostname)
             );
+            if !b.prefix6_delegated.is_empty() {
+                println!("    delegated: {}", b.prefix6_delegated.join(", "));
+            }
             if let Some(e) = &b.error {
                 println!("    error: {e}");
             }

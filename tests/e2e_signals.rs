@@ -218,6 +218,10 @@ fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
     let t = Topology::new("js");
     t.write_binding("tap-r", BINDING_R);
     t.write_binding("tap-bad", "MAC=aa:00:00:00:00:99\nIP=192.0.2.300\n");
+    t.write_binding(
+        "tap-pd",
+        "MAC=aa:00:00:00:00:30\nSUBNET6=2001:db8:3::/64\nHOSTNAME=pd1\nPREFIX6_DELEGATED=2001:db8:100::/56,2001:db8:200::/60\n",
+    );
     t.install_rules();
     let cfg = t.write_config("", "");
     let mut d = t.start_daemon_with(&cfg, &[], &["--log-format", "json"]);
@@ -243,6 +247,25 @@ fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
     let (code, text) = status_cmd(&t, &[]);
     assert_eq!(code, Some(0), "ready: {text}");
     assert!(text.contains(": ready") && text.contains("tap-bad") && text.contains("invalid"));
+    // Delegated prefixes on a line of their own under the row, whose
+    // columns stay as they were (hostname last).
+    let lines: Vec<&str> = text.lines().collect();
+    let row = lines
+        .iter()
+        .position(|l| l.starts_with("tap-pd "))
+        .unwrap_or_else(|| panic!("no tap-pd row: {text}"));
+    let cols: Vec<&str> = lines[row].split_whitespace().collect();
+    assert_eq!(
+        (cols.len(), cols[1], cols[6]),
+        (7, "tap_missing", "pd1"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[row + 1],
+        "    delegated: 2001:db8:100::/56, 2001:db8:200::/60",
+        "{text}"
+    );
+    assert_eq!(text.matches("delegated:").count(), 1, "{text}");
     let (code, json) = status_cmd(&t, &["--json"]);
     assert_eq!(code, Some(0));
     let v: serde_json::Value = serde_json::from_str(&json).expect("status --json is JSON");
@@ -255,6 +278,23 @@ fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
             .any(|b| b["tap"] == "tap-bad" && b["state"] == "invalid" && b["error"].is_string()),
         "{json}"
     );
+    let delegated = |tap: &str| {
+        v["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["tap"] == tap)
+            .map(|b| b["prefix6_delegated"].clone())
+    };
+    assert_eq!(
+        delegated("tap-pd"),
+        Some(serde_json::json!([
+            "2001:db8:100::/56",
+            "2001:db8:200::/60"
+        ])),
+        "{json}"
+    );
+    assert_eq!(delegated("tap-r"), Some(serde_json::json!([])), "{json}");
 
     // SIGUSR1: the table, one JSON object per binding with every column.
     d.signal(Signal::SIGUSR1);

@@ -50,6 +50,9 @@ pub struct BindingStatus {
     pub ip6: Option<String>,
     /// SUBNET6.
     pub subnet6: Option<String>,
+    /// PREFIX6_DELEGATED: the prefixes delegated by DHCPv6 (empty: none).
+    #[serde(default)]
+    pub prefix6_delegated: Vec<String>,
     /// Host name.
     pub hostname: Option<String>,
     /// INDEV.
@@ -140,6 +143,12 @@ pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
                 ip: b.and_then(|b| b.ip).map(|i| i.to_string()),
                 ip6: b.and_then(|b| b.dhcpv6_address()).map(|i| i.to_string()),
                 subnet6: b.and_then(|b| b.subnet6).map(|n| n.to_string()),
+                prefix6_delegated: b.map_or_else(Vec::new, |b| {
+                    b.prefix6_delegated
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect()
+                }),
                 hostname: b.and_then(|b| b.hostname.clone()),
                 indev: b.map(|b| b.indev.clone()),
                 rate_limited: e
@@ -491,6 +500,46 @@ mod tests {
             let v: serde_json::Value = serde_json::from_str(&shared.explain(bad)).unwrap();
             assert!(v["error"].as_str().unwrap().starts_with("usage"), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn status_rows_list_the_delegated_prefixes() {
+        use crate::binding::file::parse;
+        use crate::binding::store::Store;
+        let mut store = Store::new();
+        let base = "SUBNET6=2001:db8:1::/64\n";
+        store.set_file(
+            "tap-pd",
+            parse(
+                "tap-pd",
+                &format!("MAC=aa:00:00:00:00:10\n{base}PREFIX6_DELEGATED=2001:db8:100::/56 2001:db8:200::/60\n"),
+                true,
+            ),
+        );
+        store.set_file(
+            "tap-plain",
+            parse("tap-plain", &format!("MAC=aa:00:00:00:00:11\n{base}"), true),
+        );
+        let rows = binding_rows(&store.snapshot(&Snapshot::default()).0);
+        let row = |tap: &str| rows.iter().find(|r| r.tap == tap).unwrap();
+        assert_eq!(
+            row("tap-pd").prefix6_delegated,
+            ["2001:db8:100::/56", "2001:db8:200::/60"]
+        );
+        assert!(row("tap-plain").prefix6_delegated.is_empty());
+        // `status --json`: always a list.
+        let v = serde_json::to_value(row("tap-plain")).unwrap();
+        assert_eq!(v["prefix6_delegated"], serde_json::json!([]));
+        let v = serde_json::to_value(row("tap-pd")).unwrap();
+        assert_eq!(
+            v["prefix6_delegated"],
+            serde_json::json!(["2001:db8:100::/56", "2001:db8:200::/60"])
+        );
+        // A daemon from before the field: none.
+        let mut old = v;
+        old.as_object_mut().unwrap().remove("prefix6_delegated");
+        let back: BindingStatus = serde_json::from_value(old).unwrap();
+        assert!(back.prefix6_delegated.is_empty());
     }
 
     #[test]

@@ -103,6 +103,14 @@ pub fn check_dir(config: &Config, dir: &Path, links: Option<&BTreeMap<String, Li
             b.indev,
             b.hostname.clone().unwrap_or_else(dash)
         );
+        if !b.prefix6_delegated.is_empty() {
+            let list: Vec<String> = b
+                .prefix6_delegated
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let _ = writeln!(text, "    delegated: {}", list.join(", "));
+        }
     }
     let _ = writeln!(
         text,
@@ -189,6 +197,35 @@ mod tests {
             ]
         );
         assert!(r.text.contains("3 binding file(s), 2 valid"), "{}", r.text);
+    }
+
+    #[test]
+    fn delegated_prefixes_follow_their_row_and_leave_the_columns_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |tap: &str, text: &str| std::fs::write(dir.path().join(tap), text).unwrap();
+        write(
+            "tap-pd",
+            "MAC=aa:00:00:00:00:0a\nSUBNET6=2001:db8:1::/64\nHOSTNAME=pd1\nPREFIX6_DELEGATED=2001:db8:100::/56, 2001:db8:200::/56\n",
+        );
+        write(
+            "tap-plain",
+            "MAC=aa:00:00:00:00:0b\nSUBNET6=2001:db8:2::/64\nHOSTNAME=plain1\n",
+        );
+        let r = check_dir(&Config::default(), dir.path(), None);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        let lines: Vec<&str> = r.text.lines().collect();
+        let row = lines.iter().position(|l| l.starts_with("tap-pd ")).unwrap();
+        // The row keeps its seven columns, hostname last.
+        let cols: Vec<&str> = lines[row].split_whitespace().collect();
+        assert_eq!(cols.len(), 7, "{}", r.text);
+        assert_eq!((cols[4], cols[6]), ("2001:db8:1::/64", "pd1"), "{}", r.text);
+        assert_eq!(
+            lines[row + 1],
+            "    delegated: 2001:db8:100::/56, 2001:db8:200::/56",
+            "{}",
+            r.text
+        );
+        assert_eq!(r.text.matches("delegated:").count(), 1, "{}", r.text);
     }
 
     #[test]
