@@ -26,6 +26,11 @@ struct Cli {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
     log_format: LogFormat,
+    /// Shadow mode (the daemon): decide, log, count and trace as usual, but
+    /// send nothing and ACCEPT every packet, to run beside another DHCP
+    /// server and compare. Same as `[general] shadow = yes`.
+    #[arg(long)]
+    shadow: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -203,7 +208,8 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
             init_logging(cli.debug, cli.log_format);
-            match nfdhcpd::daemon::run(cli.config) {
+            let overrides = nfdhcpd::daemon::Overrides { shadow: cli.shadow };
+            match nfdhcpd::daemon::run(cli.config, overrides) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
@@ -451,6 +457,9 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             st.pid,
             if st.ready { "ready" } else { "NOT ready" }
         );
+        if st.shadow {
+            println!("SHADOW MODE: nothing is sent and every packet is ACCEPTed (decisions are only logged, counted and traced)");
+        }
         let l = &st.links;
         println!(
             "links: {} ({} resyncs, {} overruns, {} errors{})",

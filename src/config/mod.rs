@@ -67,6 +67,10 @@ pub struct General {
     pub queue_max_len: u32,
     /// When a queue is full, let packets through (fail-open) instead of dropping them.
     pub fail_open: bool,
+    /// Shadow mode: decide, log, count and trace as usual, but send
+    /// nothing and give every packet ACCEPT (to run beside another server
+    /// and compare before switching).
+    pub shadow: bool,
 }
 
 /// A run of consecutive netfilter queue numbers (`--queue-balance a:b`).
@@ -209,6 +213,7 @@ impl Default for Config {
                 control_socket: PathBuf::from("/run/nfdhcpd/control.sock"),
                 queue_max_len: 4096,
                 fail_open: false,
+                shadow: false,
             },
             dhcp: Dhcp {
                 enabled: true,

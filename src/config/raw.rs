@@ -83,6 +83,7 @@ pub struct RawGeneral {
     pub control_socket: Option<Scalar>,
     pub queue_max_len: Option<Scalar>,
     pub fail_open: Option<Scalar>,
+    pub shadow: Option<Scalar>,
 }
 
 /// `[dhcp]`

@@ -170,6 +170,7 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
         cfg.general.queue_max_len,
     )?;
     cfg.general.fail_open = c.bool("general", "fail_open", &g.fail_open, false)?;
+    cfg.general.shadow = c.bool("general", "shadow", &g.shadow, false)?;
 
     if let Some(l) = Checker::string(&raw.metrics.listen) {
         let addr = l

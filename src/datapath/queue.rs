@@ -10,7 +10,8 @@
 //! spends one netlink message per run instead of one per packet. Replies
 //! are held the same way, up to [`REPLY_BATCH_MAX`], and go out in one
 //! sendmmsg(2) when the socket is drained or the batch is full: one system
-//! call per burst, not per reply.
+//! call per burst, not per reply. In shadow mode (`[general] shadow`) every
+//! packet gets ACCEPT and no reply is sent; everything else is as usual.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -221,11 +222,12 @@ impl Worker {
         };
         // The one clock read of this packet: latency and the rate limit.
         let now = crate::datapath::ratelimit::ns_at(start);
-        let decision = {
+        let (decision, shadow) = {
             let config = self.config.load();
+            let shadow = config.general.shadow;
             let snap = self.table.guard();
             let payload = packet.payload;
-            std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let decision = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 respond::decide(&config, &snap, self.protocol, &meta, payload, now)
             }))
             .unwrap_or_else(|_| {
@@ -235,10 +237,16 @@ impl Worker {
                     ifindex: meta.tap(),
                     outcome: Outcome::Dropped(DropReason::Malformed),
                 }
-            })
+            });
+            (decision, shadow)
         };
-        let verdict = decision.verdict();
-        if !self.account(decision, start) {
+        // Shadow mode: every packet goes on to the server beside us.
+        let verdict = if shadow {
+            Verdict::Accept
+        } else {
+            decision.verdict()
+        };
+        if !self.account(decision, start, shadow) {
             self.metrics.latency.observe(start.elapsed());
         }
         if let Some(run) = self.batch.push(packet.id, verdict) {
@@ -312,7 +320,8 @@ impl Worker {
     /// Counts the outcome of a packet received at `start` and, for a reply,
     /// holds it to be sent (sending the batch when it is full). Returns
     /// whether it was a reply, whose latency is observed when it is sent.
-    fn account(&mut self, decision: Decision, start: Instant) -> bool {
+    /// In `shadow` mode a reply is counted as if sent, and not sent.
+    fn account(&mut self, decision: Decision, start: Instant, shadow: bool) -> bool {
         let m = &self.metrics;
         let p = self.protocol;
         let (ifindex, outcome) = match decision {
@@ -344,6 +353,10 @@ impl Worker {
             Outcome::Consumed(c) => {
                 m.consumed(p, c);
                 info!(protocol = p.as_str(), ifindex = ifindex, what = ?c, "handled without reply");
+            }
+            Outcome::Reply(r) if shadow => {
+                m.reply(p, r.kind);
+                debug!(protocol = p.as_str(), ifindex = ifindex, kind = ?r.kind, "shadow: reply not sent");
             }
             Outcome::Reply(r) => {
                 self.replies.push(PendingReply {

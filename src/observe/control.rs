@@ -81,6 +81,9 @@ pub struct Status {
     /// The link monitor (taps appearing and vanishing).
     #[serde(default)]
     pub links: LinkMonitorStatus,
+    /// Shadow mode: nothing is sent, every packet is ACCEPTed.
+    #[serde(default)]
+    pub shadow: bool,
 }
 
 /// The link monitor's state in `status`.
@@ -154,6 +157,8 @@ pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
 /// What the control server reads to answer.
 #[derive(Clone)]
 pub struct Shared {
+    /// The config in force.
+    pub config: Arc<arc_swap::ArcSwap<crate::config::Config>>,
     /// The binding table.
     pub table: Arc<Table>,
     /// Counters.
@@ -186,6 +191,7 @@ impl Shared {
             bindings: binding_rows(&snap),
             counters: self.metrics.to_map(),
             links: LinkMonitorStatus::of(&self.links),
+            shadow: self.config.load().general.shadow,
         }
     }
 }
