@@ -564,5 +564,13 @@ fn dump_table(table: &Table) {
             error = ?row.error,
             "binding"
         );
+        let now_ms = crate::observe::lastseen::unix_ms_now();
+        for seen in &row.last_seen {
+            info!(
+                tap = row.tap,
+                last_seen = crate::observe::lastseen::describe(seen, now_ms),
+                "last seen"
+            );
+        }
     }
 }

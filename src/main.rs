@@ -503,6 +503,10 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             if let Some(e) = &b.error {
                 println!("    error: {e}");
             }
+            let now_ms = nfdhcpd::lastseen::unix_ms_now();
+            for seen in &b.last_seen {
+                println!("    {}", nfdhcpd::lastseen::describe(seen, now_ms));
+            }
         }
         for (k, v) in &st.counters {
             println!("{k} {v}");

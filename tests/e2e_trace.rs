@@ -153,3 +153,113 @@ fn shadow_mode_leaves_dnsmasq_answering() {
     );
     t.wait_queues_empty();
 }
+
+/// The routed VM's DHCPv4 last seen, from `status`.
+fn seen_v4(d: &Daemon) -> nfdhcpd::lastseen::SeenStatus {
+    let s = d.status();
+    let b = s.bindings.iter().find(|b| b.tap == "tap-r").expect("tap-r");
+    b.last_seen
+        .iter()
+        .find(|l| l.protocol == "dhcpv4")
+        .cloned()
+        .unwrap_or_else(|| panic!("no dhcpv4 last seen: {b:?}"))
+}
+
+#[test]
+fn last_seen_moves_when_a_vm_renews() {
+    if !prerequisites(&["udhcpc"]) {
+        return;
+    }
+    let t = topology("lse");
+    let cfg = t.write_config("", "");
+    let d = t.start_daemon(&cfg);
+    wait_active(&d, 2);
+    let s = d.status();
+    assert!(
+        s.bindings.iter().all(|b| b.last_seen.is_empty()),
+        "nothing seen yet: {:?}",
+        s.bindings
+    );
+    // udhcpc stays running after its lease; SIGUSR1 makes it renew.
+    let (script, log) = client_script(t.dir.path(), "renew");
+    let mut client = Command::new("ip")
+        .args(["netns", "exec", &t.vm_r.name, "udhcpc", "-i", "eth0", "-f"])
+        .args(["-t", "3", "-T", "1", "-s"])
+        .arg(&script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn udhcpc");
+    let _kill = KillOnDrop(client.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !client_events(&log).iter().any(|(e, _)| e == "bound") {
+        assert!(
+            Instant::now() < deadline,
+            "no lease; log:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let first = seen_v4(&d);
+    assert_eq!(first.reply.as_deref(), Some("ack"), "{first:?}");
+    let (req, rep) = (first.request_unix_ms.unwrap(), first.reply_unix_ms.unwrap());
+    let now = nfdhcpd::lastseen::unix_ms_now();
+    assert!(req <= now && now - req < 10_000, "{req} vs now {now}");
+    assert_eq!(first.drop, None);
+
+    std::thread::sleep(Duration::from_millis(1100));
+    signal(client.id(), nix::sys::signal::Signal::SIGUSR1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let renewed = loop {
+        let s = seen_v4(&d);
+        if s.request_unix_ms > Some(req) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no renewal seen; {s:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(renewed.reply.as_deref(), Some("ack"));
+    assert!(renewed.reply_unix_ms > Some(rep), "{renewed:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !client_events(&log).iter().any(|(e, _)| e == "renew") {
+        assert!(Instant::now() < deadline, "udhcpc did not renew");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The text status and the SIGUSR1 dump show it too.
+    let out = nfdhcpd(&cfg, &["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.trim().starts_with("dhcpv4 request ") && l.contains(", reply ack ")),
+        "{text}"
+    );
+    d.signal(nix::sys::signal::Signal::SIGUSR1);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !d.log_text().contains("reply ack") {
+        assert!(
+            Instant::now() < deadline,
+            "no last seen in the dump:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = client.kill();
+    let _ = client.wait();
+}
+
+fn signal(pid: u32, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig).expect("signal");
+}
+
+/// Kills a process started by the test, by its PID, when dropped.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0 as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}

@@ -57,6 +57,10 @@ pub struct BindingStatus {
     /// Packets dropped by this tap's rate limit (all protocols).
     #[serde(default)]
     pub rate_limited: u64,
+    /// Per protocol: the last request, reply (and its type) and drop (and
+    /// its reason); protocols never seen are left out.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub last_seen: Vec<crate::observe::lastseen::SeenStatus>,
 }
 
 /// The answer to `status`.
@@ -122,10 +126,15 @@ impl LinkMonitorStatus {
 
 /// Rows of a snapshot, for `status`, `check` and SIGUSR1.
 pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
+    let (now_ns, now_ms) = (
+        crate::datapath::ratelimit::now_ns(),
+        crate::observe::lastseen::unix_ms_now(),
+    );
     s.entries
         .iter()
         .map(|e| {
             let b = e.binding.as_deref();
+            let served = e.ifindex.and_then(|i| s.lookup(i));
             let (error, last_good_served) = match &e.state {
                 State::Invalid {
                     error,
@@ -145,10 +154,8 @@ pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
                 subnet6: b.and_then(|b| b.subnet6).map(|n| n.to_string()),
                 hostname: b.and_then(|b| b.hostname.clone()),
                 indev: b.map(|b| b.indev.clone()),
-                rate_limited: e
-                    .ifindex
-                    .and_then(|i| s.lookup(i))
-                    .map_or(0, |sv| sv.limiter.dropped_total()),
+                rate_limited: served.map_or(0, |sv| sv.limiter.dropped_total()),
+                last_seen: served.map_or_else(Vec::new, |sv| sv.seen.report(now_ns, now_ms)),
             }
         })
         .collect()
