@@ -304,6 +304,7 @@ fn start_services(
         queues: state.queues.statuses.clone(),
         first_scan_done: bindings.first_scan_done.clone(),
         links: link_health,
+        tracers: state.queues.tracers.clone(),
     };
     rt.spawn(control::serve(p.control_listener, shared));
     if let Some(l) = p.metrics_listener {
@@ -403,6 +404,8 @@ struct Queues {
     table: Arc<Table>,
     config: Arc<ArcSwap<Config>>,
     metrics: Arc<Metrics>,
+    /// Attached tracers, shared with the control socket.
+    tracers: Arc<crate::observe::trace::Tracers>,
     /// What `status` shows.
     statuses: Arc<Mutex<Vec<QueueStatus>>>,
 }
@@ -414,6 +417,7 @@ impl Queues {
             table,
             config,
             metrics,
+            tracers: Default::default(),
             statuses: Default::default(),
         }
     }
@@ -425,6 +429,7 @@ impl Queues {
             self.table.clone(),
             self.config.clone(),
             self.metrics.clone(),
+            self.tracers.clone(),
         )
     }
 

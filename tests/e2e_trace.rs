@@ -123,6 +123,7 @@ fn shadow_mode_leaves_dnsmasq_answering() {
     let out = nfdhcpd(&cfg, &["status"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("SHADOW MODE"), "{text}");
+    let trace = Tracer::start(&cfg, &["--json"]);
 
     let (ok, ev) = udhcpc_once(&t, &t.vm_r, "udhcpc-shadow", "");
     assert!(
@@ -151,6 +152,20 @@ fn shadow_mode_leaves_dnsmasq_answering() {
         "{:?}",
         s.counters
     );
+    // The trace shows what it would have answered, and the ACCEPT.
+    let l = trace.wait_for("the OFFER it would have sent", |l| {
+        packet(l).is_some_and(|p| p.reply.is_some_and(|r| r.starts_with("DHCPv4 OFFER")))
+    });
+    let p = packet(&l).unwrap();
+    assert_eq!((p.verdict.as_str(), p.shadow), ("ACCEPT", true), "{l}");
+    assert!(p.reply.unwrap().contains("yiaddr 192.0.2.10"), "{l}");
+    trace.wait_for("the NAK it would have sent", |l| {
+        packet(l).is_some_and(|p| {
+            p.shadow
+                && p.verdict == "ACCEPT"
+                && p.reply.is_some_and(|r| r.starts_with("DHCPv4 NAK"))
+        })
+    });
     t.wait_queues_empty();
 }
 
@@ -262,4 +277,256 @@ impl Drop for KillOnDrop {
             nix::sys::signal::Signal::SIGKILL,
         );
     }
+}
+
+/// `nfdhcpd trace ARGS` running against the topology's daemon, its output
+/// lines collected as they come; killed by its PID on drop.
+struct Tracer {
+    child: Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Tracer {
+    /// Starts it and waits until it is attached (its first line).
+    fn start(cfg: &Path, args: &[&str]) -> Tracer {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nfdhcpd"))
+            .arg("-c")
+            .arg(cfg)
+            .arg("trace")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn nfdhcpd trace");
+        let out = child.stdout.take().expect("piped");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let to = lines.clone();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                to.lock().unwrap().push(l);
+            }
+        });
+        let t = Tracer { child, lines };
+        t.wait_for("attached", |l| {
+            l.contains("attached") || l.starts_with("-- tracing")
+        });
+        t
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// The first line matching `pred`, waited for (bounded).
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(l) = self.lines().into_iter().find(|l| pred(l)) {
+                return l;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "trace: no {what} line in:\n{}",
+                self.lines().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Tracer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A trace JSON line, parsed.
+fn packet(l: &str) -> Option<nfdhcpd::trace::PacketLine> {
+    match serde_json::from_str(l).ok()? {
+        nfdhcpd::trace::Line::Packet(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// Sends `n` copies of the first frame of `pcap` (a DHCPDISCOVER from the
+/// routed VM's MAC) out of `vm`'s eth0, as fast as python can.
+fn flood(vm: &Netns, pcap: &Path, n: u32) {
+    vm.run(&format!(
+        "python3 -c '
+import socket, struct
+d = open(\"{}\", \"rb\").read()
+incl = struct.unpack(\"<I\", d[32:36])[0]
+f = d[40:40 + incl]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((\"eth0\", 0))
+for _ in range({n}):
+    s.send(f)
+'",
+        pcap.display()
+    ));
+}
+
+#[test]
+fn trace_shows_exchanges_drops_floods_and_unbound_taps() {
+    if !prerequisites(&["udhcpc", "python3"]) {
+        return;
+    }
+    let t = topology("trc");
+    // An unbound tap the rules queue too.
+    let vm_x = t.add_vm("tap-x", "aa:00:00:00:00:30", false);
+    t.host.run(
+        "iptables -t mangle -A PREROUTING -i tap-x -p udp --dport 67 -j NFQUEUE --queue-num 42",
+    );
+    let cfg = t.write_config("", "\n[limits]\nrate = 5\nburst = 10\n");
+    let d = t.start_daemon(&cfg);
+    wait_active(&d, 2);
+
+    // Several tracers at once: everything as JSON; tap-r's DHCPv4 as text;
+    // one that stops after two packets.
+    let all = Tracer::start(&cfg, &["--json"]);
+    let text = Tracer::start(&cfg, &["tap-r", "--protocol", "dhcpv4"]);
+    let mut two = Tracer::start(&cfg, &["--json", "--count", "2", "tap-r"]);
+
+    // A udhcpc exchange: DISCOVER→OFFER, REQUEST→ACK.
+    let (ok, _) = udhcpc_once(&t, &t.vm_r, "udhcpc-trace", "");
+    assert!(ok, "udhcpc failed; log:\n{}", d.log_text());
+    for (req, rep) in [("DISCOVER", "OFFER"), ("REQUEST", "ACK")] {
+        let l = all.wait_for(req, |l| {
+            packet(l).is_some_and(|p| p.request.starts_with(&format!("DHCPv4 {req}")))
+        });
+        let p = packet(&l).unwrap();
+        assert_eq!(
+            (p.tap.as_str(), p.verdict.as_str(), p.outcome.as_str()),
+            ("tap-r", "DROP", "reply"),
+            "{l}"
+        );
+        let reply = p.reply.unwrap_or_default();
+        assert!(reply.starts_with(&format!("DHCPv4 {rep}")), "{l}");
+        assert!(reply.contains("192.0.2.10"), "{l}");
+        assert!(p.latency_us.is_some_and(|us| us < 1_000_000), "{l}");
+        assert!(p.request.contains("from aa:00:00:00:00:10"), "{l}");
+        text.wait_for(req, |l| {
+            l.contains(&format!(" tap-r dhcpv4 DHCPv4 {req} "))
+                && l.contains(&format!("=> DROP, reply DHCPv4 {rep} "))
+                && l.contains(" µs")
+        });
+    }
+    assert!(two.child.wait().expect("trace --count").success());
+    assert_eq!(
+        two.lines().iter().filter(|l| packet(l).is_some()).count(),
+        2
+    );
+
+    // A spoofed MAC: dropped, and said why.
+    t.vm_r
+        .run("ip link set eth0 down && ip link set eth0 address aa:00:00:00:00:99 && ip link set eth0 up");
+    let _ = udhcpc_once(&t, &t.vm_r, "udhcpc-spoof", "-t 1");
+    t.vm_r.run(&format!(
+        "ip link set eth0 down && ip link set eth0 address {MAC_R} && ip link set eth0 up"
+    ));
+    let l = all.wait_for("spoofed_mac", |l| {
+        packet(l).is_some_and(|p| p.reason.as_deref() == Some("spoofed_mac"))
+    });
+    let p = packet(&l).unwrap();
+    assert_eq!(
+        (p.tap.as_str(), p.verdict.as_str()),
+        ("tap-r", "DROP"),
+        "{l}"
+    );
+    assert!(p.request.contains("from aa:00:00:00:00:99"), "{l}");
+    text.wait_for("spoofed_mac", |l| {
+        l.ends_with("=> DROP, dropped: spoofed_mac")
+    });
+
+    // A tap without a binding: shown, ACCEPTed, and said why.
+    let _ = udhcpc_once(&t, &vm_x, "udhcpc-unbound", "-t 1");
+    let l = all.wait_for("unbound tap", |l| {
+        packet(l).is_some_and(|p| p.tap == "tap-x")
+    });
+    let p = packet(&l).unwrap();
+    assert_eq!(
+        (p.verdict.as_str(), p.outcome.as_str(), p.reason.as_deref()),
+        ("ACCEPT", "ignored", Some("no binding")),
+        "{l}"
+    );
+    assert!(p.request.starts_with("DHCPv4 DISCOVER"), "{l}");
+
+    // A flood, rate limited, while one tracer does not read: it loses
+    // lines, is told how many, and the daemon does not wait for it.
+    let slow = Tracer::start(&cfg, &["--json", "tap-r"]);
+    for t in [&slow, &text] {
+        signal(t.pid(), nix::sys::signal::Signal::SIGSTOP);
+    }
+    let received = |d: &Daemon| {
+        d.status()
+            .counters
+            .get("dhcpv4.received")
+            .copied()
+            .unwrap_or(0)
+    };
+    let before = received(&d);
+    let pcap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dhcpv4/udhcpc.pcap");
+    flood(&t.vm_r, &pcap, 20_000);
+    let limited = d.wait_for("the flood limited", |s| {
+        s.bindings
+            .iter()
+            .any(|b| b.tap == "tap-r" && b.rate_limited >= 10_000)
+    });
+    // Meanwhile status answers, and the reading tracer goes on.
+    assert!(limited.ready);
+    all.wait_for("rate_limited", |l| {
+        packet(l).is_some_and(|p| p.reason.as_deref() == Some("rate_limited"))
+    });
+    t.wait_queues_empty();
+    let mut flooded = received(&d);
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = received(&d);
+        if now == flooded {
+            break;
+        }
+        flooded = now;
+    }
+    let flooded = flooded - before;
+    for t in [&slow, &text] {
+        signal(t.pid(), nix::sys::signal::Signal::SIGCONT);
+    }
+    // Every packet of the flood is either a line or counted lost.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let lines = slow.lines();
+        let shown = lines.iter().filter(|l| packet(l).is_some()).count() as u64;
+        let lost: u64 = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["lost"].as_u64())
+            .sum();
+        if shown + lost == flooded && lost > 1000 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{flooded} packets flooded, {shown} shown + {lost} lost"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    slow.wait_for("rate_limited", |l| {
+        packet(l).is_some_and(|p| p.reason.as_deref() == Some("rate_limited"))
+    });
+    text.wait_for("lost", |l| {
+        l.starts_with("-- ") && l.ends_with(" line(s) lost: this reader is too slow")
+    });
+    t.wait_queues_empty();
+    // Detached tracers are gone: a new one attaches (the cap is not held).
+    drop((all, text, slow));
+    for _ in 0..8 {
+        let _t = Tracer::start(&cfg, &["--json"]);
+    }
+    let _x = vm_x;
 }

@@ -30,6 +30,7 @@ use crate::datapath::verdict::{Batch, Batcher, Pending};
 use crate::domain::Protocol;
 use crate::observe::logthrottle::WarnLimiter;
 use crate::observe::metrics::Metrics;
+use crate::observe::trace::{Event, Targets, Tracers};
 use crate::proto::{DropReason, Outcome};
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).
@@ -81,7 +82,13 @@ pub struct Worker {
     pending: Pending,
     /// Replies held back to be sent together (see [`Worker::replies_max`]).
     replies: Vec<PendingReply>,
+    /// Attached tracers (`nfdhcpd trace`).
+    tracers: Arc<Tracers>,
 }
+
+/// A packet's trace event and the tracers it goes to (only while a tracer
+/// that wants it is attached).
+type Trace = Option<Box<(Targets, Event)>>;
 
 /// A reply built and not yet sent.
 struct PendingReply {
@@ -90,6 +97,8 @@ struct PendingReply {
     frame: Vec<u8>,
     /// When its request was received (for the latency histogram).
     start: Instant,
+    /// Its trace event, completed when it is sent.
+    trace: std::cell::Cell<Trace>,
 }
 
 impl OutFrame for PendingReply {
@@ -109,6 +118,7 @@ impl Worker {
         table: Arc<Table>,
         config: Arc<ArcSwap<Config>>,
         metrics: Arc<Metrics>,
+        tracers: Arc<Tracers>,
     ) -> Result<Worker, QueueError> {
         let (max_len, fail_open) = {
             let c = config.load();
@@ -142,6 +152,7 @@ impl Worker {
             config,
             metrics,
             sender,
+            tracers,
         })
     }
 
@@ -246,7 +257,25 @@ impl Worker {
         } else {
             decision.verdict()
         };
-        if !self.account(decision, start, shadow) {
+        // The one load a packet costs while no tracer is attached.
+        let trace = if self.tracers.attached() {
+            self.tracers
+                .select(decision.ifindex(), self.protocol)
+                .map(|to| {
+                    let e = Event::of(
+                        self.protocol,
+                        meta.src_mac,
+                        packet.payload,
+                        &decision,
+                        verdict,
+                        shadow,
+                    );
+                    Box::new((to, e))
+                })
+        } else {
+            None
+        };
+        if !self.account(decision, start, shadow, trace) {
             self.metrics.latency.observe(start.elapsed());
         }
         if let Some(run) = self.batch.push(packet.id, verdict) {
@@ -267,6 +296,12 @@ impl Worker {
         let (m, p) = (&self.metrics, self.protocol);
         let warnings = &mut self.warnings;
         self.sender.send_all(&self.replies, |r, res| {
+            let took = r.start.elapsed();
+            if let Some(mut t) = r.trace.take() {
+                t.1.replied(took, res.as_ref().err().map(ToString::to_string));
+                let (to, e) = *t;
+                Tracers::publish(to, e);
+            }
             match res {
                 Ok(()) => {
                     m.reply(p, r.kind);
@@ -277,7 +312,7 @@ impl Worker {
                     warnings.warn(r.ifindex, r.start, p.as_str(), "reply not sent", &e);
                 }
             }
-            m.latency.observe(r.start.elapsed());
+            m.latency.observe(took);
         });
         self.replies.clear();
     }
@@ -320,13 +355,15 @@ impl Worker {
     /// Counts the outcome of a packet received at `start` and, for a reply,
     /// holds it to be sent (sending the batch when it is full). Returns
     /// whether it was a reply, whose latency is observed when it is sent.
-    /// In `shadow` mode a reply is counted as if sent, and not sent.
-    fn account(&mut self, decision: Decision, start: Instant, shadow: bool) -> bool {
+    /// In `shadow` mode a reply is counted as if sent, and not sent. The
+    /// packet's `trace` event goes to its tracers now, or with its reply.
+    fn account(&mut self, decision: Decision, start: Instant, shadow: bool, trace: Trace) -> bool {
         let m = &self.metrics;
         let p = self.protocol;
         let (ifindex, outcome) = match decision {
             Decision::NotOurs { .. } => {
                 m.proto(p).not_ours.fetch_add(1, Ordering::Relaxed);
+                publish(trace, start);
                 return false;
             }
             Decision::Served { ifindex, outcome } => (ifindex, outcome),
@@ -364,6 +401,7 @@ impl Worker {
                     kind: r.kind,
                     frame: r.frame,
                     start,
+                    trace: std::cell::Cell::new(trace),
                 });
                 if self.replies.len() >= REPLY_BATCH_MAX {
                     self.flush_replies();
@@ -371,6 +409,17 @@ impl Worker {
                 return true;
             }
         }
+        publish(trace, start);
         false
+    }
+}
+
+/// Hands a packet's trace event, if any, to its tracers (a reply decided
+/// and not sent, in shadow mode, gets its decision time as latency).
+fn publish(trace: Trace, start: Instant) {
+    if let Some(t) = trace {
+        let (to, mut e) = *t;
+        e.replied(start.elapsed(), None);
+        Tracers::publish(to, e);
     }
 }

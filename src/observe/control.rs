@@ -2,7 +2,8 @@
 //! read-only verbs, and the client side used by `nfdhcpd status`.
 //!
 //! Protocol: the client writes one verb line (`status`), the daemon answers
-//! one JSON document and closes.
+//! one JSON document and closes; `trace` instead streams JSON lines until
+//! the client closes ([`crate::observe::trace`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -176,6 +177,8 @@ pub struct Shared {
     pub first_scan_done: Arc<AtomicBool>,
     /// The link monitor's health.
     pub links: Arc<crate::link::Health>,
+    /// Attached tracers (`trace` verb).
+    pub tracers: Arc<crate::observe::trace::Tracers>,
 }
 
 impl Shared {
@@ -254,6 +257,9 @@ pub fn hand_over(path: &Path, uid: nix::unistd::Uid, gid: nix::unistd::Gid) -> s
 /// metrics endpoint; more wait in the kernel's listen backlog (no
 /// descriptor of ours) until one ends.
 pub const MAX_CONNECTIONS: usize = 16;
+
+/// Longest request line (a `trace` request lists taps).
+const MAX_REQUEST: u64 = 4096;
 
 /// How long a client has to send its request (line or HTTP head).
 pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -342,10 +348,21 @@ pub async fn serve(listener: std::os::unix::net::UnixListener, shared: Shared) {
 async fn answer(stream: tokio::net::UnixStream, shared: &Shared) {
     let (r, mut w) = stream.into_split();
     let mut line = String::new();
-    let mut r = BufReader::new(r).take(256);
+    let mut r = BufReader::new(r).take(MAX_REQUEST);
     match tokio::time::timeout(READ_TIMEOUT, r.read_line(&mut line)).await {
         Ok(Ok(_)) => {}
         Ok(Err(_)) | Err(_) => return,
+    }
+    if let Some(arg) = line.trim().strip_prefix("trace") {
+        // A tracer stays attached as long as its client reads: it runs
+        // outside the connection cap and its timeout, which are for
+        // one-shot requests (MAX_TRACERS caps tracers).
+        let (arg, shared) = (arg.to_string(), shared.clone());
+        tokio::spawn(async move {
+            let r = r.into_inner();
+            crate::observe::trace::session(r, w, &arg, &shared.tracers, &shared.table).await;
+        });
+        return;
     }
     let reply = match line.trim() {
         "status" | "" => serde_json::to_string(&shared.status()).expect("status serializes"),
