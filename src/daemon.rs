@@ -311,6 +311,7 @@ fn start_services(
         let registry = Arc::new(crate::observe::prom::registry(
             state.metrics.clone(),
             state.table.clone(),
+            state.config.clone(),
         ));
         rt.spawn(async move {
             match tokio::net::TcpListener::from_std(l) {

@@ -186,7 +186,7 @@ fn last_seen_moves_when_a_vm_renews() {
         return;
     }
     let t = topology("lse");
-    let cfg = t.write_config("", "");
+    let cfg = t.write_config("", "\n[metrics]\nlisten = 127.0.0.1:9108\nper_tap = yes\n");
     let d = t.start_daemon(&cfg);
     wait_active(&d, 2);
     let s = d.status();
@@ -240,6 +240,24 @@ fn last_seen_moves_when_a_vm_renews() {
         assert!(Instant::now() < deadline, "udhcpc did not renew");
         std::thread::sleep(Duration::from_millis(50));
     }
+
+    // The per-tap Prometheus series ([metrics] per_tap) follow it.
+    let scrape = t.host.run(
+        "python3 -c 'import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:9108/metrics\", timeout=5).read().decode())'",
+    );
+    let series = "nfdhcpd_tap_last_reply_timestamp_seconds{tap=\"tap-r\",protocol=\"dhcpv4\"} ";
+    let at: u64 = scrape
+        .lines()
+        .find_map(|l| l.strip_prefix(series))
+        .unwrap_or_else(|| panic!("no {series} in\n{scrape}"))
+        .parse()
+        .expect("seconds");
+    let renewed_at = renewed.reply_unix_ms.unwrap() / 1000;
+    assert!(at.abs_diff(renewed_at) <= 1, "{at} vs {renewed_at}");
+    assert!(
+        scrape.contains("nfdhcpd_tap_rate_limited_total{tap=\"tap-b\",protocol=\"dhcpv4\"} 0"),
+        "{scrape}"
+    );
 
     // The text status and the SIGUSR1 dump show it too.
     let out = nfdhcpd(&cfg, &["status"]);

@@ -48,6 +48,9 @@ pub struct Config {
 pub struct MetricsSettings {
     /// Address the `/metrics` HTTP endpoint listens on; `None` (the default) = off.
     pub listen: Option<std::net::SocketAddr>,
+    /// Per-tap series (last request, reply and drop times, rate-limited
+    /// packets): one series per VM and protocol, so off by default.
+    pub per_tap: bool,
 }
 
 /// `[general]`: paths and identity.

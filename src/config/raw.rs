@@ -146,6 +146,7 @@ pub struct RawLimits {
 #[serde(deny_unknown_fields, default)]
 pub struct RawMetrics {
     pub listen: Option<Scalar>,
+    pub per_tap: Option<Scalar>,
 }
 
 /// The whole file.
