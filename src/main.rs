@@ -125,7 +125,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Stop after N packets.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         count: Option<u64>,
         /// Control socket (default: the config's control_socket).
         #[arg(long)]

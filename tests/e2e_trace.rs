@@ -541,10 +541,17 @@ fn trace_shows_exchanges_drops_floods_and_unbound_taps() {
         l.starts_with("-- ") && l.ends_with(" line(s) lost: this reader is too slow")
     });
     t.wait_queues_empty();
-    // Detached tracers are gone: a new one attaches (the cap is not held).
+    // Detached tracers free their place: 8 attach at once, a ninth is
+    // refused, and status answers meanwhile.
     drop((all, text, slow));
-    for _ in 0..8 {
-        let _t = Tracer::start(&cfg, &["--json"]);
-    }
-    let _x = vm_x;
+    std::thread::sleep(Duration::from_millis(300));
+    let held: Vec<Tracer> = (0..8).map(|_| Tracer::start(&cfg, &["--json"])).collect();
+    let ninth = nfdhcpd(&cfg, &["trace"]);
+    assert_eq!(ninth.status.code(), Some(1), "{ninth:?}");
+    assert!(
+        String::from_utf8_lossy(&ninth.stderr).contains("too many tracers"),
+        "{ninth:?}"
+    );
+    assert!(d.status().ready);
+    drop(held);
 }
