@@ -555,3 +555,35 @@ fn trace_shows_exchanges_drops_floods_and_unbound_taps() {
     assert!(d.status().ready);
     drop(held);
 }
+
+#[test]
+fn shadow_mode_sends_no_router_advertisement() {
+    if !prerequisites(&["rdisc6"]) {
+        return;
+    }
+    let t = Topology::new("shr");
+    for vm in [&t.vm_r, &t.vm_b] {
+        vm.run("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
+    }
+    t.write_binding(
+        "tap-r",
+        &format!("{BINDING_R}SUBNET6=2001:db8:1::/64\nGATEWAY6=2001:db8:1::1\n"),
+    );
+    t.install_rules();
+    let d = t.start_daemon_with(&t.write_config("", ""), &[], &["--shadow"]);
+    t.vm_r.wait_link_local("eth0");
+    wait_active(&d, 1);
+    // The RS is decided (an RA counted, traced) and the RA not sent.
+    let out = t.vm_r.run_out("rdisc6 -1 -r 2 -w 1000 eth0");
+    assert!(
+        !out.status.success(),
+        "an RA reached the VM: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let s = d.status();
+    let n = |k: &str| s.counters.get(k).copied().unwrap_or(0);
+    assert!(n("rs.reply.router_advert") >= 1, "{:?}", s.counters);
+    // Nor the initial unsolicited RAs of a tap that became active.
+    assert_eq!(n("ra.periodic"), 0, "{:?}", s.counters);
+    t.wait_queues_empty();
+}
