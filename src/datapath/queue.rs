@@ -259,19 +259,7 @@ impl Worker {
         };
         // The one load a packet costs while no tracer is attached.
         let trace = if self.tracers.attached() {
-            self.tracers
-                .select(decision.ifindex(), self.protocol)
-                .map(|to| {
-                    let e = Event::of(
-                        self.protocol,
-                        meta.src_mac,
-                        packet.payload,
-                        &decision,
-                        verdict,
-                        shadow,
-                    );
-                    Box::new((to, e))
-                })
+            self.trace_event(&meta, packet.payload, &decision, verdict, shadow)
         } else {
             None
         };
@@ -281,6 +269,28 @@ impl Worker {
         if let Some(run) = self.batch.push(packet.id, verdict) {
             self.send_run(run);
         }
+    }
+
+    /// The packet's trace event, if an attached tracer wants it and has
+    /// room for it (else nothing is built).
+    fn trace_event(
+        &self,
+        meta: &Meta,
+        payload: &[u8],
+        decision: &Decision,
+        verdict: Verdict,
+        shadow: bool,
+    ) -> Trace {
+        let to = self.tracers.select(decision.ifindex(), self.protocol)?;
+        let e = Event::of(
+            self.protocol,
+            meta.src_mac,
+            payload,
+            decision,
+            verdict,
+            shadow,
+        );
+        Some(Box::new((to, e)))
     }
 
     /// Sends what is held back: replies first (the guests wait for them),
