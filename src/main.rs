@@ -565,6 +565,9 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
         if st.shadow {
             println!("SHADOW MODE: nothing is sent and every packet is ACCEPTed (decisions are only logged, counted and traced)");
         }
+        if st.tracers > 0 {
+            println!("tracers attached: {}", st.tracers);
+        }
         let l = &st.links;
         println!(
             "links: {} ({} resyncs, {} overruns, {} errors{})",

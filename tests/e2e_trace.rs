@@ -491,13 +491,12 @@ fn trace_shows_exchanges_drops_floods_and_unbound_taps() {
     let before = received(&d);
     let pcap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dhcpv4/udhcpc.pcap");
     flood(&t.vm_r, &pcap, 20_000);
-    let limited = d.wait_for("the flood limited", |s| {
+    // Meanwhile status answers, and the reading tracer goes on.
+    d.wait_for("the flood limited", |s| {
         s.bindings
             .iter()
-            .any(|b| b.tap == "tap-r" && b.rate_limited >= 10_000)
+            .any(|b| b.tap == "tap-r" && b.rate_limited > 0)
     });
-    // Meanwhile status answers, and the reading tracer goes on.
-    assert!(limited.ready);
     all.wait_for("rate_limited", |l| {
         packet(l).is_some_and(|p| p.reason.as_deref() == Some("rate_limited"))
     });
@@ -511,7 +510,13 @@ fn trace_shows_exchanges_drops_floods_and_unbound_taps() {
         }
         flooded = now;
     }
+    // Far more reached the daemon than a tracer's backlog (1024) and its
+    // socket hold: the stopped ones must have lost some.
     let flooded = flooded - before;
+    assert!(
+        flooded > 2048,
+        "only {flooded} packets of the flood received"
+    );
     for t in [&slow, &text] {
         signal(t.pid(), nix::sys::signal::Signal::SIGCONT);
     }
@@ -525,7 +530,7 @@ fn trace_shows_exchanges_drops_floods_and_unbound_taps() {
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter_map(|v| v["lost"].as_u64())
             .sum();
-        if shown + lost == flooded && lost > 1000 {
+        if shown + lost == flooded && lost > 0 {
             break;
         }
         assert!(
@@ -543,9 +548,11 @@ fn trace_shows_exchanges_drops_floods_and_unbound_taps() {
     t.wait_queues_empty();
     // Detached tracers free their place: 8 attach at once, a ninth is
     // refused, and status answers meanwhile.
+    assert_eq!(d.status().tracers, 3);
     drop((all, text, slow));
-    std::thread::sleep(Duration::from_millis(300));
+    d.wait_for("tracers detached", |s| s.tracers == 0);
     let held: Vec<Tracer> = (0..8).map(|_| Tracer::start(&cfg, &["--json"])).collect();
+    assert_eq!(d.status().tracers, 8);
     let ninth = nfdhcpd(&cfg, &["trace"]);
     assert_eq!(ninth.status.code(), Some(1), "{ninth:?}");
     assert!(

@@ -89,6 +89,9 @@ pub struct Status {
     /// Shadow mode: nothing is sent, every packet is ACCEPTed.
     #[serde(default)]
     pub shadow: bool,
+    /// Tracers attached (`nfdhcpd trace`).
+    #[serde(default)]
+    pub tracers: usize,
 }
 
 /// The link monitor's state in `status`.
@@ -202,6 +205,7 @@ impl Shared {
             counters: self.metrics.to_map(),
             links: LinkMonitorStatus::of(&self.links),
             shadow: self.config.load().general.shadow,
+            tracers: self.tracers.len(),
         }
     }
 }

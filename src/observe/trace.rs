@@ -179,11 +179,21 @@ impl Tracers {
         self.count.load(Ordering::Relaxed) != 0
     }
 
+    /// How many are attached.
+    pub fn len(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Whether none is attached.
+    pub fn is_empty(&self) -> bool {
+        !self.attached()
+    }
+
     /// The tracers that want a packet of `protocol` from `ifindex` and
     /// have room for it; those that want it and have none count it lost.
     /// None when no one takes it (build no event).
     pub fn select(&self, ifindex: u32, protocol: Protocol) -> Option<Targets> {
-        let tracers = self.list.load_full();
+        let tracers = self.list.load();
         let mut mask = 0;
         for (i, t) in tracers.iter().enumerate() {
             if !t.wants(ifindex, protocol) {
@@ -195,7 +205,11 @@ impl Tracers {
                 mask |= 1 << i;
             }
         }
-        (mask != 0).then_some(Targets { tracers, mask })
+        // Kept (one reference more) only for a packet someone takes.
+        (mask != 0).then(|| Targets {
+            tracers: arc_swap::Guard::into_inner(tracers),
+            mask,
+        })
     }
 
     /// Hands `event` to the tracers chosen by [`Tracers::select`], never
