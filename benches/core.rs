@@ -20,6 +20,7 @@ use nfdhcpd::mac::MacAddr;
 use nfdhcpd::metrics::Protocol;
 use nfdhcpd::proto::{Outcome, ReplyKind};
 use nfdhcpd::respond::{self, Meta};
+use nfdhcpd::trace::Tracers;
 
 /// Ethernet header length: NFQUEUE delivers the IP packet without it.
 const ETH_HDR_LEN: usize = 14;
@@ -165,6 +166,18 @@ fn replies(c: &mut Criterion) {
             b.iter(|| respond::decide(cfg, &snap, p, &meta(), black_box(&pkt), 1))
         });
     }
+    // What a queue worker adds per packet for `nfdhcpd trace` while no
+    // tracer is attached: one load (compare with the first case).
+    let tracers = Tracers::default();
+    let (name, cfg, p, rel, kind) = cases[0];
+    let pkt = request(cfg, &snap, p, rel, kind);
+    g.bench_function(format!("{name} + trace check, no tracer"), |b| {
+        b.iter(|| {
+            let d = respond::decide(cfg, &snap, p, &meta(), black_box(&pkt), 1);
+            let traced = black_box(&tracers).attached() && tracers.select(d.ifindex(), p).is_some();
+            (d, traced)
+        })
+    });
     g.finish();
 }
 

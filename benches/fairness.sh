@@ -7,12 +7,17 @@
 # limiter off ([limits] rate = 0), to show what the limiter is for.
 # Writes ${OUT:-target/bench/fairness.txt}. Only documentation addresses,
 # only inside the namespaces it creates; everything it starts is stopped.
+# TRACE=1: the same with `nfdhcpd trace` (every tap, every protocol, into a
+# file) attached throughout; each flood line then also says how many trace
+# lines were written and how many the tracer lost. Compare the figures of
+# a run with and one without (e.g. OUT=…/fairness-trace.txt TRACE=1).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$ROOT/target/bench/fairness.txt}
 LEASES=${LEASES:-40}
 GAP=${GAP:-0.2}   # between the victim's leases: a booting guest's pace, under its own limit
+TRACE=${TRACE:-0} # 1: a tracer attached throughout
 FIX=$ROOT/tests/fixtures
 H=nff$$h
 A=nff$$a
@@ -108,11 +113,25 @@ limited() {
         python3 -c 'import json,sys; print(sum(b.get("rate_limited", 0) for b in json.load(sys.stdin)["bindings"] if b["tap"] == "tap-a"))'
 }
 
+# With TRACE=1, attaches a tracer to the daemon just started (it ends with it).
+start_tracer() {
+    [ "$TRACE" = 1 ] || return 0
+    : >"$TMP/trace.out"
+    start_bg "$BIN/nfdhcpd" trace --socket "$TMP/control.sock" >>"$TMP/trace.out"
+    for _ in $(seq 100); do grep -q '^-- tracing' "$TMP/trace.out" && return 0; sleep 0.05; done
+    echo "fairness.sh: the tracer did not attach" >&2; exit 1
+}
+# "lines lost" the tracer has written and been told of so far.
+traced() {
+    awk '/^-- [0-9]+ line\(s\) lost/ {l += $2; next} !/^--/ {n++} END {print n+0, l+0}' "$TMP/trace.out"
+}
+
 # One scenario: $1 = label, $2 = flood ("" for none, or "pcap idx kind"), $3 = its queue.
 scenario() {
-    local label=$1 flood=$2 q=${3:-42} fp="" o0 o1 d0 d1 l0 t0 t1 r limited
+    local label=$1 flood=$2 q=${3:-42} fp="" o0 o1 d0 d1 l0 t0 t1 r limited n0=0 x0=0 n1 x1
     if [ -n "$flood" ]; then
         o0=$(offered "$q"); d0=$(kdrops "$q"); l0=$(limited); t0=$(date +%s%N)
+        [ "$TRACE" = 1 ] && read -r n0 x0 <<<"$(traced)"
         start_bg ip netns exec "$A" "$BIN/examples/loadgen" eth0 $flood 0 3600 >/dev/null; fp=$LAST
         sleep 1
     fi
@@ -125,14 +144,20 @@ scenario() {
             'BEGIN{printf "  flood offered %.0f packets/s to queue, kernel drops %.1f %%", o / (ns / 1e9), o ? 100 * d / o : 0}')
         limited=$(( $(limited) - l0 ))
         r="$r, rate_limited on tap-a during it $limited"
+        if [ "$TRACE" = 1 ]; then
+            read -r n1 x1 <<<"$(traced)"
+            r="$r, trace lines $((n1 - n0)) lost $((x1 - x0))"
+        fi
     fi
     say "$(printf '%-34s' "$label") victim lease ms: p50=$p50 p99=$p99 max=$max failures=$fails/$LEASES$r"
 }
 
 say "# nfdhcpd flood fairness, $(date -u +%FT%TZ)"
 say "# $(nproc) cores, $(uname -r); $LEASES victim leases per scenario (udhcpc, ${GAP}s apart)"
+[ "$TRACE" = 1 ] && say "# TRACE=1: nfdhcpd trace (every tap, every protocol) attached throughout"
 config ""
 start_daemon "$TMP/nfdhcpd.log"
+start_tracer
 scenario "no flood" ""
 scenario "DHCPv4 flood (default limits)" "$FIX/dhcpv4/udhcpc.pcap 0 dhcp4" 42
 scenario "RS flood (default limits)" "$FIX/ipv6/kernel-rs.pcap 0 ra" 43
@@ -140,5 +165,6 @@ scenario "NS flood (default limits)" "$FIX/ipv6/ndisc6.pcap 0 na" 44
 stop_bg "$ND"
 config "rate = 0"
 start_daemon "$TMP/nfdhcpd.log"
+start_tracer
 scenario "DHCPv4 flood (limiter off)" "$FIX/dhcpv4/udhcpc.pcap 0 dhcp4" 42
 stop_bg "$ND"

@@ -125,9 +125,26 @@ struct Privileged {
     metrics_listener: Option<std::net::TcpListener>,
 }
 
+/// What the command line sets over the config file (kept across reloads).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides {
+    /// `--shadow`: shadow mode whatever the file says.
+    pub shadow: bool,
+}
+
+impl Overrides {
+    /// Loads the config at `path` with these overrides applied.
+    fn load(&self, path: &Path) -> Result<config::Loaded, config::ConfigError> {
+        let mut l = config::load(path)?;
+        l.config.general.shadow |= self.shadow;
+        Ok(l)
+    }
+}
+
 /// The state every part of the running daemon shares.
 struct State {
     config_path: PathBuf,
+    overrides: Overrides,
     config: Arc<ArcSwap<Config>>,
     table: Arc<Table>,
     metrics: Arc<Metrics>,
@@ -148,20 +165,22 @@ struct Services {
 /// thread ([`open_privileged`]); then privileges are dropped (`user`); then
 /// the threads start ([`start_services`]), all inheriting the reduced
 /// credentials; then signals are served until a stop ([`serve_signals`]).
-pub fn run(config_path: PathBuf) -> anyhow::Result<()> {
-    let loaded = config::load(&config_path)?;
+pub fn run(config_path: PathBuf, overrides: Overrides) -> anyhow::Result<()> {
+    let loaded = overrides.load(&config_path)?;
     for w in &loaded.warnings {
         warn!("{}: {w}", config_path.display());
     }
     let cfg = loaded.config;
     raise_fd_limit();
     info!(version = env!("CARGO_PKG_VERSION"), config = %config_path.display(), datapath = %cfg.general.datapath.display(), ipv6_mode = cfg.ipv6.mode.as_str(), "starting nfdhcpd");
+    warn_if_shadow(&cfg);
     let config = Arc::new(ArcSwap::from_pointee(cfg.clone()));
     let table = Table::new();
     let metrics = Arc::new(Metrics::default());
     let mut state = State {
         queues: Queues::new(table.clone(), config.clone(), metrics.clone()),
         config_path,
+        overrides,
         config,
         table,
         metrics,
@@ -279,12 +298,13 @@ fn start_services(
     }
 
     let shared = Shared {
+        config: state.config.clone(),
         table: state.table.clone(),
         metrics: state.metrics.clone(),
         queues: state.queues.statuses.clone(),
         first_scan_done: bindings.first_scan_done.clone(),
         links: link_health.clone(),
-        config: state.config.clone(),
+        tracers: state.queues.tracers.clone(),
     };
     rt.spawn(control::serve(p.control_listener, shared));
     if let Some(l) = p.metrics_listener {
@@ -292,6 +312,7 @@ fn start_services(
             state.metrics.clone(),
             state.table.clone(),
             link_health,
+            state.config.clone(),
         ));
         rt.spawn(async move {
             match tokio::net::TcpListener::from_std(l) {
@@ -330,7 +351,7 @@ async fn serve_signals(state: &mut State, services: &Services) -> std::io::Resul
     loop {
         tokio::select! {
             _ = hup.recv() => {
-                reload(&state.config_path, &state.config, &services.bindings, &state.metrics, &mut state.queues);
+                reload(&state.config_path, state.overrides, &state.config, &services.bindings, &state.metrics, &mut state.queues);
                 let status = format!("reloaded; {}", status_line(&state.table, services.n_queues));
                 notify(&[sd_notify::NotifyState::Status(&status)]);
             }
@@ -385,6 +406,8 @@ struct Queues {
     table: Arc<Table>,
     config: Arc<ArcSwap<Config>>,
     metrics: Arc<Metrics>,
+    /// Attached tracers, shared with the control socket.
+    tracers: Arc<crate::observe::trace::Tracers>,
     /// What `status` shows.
     statuses: Arc<Mutex<Vec<QueueStatus>>>,
 }
@@ -396,6 +419,7 @@ impl Queues {
             table,
             config,
             metrics,
+            tracers: Default::default(),
             statuses: Default::default(),
         }
     }
@@ -407,6 +431,7 @@ impl Queues {
             self.table.clone(),
             self.config.clone(),
             self.metrics.clone(),
+            self.tracers.clone(),
         )
     }
 
@@ -486,6 +511,7 @@ impl Queues {
 /// and rescan every binding.
 fn reload(
     path: &Path,
+    overrides: Overrides,
     config: &ArcSwap<Config>,
     bindings: &crate::binding::watch::Handle,
     metrics: &Metrics,
@@ -495,11 +521,12 @@ fn reload(
     metrics
         .reloads
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    match config::load(path) {
+    match overrides.load(path) {
         Ok(l) => {
             for w in &l.warnings {
                 warn!("{}: {w}", path.display());
             }
+            warn_if_shadow(&l.config);
             let wanted = wanted_queues(&l.config);
             config.store(Arc::new(l.config));
             // Queues whose number and protocol stay are untouched; the others
@@ -514,6 +541,13 @@ fn reload(
         }
     }
     bindings.send(Event::Rescan);
+}
+
+/// Says loudly that shadow mode is on.
+fn warn_if_shadow(cfg: &Config) {
+    if cfg.general.shadow {
+        warn!("SHADOW MODE: nothing is sent and every packet is ACCEPTed; decisions are only logged, counted and traced");
+    }
 }
 
 /// SIGUSR1: log the binding table.
@@ -537,5 +571,13 @@ fn dump_table(table: &Table) {
             error = ?row.error,
             "binding"
         );
+        let now_ms = crate::observe::lastseen::unix_ms_now();
+        for seen in &row.last_seen {
+            info!(
+                tap = row.tap,
+                last_seen = crate::observe::lastseen::describe(seen, now_ms),
+                "last seen"
+            );
+        }
     }
 }

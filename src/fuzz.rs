@@ -107,6 +107,7 @@ fn snapshot_of(b: &Binding) -> Snapshot {
             ifindex: replay::TAP_IFINDEX,
             server_mac: replay::DEFAULT_SERVER_MAC,
             limiter: Default::default(),
+            seen: Default::default(),
         },
     );
     snap

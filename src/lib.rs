@@ -26,5 +26,5 @@ pub mod proto;
 // The modules by their earlier, flat paths (`nfdhcpd::respond`, …), which
 // the tests, benches and tools use.
 pub use datapath::{advert, nfqueue, queue, ratelimit, respond, send, verdict};
-pub use observe::{control, logthrottle, metrics, prom};
+pub use observe::{control, lastseen, logthrottle, metrics, prom, trace};
 pub use ops::{check, explain, gc, replay, rules};

@@ -26,6 +26,11 @@ struct Cli {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
     log_format: LogFormat,
+    /// Shadow mode (the daemon): decide, log, count and trace as usual, but
+    /// send nothing and ACCEPT every packet, to run beside another DHCP
+    /// server and compare. Same as `[general] shadow = yes`.
+    #[arg(long)]
+    shadow: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -65,6 +70,30 @@ enum ExplainProtocol {
     Ra,
     Dhcpv6,
     All,
+}
+
+/// Examples after `nfdhcpd trace --help`.
+const TRACE_HELP: &str = "\
+Examples:
+  nfdhcpd trace                          every packet of every tap
+  nfdhcpd trace tap12 --protocol dhcpv4  one VM's DHCPv4
+  nfdhcpd trace --json --count 100 > trace.jsonl
+
+A line looks like:
+  10:23:01.615 tap12 dhcpv4 DHCPv4 DISCOVER xid 0xcd802f6c 0.0.0.0 > 255.255.255.255 \
+params 1,3,6 from aa:00:00:00:00:10 => DROP, reply DHCPv4 OFFER … in 85 µs";
+
+/// A protocol `trace` can follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TraceProtocol {
+    /// DHCPv4 requests.
+    Dhcpv4,
+    /// Router Solicitations.
+    Rs,
+    /// Neighbour Solicitations.
+    Ns,
+    /// DHCPv6 requests.
+    Dhcpv6,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,6 +153,35 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Control socket (default: the config's control_socket).
+        #[arg(long)]
+        socket: Option<PathBuf>,
+    },
+    /// Follow the running daemon's packets live, one line each.
+    ///
+    /// Each line: time (UTC), tap, protocol, the request's summary (as
+    /// `replay` prints it), the verdict, then the reply's summary and its
+    /// latency, or why the packet was dropped (rate_limited, spoofed_mac,
+    /// malformed, …) or ignored (no binding: the tap is not served).
+    /// Packets from taps without a binding are shown too. A reader too slow
+    /// for the traffic loses lines and is told how many; the daemon never
+    /// waits for it. Several tracers may be attached at once (up to 8).
+    /// Needs the control socket (root or the daemon's user). Exit 3 when
+    /// the daemon is not running, 1 when it refuses the request.
+    #[command(after_help = TRACE_HELP)]
+    Trace {
+        /// Taps to trace (default: all, bound or not).
+        #[arg(value_name = "TAP")]
+        taps: Vec<String>,
+        /// Protocol to trace (repeatable; default: all).
+        #[arg(long, value_enum)]
+        protocol: Vec<TraceProtocol>,
+        /// Print the JSON lines as the daemon sends them.
+        #[arg(long)]
+        json: bool,
+        /// Stop after N packets.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        count: Option<u64>,
         /// Control socket (default: the config's control_socket).
         #[arg(long)]
         socket: Option<PathBuf>,
@@ -258,7 +316,8 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
             init_logging(cli.debug, cli.log_format);
-            match nfdhcpd::daemon::run(cli.config) {
+            let overrides = nfdhcpd::daemon::Overrides { shadow: cli.shadow };
+            match nfdhcpd::daemon::run(cli.config, overrides) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
@@ -277,6 +336,13 @@ fn main() -> ExitCode {
             datapath,
             socket,
         } => explain(&cli.config, &tap, protocol, json, offline, datapath, socket),
+        Command::Trace {
+            taps,
+            protocol,
+            json,
+            count,
+            socket,
+        } => trace(&cli.config, socket, taps, &protocol, json, count),
         Command::Gc {
             keep,
             dry_run,
@@ -487,11 +553,56 @@ fn check(path: &std::path::Path, datapath: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCode {
-    let socket = socket.unwrap_or_else(|| match config::load(path) {
+/// The control socket: `socket` if given, else the config's (else the default).
+fn control_socket(path: &std::path::Path, socket: Option<PathBuf>) -> PathBuf {
+    socket.unwrap_or_else(|| match config::load(path) {
         Ok(l) => l.config.general.control_socket,
         Err(_) => config::Config::default().general.control_socket,
-    });
+    })
+}
+
+fn trace(
+    path: &std::path::Path,
+    socket: Option<PathBuf>,
+    taps: Vec<String>,
+    protocols: &[TraceProtocol],
+    json: bool,
+    count: Option<u64>,
+) -> ExitCode {
+    use nfdhcpd::trace::{follow, FollowError, Request};
+    let socket = control_socket(path, socket);
+    let req = Request {
+        taps,
+        protocols: protocols
+            .iter()
+            .map(|p| {
+                p.to_possible_value()
+                    .expect("no variant is skipped")
+                    .get_name()
+                    .to_string()
+            })
+            .collect(),
+    };
+    match follow(&socket, &req, json, count, &mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(FollowError::Connect(e)) => {
+            eprintln!(
+                "nfdhcpd is not running (control socket {}: {e})",
+                socket.display()
+            );
+            ExitCode::from(3)
+        }
+        // The reader went away (trace | head): not an error.
+        Err(FollowError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCode {
+    let socket = control_socket(path, socket);
     let st = match nfdhcpd::control::query(&socket) {
         Ok(s) => s,
         Err(e) => {
@@ -514,6 +625,12 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             st.pid,
             if st.ready { "ready" } else { "NOT ready" }
         );
+        if st.shadow {
+            println!("SHADOW MODE: nothing is sent and every packet is ACCEPTed (decisions are only logged, counted and traced)");
+        }
+        if st.tracers > 0 {
+            println!("tracers attached: {}", st.tracers);
+        }
         let l = &st.links;
         println!(
             "links: {} ({} resyncs, {} overruns, {} errors{})",
@@ -559,6 +676,10 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             }
             if let Some(e) = &b.error {
                 println!("    error: {e}");
+            }
+            let now_ms = nfdhcpd::lastseen::unix_ms_now();
+            for seen in &b.last_seen {
+                println!("    {}", nfdhcpd::lastseen::describe(seen, now_ms));
             }
         }
         for (k, v) in &st.counters {

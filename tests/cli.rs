@@ -111,6 +111,22 @@ fn status_says_not_running() {
 }
 
 #[test]
+fn trace_says_not_running_and_refuses_bad_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("none.sock");
+    let (code, out) = nfdhcpd(&["trace", "--socket", sock.to_str().unwrap()]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("not running"), "{out}");
+    for bad in [
+        &["trace", "--protocol", "dns"][..],
+        &["trace", "--count", "0"],
+    ] {
+        let (code, out) = nfdhcpd(bad);
+        assert_eq!(code, 2, "{bad:?}: {out}");
+    }
+}
+
+#[test]
 fn daemon_refuses_an_invalid_config() {
     let (code, out) = nfdhcpd(&["-c", &here("tests/fixtures/compat/bindings/tap-routed")]);
     assert_eq!(code, 1, "{out}");

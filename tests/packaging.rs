@@ -42,6 +42,10 @@ fn man_page_and_completions_are_generated_from_the_cli() {
     }
     let gc = std::fs::read_to_string(dir.path().join("nfdhcpd-gc.1")).unwrap();
     assert!(gc.contains("dry\\-run"), "{gc}");
+    let trace = std::fs::read_to_string(dir.path().join("nfdhcpd-trace.1")).unwrap();
+    for what in ["\\-\\-protocol", "\\-\\-count", "spoofed_mac", "no binding"] {
+        assert!(trace.contains(what), "trace page lacks {what}: {trace}");
+    }
     for shell in ["bash", "zsh", "fish"] {
         let c = nfdhcpd(&["generate", "completions", shell]);
         assert!(

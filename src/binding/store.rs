@@ -23,6 +23,7 @@ struct FileState {
     good: Option<Arc<Binding>>,
     error: Option<String>,
     limiter: Arc<crate::datapath::ratelimit::TapLimiter>,
+    seen: Arc<crate::observe::lastseen::LastSeen>,
 }
 
 /// What changed in a snapshot compared with the previous one.
@@ -59,6 +60,7 @@ impl Store {
                 good: None,
                 error: None,
                 limiter: Arc::default(),
+                seen: Arc::default(),
             });
         match result {
             Ok(p) => {
@@ -167,6 +169,7 @@ impl Store {
                     ifindex: tap_link.ifindex,
                     server_mac,
                     limiter: st.limiter.clone(),
+                    seen: st.seen.clone(),
                 };
                 if prev.lookup(tap_link.ifindex) != Some(&served) {
                     changes.activated.push(tap_link.ifindex);

@@ -23,6 +23,8 @@ pub struct Served {
     pub server_mac: MacAddr,
     /// This tap's rate limiter (kept across snapshots while the file exists).
     pub limiter: Arc<crate::datapath::ratelimit::TapLimiter>,
+    /// This tap's last request, reply and drop (kept with the limiter).
+    pub seen: Arc<crate::observe::lastseen::LastSeen>,
 }
 
 impl PartialEq for Served {

@@ -48,6 +48,9 @@ pub struct Config {
 pub struct MetricsSettings {
     /// Address the `/metrics` HTTP endpoint listens on; `None` (the default) = off.
     pub listen: Option<std::net::SocketAddr>,
+    /// Per-tap series (last request, reply and drop times, rate-limited
+    /// packets): one series per VM and protocol, so off by default.
+    pub per_tap: bool,
 }
 
 /// `[general]`: paths and identity.
@@ -67,6 +70,10 @@ pub struct General {
     pub queue_max_len: u32,
     /// When a queue is full, let packets through (fail-open) instead of dropping them.
     pub fail_open: bool,
+    /// Shadow mode: decide, log, count and trace as usual, but send
+    /// nothing and give every packet ACCEPT (to run beside another server
+    /// and compare before switching).
+    pub shadow: bool,
 }
 
 /// A run of consecutive netfilter queue numbers (`--queue-balance a:b`).
@@ -209,6 +216,7 @@ impl Default for Config {
                 control_socket: PathBuf::from("/run/nfdhcpd/control.sock"),
                 queue_max_len: 4096,
                 fail_open: false,
+                shadow: false,
             },
             dhcp: Dhcp {
                 enabled: true,

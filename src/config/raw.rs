@@ -83,6 +83,7 @@ pub struct RawGeneral {
     pub control_socket: Option<Scalar>,
     pub queue_max_len: Option<Scalar>,
     pub fail_open: Option<Scalar>,
+    pub shadow: Option<Scalar>,
 }
 
 /// `[dhcp]`
@@ -145,6 +146,7 @@ pub struct RawLimits {
 #[serde(deny_unknown_fields, default)]
 pub struct RawMetrics {
     pub listen: Option<Scalar>,
+    pub per_tap: Option<Scalar>,
 }
 
 /// The whole file.

@@ -366,6 +366,25 @@ fn queue_length_and_fail_open() {
 }
 
 #[test]
+fn shadow_is_off_by_default_and_read_in_both_forms() {
+    assert!(!ini(MINIMAL).unwrap().config.general.shadow);
+    let c = ini(&format!("[general]\nshadow = yes\n{MINIMAL}"))
+        .unwrap()
+        .config;
+    assert!(c.general.shadow);
+    let t = parse(
+        "[general]\nshadow = true\n[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = false\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert!(t.general.shadow);
+    let (_, key, _, reason) = invalid(&format!("[general]\nshadow = maybe\n{MINIMAL}"));
+    assert_eq!((key.as_str(), reason), ("shadow", Invalid::NotBool));
+}
+
+#[test]
 fn metrics_listen_is_off_by_default_and_read_in_both_forms() {
     assert_eq!(ini(MINIMAL).unwrap().config.metrics.listen, None);
     let c = ini(&format!("{MINIMAL}[metrics]\nlisten = 127.0.0.1:9108\n"))
@@ -380,6 +399,19 @@ fn metrics_listen_is_off_by_default_and_read_in_both_forms() {
     .unwrap()
     .config;
     assert_eq!(t.metrics.listen, Some("[::1]:9108".parse().unwrap()));
+    assert!(!t.metrics.per_tap, "per-tap series are off by default");
+    let c = ini(&format!("{MINIMAL}[metrics]\nper_tap = yes\n"))
+        .unwrap()
+        .config;
+    assert!(c.metrics.per_tap);
+    let t = parse(
+        "[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = false\n[metrics]\nper_tap = true\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert!(t.metrics.per_tap);
     let (line, key, value, reason) = invalid(&format!("{MINIMAL}[metrics]\nlisten = 9108\n"));
     assert_eq!(
         (line, key.as_str(), value.as_str(), reason),

@@ -170,6 +170,7 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
         cfg.general.queue_max_len,
     )?;
     cfg.general.fail_open = c.bool("general", "fail_open", &g.fail_open, false)?;
+    cfg.general.shadow = c.bool("general", "shadow", &g.shadow, false)?;
 
     if let Some(l) = Checker::string(&raw.metrics.listen) {
         let addr = l
@@ -177,6 +178,7 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
             .map_err(|_| c.err("metrics", "listen", l.clone(), Invalid::NotSocketAddr))?;
         cfg.metrics.listen = Some(addr);
     }
+    cfg.metrics.per_tap = c.bool("metrics", "per_tap", &raw.metrics.per_tap, false)?;
 
     let d = &raw.dhcp;
     let dh = &mut cfg.dhcp;

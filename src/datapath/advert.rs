@@ -3,7 +3,8 @@
 //! A thread that sends, to every active binding with SUBNET6: a periodic RA
 //! every `ra_period` seconds (jittered); a prompt initial burst when a
 //! binding or its tap appears; and on shutdown a final RA with router
-//! lifetime 0. One failing tap never stops a round.
+//! lifetime 0. One failing tap never stops a round. In shadow mode
+//! (`[general] shadow`) nothing is sent.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -80,6 +81,10 @@ impl Advertiser {
         config: &Config,
         final_ra: bool,
     ) -> (u64, u64) {
+        // Shadow mode sends nothing, unsolicited RAs included.
+        if config.general.shadow {
+            return (0, 0);
+        }
         let ras: Vec<Ra<'a>> = taps
             .into_iter()
             .filter_map(|served| {

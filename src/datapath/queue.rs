@@ -10,7 +10,8 @@
 //! spends one netlink message per run instead of one per packet. Replies
 //! are held the same way, up to [`REPLY_BATCH_MAX`], and go out in one
 //! sendmmsg(2) when the socket is drained or the batch is full: one system
-//! call per burst, not per reply.
+//! call per burst, not per reply. In shadow mode (`[general] shadow`) every
+//! packet gets ACCEPT and no reply is sent; everything else is as usual.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +30,7 @@ use crate::datapath::verdict::{Batch, Batcher, Pending};
 use crate::domain::Protocol;
 use crate::observe::logthrottle::WarnLimiter;
 use crate::observe::metrics::Metrics;
+use crate::observe::trace::{Event, Targets, Tracers};
 use crate::proto::{DropReason, Outcome};
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).
@@ -80,7 +82,13 @@ pub struct Worker {
     pending: Pending,
     /// Replies held back to be sent together (see [`Worker::replies_max`]).
     replies: Vec<PendingReply>,
+    /// Attached tracers (`nfdhcpd trace`).
+    tracers: Arc<Tracers>,
 }
+
+/// A packet's trace event and the tracers it goes to (only while a tracer
+/// that wants it is attached).
+type Trace = Option<Box<(Targets, Event)>>;
 
 /// A reply built and not yet sent.
 struct PendingReply {
@@ -89,6 +97,8 @@ struct PendingReply {
     frame: Vec<u8>,
     /// When its request was received (for the latency histogram).
     start: Instant,
+    /// Its trace event, completed when it is sent.
+    trace: std::cell::Cell<Trace>,
 }
 
 impl OutFrame for PendingReply {
@@ -108,6 +118,7 @@ impl Worker {
         table: Arc<Table>,
         config: Arc<ArcSwap<Config>>,
         metrics: Arc<Metrics>,
+        tracers: Arc<Tracers>,
     ) -> Result<Worker, QueueError> {
         let (max_len, fail_open) = {
             let c = config.load();
@@ -141,6 +152,7 @@ impl Worker {
             config,
             metrics,
             sender,
+            tracers,
         })
     }
 
@@ -221,11 +233,12 @@ impl Worker {
         };
         // The one clock read of this packet: latency and the rate limit.
         let now = crate::datapath::ratelimit::ns_at(start);
-        let decision = {
+        let (decision, shadow) = {
             let config = self.config.load();
+            let shadow = config.general.shadow;
             let snap = self.table.guard();
             let payload = packet.payload;
-            std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let decision = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 respond::decide(&config, &snap, self.protocol, &meta, payload, now)
             }))
             .unwrap_or_else(|_| {
@@ -235,15 +248,49 @@ impl Worker {
                     ifindex: meta.tap(),
                     outcome: Outcome::Dropped(DropReason::Malformed),
                 }
-            })
+            });
+            (decision, shadow)
         };
-        let verdict = decision.verdict();
-        if !self.account(decision, start) {
+        // Shadow mode: every packet goes on to the server beside us.
+        let verdict = if shadow {
+            Verdict::Accept
+        } else {
+            decision.verdict()
+        };
+        // The one load a packet costs while no tracer is attached.
+        let trace = if self.tracers.attached() {
+            self.trace_event(&meta, packet.payload, &decision, verdict, shadow)
+        } else {
+            None
+        };
+        if !self.account(decision, start, shadow, trace) {
             self.metrics.latency.observe(start.elapsed());
         }
         if let Some(run) = self.batch.push(packet.id, verdict) {
             self.send_run(run);
         }
+    }
+
+    /// The packet's trace event, if an attached tracer wants it and has
+    /// room for it (else nothing is built).
+    fn trace_event(
+        &self,
+        meta: &Meta,
+        payload: &[u8],
+        decision: &Decision,
+        verdict: Verdict,
+        shadow: bool,
+    ) -> Trace {
+        let to = self.tracers.select(decision.ifindex(), self.protocol)?;
+        let e = Event::of(
+            self.protocol,
+            meta.src_mac,
+            payload,
+            decision,
+            verdict,
+            shadow,
+        );
+        Some(Box::new((to, e)))
     }
 
     /// Sends what is held back: replies first (the guests wait for them),
@@ -259,6 +306,12 @@ impl Worker {
         let (m, p) = (&self.metrics, self.protocol);
         let warnings = &mut self.warnings;
         self.sender.send_all(&self.replies, |r, res| {
+            let took = r.start.elapsed();
+            if let Some(mut t) = r.trace.take() {
+                t.1.replied(took, res.as_ref().err().map(ToString::to_string));
+                let (to, e) = *t;
+                Tracers::publish(to, e);
+            }
             match res {
                 Ok(()) => {
                     m.reply(p, r.kind);
@@ -269,7 +322,7 @@ impl Worker {
                     warnings.warn(r.ifindex, r.start, p.as_str(), "reply not sent", &e);
                 }
             }
-            m.latency.observe(r.start.elapsed());
+            m.latency.observe(took);
         });
         self.replies.clear();
     }
@@ -312,12 +365,15 @@ impl Worker {
     /// Counts the outcome of a packet received at `start` and, for a reply,
     /// holds it to be sent (sending the batch when it is full). Returns
     /// whether it was a reply, whose latency is observed when it is sent.
-    fn account(&mut self, decision: Decision, start: Instant) -> bool {
+    /// In `shadow` mode a reply is counted as if sent, and not sent. The
+    /// packet's `trace` event goes to its tracers now, or with its reply.
+    fn account(&mut self, decision: Decision, start: Instant, shadow: bool, trace: Trace) -> bool {
         let m = &self.metrics;
         let p = self.protocol;
         let (ifindex, outcome) = match decision {
             Decision::NotOurs { .. } => {
                 m.proto(p).not_ours.fetch_add(1, Ordering::Relaxed);
+                publish(trace, start);
                 return false;
             }
             Decision::Served { ifindex, outcome } => (ifindex, outcome),
@@ -345,12 +401,17 @@ impl Worker {
                 m.consumed(p, c);
                 info!(protocol = p.as_str(), ifindex = ifindex, what = ?c, "handled without reply");
             }
+            Outcome::Reply(r) if shadow => {
+                m.reply(p, r.kind);
+                debug!(protocol = p.as_str(), ifindex = ifindex, kind = ?r.kind, "shadow: reply not sent");
+            }
             Outcome::Reply(r) => {
                 self.replies.push(PendingReply {
                     ifindex,
                     kind: r.kind,
                     frame: r.frame,
                     start,
+                    trace: std::cell::Cell::new(trace),
                 });
                 if self.replies.len() >= REPLY_BATCH_MAX {
                     self.flush_replies();
@@ -358,6 +419,17 @@ impl Worker {
                 return true;
             }
         }
+        publish(trace, start);
         false
+    }
+}
+
+/// Hands a packet's trace event, if any, to its tracers (a reply decided
+/// and not sent, in shadow mode, gets its decision time as latency).
+fn publish(trace: Trace, start: Instant) {
+    if let Some(t) = trace {
+        let (to, mut e) = *t;
+        e.replied(start.elapsed(), None);
+        Tracers::publish(to, e);
     }
 }

@@ -92,6 +92,8 @@ impl Decision {
 /// `rate_limited`), then the protocol handler. `now_ns` is the monotonic
 /// time the limiter measures rates with (the caller's clock, read once per
 /// packet: the daemon's receive time, a capture's timestamps in replay).
+/// The tap's last seen ([`crate::observe::lastseen`]) records the request
+/// and its outcome at that time.
 pub fn decide(
     config: &Config,
     snap: &Snapshot,
@@ -109,6 +111,7 @@ pub fn decide(
     } else {
         Outcome::Dropped(DropReason::RateLimited)
     };
+    served.seen.record(protocol, now_ns, &outcome);
     Decision::Served { ifindex, outcome }
 }
 

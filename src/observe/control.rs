@@ -2,7 +2,9 @@
 //! read-only verbs, and the client side used by `nfdhcpd status`.
 //!
 //! Protocol: the client writes one verb line (`status`, or `explain TAP
-//! PROTOCOL…`), the daemon answers one JSON document and closes.
+//! PROTOCOL…`), the daemon answers one JSON document and closes; `trace`
+//! instead streams JSON lines until the client closes
+//! ([`crate::observe::trace`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,6 +62,10 @@ pub struct BindingStatus {
     /// Packets dropped by this tap's rate limit (all protocols).
     #[serde(default)]
     pub rate_limited: u64,
+    /// Per protocol: the last request, reply (and its type) and drop (and
+    /// its reason); protocols never seen are left out.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub last_seen: Vec<crate::observe::lastseen::SeenStatus>,
 }
 
 /// The answer to `status`.
@@ -84,6 +90,12 @@ pub struct Status {
     /// The link monitor (taps appearing and vanishing).
     #[serde(default)]
     pub links: LinkMonitorStatus,
+    /// Shadow mode: nothing is sent, every packet is ACCEPTed.
+    #[serde(default)]
+    pub shadow: bool,
+    /// Tracers attached (`nfdhcpd trace`).
+    #[serde(default)]
+    pub tracers: usize,
 }
 
 /// The link monitor's state in `status`.
@@ -122,10 +134,15 @@ impl LinkMonitorStatus {
 
 /// Rows of a snapshot, for `status`, `check` and SIGUSR1.
 pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
+    let (now_ns, now_ms) = (
+        crate::datapath::ratelimit::now_ns(),
+        crate::observe::lastseen::unix_ms_now(),
+    );
     s.entries
         .iter()
         .map(|e| {
             let b = e.binding.as_deref();
+            let served = e.ifindex.and_then(|i| s.lookup(i));
             let (error, last_good_served) = match &e.state {
                 State::Invalid {
                     error,
@@ -151,10 +168,8 @@ pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
                 }),
                 hostname: b.and_then(|b| b.hostname.clone()),
                 indev: b.map(|b| b.indev.clone()),
-                rate_limited: e
-                    .ifindex
-                    .and_then(|i| s.lookup(i))
-                    .map_or(0, |sv| sv.limiter.dropped_total()),
+                rate_limited: served.map_or(0, |sv| sv.limiter.dropped_total()),
+                last_seen: served.map_or_else(Vec::new, |sv| sv.seen.report(now_ns, now_ms)),
             }
         })
         .collect()
@@ -163,6 +178,8 @@ pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
 /// What the control server reads to answer.
 #[derive(Clone)]
 pub struct Shared {
+    /// The config in force.
+    pub config: Arc<arc_swap::ArcSwap<crate::config::Config>>,
     /// The binding table.
     pub table: Arc<Table>,
     /// Counters.
@@ -173,8 +190,8 @@ pub struct Shared {
     pub first_scan_done: Arc<AtomicBool>,
     /// The link monitor's health.
     pub links: Arc<crate::link::Health>,
-    /// The config in force (`explain`).
-    pub config: Arc<arc_swap::ArcSwap<crate::config::Config>>,
+    /// Attached tracers (`trace` verb).
+    pub tracers: Arc<crate::observe::trace::Tracers>,
 }
 
 impl Shared {
@@ -197,6 +214,8 @@ impl Shared {
             bindings: binding_rows(&snap),
             counters: self.metrics.to_map(),
             links: LinkMonitorStatus::of(&self.links),
+            shadow: self.config.load().general.shadow,
+            tracers: self.tracers.len(),
         }
     }
 }
@@ -287,6 +306,9 @@ pub fn hand_over(path: &Path, uid: nix::unistd::Uid, gid: nix::unistd::Gid) -> s
 /// descriptor of ours) until one ends.
 pub const MAX_CONNECTIONS: usize = 16;
 
+/// Longest request line (a `trace` request lists taps).
+const MAX_REQUEST: u64 = 4096;
+
 /// How long a client has to send its request (line or HTTP head).
 pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -374,10 +396,21 @@ pub async fn serve(listener: std::os::unix::net::UnixListener, shared: Shared) {
 async fn answer(stream: tokio::net::UnixStream, shared: &Shared) {
     let (r, mut w) = stream.into_split();
     let mut line = String::new();
-    let mut r = BufReader::new(r).take(256);
+    let mut r = BufReader::new(r).take(MAX_REQUEST);
     match tokio::time::timeout(READ_TIMEOUT, r.read_line(&mut line)).await {
         Ok(Ok(_)) => {}
         Ok(Err(_)) | Err(_) => return,
+    }
+    if let Some(arg) = line.trim().strip_prefix("trace") {
+        // A tracer stays attached as long as its client reads: it runs
+        // outside the connection cap and its timeout, which are for
+        // one-shot requests (MAX_TRACERS caps tracers).
+        let (arg, shared) = (arg.to_string(), shared.clone());
+        tokio::spawn(async move {
+            let r = r.into_inner();
+            crate::observe::trace::session(r, w, &arg, &shared.tracers, &shared.table).await;
+        });
+        return;
     }
     let reply = match line.trim() {
         "status" | "" => serde_json::to_string(&shared.status()).expect("status serializes"),
@@ -490,6 +523,7 @@ mod tests {
             first_scan_done: Arc::default(),
             links: Arc::default(),
             config: Arc::new(arc_swap::ArcSwap::from_pointee(config)),
+            tracers: Arc::default(),
         };
         let x: crate::ops::explain::Explanation =
             serde_json::from_str(&shared.explain("tap0 dhcpv4")).unwrap();

@@ -18,7 +18,10 @@ use prometheus_client::registry::Registry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::debug;
 
+use arc_swap::ArcSwap;
+
 use crate::binding::table::Table;
+use crate::config::Config;
 use crate::domain::Protocol;
 use crate::link::Health;
 use crate::observe::control::LinkMonitorStatus;
@@ -70,6 +73,8 @@ pub struct DaemonCollector {
     pub table: Arc<Table>,
     /// The link monitor's health.
     pub links: Arc<Health>,
+    /// The config in force (`[metrics] per_tap`).
+    pub config: Arc<ArcSwap<Config>>,
 }
 
 type Labels<'a> = Vec<(&'static str, &'a str)>;
@@ -261,6 +266,65 @@ impl DaemonCollector {
         m.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
     }
 
+    /// `[metrics] per_tap`: per active tap and protocol, the times (Unix
+    /// seconds) of the last request, reply and drop, and the packets the
+    /// rate limit dropped.
+    fn per_tap(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let snap = self.table.load();
+        let (now_ns, now_ms) = (
+            crate::datapath::ratelimit::now_ns(),
+            crate::observe::lastseen::unix_ms_now(),
+        );
+        let mut taps: Vec<_> = snap
+            .by_ifindex
+            .values()
+            .map(|s| (s, s.seen.report(now_ns, now_ms)))
+            .collect();
+        taps.sort_by(|a, b| a.0.binding.tap.cmp(&b.0.binding.tap));
+        let (mut req, mut rep, mut drop, mut limited) = (vec![], vec![], vec![], vec![]);
+        let secs = |ms: u64| i64::try_from(ms / 1000).unwrap_or(i64::MAX);
+        for (s, seen) in &taps {
+            let tap = ("tap", s.binding.tap.as_str());
+            for p in Protocol::ALL {
+                limited.push((vec![tap, ("protocol", p.as_str())], s.limiter.dropped(p)));
+            }
+            for l in seen {
+                let labels = vec![tap, ("protocol", l.protocol.as_str())];
+                for (rows, at) in [
+                    (&mut req, l.request_unix_ms),
+                    (&mut rep, l.reply_unix_ms),
+                    (&mut drop, l.drop_unix_ms),
+                ] {
+                    rows.extend(at.map(|ms| (labels.clone(), secs(ms))));
+                }
+            }
+        }
+        gauges(
+            enc,
+            "tap_last_request_timestamp_seconds",
+            "Per tap and protocol: when the last request came (Unix time).",
+            &req,
+        )?;
+        gauges(
+            enc,
+            "tap_last_reply_timestamp_seconds",
+            "Per tap and protocol: when the last reply was decided (Unix time).",
+            &rep,
+        )?;
+        gauges(
+            enc,
+            "tap_last_drop_timestamp_seconds",
+            "Per tap and protocol: when the last packet was dropped (Unix time).",
+            &drop,
+        )?;
+        counters(
+            enc,
+            "tap_rate_limited",
+            "Per tap and protocol: packets dropped by the rate limit.",
+            &limited,
+        )
+    }
+
     fn kernel(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let Ok(text) = std::fs::read_to_string(NFQUEUE_PROC) else {
             return Ok(());
@@ -294,17 +358,27 @@ impl Collector for DaemonCollector {
         self.bindings(&mut enc)?;
         self.link_monitor(&mut enc)?;
         self.latency(&mut enc)?;
-        self.kernel(&mut enc)
+        self.kernel(&mut enc)?;
+        if self.config.load().metrics.per_tap {
+            self.per_tap(&mut enc)?;
+        }
+        Ok(())
     }
 }
 
 /// The registry of the daemon's metrics (prefix `nfdhcpd_`).
-pub fn registry(metrics: Arc<Metrics>, table: Arc<Table>, links: Arc<Health>) -> Registry {
+pub fn registry(
+    metrics: Arc<Metrics>,
+    table: Arc<Table>,
+    links: Arc<Health>,
+    config: Arc<ArcSwap<Config>>,
+) -> Registry {
     let mut r = Registry::with_prefix("nfdhcpd");
     r.register_collector(Box::new(DaemonCollector {
         metrics,
         table,
         links,
+        config,
     }));
     r
 }
@@ -427,9 +501,68 @@ mod tests {
         let again = m.register_queue(42, Protocol::Dhcpv4);
         assert_eq!(again.load(std::sync::atomic::Ordering::Relaxed), 3);
         assert_eq!(m.queues().len(), 1);
-        let text = render(&registry(m, Table::new(), Arc::default()));
+        let text = render(&registry(
+            m,
+            Table::new(),
+            Arc::default(),
+            Default::default(),
+        ));
         assert_eq!(repeated_series(&text), None, "{text}");
         assert!(text.contains("nfdhcpd_packets_received_total{queue=\"42\",protocol=\"dhcpv4\"} 3"));
+    }
+
+    #[test]
+    fn per_tap_series_only_when_asked_for() {
+        use crate::binding::store::{Link, Store};
+        use crate::mac::MacAddr;
+        let mut store = Store::new();
+        let text = "MAC=aa:00:00:00:00:01\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n";
+        store.set_file("tap1", crate::binding::file::parse("tap1", text, true));
+        store.link_up(
+            "tap1",
+            Link {
+                ifindex: 1,
+                mac: Some(MacAddr([0xfe, 0, 0, 0, 0, 1])),
+            },
+        );
+        let (snap, _) = store.snapshot(&Default::default());
+        let now = crate::datapath::ratelimit::now_ns();
+        let served = snap.lookup(1).expect("active");
+        let limit = crate::config::Limit { rate: 1, burst: 1 };
+        assert!(served.limiter.allow(Protocol::Dhcpv4, limit, now));
+        assert!(!served.limiter.allow(Protocol::Dhcpv4, limit, now));
+        served.seen.record(
+            Protocol::Dhcpv4,
+            now,
+            &crate::proto::Outcome::Dropped(DropReason::RateLimited),
+        );
+        let table = Table::new();
+        table.publish(snap);
+        let config: Arc<ArcSwap<Config>> = Default::default();
+        let r = registry(
+            Arc::new(Metrics::default()),
+            table,
+            Arc::default(),
+            config.clone(),
+        );
+        assert!(!render(&r).contains("nfdhcpd_tap_"), "off by default");
+        let mut c = Config::default();
+        c.metrics.per_tap = true;
+        config.store(Arc::new(c));
+        let text = render(&r);
+        assert_eq!(repeated_series(&text), None, "{text}");
+        let unix = crate::observe::lastseen::unix_ms_now() / 1000;
+        for want in [
+            "nfdhcpd_tap_rate_limited_total{tap=\"tap1\",protocol=\"dhcpv4\"} 1".to_string(),
+            "nfdhcpd_tap_rate_limited_total{tap=\"tap1\",protocol=\"rs\"} 0".to_string(),
+            format!("nfdhcpd_tap_last_drop_timestamp_seconds{{tap=\"tap1\",protocol=\"dhcpv4\"}} {unix}"),
+        ] {
+            assert!(text.contains(&want), "missing {want:?} in\n{text}");
+        }
+        assert!(
+            !text.contains("nfdhcpd_tap_last_reply_timestamp_seconds{"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -440,7 +573,12 @@ mod tests {
         m.reply(Protocol::Dhcpv4, ReplyKind::Offer);
         m.dropped(Protocol::Dhcpv4, DropReason::SpoofedMac);
         m.latency.observe(std::time::Duration::from_micros(40));
-        let text = render(&registry(m, Table::new(), Arc::default()));
+        let text = render(&registry(
+            m,
+            Table::new(),
+            Arc::default(),
+            Default::default(),
+        ));
         for want in [
             "nfdhcpd_packets_received_total{queue=\"42\",protocol=\"dhcpv4\"} 2",
             "nfdhcpd_replies_sent_total{protocol=\"dhcpv4\",type=\"offer\"} 1",
@@ -464,8 +602,14 @@ mod tests {
     fn link_monitor_health_is_exported() {
         use std::sync::atomic::Ordering::Relaxed;
         let links = Arc::new(Health::default());
-        let scrape =
-            |links: &Arc<Health>| render(&registry(Arc::default(), Table::new(), links.clone()));
+        let scrape = |links: &Arc<Health>| {
+            render(&registry(
+                Arc::default(),
+                Table::new(),
+                links.clone(),
+                Default::default(),
+            ))
+        };
         let has_lines = |text: &str, wants: &[&str]| {
             for want in wants {
                 assert!(

@@ -38,7 +38,7 @@ use crate::proto::{Outcome, Reply};
 
 pub use capture::{classify, ip_packet, read_capture, write_replies, Capture, Frame, LinkType};
 pub use capture::{CaptureError, Classified};
-pub use summary::{summarize_reply, summarize_request};
+pub use summary::{summarize_queued, summarize_reply, summarize_request};
 
 /// ifindex the replayed tap gets.
 pub const TAP_IFINDEX: u32 = 1;

@@ -9,6 +9,7 @@ use dhcproto::{v6, Decodable, Decoder};
 use super::capture::{classify, ip_packet, Classified, Frame};
 use crate::binding::file::pref64::Pref64;
 use crate::domain::Protocol;
+use crate::mac::MacAddr;
 use crate::proto::frame::{self, ip_of_frame, ETH_HDR_LEN};
 use crate::proto::ndp::{self, NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED};
 use crate::proto::ra::{
@@ -56,13 +57,30 @@ pub fn summarize_request(frame: &Frame) -> String {
         return format!("non-IP frame ({} bytes){src}", frame.data.len());
     };
     let body = match classify(frame) {
-        Classified::Queued(Protocol::Dhcpv4) => dhcpv4_request(ip),
-        Classified::Queued(Protocol::Dhcpv6) => dhcpv6_request(ip),
-        Classified::Queued(Protocol::RouterSolicit) => icmp_request("RS", ip),
-        Classified::Queued(Protocol::NeighbourSolicit) => icmp_request("NS", ip),
+        Classified::Queued(p) => queued_request(p, ip),
         Classified::NotQueued(_) => ip_header(ip),
     };
     format!("{body}{src}")
+}
+
+/// The summary of an IP packet queued as `protocol` (as NFQUEUE delivers
+/// it, with the frame's source MAC when known): the same text as
+/// [`summarize_request`] (never fails). `nfdhcpd trace` prints it.
+pub fn summarize_queued(protocol: Protocol, ip: &[u8], src_mac: Option<MacAddr>) -> String {
+    let body = queued_request(protocol, ip);
+    match src_mac {
+        Some(m) => format!("{body} from {m}"),
+        None => body,
+    }
+}
+
+fn queued_request(protocol: Protocol, ip: &[u8]) -> String {
+    match protocol {
+        Protocol::Dhcpv4 => dhcpv4_request(ip),
+        Protocol::Dhcpv6 => dhcpv6_request(ip),
+        Protocol::RouterSolicit => icmp_request("RS", ip),
+        Protocol::NeighbourSolicit => icmp_request("NS", ip),
+    }
 }
 
 fn ip_header(ip: &[u8]) -> String {

@@ -1,0 +1,711 @@
+//! `nfdhcpd trace`: live per-packet lines from the queue workers to
+//! tracers attached over the control socket.
+//!
+//! Zero cost while no tracer is attached: a worker reads one atomic
+//! ([`Tracers::attached`]) per packet and does nothing else. With tracers
+//! attached, each has a bounded channel the workers fill with `try_send`:
+//! a worker never waits for a tracer. A tracer that reads too slowly loses
+//! events, counted, and is told how many ([`Line::Lost`]). Events are
+//! plain data (the request's bytes, the decision, the reply frame); the
+//! summaries are written by the control socket's task, off the workers.
+//!
+//! Protocol: the client sends `trace {"taps":[…],"protocols":[…]}` (empty
+//! lists: everything); the daemon answers one [`Line::Attached`] (or
+//! [`Line::Error`]), then one JSON [`Line`] per event, until the client
+//! closes the connection.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::binding::table::Table;
+use crate::datapath::respond::{Decision, Verdict};
+use crate::domain::{Consumed, DropReason, Protocol};
+use crate::mac::MacAddr;
+use crate::proto::{Outcome, Reply};
+
+/// Tracers attached at once; more are refused with an error line.
+pub const MAX_TRACERS: usize = 8;
+/// Events waiting for one tracer; past this, events are lost (counted).
+pub const TRACE_BACKLOG: usize = 1024;
+/// How often a tracer with nothing to read is told of lines lost.
+pub const LOST_REPORT_EVERY: Duration = Duration::from_secs(1);
+
+/// What became of a traced packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Traced {
+    /// From a tap without a binding: ACCEPTed untouched.
+    NoBinding,
+    /// Dropped, with its reason.
+    Dropped(DropReason),
+    /// Handled without reply (RELEASE, DECLINE).
+    Consumed(Consumed),
+    /// Answered: the reply, how long after the request it left (or was
+    /// decided, in shadow mode), and why it could not be sent, if so.
+    Reply {
+        /// The reply.
+        reply: Reply,
+        /// Request received → reply sent (shadow: decided).
+        latency: Duration,
+        /// The send error, if the reply did not leave.
+        error: Option<String>,
+    },
+}
+
+/// One packet, as a worker hands it to the tracers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// When it was received (milliseconds since the Unix epoch).
+    pub unix_ms: u64,
+    /// The serving tap.
+    pub ifindex: u32,
+    /// Its queue's protocol.
+    pub protocol: Protocol,
+    /// Source MAC of its frame.
+    pub src_mac: Option<MacAddr>,
+    /// The IP packet, as queued.
+    pub request: Vec<u8>,
+    /// The verdict it got.
+    pub verdict: Verdict,
+    /// Shadow mode was on.
+    pub shadow: bool,
+    /// What became of it.
+    pub outcome: Traced,
+}
+
+impl Event {
+    /// The event of a packet and its decision (a reply's latency and send
+    /// result are filled in when it is sent).
+    pub fn of(
+        protocol: Protocol,
+        src_mac: Option<MacAddr>,
+        request: &[u8],
+        decision: &Decision,
+        verdict: Verdict,
+        shadow: bool,
+    ) -> Event {
+        let outcome = match decision.outcome() {
+            None => Traced::NoBinding,
+            Some(Outcome::Dropped(r)) => Traced::Dropped(*r),
+            Some(Outcome::Consumed(c)) => Traced::Consumed(*c),
+            Some(Outcome::Reply(r)) => Traced::Reply {
+                reply: r.clone(),
+                latency: Duration::ZERO,
+                error: None,
+            },
+        };
+        Event {
+            unix_ms: crate::observe::lastseen::unix_ms_now(),
+            ifindex: decision.ifindex(),
+            protocol,
+            src_mac,
+            request: request.to_vec(),
+            verdict,
+            shadow,
+            outcome,
+        }
+    }
+
+    /// Sets a reply's latency and send error.
+    pub fn replied(&mut self, took: Duration, err: Option<String>) {
+        if let Traced::Reply { latency, error, .. } = &mut self.outcome {
+            *latency = took;
+            *error = err;
+        }
+    }
+}
+
+/// What one tracer asked for: empty lists mean every tap, every protocol.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// Tap names.
+    #[serde(default)]
+    pub taps: Vec<String>,
+    /// Protocol labels (dhcpv4, rs, ns, dhcpv6).
+    #[serde(default)]
+    pub protocols: Vec<String>,
+}
+
+/// One attached tracer: its filter, its channel and its losses.
+#[derive(Debug)]
+pub struct Tracer {
+    /// Taps by ifindex; empty: all.
+    taps: Vec<u32>,
+    /// Bit `p as usize` set for each protocol wanted.
+    protocols: u8,
+    tx: mpsc::Sender<Arc<Event>>,
+    lost: AtomicU64,
+}
+
+impl Tracer {
+    fn wants(&self, ifindex: u32, protocol: Protocol) -> bool {
+        self.protocols & (1 << protocol as usize) != 0
+            && (self.taps.is_empty() || self.taps.contains(&ifindex))
+    }
+
+    /// Events lost since the last call.
+    pub fn take_lost(&self) -> u64 {
+        self.lost.swap(0, Ordering::Relaxed)
+    }
+}
+
+/// The tracers a packet is for, chosen before its event is built.
+#[derive(Debug)]
+pub struct Targets {
+    tracers: Arc<Vec<Arc<Tracer>>>,
+    /// Bit i: `tracers[i]` wants it and had room.
+    mask: u64,
+}
+
+/// Every attached tracer; shared by the workers and the control socket.
+#[derive(Debug, Default)]
+pub struct Tracers {
+    /// How many are attached: the one load a worker does per packet.
+    count: AtomicUsize,
+    list: ArcSwap<Vec<Arc<Tracer>>>,
+    /// Serializes attach and detach.
+    edit: Mutex<()>,
+}
+
+impl Tracers {
+    /// Whether any tracer is attached (one relaxed load).
+    #[inline]
+    pub fn attached(&self) -> bool {
+        self.count.load(Ordering::Relaxed) != 0
+    }
+
+    /// How many are attached.
+    pub fn len(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Whether none is attached.
+    pub fn is_empty(&self) -> bool {
+        !self.attached()
+    }
+
+    /// The tracers that want a packet of `protocol` from `ifindex` and
+    /// have room for it; those that want it and have none count it lost.
+    /// None when no one takes it (build no event).
+    pub fn select(&self, ifindex: u32, protocol: Protocol) -> Option<Targets> {
+        let tracers = self.list.load();
+        let mut mask = 0;
+        for (i, t) in tracers.iter().enumerate() {
+            if !t.wants(ifindex, protocol) {
+                continue;
+            }
+            if t.tx.capacity() == 0 {
+                t.lost.fetch_add(1, Ordering::Relaxed);
+            } else {
+                mask |= 1 << i;
+            }
+        }
+        // Kept (one reference more) only for a packet someone takes.
+        (mask != 0).then(|| Targets {
+            tracers: arc_swap::Guard::into_inner(tracers),
+            mask,
+        })
+    }
+
+    /// Hands `event` to the tracers chosen by [`Tracers::select`], never
+    /// waiting: a full channel counts it lost.
+    pub fn publish(targets: Targets, event: Event) {
+        let event = Arc::new(event);
+        for (i, t) in targets.tracers.iter().enumerate() {
+            if targets.mask & (1 << i) != 0 && t.tx.try_send(event.clone()).is_err() {
+                t.lost.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Attaches a tracer for `taps` (ifindexes; empty: all) and
+    /// `protocols` (empty: all); it is detached when the returned
+    /// [`Attached`] is dropped. None when [`MAX_TRACERS`] are attached.
+    pub fn attach(self: &Arc<Self>, taps: Vec<u32>, protocols: &[Protocol]) -> Option<Attached> {
+        let _g = self.edit.lock().unwrap_or_else(|e| e.into_inner());
+        let list = self.list.load_full();
+        if list.len() >= MAX_TRACERS {
+            return None;
+        }
+        let (tx, rx) = mpsc::channel(TRACE_BACKLOG);
+        let mask = if protocols.is_empty() {
+            u8::MAX
+        } else {
+            protocols.iter().fold(0, |m, p| m | 1 << *p as usize)
+        };
+        let tracer = Arc::new(Tracer {
+            taps,
+            protocols: mask,
+            tx,
+            lost: AtomicU64::new(0),
+        });
+        let mut next = (*list).clone();
+        next.push(tracer.clone());
+        self.list.store(Arc::new(next));
+        self.count.fetch_add(1, Ordering::Relaxed);
+        Some(Attached {
+            hub: self.clone(),
+            tracer,
+            rx,
+        })
+    }
+
+    fn detach(&self, tracer: &Arc<Tracer>) {
+        let _g = self.edit.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = (*self.list.load_full()).clone();
+        next.retain(|t| !Arc::ptr_eq(t, tracer));
+        self.list.store(Arc::new(next));
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// An attached tracer's receiving end; detaches on drop.
+#[derive(Debug)]
+pub struct Attached {
+    hub: Arc<Tracers>,
+    /// The tracer (its lost count).
+    pub tracer: Arc<Tracer>,
+    /// Its events.
+    pub rx: mpsc::Receiver<Arc<Event>>,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        self.hub.detach(&self.tracer);
+    }
+}
+
+/// One line of the trace stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Line {
+    /// Events lost because the reader was too slow.
+    Lost {
+        /// How many since the last such line.
+        lost: u64,
+    },
+    /// The request was refused.
+    Error {
+        /// Why.
+        error: String,
+    },
+    /// Attached: what is traced.
+    Attached {
+        /// The request as understood.
+        attached: Request,
+    },
+    /// One packet.
+    Packet(PacketLine),
+}
+
+/// One packet's line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PacketLine {
+    /// Received, milliseconds since the Unix epoch.
+    pub unix_ms: u64,
+    /// Tap name (the interface's name when it has no binding).
+    pub tap: String,
+    /// Tap ifindex.
+    pub ifindex: u32,
+    /// Protocol label.
+    pub protocol: String,
+    /// Request summary (as `replay` prints it).
+    pub request: String,
+    /// ACCEPT or DROP.
+    pub verdict: String,
+    /// reply, dropped, consumed or ignored.
+    pub outcome: String,
+    /// Why dropped or ignored (rate_limited, spoofed_mac, no binding, …),
+    /// or what was consumed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    /// Reply summary (as `replay` prints it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reply: Option<String>,
+    /// Request received → reply sent (shadow mode: decided), microseconds.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub latency_us: Option<u64>,
+    /// Why the reply was not sent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub send_error: Option<String>,
+    /// Shadow mode: nothing was sent, the verdict was ACCEPT.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub shadow: bool,
+}
+
+impl PacketLine {
+    /// The line of `e`; `tap` names its interface.
+    pub fn of(e: &Event, tap: String) -> PacketLine {
+        let (outcome, reason, reply, latency_us, send_error) = match &e.outcome {
+            Traced::NoBinding => ("ignored", Some("no binding".to_string()), None, None, None),
+            Traced::Dropped(r) => ("dropped", Some(r.as_str().to_string()), None, None, None),
+            Traced::Consumed(c) => ("consumed", Some(c.as_str().to_string()), None, None, None),
+            Traced::Reply {
+                reply,
+                latency,
+                error,
+            } => (
+                "reply",
+                None,
+                Some(crate::replay::summarize_reply(reply)),
+                Some(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX)),
+                error.clone(),
+            ),
+        };
+        PacketLine {
+            unix_ms: e.unix_ms,
+            tap,
+            ifindex: e.ifindex,
+            protocol: e.protocol.as_str().to_string(),
+            request: crate::replay::summarize_queued(e.protocol, &e.request, e.src_mac),
+            verdict: match e.verdict {
+                Verdict::Accept => "ACCEPT",
+                Verdict::Drop => "DROP",
+            }
+            .to_string(),
+            outcome: outcome.to_string(),
+            reason,
+            reply,
+            latency_us,
+            send_error,
+            shadow: e.shadow,
+        }
+    }
+
+    /// The human form: time (UTC), tap, protocol, request => verdict,
+    /// outcome (the `replay` line's shape), latency.
+    pub fn human(&self) -> String {
+        let ms = self.unix_ms % 86_400_000;
+        let time = format!(
+            "{:02}:{:02}:{:02}.{:03}",
+            ms / 3_600_000,
+            ms / 60_000 % 60,
+            ms / 1000 % 60,
+            ms % 1000
+        );
+        let shadow = if self.shadow { " (shadow)" } else { "" };
+        let tail = match (self.outcome.as_str(), &self.reason, &self.reply) {
+            ("reply", _, Some(r)) => {
+                let sent = match &self.send_error {
+                    Some(e) => format!(", NOT sent: {e}"),
+                    None if self.shadow => ", not sent".to_string(),
+                    None => String::new(),
+                };
+                let us = self.latency_us.unwrap_or(0);
+                format!("reply {r} in {us} µs{sent}")
+            }
+            (o, Some(r), _) => format!("{o}: {r}"),
+            (o, None, _) => o.to_string(),
+        };
+        format!(
+            "{time} {} {} {} => {}{shadow}, {tail}",
+            self.tap, self.protocol, self.request, self.verdict
+        )
+    }
+}
+
+/// Parses a `trace` request and resolves its taps; the error says why not.
+fn resolve(arg: &str) -> Result<(Request, Vec<u32>, Vec<Protocol>), String> {
+    let req: Request = if arg.trim().is_empty() {
+        Request::default()
+    } else {
+        serde_json::from_str(arg).map_err(|e| format!("bad trace request: {e}"))?
+    };
+    let mut taps = Vec::new();
+    for t in &req.taps {
+        let i = nix::net::if_::if_nametoindex(t.as_str())
+            .map_err(|e| format!("tap {t:?}: no such interface ({e})"))?;
+        taps.push(i);
+    }
+    let mut protocols = Vec::new();
+    for p in &req.protocols {
+        let p = Protocol::ALL
+            .into_iter()
+            .find(|x| x.as_str() == p)
+            .ok_or_else(|| format!("unknown protocol {p:?} (dhcpv4, rs, ns, dhcpv6)"))?;
+        protocols.push(p);
+    }
+    Ok((req, taps, protocols))
+}
+
+/// The name of tap `ifindex`: its binding's, else the interface's.
+fn tap_name(table: &Table, ifindex: u32) -> String {
+    if let Some(s) = table.load().lookup(ifindex) {
+        return s.binding.tap.clone();
+    }
+    nix::net::if_::if_indextoname(ifindex)
+        .ok()
+        .and_then(|n| n.into_string().ok())
+        .unwrap_or_else(|| format!("if{ifindex}"))
+}
+
+async fn send_line(w: &mut (impl AsyncWrite + Unpin), line: &Line) -> std::io::Result<()> {
+    let mut text = serde_json::to_string(line).expect("a trace line serializes");
+    text.push('\n');
+    w.write_all(text.as_bytes()).await
+}
+
+/// Serves one tracer: attaches it for `arg` (the request after the verb),
+/// streams its lines to `w` until the client closes `r` or a write fails.
+pub async fn session(
+    mut r: impl AsyncRead + Unpin,
+    mut w: impl AsyncWrite + Unpin,
+    arg: &str,
+    hub: &Arc<Tracers>,
+    table: &Table,
+) {
+    let attached = resolve(arg).and_then(|(req, taps, protocols)| {
+        hub.attach(taps, &protocols)
+            .map(|a| (req, a))
+            .ok_or_else(|| format!("too many tracers attached ({MAX_TRACERS})"))
+    });
+    let (req, mut a) = match attached {
+        Ok(x) => x,
+        Err(error) => {
+            let _ = send_line(&mut w, &Line::Error { error }).await;
+            return;
+        }
+    };
+    if send_line(&mut w, &Line::Attached { attached: req })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut tick = tokio::time::interval(LOST_REPORT_EVERY);
+    let mut sink = [0u8; 64];
+    loop {
+        let event = tokio::select! {
+            e = a.rx.recv() => e,
+            _ = tick.tick() => None,
+            // The client closed (or wrote more): the session ends.
+            _ = r.read(&mut sink) => return,
+        };
+        let lost = a.tracer.take_lost();
+        if lost > 0 && send_line(&mut w, &Line::Lost { lost }).await.is_err() {
+            return;
+        }
+        if let Some(e) = event {
+            let line = Line::Packet(PacketLine::of(&e, tap_name(table, e.ifindex)));
+            if send_line(&mut w, &line).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Follows the daemon's trace at `socket` (blocking client): writes each
+/// line to `out` (JSON as received when `json`, else [`PacketLine::human`]),
+/// and stops after `count` packet lines, if given. Lines lost are reported
+/// on `out` too.
+pub fn follow(
+    socket: &std::path::Path,
+    req: &Request,
+    json: bool,
+    count: Option<u64>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), FollowError> {
+    use std::io::{BufRead, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).map_err(FollowError::Connect)?;
+    let verb = format!(
+        "trace {}\n",
+        serde_json::to_string(req).expect("a request serializes")
+    );
+    s.write_all(verb.as_bytes()).map_err(FollowError::Io)?;
+    let mut seen = 0;
+    for line in std::io::BufReader::new(&s).lines() {
+        let line = line.map_err(FollowError::Io)?;
+        let parsed: Line =
+            serde_json::from_str(&line).map_err(|e| FollowError::Garbled(e.to_string()))?;
+        let is_packet = matches!(parsed, Line::Packet(_));
+        match parsed {
+            Line::Error { error } => return Err(FollowError::Refused(error)),
+            Line::Attached { attached } if !json => writeln!(
+                out,
+                "-- tracing {} ({})",
+                either_all(&attached.taps, "all taps"),
+                either_all(&attached.protocols, "all protocols")
+            ),
+            Line::Lost { lost } if !json => {
+                writeln!(out, "-- {lost} line(s) lost: this reader is too slow")
+            }
+            Line::Packet(p) if !json => writeln!(out, "{}", p.human()),
+            _ => writeln!(out, "{line}"),
+        }
+        .map_err(FollowError::Io)?;
+        out.flush().map_err(FollowError::Io)?;
+        if is_packet {
+            seen += 1;
+            if count.is_some_and(|c| seen >= c) {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `items` joined with ", ", or `all` when empty.
+fn either_all(items: &[String], all: &str) -> String {
+    if items.is_empty() {
+        all.to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Why following a trace failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// The control socket could not be reached (the daemon is not running).
+    #[error("cannot connect: {0}")]
+    Connect(std::io::Error),
+    /// Reading or writing failed.
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// The daemon refused the request.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// A line that is not a trace line.
+    #[error("unexpected answer: {0}")]
+    Garbled(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ReplyKind;
+
+    fn event(ifindex: u32) -> Event {
+        Event {
+            unix_ms: 3_723_004,
+            ifindex,
+            protocol: Protocol::Dhcpv4,
+            src_mac: None,
+            request: vec![],
+            verdict: Verdict::Drop,
+            shadow: false,
+            outcome: Traced::Dropped(DropReason::SpoofedMac),
+        }
+    }
+
+    #[test]
+    fn nothing_is_selected_without_a_tracer() {
+        let hub = Arc::new(Tracers::default());
+        assert!(!hub.attached());
+        assert!(hub.select(1, Protocol::Dhcpv4).is_none());
+        let a = hub.attach(vec![], &[]).unwrap();
+        assert!(hub.attached());
+        drop(a);
+        assert!(!hub.attached(), "detached on drop");
+        assert!(hub.select(1, Protocol::Dhcpv4).is_none());
+    }
+
+    #[test]
+    fn each_tracer_gets_what_it_asked_for() {
+        let hub = Arc::new(Tracers::default());
+        let mut all = hub.attach(vec![], &[]).unwrap();
+        let mut tap2 = hub.attach(vec![2], &[Protocol::Dhcpv4]).unwrap();
+        let mut v6 = hub.attach(vec![], &[Protocol::Dhcpv6]).unwrap();
+        for i in [1, 2] {
+            let t = hub.select(i, Protocol::Dhcpv4).unwrap();
+            Tracers::publish(t, event(i));
+        }
+        assert!(hub.select(1, Protocol::Dhcpv6).is_some());
+        assert_eq!(all.rx.try_recv().unwrap().ifindex, 1);
+        assert_eq!(all.rx.try_recv().unwrap().ifindex, 2);
+        assert_eq!(tap2.rx.try_recv().unwrap().ifindex, 2);
+        assert!(tap2.rx.try_recv().is_err());
+        assert!(v6.rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_slow_tracer_loses_events_counted_and_never_blocks() {
+        let hub = Arc::new(Tracers::default());
+        let slow = hub.attach(vec![], &[]).unwrap();
+        let mut fast = hub.attach(vec![], &[]).unwrap();
+        let extra = 10;
+        for n in 0..TRACE_BACKLOG + extra {
+            if let Some(t) = hub.select(1, Protocol::Dhcpv4) {
+                Tracers::publish(t, event(1));
+            }
+            // The fast one reads as it goes.
+            assert!(fast.rx.try_recv().is_ok(), "event {n}");
+        }
+        assert_eq!(slow.tracer.take_lost(), extra as u64);
+        assert_eq!(slow.tracer.take_lost(), 0, "reported once");
+        assert_eq!(fast.tracer.take_lost(), 0);
+    }
+
+    #[test]
+    fn tracers_are_capped() {
+        let hub = Arc::new(Tracers::default());
+        let held: Vec<_> = (0..MAX_TRACERS)
+            .map(|_| hub.attach(vec![], &[]).unwrap())
+            .collect();
+        assert!(hub.attach(vec![], &[]).is_none());
+        drop(held);
+        assert!(hub.attach(vec![], &[]).is_some());
+    }
+
+    #[test]
+    fn lines_read_back_and_print_like_replay() {
+        let mut e = event(7);
+        let l = PacketLine::of(&e, "tap-r".into());
+        assert_eq!(
+            l.human(),
+            "01:02:03.004 tap-r dhcpv4 DHCPv4 (packet too short) IP? (0 bytes) => DROP, dropped: spoofed_mac"
+        );
+        e.outcome = Traced::NoBinding;
+        e.verdict = Verdict::Accept;
+        let l = PacketLine::of(&e, "tap9".into());
+        assert!(l.human().ends_with("=> ACCEPT, ignored: no binding"));
+        let text = serde_json::to_string(&Line::Packet(l.clone())).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Line>(&text).unwrap(),
+            Line::Packet(l)
+        );
+        for other in [
+            Line::Lost { lost: 3 },
+            Line::Error { error: "x".into() },
+            Line::Attached {
+                attached: Request::default(),
+            },
+        ] {
+            let text = serde_json::to_string(&other).unwrap();
+            assert_eq!(serde_json::from_str::<Line>(&text).unwrap(), other);
+        }
+        let mut r = event(7);
+        r.shadow = true;
+        r.verdict = Verdict::Accept;
+        r.outcome = Traced::Reply {
+            reply: Reply {
+                kind: ReplyKind::Offer,
+                frame: vec![],
+            },
+            latency: Duration::from_micros(85),
+            error: None,
+        };
+        let h = PacketLine::of(&r, "tap-r".into()).human();
+        assert!(h.contains("=> ACCEPT (shadow), reply "), "{h}");
+        assert!(h.ends_with(" in 85 µs, not sent"), "{h}");
+    }
+
+    #[test]
+    fn requests_name_existing_taps_and_known_protocols() {
+        assert!(resolve("").unwrap().1.is_empty());
+        let (_, taps, p) = resolve(r#"{"taps":["lo"],"protocols":["ns"]}"#).unwrap();
+        assert_eq!((taps.len(), p), (1, vec![Protocol::NeighbourSolicit]));
+        assert!(resolve(r#"{"taps":["no-such-tap0"]}"#)
+            .unwrap_err()
+            .contains("no such interface"));
+        assert!(resolve(r#"{"protocols":["dns"]}"#)
+            .unwrap_err()
+            .contains("unknown protocol"));
+        assert!(resolve("{").unwrap_err().contains("bad trace request"));
+    }
+}
