@@ -186,3 +186,34 @@ fn dhcpcd_gets_ntp_and_raw_options() {
         }
     }
 }
+
+#[test]
+fn dhclient6_gets_a_raw_dhcpv6_option_and_the_config_default() {
+    if !prerequisites(&["dhclient"]) {
+        return;
+    }
+    let (t, d) = setup("o6");
+    let conf = t.dir.path().join("dhclient6.conf");
+    std::fs::write(
+        &conf,
+        "option dhcp6.site-4242 code 4242 = string;\nalso request dhcp6.site-4242;\n",
+    )
+    .unwrap();
+    for (vm, name, want) in [(&t.vm_r, "o6-r", "vm-r six"), (&t.vm_b, "o6-b", "site six")] {
+        vm.wait_link_local("eth0");
+        let (script, log) = env_script(&t, name);
+        let dir = t.dir.path().display();
+        let _ = vm.run_out(&format!(
+            "timeout 6 dhclient -6 -S -v -1 -d -cf {} -sf {} -lf {dir}/{name}.leases -pf {dir}/{name}.pid eth0 >{dir}/{name}.out 2>&1",
+            conf.display(),
+            script.display(),
+        ));
+        let out = std::fs::read_to_string(t.dir.path().join(format!("{name}.out")));
+        let v = last(
+            &log,
+            &["INFORM6", "RENEW6"],
+            &format!("{}\n{}", out.unwrap_or_default(), d.log_text()),
+        );
+        assert_eq!(v["new_dhcp6_site_4242"], want, "{v:?}");
+    }
+}
