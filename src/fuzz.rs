@@ -354,6 +354,8 @@ fn check_raw_options(b: &Binding) {
     use config::options::{parse_key, Family, MAX_PER_SOURCE, MAX_VALUE_LEN, PREFIX4, PREFIX6};
     for (family, list) in [(Family::V4, &b.options.v4), (Family::V6, &b.options.v6)] {
         assert!(list.len() <= MAX_PER_SOURCE, "{list:?}");
+        // In code order, each code once.
+        assert!(list.windows(2).all(|w| w[0].code < w[1].code), "{list:?}");
         for o in list {
             let prefix = if family == Family::V4 {
                 PREFIX4

@@ -126,14 +126,17 @@ pub fn parse_key(key: &str) -> Option<Result<(Family, u16), OptionError>> {
         Family::V4 => u16::from(u8::MAX),
         Family::V6 => u16::MAX,
     };
+    // Written as the number is (no sign, no leading zero): one key per code.
     let code = match code.parse::<u16>() {
-        Ok(n) if n < max || (family == Family::V6 && n == max) => n,
+        Ok(n) if n.to_string() == code && (n < max || (family == Family::V6 && n == max)) => n,
         _ => return Some(Err(OptionError::BadCode)),
     };
     Some(refuse_owned(family, code).map(|()| (family, code)))
 }
 
-/// DHCPv4 codes nfdhcpd sets or reads, and what sets each.
+/// DHCPv4 codes nfdhcpd sets or reads (or sets by a key of its own:
+/// 60, 66, 67 for network boot, 108 IPv6-only preferred, 121 routes),
+/// and the key that sets each, where there is one.
 const OWNED4: &[(u16, Option<&'static str>)] = &[
     (0, None), // Pad (RFC 2132 §3.1)
     (1, Some("SUBNET")),
@@ -153,7 +156,7 @@ const OWNED4: &[(u16, Option<&'static str>)] = &[
     (57, None), // maximum message size
     (58, Some("[dhcp] lease_renewal")),
     (59, Some("[dhcp] lease_lifetime")),
-    (60, Some("BOOTFILE")),
+    (60, None), // vendor class identifier
     (61, None), // client identifier
     (66, Some("TFTP_SERVER")),
     (67, Some("BOOTFILE")),
@@ -189,8 +192,8 @@ const OWNED6: &[(u16, Option<&'static str>)] = &[
     (25, Some("PREFIX6_DELEGATED")),
     (26, Some("PREFIX6_DELEGATED")),
     (56, Some("NTP6")),
-    (59, Some("BOOTFILE")),
-    (60, Some("BOOTFILE")),
+    (59, None), // Boot File URL (RFC 5970)
+    (60, None), // Boot File Parameters (RFC 5970)
 ];
 
 fn refuse_owned(family: Family, code: u16) -> Result<(), OptionError> {
