@@ -84,6 +84,17 @@ fn fixture() -> &'static Fixture {
         on_link.ipv6.pref64 = file::pref64::parse_prefix("2001:db8:64::/48").ok();
         on_link.ipv6.ntp = vec![std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x123, 0, 0, 0, 0, 1)];
         on_link.ipv6.route_lifetime = Some(600);
+        // Raw options for every binding: unasked, asked for, and a value
+        // split in two (RFC 3396) that a small maximum size leaves out.
+        let long = format!("always 0x{}", "5a".repeat(300));
+        on_link.options = config::options::Customs::parse([
+            ("OPTION_224", "always string:rack 7"),
+            ("OPTION_43", "0x0104c0000201"),
+            ("OPTION_250", long.as_str()),
+            ("OPTION6_4242", "always ip6:2001:db8::42"),
+            ("OPTION6_17", long.as_str()),
+        ])
+        .expect("the fuzz options are valid");
         configs.push(on_link);
         let bindings = BINDINGS
             .iter()
@@ -322,6 +333,7 @@ pub fn binding_file(data: &[u8]) {
                 assert!(net.contains(&ip), "IP {ip} outside SUBNET {net}");
             }
             check_ipv6_keys(&b);
+            check_raw_options(&b);
             let pd = &b.prefix6_delegated;
             assert!(pd.len() <= file::delegated::MAX_PREFIXES, "{pd:?}");
             for (i, p) in pd.iter().enumerate() {
@@ -333,6 +345,28 @@ pub fn binding_file(data: &[u8]) {
                 }
             }
             assert!(!b.indev.is_empty(), "empty INDEV");
+        }
+    }
+}
+
+/// The invariants of `OPTION_<code>` and `OPTION6_<code>`: few, short, in
+/// range, none that nfdhcpd sets itself.
+fn check_raw_options(b: &Binding) {
+    use config::options::{parse_key, Family, MAX_PER_SOURCE, MAX_VALUE_LEN, PREFIX4, PREFIX6};
+    for (family, list) in [(Family::V4, &b.options.v4), (Family::V6, &b.options.v6)] {
+        assert!(list.len() <= MAX_PER_SOURCE, "{list:?}");
+        // In code order, each code once.
+        assert!(list.windows(2).all(|w| w[0].code < w[1].code), "{list:?}");
+        for o in list {
+            let prefix = if family == Family::V4 {
+                PREFIX4
+            } else {
+                PREFIX6
+            };
+            let key = format!("{prefix}{}", o.code);
+            assert_eq!(parse_key(&key), Some(Ok((family, o.code))), "{key}");
+            let len = o.data.as_ref().map_or(0, |d| d.len());
+            assert!(len <= MAX_VALUE_LEN, "{key}: {len} bytes");
         }
     }
 }

@@ -55,6 +55,11 @@ fn options_bindings() -> PathBuf {
     root().join("tests/fixtures/ipv6/options-bindings")
 }
 
+/// tap-routed with NTP and raw options (tests/fixtures/dhcpv4/options-bindings).
+fn raw_options_bindings() -> PathBuf {
+    root().join("tests/fixtures/dhcpv4/options-bindings")
+}
+
 fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
 }
@@ -227,6 +232,49 @@ fn dhclient_offer_acks_and_release() {
     // The renewal: unicast, ciaddr echoed.
     assert_eq!(decode_v4(reply(&out[5])).msg.ciaddr(), VM_IP);
     assert_eq!(outcome(&out[6]), &Outcome::Consumed(Consumed::Release));
+}
+
+/// The binding's NTP (dhclient asks for 42) and OPTION_224 (`always`) in
+/// every reply; its OPTION_252, not asked for, in none.
+#[test]
+fn dhclient_gets_the_bindings_ntp_and_raw_options() {
+    let dir = raw_options_bindings();
+    let out = run_in(&dir, "dhcpv4/dhclient.pcap", "tap-routed", &compat(None));
+    assert_eq!(out.len(), 7);
+    for r in out.iter().take(6) {
+        let v = decode_v4(reply(r));
+        assert_eq!(
+            v.msg.opts().get(C4::NtpServers),
+            Some(&O4::NtpServers(vec![Ipv4Addr::new(203, 0, 113, 123)]))
+        );
+        assert_eq!(
+            v.msg.opts().get(C4::Unknown(224)),
+            Some(&O4::Unknown(v4::UnknownOption::new(
+                C4::Unknown(224),
+                b"rack 7".to_vec()
+            )))
+        );
+        assert_eq!(v.msg.opts().get(C4::Unknown(252)), None);
+    }
+}
+
+/// The binding's OPTION6_4242 (`always`) in a DHCPv6 reply.
+#[test]
+fn dhclient6_gets_the_bindings_raw_option() {
+    let dir = raw_options_bindings();
+    let name = "ipv6/dhclient6-info-request.pcap";
+    let out = run_in(&dir, name, "tap-routed", &compat(None));
+    assert_eq!(out.len(), 3);
+    for r in &out {
+        let (_, m) = decode_v6(reply(r));
+        assert_eq!(
+            m.opts().get(v6::OptionCode::Unknown(4242)),
+            Some(&O6::Unknown(v6::UnknownOption::new(
+                v6::OptionCode::Unknown(4242),
+                b"rack 7".to_vec()
+            )))
+        );
+    }
 }
 
 #[test]

@@ -3,9 +3,9 @@
 //! Format (as provisioning hooks write it): file name = tap name; lines
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
 //! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
-//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`, new; see
-//! [`delegated`], [`pref64`], [`routes6`], [`overrides`]); unknown keys
-//! ignored;
+//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`,
+//! `OPTION_<code>`, `OPTION6_<code>`, new; see [`delegated`], [`pref64`],
+//! [`routes6`], [`overrides`], [`options`]); unknown keys ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
 //! and CRLF are tolerated; MACs compare case-insensitively. A key given
@@ -79,6 +79,10 @@ pub enum BindingError {
         /// The value as written.
         value: String,
     },
+    /// An `OPTION_<code>` or `OPTION6_<code>` key or value is wrong
+    /// (boxed: errors stay small).
+    #[error(transparent)]
+    BadOption(Box<BadOption>),
     /// The file cannot be read or is not a plain file.
     #[error("{file}: {reason}")]
     Unreadable {
@@ -151,6 +155,21 @@ pub enum Reason {
 
 pub use crate::domain::{validate_dns_name, NameError};
 
+/// Why an `OPTION_<code>` or `OPTION6_<code>` key is refused (its key is
+/// not one of a fixed set, hence not in [`BindingError::Invalid`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {key}={value:?}: {reason}")]
+pub struct BadOption {
+    /// The file (tap) name.
+    pub file: String,
+    /// The key.
+    pub key: String,
+    /// The value as written.
+    pub value: String,
+    /// Why.
+    pub reason: crate::config::options::OptionError,
+}
+
 /// A warning about a binding that is still usable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning(pub String);
@@ -188,6 +207,8 @@ pub fn is_valid_ifname(name: &str) -> bool {
 #[derive(Debug, Default)]
 struct Raw<'a> {
     values: Vec<(&'static str, &'a str)>,
+    /// `OPTION_<code>` and `OPTION6_<code>` pairs (see [`options`]).
+    options: Vec<(&'a str, &'a str)>,
 }
 
 const KEYS: &[&str] = &[
@@ -276,6 +297,8 @@ fn read_raw<'a>(file: &str, text: &'a str) -> Result<Raw<'a>, BindingError> {
         };
         if let Some(key) = KEYS.iter().find(|key| **key == k) {
             raw.values.push((key, unquoted.trim()));
+        } else if options::is_key(k) && !unquoted.trim().is_empty() {
+            raw.options.push((k, unquoted.trim()));
         }
     }
     Ok(raw)
@@ -431,6 +454,7 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         validate_dns_name(h).map_err(|e| c.bad("HOSTNAME", h, Reason::BadHostname(e)))?;
         b.hostname = Some(h.to_string());
     }
+    b.options = options::parse(tap, &raw.options)?;
     b.macspoof = c.flag(&raw, "MACSPOOF")?;
     b.private = c.flag(&raw, "PRIVATE")?;
     b.tags = raw
@@ -539,6 +563,7 @@ fn validate_ipv6(
 }
 
 pub mod delegated;
+pub mod options;
 pub mod overrides;
 pub mod pref64;
 pub mod routes6;

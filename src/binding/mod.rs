@@ -59,6 +59,9 @@ pub struct Binding {
     /// Its IPv4 NTP servers (`NTP`, DHCPv4 option 42), instead of the
     /// config's; `Some` empty: none.
     pub ntp: Option<Vec<Ipv4Addr>>,
+    /// Its DHCPv4 and DHCPv6 options (`OPTION_<code>`, `OPTION6_<code>`),
+    /// before the config's `[options]`.
+    pub options: crate::config::options::Customs,
     /// Link MTU (`MTU`).
     pub mtu: Option<u16>,
     /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
@@ -92,6 +95,7 @@ impl Binding {
             ntp6: None,
             nameservers: None,
             ntp: None,
+            options: Default::default(),
             mtu: None,
             macspoof: false,
             private: false,

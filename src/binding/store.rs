@@ -284,6 +284,33 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_option_keeps_last_good() {
+        let mut s = Store::new();
+        s.link_up(
+            "tap1",
+            Link {
+                ifindex: 3,
+                mac: Some(mac(1)),
+            },
+        );
+        let with = |option: &str| {
+            parse(
+                "tap1",
+                &format!("MAC=aa:00:00:00:00:01\nIP=192.0.2.7\n{option}\n"),
+                true,
+            )
+        };
+        s.set_file("tap1", with("OPTION_224=string:good"));
+        s.set_file("tap1", with("OPTION_224=u8:300"));
+        let (snap, _) = s.snapshot(&Snapshot::default());
+        let kept = &snap.lookup(3).unwrap().binding.options.v4;
+        assert_eq!(kept[0].data.as_deref(), Some(&b"good"[..]));
+        assert!(
+            matches!(&snap.entries[0].state, State::Invalid { last_good_served: true, error } if error.contains("OPTION_224=\"u8:300\""))
+        );
+    }
+
+    #[test]
     fn a_file_with_an_injected_key_keeps_last_good() {
         let mut s = Store::new();
         s.link_up(

@@ -41,6 +41,9 @@ pub struct Config {
     pub limits: Limit,
     /// `[metrics]`
     pub metrics: MetricsSettings,
+    /// `[options]`: DHCPv4 and DHCPv6 options every binding gets unless
+    /// it gives the same code (`OPTION_<code>`, `OPTION6_<code>`).
+    pub options: options::Customs,
 }
 
 /// `[metrics]`: the optional Prometheus endpoint.
@@ -250,10 +253,12 @@ impl Default for Config {
             },
             limits: Limit::DEFAULT,
             metrics: MetricsSettings::default(),
+            options: options::Customs::default(),
         }
     }
 }
 
+pub mod options;
 pub mod raw;
 mod validate;
 
@@ -324,6 +329,9 @@ pub enum Invalid {
     /// Multicast, loopback or `::` where a server's address is needed.
     #[error("not a unicast address")]
     NotUnicast,
+    /// An `[options]` key or value that cannot be sent.
+    #[error(transparent)]
+    BadOption(options::OptionError),
 }
 
 /// A configuration that cannot be used.

@@ -158,6 +158,8 @@ pub struct RawConfig {
     pub ipv6: RawIpv6,
     pub limits: RawLimits,
     pub metrics: RawMetrics,
+    /// `OPTION_<code>` / `OPTION6_<code>` defaults (new; in both forms).
+    pub options: BTreeMap<String, Scalar>,
 }
 
 /// Where each `section.key` was written (1-based line), for error messages.
@@ -234,8 +236,9 @@ fn strip_comment(v: &str) -> &str {
     v
 }
 
-/// Sections of the INI form: the original's three, and `[limits]` and `[metrics]` (ours).
-const INI_SECTIONS: &[&str] = &["general", "dhcp", "ipv6", "limits", "metrics"];
+/// Sections of the INI form: the original's three, and `[limits]`,
+/// `[metrics]` and `[options]` (ours).
+const INI_SECTIONS: &[&str] = &["general", "dhcp", "ipv6", "limits", "metrics", "options"];
 
 /// Reads the original's INI form. Unknown keys are returned as warnings
 /// (configobj ignored them); unknown sections are errors.
@@ -291,6 +294,7 @@ pub fn read_ini(text: &str) -> Result<(RawConfig, Vec<String>), SyntaxError> {
                 "dhcp" => attempt.try_into().map(|v| raw.dhcp = v),
                 "limits" => attempt.try_into().map(|v| raw.limits = v),
                 "metrics" => attempt.try_into().map(|v| raw.metrics = v),
+                "options" => attempt.try_into().map(|v| raw.options = v),
                 _ => attempt.try_into().map(|v| raw.ipv6 = v),
             };
             match res {

@@ -560,3 +560,70 @@ fn dhcp_ntp_servers_in_both_forms_unicast_only() {
         ("ntp", "224.0.1.1", Invalid::NotUnicast)
     );
 }
+
+#[test]
+fn option_defaults_in_both_forms_and_bad_ones_named() {
+    let c = ini(&format!(
+        "{MINIMAL}[options]\nOPTION_252 = \"always string:http://wpad.example/wpad.dat\"\nOPTION6_4242 = ip6:2001:db8::42\n"
+    ))
+    .unwrap()
+    .config;
+    assert_eq!(c.options.v4.len(), 1);
+    assert_eq!(c.options.v4[0].code, 252);
+    assert!(c.options.v4[0].always);
+    assert_eq!(
+        c.options.v4[0].data.as_deref(),
+        Some(&b"http://wpad.example/wpad.dat"[..])
+    );
+    assert_eq!(c.options.v6[0].code, 4242);
+    let t = parse(
+        "[dhcp]\nenable_dhcp = false\n[ipv6]\nrs_queue = 43\nns_queue = 44\n[options]\nOPTION_252 = \"always string:http://wpad.example/wpad.dat\"\nOPTION6_4242 = \"ip6:2001:db8::42\"\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.options, c.options);
+    let bad = |lines: &str| invalid(&format!("{MINIMAL}[options]\n{lines}"));
+    let (line, key, value, reason) = bad("OPTION_224 = u8:1\nOPTION_6 = ip:192.0.2.53\n");
+    assert_eq!(
+        (line, key.as_str(), value.as_str()),
+        (Some(9), "OPTION_6", "ip:192.0.2.53")
+    );
+    assert_eq!(
+        reason.to_string(),
+        "option 6 is set by nfdhcpd: use NAMESERVERS"
+    );
+    let (_, key, value, reason) = bad("OPTION_224 = u16:70000\n");
+    assert_eq!(
+        (key.as_str(), value.as_str(), reason.to_string().as_str()),
+        ("OPTION_224", "u16:70000", "\"70000\" is not a u16")
+    );
+    let (_, key, _, reason) = bad("OPTION_224 = none\n");
+    assert_eq!(
+        (key.as_str(), reason),
+        (
+            "OPTION_224",
+            Invalid::BadOption(options::OptionError::NoneInConfig)
+        )
+    );
+    let (_, key, _, reason) = bad("OPTIONS_224 = u8:1\n");
+    assert_eq!(
+        (key.as_str(), reason),
+        (
+            "OPTIONS_224",
+            Invalid::BadOption(options::OptionError::BadCode)
+        )
+    );
+    let e = parse(
+        "[dhcp]\nenable_dhcp = false\n[ipv6]\nrs_queue = 43\nns_queue = 44\n[options]\nOPTION6_13 = \"u16:0\"\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "t.toml:7: [options] OPTION6_13 = \"u16:0\": option 13 is set by nfdhcpd"
+    );
+}

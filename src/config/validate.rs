@@ -3,6 +3,7 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+use super::options::{parse_key, parse_value, Customs, OptionError};
 use super::raw::{Lines, List, RawConfig, Scalar};
 use super::{BadValue, Config, ConfigError, Invalid, Ipv6Mode, QueueRange, RouterPreference};
 use crate::binding::file::pref64::parse_prefix;
@@ -179,6 +180,8 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
         cfg.metrics.listen = Some(addr);
     }
     cfg.metrics.per_tap = c.bool("metrics", "per_tap", &raw.metrics.per_tap, false)?;
+
+    cfg.options = validate_options(raw, c)?;
 
     let d = &raw.dhcp;
     let dh = &mut cfg.dhcp;
@@ -459,4 +462,27 @@ fn check_queues_disjoint(cfg: &Config, c: &Checker<'_>) -> Result<(), ConfigErro
         seen.push((s, k, q));
     }
     Ok(())
+}
+
+/// `[options]`: the same keys and values as a binding file's, but `none`
+/// (there is no default to drop).
+fn validate_options(raw: &RawConfig, c: &Checker<'_>) -> Result<Customs, ConfigError> {
+    let bad = |k: &str, v: &str, e| c.err("options", k, v.to_string(), Invalid::BadOption(e));
+    let texts: Vec<(&str, String)> = raw
+        .options
+        .iter()
+        .map(|(k, v)| (k.as_str(), super::raw::unquote(&v.text()).to_string()))
+        .collect();
+    for (k, v) in &texts {
+        match parse_key(k) {
+            None => return Err(bad(k, v, OptionError::BadCode)),
+            Some(Ok((_, code))) if parse_value(code, v).is_ok_and(|o| o.data.is_none()) => {
+                return Err(bad(k, v, OptionError::NoneInConfig));
+            }
+            Some(_) => {}
+        }
+    }
+    let customs = Customs::parse(texts.iter().map(|(k, v)| (*k, v.as_str())))
+        .map_err(|(k, v, e)| bad(k, v, e))?;
+    Ok(customs)
 }

@@ -262,6 +262,27 @@ mod tests {
     }
 
     #[test]
+    fn bad_raw_options_are_problems_naming_file_key_and_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |tap: &str, text: &str| std::fs::write(dir.path().join(tap), text).unwrap();
+        write(
+            "tap-good",
+            "MAC=aa:00:00:00:00:0a\nOPTION_252=\"string:http://wpad.example/wpad.dat\"\nOPTION6_4242=0x01\n",
+        );
+        write("tap-o", "MAC=aa:00:00:00:00:0b\nOPTION_42=ip:192.0.2.123\n");
+        write("tap-v", "MAC=aa:00:00:00:00:0c\nOPTION6_4242=u32:x\n");
+        let r = check_dir(&Config::default(), dir.path(), None);
+        assert_eq!(
+            r.problems,
+            [
+                "tap-o: OPTION_42=\"ip:192.0.2.123\": option 42 is set by nfdhcpd: use NTP",
+                "tap-v: OPTION6_4242=\"u32:x\": \"x\" is not a u32",
+            ]
+        );
+        assert!(r.text.contains("3 binding file(s), 1 valid"), "{}", r.text);
+    }
+
+    #[test]
     fn clean_directory_has_no_problems() {
         let dir = tempfile::tempdir().unwrap();
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat/bindings");

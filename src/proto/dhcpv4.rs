@@ -23,6 +23,10 @@
 //!   121 (RFC 3442), ordered by the client's parameter request list, trimmed
 //!   to its maximum message size (57), padded to the BOOTP minimum of 300.
 //!   Values longer than 255 bytes are split over several options (RFC 3396).
+//! - Any other option from the binding's `OPTION_<code>` or the config's
+//!   `[options]` (see [`crate::config::options`]): sent when the client's
+//!   parameter request list names it, or always when so marked; ordered
+//!   and fitted as the others.
 //! - Options a request repeats are concatenated before use (RFC 3396).
 //! - Anti-spoofing: chaddr and the frame's source MAC must be the binding's
 //!   MAC unless the binding has MACSPOOF.

@@ -26,7 +26,10 @@
 //! return additional options"); an ORO that omits them is honoured. Option
 //! 56 is sent only when the ORO asks for it, with one
 //! NTP_SUBOPTION_SRV_ADDR per server. Each comes from the binding's
-//! `NAMESERVERS6`, `DOMAINS`, `NTP6` when it has them, else from the config. T1/T2 are
+//! `NAMESERVERS6`, `DOMAINS`, `NTP6` when it has them, else from the config.
+//! Any other option, from the binding's `OPTION6_<code>` or the config's
+//! `[options]`, is sent when the ORO asks for it, or always when so
+//! marked (see [`crate::config::options`]). T1/T2 are
 //! 0.5 and 0.8 × the preferred lifetime (RFC 8415 §21.4 recommendation),
 //! and IA_PDs get the same T1/T2 and lifetimes as IA_NAs. Requested
 //! addresses that are not ours: NotOnLink for a Request when they are
@@ -77,6 +80,7 @@ use super::frame::DEFAULT_LINK_MTU;
 use super::ndp;
 use super::ra::{encode_domain_name, IPV6_MIN_MTU};
 use super::{Context, DropReason, Outcome, Reply, ReplyKind};
+use crate::config::options::effective;
 use crate::config::Ipv6Mode;
 
 /// UDP port of DHCPv6 clients.
@@ -301,6 +305,9 @@ pub struct Dhcpv6Reply {
     /// NTP servers (option 56, one NTP_SUBOPTION_SRV_ADDR each); empty:
     /// not sent.
     pub ntp_servers: Vec<Ipv6Addr>,
+    /// Other options (the binding's `OPTION6_<code>`, the config's
+    /// `[options]`): code and value, in that order; empty: none.
+    pub raw_options: Vec<(u16, Vec<u8>)>,
 }
 
 /// The server DUID: DUID-LL (RFC 8415 §11.4) of `mac`.
@@ -426,12 +433,17 @@ impl Dhcpv6Reply {
                 OPT_HDR_LEN + self.ntp_servers.len() * NTP_SRV_ADDR_LEN
             }
             + self.ia_pd.iter().map(IaPd::buffer_len).sum::<usize>()
+            + self
+                .raw_options
+                .iter()
+                .map(|(_, d)| OPT_HDR_LEN + d.len())
+                .sum::<usize>()
     }
 
     /// Trims the reply to at most `budget` bytes of DHCPv6 message: first
     /// the prefixes, then the addresses, returned with lifetime 0 (from
-    /// the last IA back), then the search list, then the NTP servers, then
-    /// the DNS servers.
+    /// the last IA back), then the raw options (from the last back), then
+    /// the search list, then the NTP servers, then the DNS servers.
     /// False when it still does not fit (it always does in 1232 bytes: see
     /// the tests).
     pub fn fit(&mut self, budget: usize) -> bool {
@@ -450,6 +462,7 @@ impl Dhcpv6Reply {
                 excess = excess.saturating_sub(IAADDR_OPT_LEN);
             }
         }
+        while self.buffer_len() > budget && self.raw_options.pop().is_some() {}
         if self.buffer_len() > budget {
             self.domains.clear();
         }
@@ -501,6 +514,9 @@ impl Dhcpv6Reply {
                 push_opt(&mut d, NTP_SUBOPTION_SRV_ADDR, &a.octets())?;
             }
             push_opt(&mut m, opt::NTP_SERVER, &d)?;
+        }
+        for (code, data) in &self.raw_options {
+            push_opt(&mut m, *code, data)?;
         }
         for ia in &self.ia_pd {
             ia.encode(&mut m)?;
@@ -838,6 +854,7 @@ pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReaso
         dns_servers: Vec::new(),
         domains: Vec::new(),
         ntp_servers: Vec::new(),
+        raw_options: Vec::new(),
     };
     match r.msg_type {
         msg::CONFIRM => confirm(ctx, &r, &mut reply)?,
@@ -949,6 +966,9 @@ fn release(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
 /// DNS servers (23) and search list (24): when the ORO asks, or when no
 /// ORO was sent; NTP servers (56): when the ORO asks. Each from the
 /// binding (`NAMESERVERS6`, `DOMAINS`, `NTP6`), else from the config.
+/// Then the binding's `OPTION6_<code>` and the config's `[options]` it does
+/// not override: when the ORO asks (RFC 8415 §21.7), or always when so
+/// marked (§18.3: "the server MAY return additional options").
 fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
     let asked = |code: u16| r.oro.as_ref().is_some_and(|o| o.contains(&code));
     let wants = |code: u16| r.oro.is_none() || asked(code);
@@ -966,6 +986,11 @@ fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Repl
             .filter(|d| encode_domain_name(d).is_some())
             .map(|d| d.strip_suffix('.').unwrap_or(d).to_string())
             .collect();
+    }
+    for (code, always, data) in effective(&b.options.v6, &ctx.config.options.v6) {
+        if always || asked(code) {
+            reply.raw_options.push((code, data.to_vec()));
+        }
     }
 }
 

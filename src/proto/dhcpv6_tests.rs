@@ -96,6 +96,7 @@ fn base(msg_type: ReplyType) -> Dhcpv6Reply {
         dns_servers: vec![a6("2001:db8:53::1"), a6("2001:db8:53::2")],
         domains: vec!["vm.example.org".into(), "example.org".into()],
         ntp_servers: vec![],
+        raw_options: vec![],
     }
 }
 
@@ -612,4 +613,82 @@ fn the_bindings_dns_search_list_and_ntp_replace_the_configs() {
     ] {
         assert_eq!(m.opts().get(code), None, "{code:?}");
     }
+}
+
+#[test]
+fn raw_options_when_the_oro_asks_or_always_binding_before_config() {
+    use crate::config::options::Customs;
+    let parse = |pairs: &[(&str, &str)]| Customs::parse(pairs.iter().copied()).unwrap();
+    let (mut c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    c.options = parse(&[
+        ("OPTION6_4242", "string:site"),
+        ("OPTION6_4243", "always u16:7"),
+        ("OPTION6_4244", "always u8:1"),
+    ]);
+    b.options = parse(&[("OPTION6_4242", "string:vm"), ("OPTION6_4244", "none")]);
+    let ask = |c: &Config, b: &Binding, codes: &[u16]| {
+        let r = run(
+            c,
+            b,
+            &message(msg::INFORMATION_REQUEST, &[cid(), oro(codes)]),
+        );
+        r.unwrap()
+    };
+    let r = ask(&c, &b, &[23]);
+    assert_eq!(r.raw_options, [(4243, vec![0, 7])]);
+    let r = ask(&c, &b, &[23, 4242]);
+    assert_eq!(r.raw_options, [(4242, b"vm".to_vec()), (4243, vec![0, 7])]);
+    // Without the binding's: the config's.
+    let plain = tap_routed();
+    let r = ask(&c, &plain, &[4242]);
+    assert_eq!(
+        r.raw_options,
+        [
+            (4242, b"site".to_vec()),
+            (4243, vec![0, 7]),
+            (4244, vec![1])
+        ]
+    );
+    // On the wire after the others, as dhcproto reads them.
+    let p = r.payload().unwrap();
+    assert!(p.ends_with(&[0x10, 0x94, 0, 1, 1]), "{p:02x?}");
+    assert_eq!(p.len(), r.buffer_len());
+    let m = decode_frame(&r.emit().unwrap());
+    assert_eq!(
+        m.opts().get(d6::OptionCode::Unknown(4242)),
+        Some(&d6::DhcpOption::Unknown(d6::UnknownOption::new(
+            d6::OptionCode::Unknown(4242),
+            b"site".to_vec()
+        )))
+    );
+    // In a stateful reply too.
+    let (mut c, _) = stateful();
+    c.options = parse(&[("OPTION6_4243", "always u16:7")]);
+    let r = run(&c, &b, &message(msg::SOLICIT, &[cid(), ia_na(1, &[])])).unwrap();
+    assert_eq!(r.raw_options, [(4243, vec![0, 7])]);
+}
+
+#[test]
+fn raw_options_go_first_when_the_reply_is_too_long() {
+    use crate::config::options::Customs;
+    let (c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
+    let big = format!("always string:{}", "x".repeat(1000));
+    b.options = Customs::parse([
+        ("OPTION6_4242", "always u8:1"),
+        ("OPTION6_4243", big.as_str()),
+    ])
+    .unwrap();
+    let r = run(&c, &b, &message(msg::INFORMATION_REQUEST, &[cid()])).unwrap();
+    assert_eq!(r.raw_options.len(), 2);
+    // 1280: 1232 bytes of DHCPv6; the 1000-byte one and one more do not fit
+    // with a long search list, which stays.
+    b.mtu = Some(1280);
+    let mut c2 = c.clone();
+    c2.ipv6.domains = (0..4)
+        .map(|i| format!("{}.example{i}", "d".repeat(60)))
+        .collect();
+    let r = run(&c2, &b, &message(msg::INFORMATION_REQUEST, &[cid()])).unwrap();
+    assert!(r.buffer_len() <= 1232, "{}", r.buffer_len());
+    assert_eq!(r.raw_options, [(4242, vec![1])]);
+    assert_eq!(r.domains.len(), 4);
 }

@@ -626,3 +626,55 @@ fn ra_keys_without_subnet6_are_warned() {
     .warnings
     .is_empty());
 }
+
+#[test]
+fn raw_options_parsed_or_refused_with_file_key_and_value() {
+    let base = "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n";
+    let b = ok("tap0", base).binding;
+    assert!(b.options.is_empty());
+    let b = ok(
+        "tap0",
+        &format!("{base}OPTION_252=\"always string:http://wpad.example/wpad.dat\"\nOPTION_224=u16:1500\nOPTION6_4242=ip6:2001:db8::42\nOPTION_225=\n"),
+    )
+    .binding;
+    let codes: Vec<u16> = b.options.v4.iter().map(|o| o.code).collect();
+    assert_eq!(codes, [224, 252]);
+    assert_eq!(b.options.v4[0].data.as_deref(), Some(&[0x05, 0xdc][..]));
+    assert!(b.options.v4[1].always && !b.options.v4[0].always);
+    assert_eq!(b.options.v6[0].code, 4242);
+    for (line, want) in [
+        (
+            "OPTION_6=ip:192.0.2.53",
+            "tap0: OPTION_6=\"ip:192.0.2.53\": option 6 is set by nfdhcpd: use NAMESERVERS",
+        ),
+        (
+            "OPTION_53=u8:5",
+            "tap0: OPTION_53=\"u8:5\": option 53 is set by nfdhcpd",
+        ),
+        (
+            "OPTION6_23=ip6:2001:db8::53",
+            "tap0: OPTION6_23=\"ip6:2001:db8::53\": option 23 is set by nfdhcpd: use NAMESERVERS6",
+        ),
+        (
+            "OPTION_300=u8:1",
+            "tap0: OPTION_300=\"u8:1\": not an option code (OPTION_1..OPTION_254, OPTION6_1..OPTION6_65535)",
+        ),
+        (
+            "OPTION_224=u8:256",
+            "tap0: OPTION_224=\"u8:256\": \"256\" is not a u8",
+        ),
+        (
+            "OPTION_224=\"wpad\"",
+            "tap0: OPTION_224=\"wpad\": not TYPE:VALUE (ip, ip6, string, u8, u16, u32), 0x hex bytes, or none",
+        ),
+    ] {
+        let e = parse("tap0", &format!("{base}{line}\n"), true).unwrap_err();
+        assert_eq!(e.to_string(), want);
+    }
+    let many: String = (224..=240).map(|c| format!("OPTION_{c}=u8:1\n")).collect();
+    let e = parse("tap0", &format!("{base}{many}"), true).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap0: OPTION_240=\"u8:1\": 17 options: at most 16 OPTION_ and 16 OPTION6_ keys"
+    );
+}

@@ -235,3 +235,67 @@ fn replies_are_the_golden_frames() {
         assert_eq!(g, w, "{GOLDEN}");
     }
 }
+
+/// Replies with raw options (`OPTION_<code>`, the config's `[options]`),
+/// against tests/fixtures/dhcpv4/golden-raw-options.txt: sent unasked
+/// (`always`), asked in the request list's order, a 300-byte value split
+/// in two (RFC 3396), and left out to fit 576 bytes.
+const GOLDEN_RAW: &str = "tests/fixtures/dhcpv4/golden-raw-options.txt";
+
+fn raw_option_lines() -> Vec<String> {
+    use crate::config::options::Customs;
+    let mut c = config();
+    c.options = Customs::parse([("OPTION_225", "always ip:192.0.2.225")]).unwrap();
+    let mut b = routed();
+    let long = format!("string:{}", "z".repeat(300));
+    b.options = Customs::parse([
+        ("OPTION_224", "always 0x0102"),
+        ("OPTION_250", long.as_str()),
+        ("OPTION_252", "string:http://wpad.example/wpad.dat"),
+    ])
+    .unwrap();
+    let cx = ctx(&c, &b);
+    let asking = |codes: &[u8], max: u16| {
+        let prl = codes.iter().map(|&c| OptionCode::from(c)).collect();
+        let opts = vec![
+            DhcpOption::ParameterRequestList(prl),
+            DhcpOption::MaxMessageSize(max),
+        ];
+        packet(
+            &msg(MessageType::Discover, b.mac, opts),
+            Ipv4Addr::UNSPECIFIED,
+        )
+    };
+    let cases = [
+        (
+            "discover",
+            packet(
+                &msg(MessageType::Discover, b.mac, vec![]),
+                Ipv4Addr::UNSPECIFIED,
+            ),
+        ),
+        (
+            "discover asks 252 1 250, max 1500",
+            asking(&[252, 1, 250], 1500),
+        ),
+        (
+            "discover asks 1 3 6 252 250, max 576",
+            asking(&[1, 3, 6, 252, 250], 576),
+        ),
+    ];
+    cases
+        .iter()
+        .map(|(name, p)| line(&format!("raw options/{name}"), &handle(&cx, p)))
+        .collect()
+}
+
+#[test]
+fn raw_option_replies_are_the_golden_frames() {
+    let path = format!("{}/{GOLDEN_RAW}", env!("CARGO_MANIFEST_DIR"));
+    let got = raw_option_lines();
+    if std::env::var_os("NFDHCPD_BLESS").is_some() {
+        std::fs::write(&path, got.join("\n") + "\n").expect(&path);
+    }
+    let want = std::fs::read_to_string(&path).expect(&path);
+    assert_eq!(got, want.lines().collect::<Vec<_>>(), "{GOLDEN_RAW}");
+}

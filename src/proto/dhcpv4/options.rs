@@ -9,6 +9,7 @@ use ipnet::Ipv4Net;
 
 use super::{code, field, search, Plan, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE};
 use crate::binding::Binding;
+use crate::config::options::{self, effective};
 use crate::proto::{Context, ReplyKind};
 
 /// RFC 2132 §5.1: the minimum legal MTU value is 68.
@@ -38,10 +39,13 @@ const ADDRS_PER_OPTION: usize = MAX_OPT_DATA / ADDR_LEN;
 /// Bytes of all the values [`list`] copies: 53, 54, 80, 51, 58, 59, 1,
 /// 121 (both routes), 28, 26.
 const COPIED_LEN: usize = 1 + 4 + 4 * 3 + 4 + Routes::HOST_LEN + Routes::DEFAULT_LEN + 4 + 2;
-/// Most options in one reply: one per entry of [`list`] (at most 32, the
-/// bits of [`List::order`]'s set).
-const MAX_OPTIONS: usize = 16;
-const _: () = assert!(MAX_OPTIONS <= 32 && COPIED_LEN <= u8::MAX as usize);
+/// Most options in one reply: one per entry of [`list`], the binding's
+/// and the config's `OPTION_<code>` included (at most 64, the bits of
+/// [`List::order`]'s set).
+const MAX_OPTIONS: usize = 64;
+const _: () = assert!(MAX_OPTIONS <= 64 && COPIED_LEN <= u8::MAX as usize);
+// The fixed entries of `list` (16) and two sources of raw options fit.
+const _: () = assert!(16 + 2 * options::MAX_PER_SOURCE <= MAX_OPTIONS);
 
 /// The options of one reply into `opts` (empty), ordered and fitted;
 /// returns their length on the wire (End not included).
@@ -124,6 +128,20 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
     let fallback = domain.filter(|_| b.domains.is_none());
     if let Some(names) = search::option(b.domains(&ctx.config.ipv6.domains), fallback) {
         l.share(code::DOMAIN_SEARCH, names);
+    }
+    raw_options(l, ctx, req);
+}
+
+/// The binding's `OPTION_<code>`, then the config's `[options]` it does
+/// not override: each only to a client whose parameter request list names
+/// it (as Kea and dnsmasq), unless `always`. Last in our order: the
+/// first dropped to fit. A value over 255 bytes is split (RFC 3396).
+fn raw_options<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>) {
+    for (code, always, data) in effective(&ctx.binding.options.v4, &ctx.config.options.v4) {
+        let code = u8::try_from(code).expect("OPTION_ codes are validated below 255");
+        if (always || req.asks_for(code)) && !l.is_listed(code) {
+            l.borrow(code, data);
+        }
     }
 }
 
@@ -348,7 +366,7 @@ impl<'a> List<'a> {
     /// what they asked first.
     fn order(&mut self, asked: &[u8]) {
         // Bit i: option i has its place.
-        let mut placed = (1u32 << self.pinned) - 1;
+        let mut placed = (1u64 << self.pinned) - 1;
         let mut next = self.pinned;
         for &code in asked {
             if !self.is_listed(code) {

@@ -1179,3 +1179,5 @@ fn find_in(a: &Answer, code: OptionCode) -> Option<DhcpOption> {
         .find(|o| OptionCode::from(*o) == code)
         .cloned()
 }
+
+mod raw_options;
