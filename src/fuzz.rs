@@ -28,8 +28,9 @@ use crate::proto::{dhcpv4, Outcome, Reply, ReplyKind};
 const COMPAT_CONFIG: &str = include_str!("../tests/fixtures/compat/nfdhcpd.conf");
 /// The valid compat bindings, by tap name, and tap-routed delegating two
 /// prefixes with every per-VM IPv6 key (routes, PREF64, DNS, search list,
-/// NTP; tests/fixtures/ipv6/options-bindings): the binding the first
-/// byte's two binding bits pick.
+/// NTP; tests/fixtures/ipv6/options-bindings) and every network boot key
+/// (tests/fixtures/boot/boot-keys): the binding the first byte's two
+/// binding bits pick.
 const BINDINGS: [(&str, &str); 4] = [
     (
         "tap-routed",
@@ -45,7 +46,10 @@ const BINDINGS: [(&str, &str); 4] = [
     ),
     (
         "tap-routed",
-        include_str!("../tests/fixtures/ipv6/options-bindings/tap-routed"),
+        concat!(
+            include_str!("../tests/fixtures/ipv6/options-bindings/tap-routed"),
+            include_str!("../tests/fixtures/boot/boot-keys"),
+        ),
     ),
 ];
 /// A MAC that is no binding's.
@@ -321,6 +325,7 @@ pub fn binding_file(data: &[u8]) {
                 assert!(net.contains(&ip), "IP {ip} outside SUBNET {net}");
             }
             check_ipv6_keys(&b);
+            check_boot_keys(&b);
             let pd = &b.prefix6_delegated;
             assert!(pd.len() <= file::delegated::MAX_PREFIXES, "{pd:?}");
             for (i, p) in pd.iter().enumerate() {
@@ -370,6 +375,36 @@ fn check_ipv6_keys(b: &Binding) {
         for n in d {
             assert!(file::validate_dns_name(n).is_ok(), "{n:?}");
         }
+    }
+}
+
+/// The invariants of the network boot keys: a unicast next server,
+/// printable values that fit one option, URLs where one is due.
+fn check_boot_keys(b: &Binding) {
+    use file::boot::MAX_LEN;
+    let Some(boot) = &b.boot else { return };
+    assert_ne!(**boot, file::boot::Boot::default(), "an empty Boot");
+    if let Some(ip) = boot.next_server {
+        assert!(
+            !(ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast()),
+            "{ip}"
+        );
+    }
+    let values = [
+        &boot.tftp_server,
+        &boot.file,
+        &boot.file_efi,
+        &boot.file_bios,
+        &boot.file_ipxe,
+        &boot.file_http,
+        &boot.file6,
+    ];
+    for v in values.into_iter().flatten() {
+        assert!(!v.is_empty() && v.len() <= MAX_LEN, "{v:?}");
+        assert!(v.bytes().all(|c| c.is_ascii_graphic()), "{v:?}");
+    }
+    for url in [&boot.file_http, &boot.file6].into_iter().flatten() {
+        assert!(url.contains("://"), "{url:?}");
     }
 }
 
@@ -478,6 +513,40 @@ mod tests {
                 ))
             ]))
         );
+    }
+
+    /// The seeds of the boot firmware requests (tests/fixtures/boot, chaddr
+    /// made the binding's; first byte 12: DHCPv4, the binding with the boot
+    /// keys) get the boot file their client is due in `file`.
+    #[test]
+    fn the_boot_seeds_reach_the_boot_file_choice() {
+        let seeds: [(&[u8], &[u8]); 4] = [
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/pxe-bios-0-12"),
+                b"bios/pxelinux.0",
+            ),
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/ipxe-0-12"),
+                b"http://192.0.2.5/boot.ipxe",
+            ),
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/pxe-efi-0-12"),
+                b"efi/grubx64.efi",
+            ),
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/http-efi-0-12"),
+                b"http://192.0.2.5/efi/shim.efi",
+            ),
+        ];
+        for (seed, file) in seeds {
+            let r = seed_reply(seed);
+            let udp = frame::parse_ipv4_udp(ip_of_frame(&r.frame).expect("IP")).expect("UDP");
+            // siaddr (RFC 2131 §2, bytes 20..24) and file (108..236).
+            assert_eq!(udp.payload[20..24], [192, 0, 2, 5]);
+            let f = &udp.payload[108..236];
+            assert_eq!(&f[..file.len()], file);
+            assert_eq!(f[file.len()], 0);
+        }
     }
 
     /// The seeds of the captured IA_PD requests (first byte 15: DHCPv6,

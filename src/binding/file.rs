@@ -4,7 +4,8 @@
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
 //! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
 //! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`, new; see
-//! [`delegated`], [`pref64`], [`routes6`], [`overrides`]); unknown keys
+//! [`delegated`], [`pref64`], [`routes6`], [`overrides`]; the network boot
+//! keys `NEXT_SERVER`, `TFTP_SERVER`, `BOOTFILE*`, see [`boot`]); unknown keys
 //! ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
@@ -147,6 +148,10 @@ pub enum Reason {
     /// A `NAMESERVERS6`, `DOMAINS` or `NTP6` item that cannot be given.
     #[error(transparent)]
     BadOverride(Box<overrides::OverrideError>),
+    /// A network boot key (`NEXT_SERVER`, `TFTP_SERVER`, `BOOTFILE*`)
+    /// that cannot be given.
+    #[error(transparent)]
+    BadBoot(Box<boot::BootError>),
 }
 
 pub use crate::domain::{validate_dns_name, NameError};
@@ -213,6 +218,14 @@ const KEYS: &[&str] = &[
     overrides::NTP,
     overrides::DOMAINS,
     overrides::NTP6,
+    boot::NEXT_SERVER,
+    boot::TFTP_SERVER,
+    boot::BOOTFILE,
+    boot::BOOTFILE_EFI,
+    boot::BOOTFILE_BIOS,
+    boot::BOOTFILE_IPXE,
+    boot::BOOTFILE_HTTP,
+    boot::BOOTFILE6,
 ];
 
 impl<'a> Raw<'a> {
@@ -401,6 +414,13 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         let servers = overrides::parse_addrs4(v).map_err(|e| bad_override(overrides::NTP, v, e))?;
         b.ntp = Some(servers);
     }
+    b.boot = boot::parse(|k| raw.get(k)).map_err(|(key, e)| {
+        c.bad(
+            key,
+            raw.get(key).unwrap_or_default(),
+            Reason::BadBoot(Box::new(e)),
+        )
+    })?;
     if b.subnet6.is_none() {
         let ra_only = [
             (routes6::KEY, !b.routes6.is_empty()),
@@ -538,6 +558,7 @@ fn validate_ipv6(
     Ok(())
 }
 
+pub mod boot;
 pub mod delegated;
 pub mod overrides;
 pub mod pref64;

@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::mac::MacAddr;
+use file::boot::Boot;
 use file::pref64::Pref64;
 use file::routes6::Route6;
 
@@ -59,6 +60,9 @@ pub struct Binding {
     /// Its IPv4 NTP servers (`NTP`, DHCPv4 option 42), instead of the
     /// config's; `Some` empty: none.
     pub ntp: Option<Vec<Ipv4Addr>>,
+    /// Network boot parameters (`NEXT_SERVER`, `TFTP_SERVER`,
+    /// `BOOTFILE*`); None without any (boxed: most bindings have none).
+    pub boot: Option<Box<Boot>>,
     /// Link MTU (`MTU`).
     pub mtu: Option<u16>,
     /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
@@ -92,6 +96,7 @@ impl Binding {
             ntp6: None,
             nameservers: None,
             ntp: None,
+            boot: None,
             mtu: None,
             macspoof: false,
             private: false,

@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use ipnet::Ipv4Net;
 
-use super::{code, field, search, Plan, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE};
+use super::{
+    boot, code, field, search, Plan, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE,
+};
 use crate::binding::Binding;
 use crate::proto::{Context, ReplyKind};
 
@@ -39,8 +41,8 @@ const ADDRS_PER_OPTION: usize = MAX_OPT_DATA / ADDR_LEN;
 /// 121 (both routes), 28, 26.
 const COPIED_LEN: usize = 1 + 4 + 4 * 3 + 4 + Routes::HOST_LEN + Routes::DEFAULT_LEN + 4 + 2;
 /// Most options in one reply: one per entry of [`list`] (at most 32, the
-/// bits of [`List::order`]'s set).
-const MAX_OPTIONS: usize = 16;
+/// bits of [`List::order`]'s set); 16, and the boot options 66, 67, 60.
+const MAX_OPTIONS: usize = 19;
 const _: () = assert!(MAX_OPTIONS <= 32 && COPIED_LEN <= u8::MAX as usize);
 
 /// The options of one reply into `opts` (empty), ordered and fitted;
@@ -124,6 +126,9 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
     let fallback = domain.filter(|_| b.domains.is_none());
     if let Some(names) = search::option(b.domains(&ctx.config.ipv6.domains), fallback) {
         l.share(code::DOMAIN_SEARCH, names);
+    }
+    if let (Some(choice), Some(boot)) = (plan.boot, b.boot.as_deref()) {
+        boot::options(l, boot, choice, req);
     }
 }
 
@@ -288,7 +293,7 @@ impl<'a> List<'a> {
     }
 
     /// Adds option `code` with a value the config or binding holds.
-    fn borrow(&mut self, code: u8, data: &'a [u8]) {
+    pub(super) fn borrow(&mut self, code: u8, data: &'a [u8]) {
         self.push(code, Value::Borrowed(data));
     }
 
