@@ -25,7 +25,9 @@
 //! them, or when it sent no ORO at all (RFC 8415 §18.3: "the server MAY
 //! return additional options"); an ORO that omits them is honoured. Option
 //! 56 is sent only when the ORO asks for it, with one
-//! NTP_SUBOPTION_SRV_ADDR per server. Each comes from the binding's
+//! NTP_SUBOPTION_SRV_ADDR per server; option 59, the boot file URL
+//! (RFC 5970 §3.1, the binding's `BOOTFILE6`), likewise only when asked.
+//! Each comes from the binding's
 //! `NAMESERVERS6`, `DOMAINS`, `NTP6` when it has them, else from the config. T1/T2 are
 //! 0.5 and 0.8 × the preferred lifetime (RFC 8415 §21.4 recommendation),
 //! and IA_PDs get the same T1/T2 and lifetimes as IA_NAs. Requested
@@ -132,6 +134,8 @@ pub mod opt {
     pub const DOMAIN_LIST: u16 = 24;
     /// NTP Server (RFC 5908 §4).
     pub const NTP_SERVER: u16 = 56;
+    /// Boot File URL (RFC 5970 §3.1).
+    pub const BOOTFILE_URL: u16 = 59;
     /// Identity Association for Prefix Delegation.
     pub const IA_PD: u16 = 25;
     /// IA Prefix (RFC 8415 §21.22).
@@ -301,6 +305,9 @@ pub struct Dhcpv6Reply {
     /// NTP servers (option 56, one NTP_SUBOPTION_SRV_ADDR each); empty:
     /// not sent.
     pub ntp_servers: Vec<Ipv6Addr>,
+    /// Boot file URL (option 59, RFC 5970 §3.1): the binding's
+    /// `BOOTFILE6`, when the ORO asks for it.
+    pub bootfile_url: Option<String>,
 }
 
 /// The server DUID: DUID-LL (RFC 8415 §11.4) of `mac`.
@@ -426,6 +433,10 @@ impl Dhcpv6Reply {
                 OPT_HDR_LEN + self.ntp_servers.len() * NTP_SRV_ADDR_LEN
             }
             + self.ia_pd.iter().map(IaPd::buffer_len).sum::<usize>()
+            + self
+                .bootfile_url
+                .as_ref()
+                .map_or(0, |u| OPT_HDR_LEN + u.len())
     }
 
     /// Trims the reply to at most `budget` bytes of DHCPv6 message: first
@@ -504,6 +515,9 @@ impl Dhcpv6Reply {
         }
         for ia in &self.ia_pd {
             ia.encode(&mut m)?;
+        }
+        if let Some(url) = &self.bootfile_url {
+            push_opt(&mut m, opt::BOOTFILE_URL, url.as_bytes())?;
         }
         Ok(m)
     }
@@ -838,6 +852,7 @@ pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReaso
         dns_servers: Vec::new(),
         domains: Vec::new(),
         ntp_servers: Vec::new(),
+        bootfile_url: None,
     };
     match r.msg_type {
         msg::CONFIRM => confirm(ctx, &r, &mut reply)?,
@@ -949,6 +964,7 @@ fn release(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
 /// DNS servers (23) and search list (24): when the ORO asks, or when no
 /// ORO was sent; NTP servers (56): when the ORO asks. Each from the
 /// binding (`NAMESERVERS6`, `DOMAINS`, `NTP6`), else from the config.
+/// The boot file URL (59): the binding's `BOOTFILE6`, when the ORO asks.
 fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
     let asked = |code: u16| r.oro.as_ref().is_some_and(|o| o.contains(&code));
     let wants = |code: u16| r.oro.is_none() || asked(code);
@@ -958,6 +974,11 @@ fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Repl
     }
     if asked(opt::NTP_SERVER) {
         reply.ntp_servers = b.ntp6(&v6.ntp).to_vec();
+    }
+    // RFC 5970 §3.1 and RFC 8415 §21.7: the boot file URL goes to a
+    // client whose ORO asks for it (a network boot client), never unasked.
+    if asked(opt::BOOTFILE_URL) {
+        reply.bootfile_url = b.boot.as_ref().and_then(|boot| boot.file6.clone());
     }
     if wants(opt::DOMAIN_LIST) {
         reply.domains = b

@@ -242,6 +242,7 @@ fn the_untrimmed_part_of_any_reply_fits_the_ipv6_minimum_mtu() {
         dns_servers: vec![a6("2001:db8:53::1"); 4100],
         domains: vec!["a".repeat(63) + ".example.org"; 300],
         ntp_servers: vec![a6("2001:db8:123::1"); 3000],
+        bootfile_url: Some("u".repeat(crate::binding::file::boot::MAX_LEN)),
     };
     let statuses = [
         Status::NoAddrsAvail,

@@ -96,6 +96,7 @@ fn base(msg_type: ReplyType) -> Dhcpv6Reply {
         dns_servers: vec![a6("2001:db8:53::1"), a6("2001:db8:53::2")],
         domains: vec!["vm.example.org".into(), "example.org".into()],
         ntp_servers: vec![],
+        bootfile_url: None,
     }
 }
 
@@ -538,6 +539,45 @@ fn every_truncation_is_dropped_without_panic() {
             }
         }
     }
+}
+
+#[test]
+fn the_boot_file_url_only_when_the_oro_asks_golden_bytes() {
+    let c = config(Ipv6Mode::SlaacDhcpv6);
+    let mut b = tap_routed();
+    let url = "tftp://[2001:db8::5]/efi/grubx64.efi";
+    b.boot = Some(Box::new(crate::binding::file::boot::Boot {
+        file6: Some(url.into()),
+        ..Default::default()
+    }));
+    let ask = |b: &Binding, codes: &[u16]| {
+        run(
+            &c,
+            b,
+            &message(msg::INFORMATION_REQUEST, &[cid(), oro(codes)]),
+        )
+        .unwrap()
+    };
+    assert_eq!(ask(&b, &[23, 24]).bootfile_url, None);
+    let none = run(&c, &b, &message(msg::INFORMATION_REQUEST, &[cid()])).unwrap();
+    assert_eq!(none.bootfile_url, None, "no ORO: not asked");
+    let r = ask(&b, &[23, 59]);
+    assert_eq!(r.bootfile_url.as_deref(), Some(url));
+    // Option 59 (RFC 5970 §3.1): code, length, the URL's bytes.
+    let p = r.payload().unwrap();
+    let mut opt = vec![0, 59, 0, url.len() as u8];
+    opt.extend_from_slice(url.as_bytes());
+    assert!(p.ends_with(&opt), "{p:02x?}");
+    assert_eq!(p.len(), r.buffer_len());
+    // A Solicit asking for it in mode dhcpv6 gets it in the Advertise too.
+    let c6 = config(Ipv6Mode::Dhcpv6);
+    let sol = message(msg::SOLICIT, &[cid(), oro(&[59]), ia_na(1, &[])]);
+    assert_eq!(
+        run(&c6, &b, &sol).unwrap().bootfile_url.as_deref(),
+        Some(url)
+    );
+    // A binding without BOOTFILE6: none.
+    assert_eq!(ask(&tap_routed(), &[59]).bootfile_url, None);
 }
 
 #[test]
