@@ -381,9 +381,15 @@ fn check_ipv6_keys(b: &Binding) {
 /// The invariants of the network boot keys: a unicast next server,
 /// printable values that fit one option, URLs where one is due.
 fn check_boot_keys(b: &Binding) {
+    if let Some(boot) = &b.boot {
+        check_boot(boot);
+    }
+}
+
+/// The invariants of a binding's or the config's boot keys.
+fn check_boot(boot: &file::boot::Boot) {
     use file::boot::MAX_LEN;
-    let Some(boot) = &b.boot else { return };
-    assert_ne!(**boot, file::boot::Boot::default(), "an empty Boot");
+    assert_ne!(*boot, file::boot::Boot::default(), "an empty Boot");
     if let Some(ip) = boot.next_server {
         assert!(
             !(ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast()),
@@ -440,6 +446,16 @@ pub fn config(data: &[u8]) {
                 "infinite route lifetime"
             );
             assert_ne!(c.ipv6.route_lifetime, Some(0), "route lifetime 0");
+            if let Some(boot) = &c.dhcp.boot {
+                check_boot(boot);
+                assert_eq!(boot.file6, None, "bootfile6 in [dhcp]");
+            }
+            if let Some(url) = &c.ipv6.bootfile6 {
+                assert!(
+                    url.contains("://") && url.len() <= file::boot::MAX_LEN,
+                    "{url:?}"
+                );
+            }
             for a in &c.ipv6.ntp {
                 assert!(
                     !(a.is_multicast() || a.is_unspecified() || a.is_loopback()),

@@ -321,8 +321,8 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
     let ciaddr = req.message().ciaddr();
     let zero = Ipv4Addr::UNSPECIFIED;
     let plan = |kind, yiaddr, ciaddr, lease, rapid_commit| {
-        let boot = match &ctx.binding.boot {
-            Some(b) if kind != ReplyKind::Nak => Some(boot::choose(b, req.boot_hints())),
+        let boot = match boot::Keys::of(ctx) {
+            Some(keys) if kind != ReplyKind::Nak => Some(boot::choose(keys, req.boot_hints())),
             _ => None,
         };
         Ok(Decision::Reply(Plan {

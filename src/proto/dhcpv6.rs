@@ -964,7 +964,8 @@ fn release(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
 /// DNS servers (23) and search list (24): when the ORO asks, or when no
 /// ORO was sent; NTP servers (56): when the ORO asks. Each from the
 /// binding (`NAMESERVERS6`, `DOMAINS`, `NTP6`), else from the config.
-/// The boot file URL (59): the binding's `BOOTFILE6`, when the ORO asks.
+/// The boot file URL (59): the binding's `BOOTFILE6`, else the config's
+/// `bootfile6`, when the ORO asks.
 fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
     let asked = |code: u16| r.oro.as_ref().is_some_and(|o| o.contains(&code));
     let wants = |code: u16| r.oro.is_none() || asked(code);
@@ -978,7 +979,8 @@ fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Repl
     // RFC 5970 §3.1 and RFC 8415 §21.7: the boot file URL goes to a
     // client whose ORO asks for it (a network boot client), never unasked.
     if asked(opt::BOOTFILE_URL) {
-        reply.bootfile_url = b.boot.as_ref().and_then(|boot| boot.file6.clone());
+        let own = b.boot.as_ref().and_then(|boot| boot.file6.as_ref());
+        reply.bootfile_url = own.or(v6.bootfile6.as_ref()).cloned();
     }
     if wants(opt::DOMAIN_LIST) {
         reply.domains = b

@@ -576,8 +576,17 @@ fn the_boot_file_url_only_when_the_oro_asks_golden_bytes() {
         run(&c6, &b, &sol).unwrap().bootfile_url.as_deref(),
         Some(url)
     );
-    // A binding without BOOTFILE6: none.
+    // A binding without BOOTFILE6: none, or the config's `bootfile6`.
     assert_eq!(ask(&tap_routed(), &[59]).bootfile_url, None);
+    let mut cb = config(Ipv6Mode::SlaacDhcpv6);
+    cb.ipv6.bootfile6 = Some("http://[2001:db8::6]/node.efi".into());
+    let info = message(msg::INFORMATION_REQUEST, &[cid(), oro(&[59])]);
+    let node = run(&cb, &tap_routed(), &info).unwrap().bootfile_url;
+    assert_eq!(node.as_deref(), Some("http://[2001:db8::6]/node.efi"));
+    assert_eq!(
+        run(&cb, &b, &info).unwrap().bootfile_url.as_deref(),
+        Some(url)
+    );
 }
 
 #[test]

@@ -26,10 +26,12 @@
 //! option 52 is never sent, and those fields hold only names.
 
 use std::borrow::Cow;
+use std::net::Ipv4Addr;
 
 use super::options::List;
 use super::{code, field, Request};
 use crate::binding::file::boot::Boot;
+use crate::proto::Context;
 
 /// Vendor class prefix of a PXE client (PXE 2.1 §2.2.5, RFC 4578 §2).
 pub(super) const PXE_CLIENT: &[u8] = b"PXEClient";
@@ -138,27 +140,75 @@ pub(super) struct Choice {
 
 impl Choice {
     /// The boot file's name.
-    pub(super) fn file_name<'b>(&self, boot: &'b Boot) -> Option<&'b str> {
-        let name = match self.file? {
-            File::Default => &boot.file,
-            File::Efi => &boot.file_efi,
-            File::Bios => &boot.file_bios,
-            File::Ipxe => &boot.file_ipxe,
-            File::Http => &boot.file_http,
-        };
-        name.as_deref()
+    pub(super) fn file_name<'a>(&self, keys: Keys<'a>) -> Option<&'a str> {
+        keys.file(self.file?)
+    }
+}
+
+/// The boot keys in force for one reply: each of the binding's, else the
+/// config's (`[dhcp] next_server`, `bootfile`, …).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Keys<'a> {
+    binding: Option<&'a Boot>,
+    config: Option<&'a Boot>,
+}
+
+impl<'a> Keys<'a> {
+    /// The keys of the binding and config of `ctx`; None when neither has
+    /// any (the common case: two pointer tests).
+    pub(super) fn of(ctx: &Context<'a>) -> Option<Self> {
+        let binding = ctx.binding.boot.as_deref();
+        let config = ctx.config.dhcp.boot.as_deref();
+        (binding.is_some() || config.is_some()).then_some(Keys { binding, config })
+    }
+
+    /// The binding's value, else the config's.
+    fn get<T: ?Sized>(&self, value: impl Fn(&'a Boot) -> Option<&'a T>) -> Option<&'a T> {
+        self.binding
+            .and_then(&value)
+            .or_else(|| self.config.and_then(&value))
+    }
+
+    /// `NEXT_SERVER`.
+    fn next_server(&self) -> Option<Ipv4Addr> {
+        self.get(|b| b.next_server.as_ref()).copied()
+    }
+
+    /// `TFTP_SERVER`.
+    fn tftp_server(&self) -> Option<&'a str> {
+        self.get(|b| b.tftp_server.as_deref())
+    }
+
+    /// The boot file `f`.
+    fn file(&self, f: File) -> Option<&'a str> {
+        self.get(move |b| {
+            let name = match f {
+                File::Default => &b.file,
+                File::Efi => &b.file_efi,
+                File::Bios => &b.file_bios,
+                File::Ipxe => &b.file_ipxe,
+                File::Http => &b.file_http,
+            };
+            name.as_deref()
+        })
+    }
+
+    /// `f` when that boot file is set.
+    fn if_set(&self, f: File) -> Option<File> {
+        self.file(f).map(|_| f)
     }
 }
 
 /// The boot parameters for a client: see the module's doc.
-pub(super) fn choose(boot: &Boot, hints: &Hints<'_>) -> Choice {
+pub(super) fn choose(keys: Keys<'_>, hints: &Hints<'_>) -> Choice {
     let http = hints.vendor(HTTP_CLIENT);
-    let file = if hints.ipxe() && boot.file_ipxe.is_some() {
-        Some(File::Ipxe)
+    let ipxe = hints.ipxe().then(|| keys.if_set(File::Ipxe)).flatten();
+    let file = if ipxe.is_some() {
+        ipxe
     } else if http {
-        boot.file_http.as_ref().map(|_| File::Http)
+        keys.if_set(File::Http)
     } else {
-        by_arch(boot, hints.arch())
+        by_arch(keys, hints.arch())
     };
     let vendor = match file {
         None => None,
@@ -170,28 +220,28 @@ pub(super) fn choose(boot: &Boot, hints: &Hints<'_>) -> Choice {
 }
 
 /// `BOOTFILE_EFI` or `BOOTFILE_BIOS` by architecture, else `BOOTFILE`.
-fn by_arch(boot: &Boot, arch: Option<u16>) -> Option<File> {
+fn by_arch(keys: Keys<'_>, arch: Option<u16>) -> Option<File> {
     let specific = match arch {
-        Some(BIOS_ARCH) => boot.file_bios.as_ref().map(|_| File::Bios),
-        Some(a) if EFI_ARCHS.contains(&a) => boot.file_efi.as_ref().map(|_| File::Efi),
+        Some(BIOS_ARCH) => keys.if_set(File::Bios),
+        Some(a) if EFI_ARCHS.contains(&a) => keys.if_set(File::Efi),
         _ => None,
     };
-    specific.or_else(|| boot.file.as_ref().map(|_| File::Default))
+    specific.or_else(|| keys.if_set(File::Default))
 }
 
 /// `siaddr`, `sname` and `file` of a reply's fixed fields `f` (written
 /// zero before): `NEXT_SERVER`, then the server name and the boot file
 /// when they fit (RFC 2131 §2: "Server host name" and "Boot file name",
 /// "null terminated string"; the rest of each field stays NUL).
-pub(super) fn write_fields(f: &mut [u8], boot: &Boot, choice: Choice) {
-    if let Some(ip) = boot.next_server {
+pub(super) fn write_fields(f: &mut [u8], keys: Keys<'_>, choice: Choice) {
+    if let Some(ip) = keys.next_server() {
         f[field::SIADDR].copy_from_slice(&ip.octets());
     }
-    let sname = boot.tftp_server.as_deref().and_then(|s| fits(s, SNAME_LEN));
+    let sname = keys.tftp_server().and_then(|s| fits(s, SNAME_LEN));
     if let Some(name) = sname {
         f[field::SNAME.start..][..name.len()].copy_from_slice(name);
     }
-    if let Some(name) = choice.file_name(boot).and_then(|s| fits(s, FILE_LEN)) {
+    if let Some(name) = choice.file_name(keys).and_then(|s| fits(s, FILE_LEN)) {
         f[field::FILE.start..][..name.len()].copy_from_slice(name);
     }
 }
@@ -200,14 +250,14 @@ pub(super) fn write_fields(f: &mut [u8], boot: &Boot, choice: Choice) {
 /// fixed field) and 60 of a reply. RFC 2132 §9.4, §9.5: options 66 and
 /// 67 are how a value too long for `sname` or `file` is given without
 /// overloading them (§9.3).
-pub(super) fn options<'a>(l: &mut List<'a>, boot: &'a Boot, choice: Choice, req: &Request<'_>) {
+pub(super) fn options<'a>(l: &mut List<'a>, keys: Keys<'a>, choice: Choice, req: &Request<'_>) {
     let wanted = |code, value: &str, len| req.asks_for(code) || fits(value, len).is_none();
-    if let Some(s) = boot.tftp_server.as_deref() {
+    if let Some(s) = keys.tftp_server() {
         if wanted(code::TFTP_SERVER, s, SNAME_LEN) {
             l.borrow(code::TFTP_SERVER, s.as_bytes());
         }
     }
-    if let Some(f) = choice.file_name(boot) {
+    if let Some(f) = choice.file_name(keys) {
         if wanted(code::BOOTFILE, f, FILE_LEN) {
             l.borrow(code::BOOTFILE, f.as_bytes());
         }
@@ -236,6 +286,17 @@ mod tests {
             file_http: Some("http://192.0.2.5/shim.efi".into()),
             ..Boot::default()
         }
+    }
+
+    /// Choice with the binding's keys `b` only.
+    fn choose(b: &Boot, hints: &Hints<'_>) -> Choice {
+        super::choose(
+            Keys {
+                binding: Some(b),
+                config: None,
+            },
+            hints,
+        )
     }
 
     fn hints(vendor: &'static [u8], arch: &'static [u8], user: &'static [u8]) -> Hints<'static> {
@@ -310,7 +371,12 @@ mod tests {
                 vendor: Some(Vendor::Http)
             }
         );
-        assert_eq!(c.file_name(&boot()), Some("http://192.0.2.5/shim.efi"));
+        let b = boot();
+        let keys = Keys {
+            binding: Some(&b),
+            config: None,
+        };
+        assert_eq!(c.file_name(keys), Some("http://192.0.2.5/shim.efi"));
         let no_url = Boot {
             file_http: None,
             ..boot()

@@ -277,3 +277,48 @@ fn boot_replies_are_the_golden_frames() {
     }
     check_golden(GOLDEN, &got);
 }
+
+#[test]
+fn the_configs_boot_defaults_serve_every_binding_and_each_binding_key_overrides_its_own() {
+    let mut c = config();
+    c.dhcp.boot = Some(Box::new(Boot {
+        next_server: Some(Ipv4Addr::new(192, 0, 2, 6)),
+        file_bios: Some("node/pxelinux.0".into()),
+        file_efi: Some("node/grubx64.efi".into()),
+        ..Boot::default()
+    }));
+    let reply = |b: &Binding, name: &str| {
+        let p = udp_packet(&payload(name), Ipv4Addr::UNSPECIFIED);
+        match handle(&ctx(&c, b), &p) {
+            Outcome::Reply(r) => said(&Answer::of(&r)),
+            other => panic!("{other:?}"),
+        }
+    };
+    // A binding without boot keys: the config's.
+    let got = reply(&binding(FIXTURES[0].1, None), "pxe-bios");
+    assert_eq!(
+        (got.siaddr, got.file.as_str(), got.opt60.as_deref()),
+        (
+            Ipv4Addr::new(192, 0, 2, 6),
+            "node/pxelinux.0",
+            Some("PXEClient")
+        )
+    );
+    // A binding with its own BOOTFILE_EFI and NEXT_SERVER: those, and the
+    // config's BIOS file for a BIOS client.
+    let own = Boot {
+        next_server: Some(NEXT_SERVER),
+        file_efi: Some("vm/grubx64.efi".into()),
+        ..Boot::default()
+    };
+    let got = reply(&binding(FIXTURES[2].1, Some(own.clone())), "pxe-efi");
+    assert_eq!(
+        (got.siaddr, got.file.as_str()),
+        (NEXT_SERVER, "vm/grubx64.efi")
+    );
+    let got = reply(&binding(FIXTURES[0].1, Some(own)), "pxe-bios");
+    assert_eq!(
+        (got.siaddr, got.file.as_str()),
+        (NEXT_SERVER, "node/pxelinux.0")
+    );
+}

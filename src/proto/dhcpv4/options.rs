@@ -127,8 +127,8 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
     if let Some(names) = search::option(b.domains(&ctx.config.ipv6.domains), fallback) {
         l.share(code::DOMAIN_SEARCH, names);
     }
-    if let (Some(choice), Some(boot)) = (plan.boot, b.boot.as_deref()) {
-        boot::options(l, boot, choice, req);
+    if let Some((choice, keys)) = plan.boot.and_then(|c| Some((c, boot::Keys::of(ctx)?))) {
+        boot::options(l, keys, choice, req);
     }
 }
 

@@ -24,8 +24,8 @@ pub(super) fn emit(ctx: &Context<'_>, req: &Request<'_>, plan: &Plan) -> Vec<u8>
     let mut buf = Vec::with_capacity(IPV4_UDP_HEADROOM + payload_len);
     buf.resize(IPV4_UDP_HEADROOM, 0);
     write_fixed(&mut buf, req.message(), plan);
-    if let (Some(choice), Some(b)) = (plan.boot, ctx.binding.boot.as_deref()) {
-        boot::write_fields(&mut buf[IPV4_UDP_HEADROOM..], b, choice);
+    if let Some((choice, keys)) = plan.boot.and_then(|c| Some((c, boot::Keys::of(ctx)?))) {
+        boot::write_fields(&mut buf[IPV4_UDP_HEADROOM..], keys, choice);
     }
     opts.write(&mut buf);
     buf.push(code::END);
