@@ -64,7 +64,8 @@ const RA_OPTIONS: usize = 16;
 const NA_OPTIONS: usize = 24;
 
 /// The compat config in each IPv6 mode and with `server_on_link`, PREF64,
-/// NTP servers and a route lifetime; the bindings (parsed once).
+/// NTP servers, a route lifetime and network boot defaults; the bindings
+/// (parsed once).
 struct Fixture {
     configs: Vec<Config>,
     bindings: Vec<Binding>,
@@ -88,6 +89,14 @@ fn fixture() -> &'static Fixture {
         on_link.ipv6.pref64 = file::pref64::parse_prefix("2001:db8:64::/48").ok();
         on_link.ipv6.ntp = vec![std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x123, 0, 0, 0, 0, 1)];
         on_link.ipv6.route_lifetime = Some(600);
+        // Network boot defaults, under the fourth binding's own keys.
+        on_link.dhcp.boot = Some(Box::new(file::boot::Boot {
+            next_server: Some(std::net::Ipv4Addr::new(192, 0, 2, 6)),
+            file_bios: Some("node/pxelinux.0".into()),
+            file_http: Some("http://192.0.2.6/node.efi".into()),
+            ..Default::default()
+        }));
+        on_link.ipv6.bootfile6 = Some("http://[2001:db8::6]/node.efi".into());
         configs.push(on_link);
         let bindings = BINDINGS
             .iter()

@@ -157,6 +157,39 @@ fn boot_firmware_requests_get_their_boot_file_and_leases_still_work() {
 }
 
 #[test]
+fn the_configs_boot_defaults_serve_a_vm_without_boot_keys() {
+    if !prerequisites(&["tshark", "tcpdump", "python3", "udhcpc"]) {
+        return;
+    }
+    let t = Topology::new("btc");
+    t.write_binding("tap-r", PLAIN);
+    t.install_rules();
+    let extra =
+        "next_server = 192.0.2.6\ntftp_server = node.example.org\nbootfile_bios = node/pxelinux.0";
+    let mut d = t.start_daemon(&t.write_config(extra, ""));
+    d.wait_for("tap-r active", |s| {
+        s.bindings.iter().any(|b| b.state == "active")
+    });
+    // The BIOS ROM's request with tap-r's VM's MAC as chaddr.
+    let hex = fixture_hex("pxe-bios");
+    let hex = format!("{}aa0000000010{}", &hex[..56], &hex[68..]);
+    let got = offer_to(&t, &t.vm_r, "pxe-node", &hex);
+    assert_eq!(
+        got,
+        "192.0.2.6|node.example.org|node/pxelinux.0|node.example.org|node/pxelinux.0|PXEClient",
+        "log:\n{}",
+        d.log_text()
+    );
+    // udhcpc still gets its lease.
+    let (ok, ev) = udhcpc_once(&t, &t.vm_r, "udhcpc-node", "");
+    assert!(ok, "log:\n{}", d.log_text());
+    let bound = ev.iter().rev().find(|(e, _)| e == "bound").expect("bound");
+    assert_eq!(bound.1["ip"], "192.0.2.10");
+    t.wait_queues_empty();
+    assert!(d.stop().success());
+}
+
+#[test]
 fn dhclient6_asking_for_the_boot_file_url_gets_bootfile6() {
     if !prerequisites(&["dhclient"]) {
         return;
