@@ -52,8 +52,9 @@ fn write_pcap(path: &Path, name: &str, mac: MacAddr) {
 }
 
 /// Replays fixture `name` against tap-boot with MAC `mac` and `keys`;
-/// returns tshark's `siaddr|sname|file|66|67|60|message type` of the reply.
-fn replayed(tshark: &Path, dir: &Path, name: &str, mac: &str, keys: &str) -> String {
+/// returns tshark's `siaddr|sname|file|66|67|60|message type` of the
+/// reply, and the command's output.
+fn replayed(tshark: &Path, dir: &Path, name: &str, mac: &str, keys: &str) -> (String, String) {
     let datapath = dir.join(format!("{name}-bindings"));
     std::fs::create_dir_all(&datapath).unwrap();
     std::fs::write(
@@ -76,6 +77,7 @@ fn replayed(tshark: &Path, dir: &Path, name: &str, mac: &str, keys: &str) -> Str
         .output()
         .unwrap();
     assert!(run.status.success(), "{name}: {run:?}");
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
     let v = Command::new(tshark)
         .arg("-r")
         .arg(&out)
@@ -113,7 +115,8 @@ fn replayed(tshark: &Path, dir: &Path, name: &str, mac: &str, keys: &str) -> Str
         .args(fields.iter().flat_map(|f| ["-e", f]))
         .output()
         .unwrap();
-    String::from_utf8_lossy(&f.stdout).trim().to_string()
+    let dissected = String::from_utf8_lossy(&f.stdout).trim().to_string();
+    (dissected, stdout)
 }
 
 #[test]
@@ -151,13 +154,20 @@ fn boot_firmware_requests_replayed_get_replies_tshark_dissects() {
         ),
     ];
     for (name, mac, file, vendor) in cases {
-        let got = replayed(&tshark, dir.path(), name, mac, BOOT_KEYS);
+        let (got, out) = replayed(&tshark, dir.path(), name, mac, BOOT_KEYS);
         // Every one asks for 66 and 67: in the fields and the options.
         let want = format!("{server}|{file}|boot.example.org|{file}|{vendor}|2");
         assert_eq!(got, want, "{name}");
+        // The command's own line for the reply names them.
+        let said = format!("next-server 192.0.2.5 file \"{file}\"");
+        assert!(out.contains(&said), "{name}: {out}");
         // The same request to a binding without boot keys: an ordinary
         // offer (tshark prints 0.0.0.0 for siaddr and nothing else).
-        let plain = replayed(&tshark, dir.path(), name, mac, "");
+        let (plain, out) = replayed(&tshark, dir.path(), name, mac, "");
         assert_eq!(plain, "0.0.0.0||||||2", "{name} without boot keys");
+        assert!(
+            !out.contains("next-server") && !out.contains("file"),
+            "{out}"
+        );
     }
 }

@@ -72,6 +72,17 @@ impl<'a> Message<'a> {
         Ipv4Addr::from(self.bytes(field::YIADDR))
     }
 
+    /// The next server's address (siaddr).
+    pub fn siaddr(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.bytes(field::SIADDR))
+    }
+
+    /// The boot file name field (`file`), up to its first NUL.
+    pub fn file(&self) -> &'a [u8] {
+        let f = &self.fixed[field::FILE];
+        &f[..f.iter().position(|&b| b == 0).unwrap_or(f.len())]
+    }
+
     /// The relay agent's address (giaddr).
     pub fn giaddr(&self) -> Ipv4Addr {
         Ipv4Addr::from(self.bytes(field::GIADDR))
