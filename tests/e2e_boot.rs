@@ -120,6 +120,40 @@ fn boot_firmware_requests_get_their_boot_file_and_leases_still_work() {
         let got = offer_to(&t, vm, fixture, &fixture_hex(fixture));
         assert_eq!(got, want, "{fixture}; log:\n{}", d.log_text());
     }
+    // tap-pb's file rewritten with a bad BOOTFILE_HTTP: refused, named in
+    // the status, its last good binding still serves the BIOS file; the
+    // other VMs are untouched.
+    t.write_binding(
+        "tap-pb",
+        &format!("IP=192.0.2.21\nMAC={}\nSUBNET=192.0.2.0/24\n{BOOT_KEYS}BOOTFILE_HTTP=tftp://192.0.2.5/shim.efi\n", vms[0].1)
+            .replace("BOOTFILE_HTTP=http://192.0.2.5/efi/shim.efi\n", ""),
+    );
+    let st = d.wait_for("tap-pb invalid", |s| {
+        s.bindings
+            .iter()
+            .any(|b| b.tap == "tap-pb" && b.state == "invalid")
+    });
+    let pb = st
+        .bindings
+        .iter()
+        .find(|b| b.tap == "tap-pb")
+        .expect("tap-pb");
+    assert_eq!(pb.last_good_served, Some(true));
+    let err = pb.error.clone().unwrap_or_default();
+    assert!(
+        err.contains("BOOTFILE_HTTP=\"tftp://192.0.2.5/shim.efi\"")
+            && err.contains("not a URL of the form http(s)://host/path"),
+        "{err}"
+    );
+    assert_eq!(
+        st.bindings.iter().filter(|b| b.state == "active").count(),
+        3
+    );
+    let got = offer_to(&t, bios, "pxe-bios-last-good", &fixture_hex("pxe-bios"));
+    assert!(
+        got.starts_with("192.0.2.5|boot.example.org|bios/pxelinux.0|"),
+        "{got}"
+    );
     // The BIOS ROM's request from the VM without boot keys (its chaddr
     // made that VM's MAC): an ordinary offer, no boot field, no option 60.
     let hex = fixture_hex("pxe-bios");

@@ -577,13 +577,13 @@ fn network_boot_defaults_in_both_forms_checked_as_binding_keys() {
             format!("[dhcp]\nserver_ip = 192.0.2.1\nbootfile_http = tftp://192.0.2.5/x\n{queues}"),
             "bootfile_http",
             "tftp://192.0.2.5/x",
-            BootError::NotUrl("http:// or https://"),
+            BootError::NotUrl("http(s)://host/path"),
         ),
         (
             format!("[dhcp]\nserver_ip = 192.0.2.1\n{queues}bootfile6 = grubx64.efi\n"),
             "bootfile6",
             "grubx64.efi",
-            BootError::NotUrl("scheme://"),
+            BootError::NotUrl("scheme://…"),
         ),
     ] {
         let (_, k, v, r) = invalid(&text);

@@ -249,7 +249,7 @@ mod tests {
         assert_eq!(
             r.problems,
             [
-                "tap-h: BOOTFILE_HTTP=\"tftp://192.0.2.5/shim.efi\": not a http:// or https:// URL",
+                "tap-h: BOOTFILE_HTTP=\"tftp://192.0.2.5/shim.efi\": not a URL of the form http(s)://host/path",
                 "tap-n: NEXT_SERVER=\"boot.example.org\": not an IPv4 address",
                 "tap-s: BOOTFILE=\"my file.efi\": ' ' is not printable ASCII (spaces included)",
             ]

@@ -95,7 +95,7 @@ pub enum BootError {
     TooLong(usize),
     /// Not a URL `scheme://…` (RFC 3986 §3), or, for `BOOTFILE_HTTP`, not
     /// an `http` or `https` one.
-    #[error("not a {0} URL")]
+    #[error("not a URL of the form {0}")]
     NotUrl(&'static str),
 }
 
@@ -161,9 +161,9 @@ fn text(v: &str) -> Result<(), BootError> {
 /// RFC 3986 §3.1: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
 fn check_url(v: &str, schemes: &[&'static str]) -> Result<(), BootError> {
     let what = if schemes.is_empty() {
-        "scheme://"
+        "scheme://…"
     } else {
-        "http:// or https://"
+        "http(s)://host/path"
     };
     let Some((scheme, rest)) = v.split_once("://") else {
         return Err(BootError::NotUrl(what));
@@ -248,14 +248,14 @@ mod tests {
             (
                 BOOTFILE_HTTP,
                 "tftp://192.0.2.5/x",
-                BootError::NotUrl("http:// or https://"),
+                BootError::NotUrl("http(s)://host/path"),
             ),
             (
                 BOOTFILE_HTTP,
                 "http://",
-                BootError::NotUrl("http:// or https://"),
+                BootError::NotUrl("http(s)://host/path"),
             ),
-            (BOOTFILE6, "grubx64.efi", BootError::NotUrl("scheme://")),
+            (BOOTFILE6, "grubx64.efi", BootError::NotUrl("scheme://…")),
         ];
         for (key, value, err) in cases {
             assert_eq!(
