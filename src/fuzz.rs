@@ -28,8 +28,9 @@ use crate::proto::{dhcpv4, Outcome, Reply, ReplyKind};
 const COMPAT_CONFIG: &str = include_str!("../tests/fixtures/compat/nfdhcpd.conf");
 /// The valid compat bindings, by tap name, and tap-routed delegating two
 /// prefixes with every per-VM IPv6 key (routes, PREF64, DNS, search list,
-/// NTP; tests/fixtures/ipv6/options-bindings): the binding the first
-/// byte's two binding bits pick.
+/// NTP; tests/fixtures/ipv6/options-bindings) and every network boot key
+/// (tests/fixtures/boot/boot-keys): the binding the first byte's two
+/// binding bits pick.
 const BINDINGS: [(&str, &str); 4] = [
     (
         "tap-routed",
@@ -45,7 +46,10 @@ const BINDINGS: [(&str, &str); 4] = [
     ),
     (
         "tap-routed",
-        include_str!("../tests/fixtures/ipv6/options-bindings/tap-routed"),
+        concat!(
+            include_str!("../tests/fixtures/ipv6/options-bindings/tap-routed"),
+            include_str!("../tests/fixtures/boot/boot-keys"),
+        ),
     ),
 ];
 /// A MAC that is no binding's.
@@ -60,7 +64,8 @@ const RA_OPTIONS: usize = 16;
 const NA_OPTIONS: usize = 24;
 
 /// The compat config in each IPv6 mode and with `server_on_link`, PREF64,
-/// NTP servers and a route lifetime; the bindings (parsed once).
+/// NTP servers, a route lifetime and network boot defaults; the bindings
+/// (parsed once).
 struct Fixture {
     configs: Vec<Config>,
     bindings: Vec<Binding>,
@@ -95,6 +100,14 @@ fn fixture() -> &'static Fixture {
             ("OPTION6_17", long.as_str()),
         ])
         .expect("the fuzz options are valid");
+        // Network boot defaults, under the fourth binding's own keys.
+        on_link.dhcp.boot = Some(Box::new(file::boot::Boot {
+            next_server: Some(std::net::Ipv4Addr::new(192, 0, 2, 6)),
+            file_bios: Some("node/pxelinux.0".into()),
+            file_http: Some("http://192.0.2.6/node.efi".into()),
+            ..Default::default()
+        }));
+        on_link.ipv6.bootfile6 = Some("http://[2001:db8::6]/node.efi".into());
         configs.push(on_link);
         let bindings = BINDINGS
             .iter()
@@ -334,6 +347,7 @@ pub fn binding_file(data: &[u8]) {
             }
             check_ipv6_keys(&b);
             check_raw_options(&b);
+            check_boot_keys(&b);
             let pd = &b.prefix6_delegated;
             assert!(pd.len() <= file::delegated::MAX_PREFIXES, "{pd:?}");
             for (i, p) in pd.iter().enumerate() {
@@ -408,6 +422,42 @@ fn check_ipv6_keys(b: &Binding) {
     }
 }
 
+/// The invariants of the network boot keys: a unicast next server,
+/// printable values that fit one option, URLs where one is due.
+fn check_boot_keys(b: &Binding) {
+    if let Some(boot) = &b.boot {
+        check_boot(boot);
+    }
+}
+
+/// The invariants of a binding's or the config's boot keys.
+fn check_boot(boot: &file::boot::Boot) {
+    use file::boot::MAX_LEN;
+    assert_ne!(*boot, file::boot::Boot::default(), "an empty Boot");
+    if let Some(ip) = boot.next_server {
+        assert!(
+            !(ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast()),
+            "{ip}"
+        );
+    }
+    let values = [
+        &boot.tftp_server,
+        &boot.file,
+        &boot.file_efi,
+        &boot.file_bios,
+        &boot.file_ipxe,
+        &boot.file_http,
+        &boot.file6,
+    ];
+    for v in values.into_iter().flatten() {
+        assert!(!v.is_empty() && v.len() <= MAX_LEN, "{v:?}");
+        assert!(v.bytes().all(|c| c.is_ascii_graphic()), "{v:?}");
+    }
+    for url in [&boot.file_http, &boot.file6].into_iter().flatten() {
+        assert!(url.contains("://"), "{url:?}");
+    }
+}
+
 /// A NAT64 prefix is one an RA can carry (RFC 8781 §4).
 fn check_pref64(p: file::pref64::Pref64) {
     let net = p.prefix();
@@ -440,6 +490,16 @@ pub fn config(data: &[u8]) {
                 "infinite route lifetime"
             );
             assert_ne!(c.ipv6.route_lifetime, Some(0), "route lifetime 0");
+            if let Some(boot) = &c.dhcp.boot {
+                check_boot(boot);
+                assert_eq!(boot.file6, None, "bootfile6 in [dhcp]");
+            }
+            if let Some(url) = &c.ipv6.bootfile6 {
+                assert!(
+                    url.contains("://") && url.len() <= file::boot::MAX_LEN,
+                    "{url:?}"
+                );
+            }
             for a in &c.ipv6.ntp {
                 assert!(
                     !(a.is_multicast() || a.is_unspecified() || a.is_loopback()),
@@ -513,6 +573,40 @@ mod tests {
                 ))
             ]))
         );
+    }
+
+    /// The seeds of the boot firmware requests (tests/fixtures/boot, chaddr
+    /// made the binding's; first byte 12: DHCPv4, the binding with the boot
+    /// keys) get the boot file their client is due in `file`.
+    #[test]
+    fn the_boot_seeds_reach_the_boot_file_choice() {
+        let seeds: [(&[u8], &[u8]); 4] = [
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/pxe-bios-0-12"),
+                b"bios/pxelinux.0",
+            ),
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/ipxe-0-12"),
+                b"http://192.0.2.5/boot.ipxe",
+            ),
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/pxe-efi-0-12"),
+                b"efi/grubx64.efi",
+            ),
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/http-efi-0-12"),
+                b"http://192.0.2.5/efi/shim.efi",
+            ),
+        ];
+        for (seed, file) in seeds {
+            let r = seed_reply(seed);
+            let udp = frame::parse_ipv4_udp(ip_of_frame(&r.frame).expect("IP")).expect("UDP");
+            // siaddr (RFC 2131 §2, bytes 20..24) and file (108..236).
+            assert_eq!(udp.payload[20..24], [192, 0, 2, 5]);
+            let f = &udp.payload[108..236];
+            assert_eq!(&f[..file.len()], file);
+            assert_eq!(f[file.len()], 0);
+        }
     }
 
     /// The seeds of the captured IA_PD requests (first byte 15: DHCPv6,

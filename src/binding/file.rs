@@ -5,7 +5,9 @@
 //! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
 //! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`,
 //! `OPTION_<code>`, `OPTION6_<code>`, new; see [`delegated`], [`pref64`],
-//! [`routes6`], [`overrides`], [`options`]); unknown keys ignored;
+//! [`routes6`], [`overrides`], [`options`]; the network boot keys
+//! `NEXT_SERVER`, `TFTP_SERVER`, `BOOTFILE*`, see [`boot`]); unknown keys
+//! ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
 //! and CRLF are tolerated; MACs compare case-insensitively. A key given
@@ -151,6 +153,10 @@ pub enum Reason {
     /// A `NAMESERVERS6`, `DOMAINS` or `NTP6` item that cannot be given.
     #[error(transparent)]
     BadOverride(Box<overrides::OverrideError>),
+    /// A network boot key (`NEXT_SERVER`, `TFTP_SERVER`, `BOOTFILE*`)
+    /// that cannot be given.
+    #[error(transparent)]
+    BadBoot(Box<boot::BootError>),
 }
 
 pub use crate::domain::{validate_dns_name, NameError};
@@ -234,6 +240,14 @@ const KEYS: &[&str] = &[
     overrides::NTP,
     overrides::DOMAINS,
     overrides::NTP6,
+    boot::NEXT_SERVER,
+    boot::TFTP_SERVER,
+    boot::BOOTFILE,
+    boot::BOOTFILE_EFI,
+    boot::BOOTFILE_BIOS,
+    boot::BOOTFILE_IPXE,
+    boot::BOOTFILE_HTTP,
+    boot::BOOTFILE6,
 ];
 
 impl<'a> Raw<'a> {
@@ -424,6 +438,13 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         let servers = overrides::parse_addrs4(v).map_err(|e| bad_override(overrides::NTP, v, e))?;
         b.ntp = Some(servers);
     }
+    b.boot = boot::parse(|k| raw.get(k)).map_err(|(key, e)| {
+        c.bad(
+            key,
+            raw.get(key).unwrap_or_default(),
+            Reason::BadBoot(Box::new(e)),
+        )
+    })?;
     if b.subnet6.is_none() {
         let ra_only = [
             (routes6::KEY, !b.routes6.is_empty()),
@@ -562,6 +583,7 @@ fn validate_ipv6(
     Ok(())
 }
 
+pub mod boot;
 pub mod delegated;
 pub mod options;
 pub mod overrides;

@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::mac::MacAddr;
+use file::boot::Boot;
 use file::pref64::Pref64;
 use file::routes6::Route6;
 
@@ -62,6 +63,9 @@ pub struct Binding {
     /// Its DHCPv4 and DHCPv6 options (`OPTION_<code>`, `OPTION6_<code>`),
     /// before the config's `[options]`.
     pub options: crate::config::options::Customs,
+    /// Network boot parameters (`NEXT_SERVER`, `TFTP_SERVER`,
+    /// `BOOTFILE*`); None without any (boxed: most bindings have none).
+    pub boot: Option<Box<Boot>>,
     /// Link MTU (`MTU`).
     pub mtu: Option<u16>,
     /// Accept requests whose MAC differs from `mac` (`MACSPOOF`).
@@ -96,6 +100,7 @@ impl Binding {
             nameservers: None,
             ntp: None,
             options: Default::default(),
+            boot: None,
             mtu: None,
             macspoof: false,
             private: false,

@@ -8,6 +8,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
+use crate::binding::file::boot::{Boot, BootError};
 use crate::binding::file::pref64::{Pref64, Pref64Error};
 
 /// A validated configuration.
@@ -134,6 +135,9 @@ pub struct Dhcp {
     pub domain: Option<String>,
     /// NTP servers (option 42, RFC 2132 §8.3); a binding's `NTP` overrides them.
     pub ntp: Vec<Ipv4Addr>,
+    /// Network boot defaults (`next_server`, `tftp_server`, `bootfile*`);
+    /// each of a binding's boot keys overrides its own.
+    pub boot: Option<Box<Boot>>,
 }
 
 /// How guests configure IPv6.
@@ -202,6 +206,9 @@ pub struct Ipv6 {
     /// NTP servers (DHCPv6 option 56, RFC 5908); a binding's `NTP6`
     /// overrides them.
     pub ntp: Vec<Ipv6Addr>,
+    /// Boot file URL (DHCPv6 option 59, RFC 5970); a binding's
+    /// `BOOTFILE6` overrides it.
+    pub bootfile6: Option<String>,
 }
 
 /// Default config path, as the original.
@@ -231,6 +238,7 @@ impl Default for Config {
                 nameservers: Vec::new(),
                 domain: None,
                 ntp: Vec::new(),
+                boot: None,
             },
             ipv6: Ipv6 {
                 enabled: true,
@@ -250,6 +258,7 @@ impl Default for Config {
                 pref64: None,
                 route_lifetime: None,
                 ntp: Vec::new(),
+                bootfile6: None,
             },
             limits: Limit::DEFAULT,
             metrics: MetricsSettings::default(),
@@ -332,6 +341,9 @@ pub enum Invalid {
     /// An `[options]` key or value that cannot be sent.
     #[error(transparent)]
     BadOption(options::OptionError),
+    /// A network boot default that cannot be given.
+    #[error(transparent)]
+    BadBoot(BootError),
 }
 
 /// A configuration that cannot be used.

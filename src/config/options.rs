@@ -192,8 +192,8 @@ const OWNED6: &[(u16, Option<&'static str>)] = &[
     (25, Some("PREFIX6_DELEGATED")),
     (26, Some("PREFIX6_DELEGATED")),
     (56, Some("NTP6")),
-    (59, None), // Boot File URL (RFC 5970)
-    (60, None), // Boot File Parameters (RFC 5970)
+    (59, Some("BOOTFILE6")), // Boot File URL (RFC 5970)
+    (60, None),              // Boot File Parameters (RFC 5970)
 ];
 
 fn refuse_owned(family: Family, code: u16) -> Result<(), OptionError> {

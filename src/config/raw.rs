@@ -99,6 +99,14 @@ pub struct RawDhcp {
     pub nameservers: Option<List>,
     pub domain: Option<Scalar>,
     pub ntp: Option<List>,
+    /// Network boot defaults, as the binding keys of the same names (new).
+    pub next_server: Option<Scalar>,
+    pub tftp_server: Option<Scalar>,
+    pub bootfile: Option<Scalar>,
+    pub bootfile_efi: Option<Scalar>,
+    pub bootfile_bios: Option<Scalar>,
+    pub bootfile_ipxe: Option<Scalar>,
+    pub bootfile_http: Option<Scalar>,
 }
 
 /// `[ipv6]`
@@ -129,6 +137,8 @@ pub struct RawIpv6 {
     pub route_lifetime: Option<Scalar>,
     /// NTP servers of DHCPv6 option 56 (RFC 5908; new).
     pub ntp: Option<List>,
+    /// Boot file URL of DHCPv6 option 59 (RFC 5970; new).
+    pub bootfile6: Option<Scalar>,
 }
 
 /// `[limits]`

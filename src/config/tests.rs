@@ -627,3 +627,68 @@ fn option_defaults_in_both_forms_and_bad_ones_named() {
         "t.toml:7: [options] OPTION6_13 = \"u16:0\": option 13 is set by nfdhcpd"
     );
 }
+
+#[test]
+fn network_boot_defaults_in_both_forms_checked_as_binding_keys() {
+    let queues = "dhcp_queue = 42\n[ipv6]\nrs_queue = 43\nns_queue = 44\n";
+    let c = ini(&format!("[dhcp]\nserver_ip = 192.0.2.1\nnext_server = 192.0.2.5\ntftp_server = boot.example.org\nbootfile = pxelinux.0\nbootfile_efi = efi/grubx64.efi\nbootfile_http = http://192.0.2.5/shim.efi\n{queues}bootfile6 = tftp://[2001:db8::5]/grubx64.efi\n"))
+        .unwrap()
+        .config;
+    let boot = c.dhcp.boot.as_deref().expect("boot defaults");
+    assert_eq!(boot.next_server, Some("192.0.2.5".parse().unwrap()));
+    assert_eq!(boot.tftp_server.as_deref(), Some("boot.example.org"));
+    assert_eq!(boot.file.as_deref(), Some("pxelinux.0"));
+    assert_eq!(boot.file_efi.as_deref(), Some("efi/grubx64.efi"));
+    assert_eq!(boot.file_http.as_deref(), Some("http://192.0.2.5/shim.efi"));
+    assert_eq!(boot.file6, None, "bootfile6 is an [ipv6] key");
+    assert_eq!(
+        c.ipv6.bootfile6.as_deref(),
+        Some("tftp://[2001:db8::5]/grubx64.efi")
+    );
+    let t = parse(
+        "[dhcp]\ndhcp_queue = 42\nserver_ip = \"192.0.2.1\"\nnext_server = \"192.0.2.5\"\nbootfile_bios = \"bios/pxelinux.0\"\n[ipv6]\nrs_queue = 43\nns_queue = 44\nbootfile6 = \"http://[2001:db8::5]/boot.efi\"\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    let boot = t.dhcp.boot.as_deref().expect("boot defaults");
+    assert_eq!(boot.file_bios.as_deref(), Some("bios/pxelinux.0"));
+    assert_eq!(
+        t.ipv6.bootfile6.as_deref(),
+        Some("http://[2001:db8::5]/boot.efi")
+    );
+    // None given: none.
+    let plain = ini(&format!("[dhcp]\nserver_ip = 192.0.2.1\n{queues}"))
+        .unwrap()
+        .config;
+    assert_eq!((plain.dhcp.boot, plain.ipv6.bootfile6), (None, None));
+    // Bad values: the key in lower case, the value, the binding key's reason.
+    use crate::binding::file::boot::BootError;
+    for (text, key, value, reason) in [
+        (
+            format!("[dhcp]\nserver_ip = 192.0.2.1\nnext_server = 224.0.0.1\n{queues}"),
+            "next_server",
+            "224.0.0.1",
+            BootError::NotUnicast("224.0.0.1".parse().unwrap()),
+        ),
+        (
+            format!("[dhcp]\nserver_ip = 192.0.2.1\nbootfile_http = tftp://192.0.2.5/x\n{queues}"),
+            "bootfile_http",
+            "tftp://192.0.2.5/x",
+            BootError::NotUrl("http(s)://host/path"),
+        ),
+        (
+            format!("[dhcp]\nserver_ip = 192.0.2.1\n{queues}bootfile6 = grubx64.efi\n"),
+            "bootfile6",
+            "grubx64.efi",
+            BootError::NotUrl("scheme://…"),
+        ),
+    ] {
+        let (_, k, v, r) = invalid(&text);
+        assert_eq!(
+            (k.as_str(), v.as_str(), r),
+            (key, value, Invalid::BadBoot(reason))
+        );
+    }
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::options::{parse_key, parse_value, Customs, OptionError};
 use super::raw::{Lines, List, RawConfig, Scalar};
 use super::{BadValue, Config, ConfigError, Invalid, Ipv6Mode, QueueRange, RouterPreference};
+use crate::binding::file::boot::{self, Boot};
 use crate::binding::file::pref64::parse_prefix;
 use crate::domain::validate_dns_name;
 
@@ -142,6 +143,28 @@ impl Checker<'_> {
             .collect()
     }
 
+    /// The network boot keys of section `s`, each given as its binding
+    /// key and value, validated as in a binding file; the config's key is
+    /// the binding key in lower case.
+    fn boot(
+        &self,
+        s: &str,
+        keys: &[(&'static str, &Option<Scalar>)],
+    ) -> Result<Option<Box<Boot>>, ConfigError> {
+        let values: Vec<(&str, String)> = keys
+            .iter()
+            .filter_map(|(k, v)| Self::string(v).map(|v| (*k, v)))
+            .collect();
+        let get = |key: &str| {
+            let found = values.iter().find(|(k, _)| *k == key);
+            found.map(|(_, v)| v.as_str())
+        };
+        boot::parse(get).map_err(|(key, e)| {
+            let value = get(key).unwrap_or_default().to_string();
+            self.err(s, &key.to_ascii_lowercase(), value, Invalid::BadBoot(e))
+        })
+    }
+
     fn domain(&self, s: &str, k: &str, name: String) -> Result<String, ConfigError> {
         let name = name.trim_end_matches('.').to_string();
         validate_dns_name(&name)
@@ -225,6 +248,16 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
         Some(n) => Some(c.domain("dhcp", "domain", n)?),
         None => None,
     };
+    let keys = [
+        (boot::NEXT_SERVER, &d.next_server),
+        (boot::TFTP_SERVER, &d.tftp_server),
+        (boot::BOOTFILE, &d.bootfile),
+        (boot::BOOTFILE_EFI, &d.bootfile_efi),
+        (boot::BOOTFILE_BIOS, &d.bootfile_bios),
+        (boot::BOOTFILE_IPXE, &d.bootfile_ipxe),
+        (boot::BOOTFILE_HTTP, &d.bootfile_http),
+    ];
+    dh.boot = c.boot("dhcp", &keys)?;
     if dh.enabled {
         if dh.queue.is_none() {
             return Err(c.err(
@@ -293,6 +326,9 @@ fn validate_ipv6(
         domains.push(c.domain("ipv6", "domains", d)?);
     }
     v6.domains = domains;
+    v6.bootfile6 = c
+        .boot("ipv6", &[(boot::BOOTFILE6, &r.bootfile6)])?
+        .and_then(|b| b.file6);
     if let Some(n) = c.int(
         "ipv6",
         "router_lifetime",

@@ -314,4 +314,37 @@ mod tests {
             r.text
         );
     }
+
+    #[test]
+    fn bad_boot_keys_are_problems_and_leave_the_other_bindings_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |tap: &str, text: &str| std::fs::write(dir.path().join(tap), text).unwrap();
+        let base = "IP=192.0.2.10\nSUBNET=192.0.2.0/24\n";
+        write(
+            "tap-good",
+            &format!("MAC=aa:00:00:00:00:0a\n{base}NEXT_SERVER=192.0.2.5\nTFTP_SERVER=boot.example.org\nBOOTFILE_EFI=efi/grubx64.efi\nBOOTFILE_BIOS=pxelinux.0\nBOOTFILE_IPXE=http://192.0.2.5/boot.ipxe\nBOOTFILE_HTTP=http://192.0.2.5/efi/shim.efi\nBOOTFILE6=tftp://[2001:db8::5]/grubx64.efi\n"),
+        );
+        write(
+            "tap-h",
+            "MAC=aa:00:00:00:00:0b\nIP=192.0.2.11\nBOOTFILE_HTTP=tftp://192.0.2.5/shim.efi\n",
+        );
+        write(
+            "tap-n",
+            "MAC=aa:00:00:00:00:0c\nIP=192.0.2.12\nNEXT_SERVER=boot.example.org\n",
+        );
+        write(
+            "tap-s",
+            "MAC=aa:00:00:00:00:0d\nIP=192.0.2.13\nBOOTFILE=\"my file.efi\"\n",
+        );
+        let r = check_dir(&Config::default(), dir.path(), None);
+        assert_eq!(
+            r.problems,
+            [
+                "tap-h: BOOTFILE_HTTP=\"tftp://192.0.2.5/shim.efi\": not a URL of the form http(s)://host/path",
+                "tap-n: NEXT_SERVER=\"boot.example.org\": not an IPv4 address",
+                "tap-s: BOOTFILE=\"my file.efi\": ' ' is not printable ASCII (spaces included)",
+            ]
+        );
+        assert!(r.text.contains("4 binding file(s), 1 valid"), "{}", r.text);
+    }
 }

@@ -31,19 +31,28 @@
 //! - Anti-spoofing: chaddr and the frame's source MAC must be the binding's
 //!   MAC unless the binding has MACSPOOF.
 //!
+//! - Network boot (`boot`): `siaddr`, `sname`, `file`, options 66, 67 and
+//!   60 from the binding's `NEXT_SERVER`, `TFTP_SERVER` and `BOOTFILE*`,
+//!   by the client's architecture (93), iPXE (77, 175) and vendor class
+//!   ("PXEClient", "HTTPClient").
+//!
 //! Deliberately not supported:
 //! - Option overload (52): options in `sname`/`file` are neither read nor
-//!   written; our replies always fit in the options field.
+//!   written (RFC 2132 §9.3); our replies always fit in the options field,
+//!   and `sname`/`file` hold only a server and a boot file name.
 //! - Microsoft's pre-standard classless routes (249), client FQDN (81),
 //!   relay agent information (82) echo, BOOTP (no message type) clients.
 //! - Any state: DECLINE does not quarantine an address (it is the VM's own),
 //!   RELEASE frees nothing.
 
+mod boot;
 mod options;
 mod reply;
 mod request;
 mod search;
 
+#[cfg(test)]
+mod boot_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
@@ -112,6 +121,10 @@ mod field {
     pub const CHADDR: Range<usize> = 28..44;
     /// Server host name and boot file name.
     pub const SNAME_FILE: Range<usize> = CHADDR.end..FIXED_LEN;
+    /// Server host name (64 bytes).
+    pub const SNAME: Range<usize> = CHADDR.end..CHADDR.end + 64;
+    /// Boot file name (128 bytes).
+    pub const FILE: Range<usize> = SNAME.end..FIXED_LEN;
     /// op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr,
     /// giaddr, chaddr, sname, file.
     pub const FIXED_LEN: usize = 236;
@@ -157,8 +170,20 @@ pub mod code {
     pub const RENEWAL_TIME: u8 = 58;
     /// Rebinding (T2) Time Value (§9.12).
     pub const REBINDING_TIME: u8 = 59;
+    /// Vendor Class Identifier (§9.13).
+    pub const VENDOR_CLASS: u8 = 60;
+    /// TFTP Server Name (§9.4).
+    pub const TFTP_SERVER: u8 = 66;
+    /// Bootfile Name (§9.5).
+    pub const BOOTFILE: u8 = 67;
+    /// User Class (RFC 3004).
+    pub const USER_CLASS: u8 = 77;
     /// Rapid Commit (RFC 4039 §4).
     pub const RAPID_COMMIT: u8 = 80;
+    /// Client System Architecture Type (RFC 4578 §2.1).
+    pub const CLIENT_ARCH: u8 = 93;
+    /// iPXE's encapsulated options (site-specific range, RFC 3942).
+    pub const IPXE_ENCAP: u8 = 175;
     /// Domain Search (RFC 3397).
     pub const DOMAIN_SEARCH: u8 = 119;
     /// Classless Static Route (RFC 3442).
@@ -276,6 +301,9 @@ struct Plan {
     lease: bool,
     /// Option 80: the ACK of a rapid-commit DISCOVER (RFC 4039 §4).
     rapid_commit: bool,
+    /// The boot file and option 60 given, when the binding has boot keys
+    /// (not in a NAK, RFC 2131 §4.3.1 table 3).
+    boot: Option<boot::Choice>,
 }
 
 impl Plan {
@@ -297,6 +325,10 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
     let ciaddr = req.message().ciaddr();
     let zero = Ipv4Addr::UNSPECIFIED;
     let plan = |kind, yiaddr, ciaddr, lease, rapid_commit| {
+        let boot = match boot::Keys::of(ctx) {
+            Some(keys) if kind != ReplyKind::Nak => Some(boot::choose(keys, req.boot_hints())),
+            _ => None,
+        };
         Ok(Decision::Reply(Plan {
             kind,
             yiaddr,
@@ -304,6 +336,7 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
             server,
             lease,
             rapid_commit,
+            boot,
         }))
     };
     match req.msg_type() {

@@ -25,11 +25,12 @@
 //! them, or when it sent no ORO at all (RFC 8415 §18.3: "the server MAY
 //! return additional options"); an ORO that omits them is honoured. Option
 //! 56 is sent only when the ORO asks for it, with one
-//! NTP_SUBOPTION_SRV_ADDR per server. Each comes from the binding's
-//! `NAMESERVERS6`, `DOMAINS`, `NTP6` when it has them, else from the config.
-//! Any other option, from the binding's `OPTION6_<code>` or the config's
-//! `[options]`, is sent when the ORO asks for it, or always when so
-//! marked (see [`crate::config::options`]). T1/T2 are
+//! NTP_SUBOPTION_SRV_ADDR per server; option 59, the boot file URL
+//! (RFC 5970 §3.1, the binding's `BOOTFILE6`), likewise only when asked.
+//! Each comes from the binding's `NAMESERVERS6`, `DOMAINS`, `NTP6` when it
+//! has them, else from the config. Any other option, from the binding's
+//! `OPTION6_<code>` or the config's `[options]`, is sent when the ORO asks
+//! for it, or always when so marked (see [`crate::config::options`]). T1/T2 are
 //! 0.5 and 0.8 × the preferred lifetime (RFC 8415 §21.4 recommendation),
 //! and IA_PDs get the same T1/T2 and lifetimes as IA_NAs. Requested
 //! addresses that are not ours: NotOnLink for a Request when they are
@@ -136,6 +137,8 @@ pub mod opt {
     pub const DOMAIN_LIST: u16 = 24;
     /// NTP Server (RFC 5908 §4).
     pub const NTP_SERVER: u16 = 56;
+    /// Boot File URL (RFC 5970 §3.1).
+    pub const BOOTFILE_URL: u16 = 59;
     /// Identity Association for Prefix Delegation.
     pub const IA_PD: u16 = 25;
     /// IA Prefix (RFC 8415 §21.22).
@@ -308,6 +311,9 @@ pub struct Dhcpv6Reply {
     /// Other options (the binding's `OPTION6_<code>`, the config's
     /// `[options]`): code and value, in that order; empty: none.
     pub raw_options: Vec<(u16, Vec<u8>)>,
+    /// Boot file URL (option 59, RFC 5970 §3.1): the binding's
+    /// `BOOTFILE6`, when the ORO asks for it.
+    pub bootfile_url: Option<String>,
 }
 
 /// The server DUID: DUID-LL (RFC 8415 §11.4) of `mac`.
@@ -438,6 +444,10 @@ impl Dhcpv6Reply {
                 .iter()
                 .map(|(_, d)| OPT_HDR_LEN + d.len())
                 .sum::<usize>()
+            + self
+                .bootfile_url
+                .as_ref()
+                .map_or(0, |u| OPT_HDR_LEN + u.len())
     }
 
     /// Trims the reply to at most `budget` bytes of DHCPv6 message: first
@@ -520,6 +530,9 @@ impl Dhcpv6Reply {
         }
         for ia in &self.ia_pd {
             ia.encode(&mut m)?;
+        }
+        if let Some(url) = &self.bootfile_url {
+            push_opt(&mut m, opt::BOOTFILE_URL, url.as_bytes())?;
         }
         Ok(m)
     }
@@ -855,6 +868,7 @@ pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<Dhcpv6Reply, DropReaso
         domains: Vec::new(),
         ntp_servers: Vec::new(),
         raw_options: Vec::new(),
+        bootfile_url: None,
     };
     match r.msg_type {
         msg::CONFIRM => confirm(ctx, &r, &mut reply)?,
@@ -966,6 +980,8 @@ fn release(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Reply) {
 /// DNS servers (23) and search list (24): when the ORO asks, or when no
 /// ORO was sent; NTP servers (56): when the ORO asks. Each from the
 /// binding (`NAMESERVERS6`, `DOMAINS`, `NTP6`), else from the config.
+/// The boot file URL (59): the binding's `BOOTFILE6`, else the config's
+/// `bootfile6`, when the ORO asks.
 /// Then the binding's `OPTION6_<code>` and the config's `[options]` it does
 /// not override: when the ORO asks (RFC 8415 §21.7), or always when so
 /// marked (§18.3: "the server MAY return additional options").
@@ -978,6 +994,12 @@ fn add_config_options(ctx: &Context<'_>, r: &Request<'_>, reply: &mut Dhcpv6Repl
     }
     if asked(opt::NTP_SERVER) {
         reply.ntp_servers = b.ntp6(&v6.ntp).to_vec();
+    }
+    // RFC 5970 §3.1 and RFC 8415 §21.7: the boot file URL goes to a
+    // client whose ORO asks for it (a network boot client), never unasked.
+    if asked(opt::BOOTFILE_URL) {
+        let own = b.boot.as_ref().and_then(|boot| boot.file6.as_ref());
+        reply.bootfile_url = own.or(v6.bootfile6.as_ref()).cloned();
     }
     if wants(opt::DOMAIN_LIST) {
         reply.domains = b

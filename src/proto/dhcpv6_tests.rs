@@ -97,6 +97,7 @@ fn base(msg_type: ReplyType) -> Dhcpv6Reply {
         domains: vec!["vm.example.org".into(), "example.org".into()],
         ntp_servers: vec![],
         raw_options: vec![],
+        bootfile_url: None,
     }
 }
 
@@ -539,6 +540,54 @@ fn every_truncation_is_dropped_without_panic() {
             }
         }
     }
+}
+
+#[test]
+fn the_boot_file_url_only_when_the_oro_asks_golden_bytes() {
+    let c = config(Ipv6Mode::SlaacDhcpv6);
+    let mut b = tap_routed();
+    let url = "tftp://[2001:db8::5]/efi/grubx64.efi";
+    b.boot = Some(Box::new(crate::binding::file::boot::Boot {
+        file6: Some(url.into()),
+        ..Default::default()
+    }));
+    let ask = |b: &Binding, codes: &[u16]| {
+        run(
+            &c,
+            b,
+            &message(msg::INFORMATION_REQUEST, &[cid(), oro(codes)]),
+        )
+        .unwrap()
+    };
+    assert_eq!(ask(&b, &[23, 24]).bootfile_url, None);
+    let none = run(&c, &b, &message(msg::INFORMATION_REQUEST, &[cid()])).unwrap();
+    assert_eq!(none.bootfile_url, None, "no ORO: not asked");
+    let r = ask(&b, &[23, 59]);
+    assert_eq!(r.bootfile_url.as_deref(), Some(url));
+    // Option 59 (RFC 5970 §3.1): code, length, the URL's bytes.
+    let p = r.payload().unwrap();
+    let mut opt = vec![0, 59, 0, url.len() as u8];
+    opt.extend_from_slice(url.as_bytes());
+    assert!(p.ends_with(&opt), "{p:02x?}");
+    assert_eq!(p.len(), r.buffer_len());
+    // A Solicit asking for it in mode dhcpv6 gets it in the Advertise too.
+    let c6 = config(Ipv6Mode::Dhcpv6);
+    let sol = message(msg::SOLICIT, &[cid(), oro(&[59]), ia_na(1, &[])]);
+    assert_eq!(
+        run(&c6, &b, &sol).unwrap().bootfile_url.as_deref(),
+        Some(url)
+    );
+    // A binding without BOOTFILE6: none, or the config's `bootfile6`.
+    assert_eq!(ask(&tap_routed(), &[59]).bootfile_url, None);
+    let mut cb = config(Ipv6Mode::SlaacDhcpv6);
+    cb.ipv6.bootfile6 = Some("http://[2001:db8::6]/node.efi".into());
+    let info = message(msg::INFORMATION_REQUEST, &[cid(), oro(&[59])]);
+    let node = run(&cb, &tap_routed(), &info).unwrap().bootfile_url;
+    assert_eq!(node.as_deref(), Some("http://[2001:db8::6]/node.efi"));
+    assert_eq!(
+        run(&cb, &b, &info).unwrap().bootfile_url.as_deref(),
+        Some(url)
+    );
 }
 
 #[test]

@@ -201,6 +201,14 @@ fn dhcpv4_reply(frame: &[u8]) -> String {
     if let Some(&[a, b, c, d]) = option(dhcpv4::code::LEASE_TIME) {
         let _ = write!(s, " lease {}", u32::from_be_bytes([a, b, c, d]));
     }
+    if !m.siaddr().is_unspecified() {
+        let _ = write!(s, " next-server {}", m.siaddr());
+    }
+    // The boot file: option 67, else the `file` field.
+    let file = option(dhcpv4::code::BOOTFILE).unwrap_or(m.file());
+    if !file.is_empty() {
+        let _ = write!(s, " file \"{}\"", file.escape_ascii());
+    }
     s
 }
 

@@ -171,7 +171,7 @@ fn requests(mac: MacAddr) -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// One outcome as a line of the golden file.
-fn line(name: &str, out: &Outcome) -> String {
+pub(super) fn line(name: &str, out: &Outcome) -> String {
     let mut s = format!("{name}\t");
     match out {
         Outcome::Reply(r) => {
@@ -223,16 +223,21 @@ fn lines() -> Vec<String> {
 
 #[test]
 fn replies_are_the_golden_frames() {
-    let path = format!("{}/{GOLDEN}", env!("CARGO_MANIFEST_DIR"));
-    let got = lines();
+    check_golden(GOLDEN, &lines());
+}
+
+/// `got` against the golden file `golden` (from the crate root), which
+/// `NFDHCPD_BLESS=1` rewrites first.
+pub(super) fn check_golden(golden: &str, got: &[String]) {
+    let path = format!("{}/{golden}", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("NFDHCPD_BLESS").is_some() {
         std::fs::write(&path, got.join("\n") + "\n").expect(&path);
     }
     let want = std::fs::read_to_string(&path).expect(&path);
     let want: Vec<&str> = want.lines().collect();
-    assert_eq!(got.len(), want.len(), "cases in {GOLDEN}");
+    assert_eq!(got.len(), want.len(), "cases in {golden}");
     for (g, w) in got.iter().zip(want) {
-        assert_eq!(g, w, "{GOLDEN}");
+        assert_eq!(g, w, "{golden}");
     }
 }
 

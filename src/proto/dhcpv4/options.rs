@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use ipnet::Ipv4Net;
 
-use super::{code, field, search, Plan, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE};
+use super::{
+    boot, code, field, search, Plan, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE,
+};
 use crate::binding::Binding;
 use crate::config::options::{self, effective};
 use crate::proto::{Context, ReplyKind};
@@ -44,8 +46,9 @@ const COPIED_LEN: usize = 1 + 4 + 4 * 3 + 4 + Routes::HOST_LEN + Routes::DEFAULT
 /// [`List::order`]'s set).
 const MAX_OPTIONS: usize = 64;
 const _: () = assert!(MAX_OPTIONS <= 64 && COPIED_LEN <= u8::MAX as usize);
-// The fixed entries of `list` (16) and two sources of raw options fit.
-const _: () = assert!(16 + 2 * options::MAX_PER_SOURCE <= MAX_OPTIONS);
+// The fixed entries of `list` (16, and the boot options 66, 67, 60) and
+// two sources of raw options fit.
+const _: () = assert!(19 + 2 * options::MAX_PER_SOURCE <= MAX_OPTIONS);
 
 /// The options of one reply into `opts` (empty), ordered and fitted;
 /// returns their length on the wire (End not included).
@@ -128,6 +131,9 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
     let fallback = domain.filter(|_| b.domains.is_none());
     if let Some(names) = search::option(b.domains(&ctx.config.ipv6.domains), fallback) {
         l.share(code::DOMAIN_SEARCH, names);
+    }
+    if let Some((choice, keys)) = plan.boot.and_then(|c| Some((c, boot::Keys::of(ctx)?))) {
+        boot::options(l, keys, choice, req);
     }
     raw_options(l, ctx, req);
 }
@@ -306,7 +312,7 @@ impl<'a> List<'a> {
     }
 
     /// Adds option `code` with a value the config or binding holds.
-    fn borrow(&mut self, code: u8, data: &'a [u8]) {
+    pub(super) fn borrow(&mut self, code: u8, data: &'a [u8]) {
         self.push(code, Value::Borrowed(data));
     }
 

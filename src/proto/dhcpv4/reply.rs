@@ -4,6 +4,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::boot;
 use super::options::{self, List, END_LEN};
 use super::{
     code, field, nonzero, Message, Plan, Request, BOOTP_MIN_LEN, BOOTREPLY, CLIENT_PORT,
@@ -23,6 +24,9 @@ pub(super) fn emit(ctx: &Context<'_>, req: &Request<'_>, plan: &Plan) -> Vec<u8>
     let mut buf = Vec::with_capacity(IPV4_UDP_HEADROOM + payload_len);
     buf.resize(IPV4_UDP_HEADROOM, 0);
     write_fixed(&mut buf, req.message(), plan);
+    if let Some((choice, keys)) = plan.boot.and_then(|c| Some((c, boot::Keys::of(ctx)?))) {
+        boot::write_fields(&mut buf[IPV4_UDP_HEADROOM..], keys, choice);
+    }
     opts.write(&mut buf);
     buf.push(code::END);
     buf.resize(IPV4_UDP_HEADROOM + payload_len, code::PAD);

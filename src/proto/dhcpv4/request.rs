@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::net::Ipv4Addr;
 use std::ops::Range;
 
+use super::boot::Hints;
 use super::{
     code, field, MessageType, BOOTREQUEST, ETHER_HLEN, FLAG_BROADCAST, HTYPE_ETHER, MAGIC_COOKIE,
 };
@@ -71,6 +72,17 @@ impl<'a> Message<'a> {
         Ipv4Addr::from(self.bytes(field::YIADDR))
     }
 
+    /// The next server's address (siaddr).
+    pub fn siaddr(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.bytes(field::SIADDR))
+    }
+
+    /// The boot file name field (`file`), up to its first NUL.
+    pub fn file(&self) -> &'a [u8] {
+        let f = &self.fixed[field::FILE];
+        &f[..f.iter().position(|&b| b == 0).unwrap_or(f.len())]
+    }
+
     /// The relay agent's address (giaddr).
     pub fn giaddr(&self) -> Ipv4Addr {
         Ipv4Addr::from(self.bytes(field::GIADDR))
@@ -132,14 +144,30 @@ impl<'a> Iterator for Options<'a> {
 }
 
 /// The options the responder reads, in [`Request::parse`]'s order.
-const READ: [u8; 6] = [
+const READ: [u8; 10] = [
     code::MESSAGE_TYPE,
     code::REQUESTED_IP,
     code::SERVER_ID,
     code::PARAMETER_REQUEST_LIST,
     code::MAX_MESSAGE_SIZE,
     code::RAPID_COMMIT,
+    code::VENDOR_CLASS,
+    code::USER_CLASS,
+    code::CLIENT_ARCH,
+    code::IPXE_ENCAP,
 ];
+
+/// Each option code's index in [`READ`] plus one; 0 for options not read
+/// (one load per option instead of a search).
+const SLOT: [u8; 256] = {
+    let mut slot = [0; 256];
+    let mut i = 0;
+    while i < READ.len() {
+        slot[READ[i] as usize] = i as u8 + 1;
+        i += 1;
+    }
+    slot
+};
 
 /// A client message (BOOTREQUEST) and the options the responder reads.
 #[derive(Debug, Clone)]
@@ -151,6 +179,7 @@ pub struct Request<'a> {
     params: Option<Cow<'a, [u8]>>,
     max_size: Option<u16>,
     rapid_commit: bool,
+    boot: Hints<'a>,
 }
 
 impl<'a> Request<'a> {
@@ -165,7 +194,7 @@ impl<'a> Request<'a> {
         let mut found: [Option<Cow<'a, [u8]>>; READ.len()] = Default::default();
         for opt in message.options() {
             let (opt, data) = opt?;
-            let Some(i) = READ.iter().position(|&c| c == opt) else {
+            let Some(i) = usize::from(SLOT[usize::from(opt)]).checked_sub(1) else {
                 continue;
             };
             // RFC 3396 §1: agents "MUST use this method [concatenation in
@@ -176,7 +205,8 @@ impl<'a> Request<'a> {
                 empty => *empty = Some(Cow::Borrowed(data)),
             }
         }
-        let [msg_type, requested_ip, server_id, params, max_size, rapid_commit] = found;
+        let [msg_type, requested_ip, server_id, params, max_size, rapid_commit, vendor_class, user_class, client_arch, ipxe] =
+            found;
         let msg_type = match msg_type.as_deref() {
             Some(&[t]) => MessageType(t),
             _ => return Err(DropReason::NotDhcp),
@@ -194,6 +224,12 @@ impl<'a> Request<'a> {
             params,
             max_size,
             rapid_commit: rapid_commit.is_some(),
+            boot: Hints {
+                vendor_class,
+                user_class,
+                client_arch,
+                ipxe_options: ipxe.is_some(),
+            },
         })
     }
 
@@ -235,6 +271,11 @@ impl<'a> Request<'a> {
     /// Option 80 (RFC 4039).
     pub fn rapid_commit(&self) -> bool {
         self.rapid_commit
+    }
+
+    /// Options 60, 77, 93 and 175: what the client says of its boot.
+    pub(super) fn boot_hints(&self) -> &Hints<'a> {
+        &self.boot
     }
 }
 
