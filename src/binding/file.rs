@@ -3,9 +3,9 @@
 //! Format (as provisioning hooks write it): file name = tap name; lines
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
 //! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
-//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`, new; see
-//! [`delegated`], [`pref64`], [`routes6`], [`overrides`]); unknown keys
-//! ignored;
+//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`, `ROUTES`, new;
+//! see [`delegated`], [`pref64`], [`routes6`], [`overrides`], [`routes`]);
+//! unknown keys ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
 //! and CRLF are tolerated; MACs compare case-insensitively. A key given
@@ -144,6 +144,9 @@ pub enum Reason {
     /// A `ROUTES6` route that cannot be announced.
     #[error(transparent)]
     BadRoute(Box<routes6::RouteError>),
+    /// A `ROUTES` route that cannot be given in DHCPv4 option 121.
+    #[error(transparent)]
+    BadRoutes(Box<routes::RoutesError>),
     /// A `NAMESERVERS6`, `DOMAINS` or `NTP6` item that cannot be given.
     #[error(transparent)]
     BadOverride(Box<overrides::OverrideError>),
@@ -208,6 +211,7 @@ const KEYS: &[&str] = &[
     delegated::KEY,
     pref64::KEY,
     routes6::KEY,
+    routes::KEY,
     overrides::NAMESERVERS6,
     overrides::NAMESERVERS,
     overrides::NTP,
@@ -377,6 +381,10 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         b.routes6 = routes6::parse(v, &b)
             .map_err(|e| c.bad(routes6::KEY, v, Reason::BadRoute(Box::new(e))))?;
     }
+    if let Some(v) = raw.get(routes::KEY) {
+        b.routes = routes::parse(v, &b)
+            .map_err(|e| c.bad(routes::KEY, v, Reason::BadRoutes(Box::new(e))))?;
+    }
     let bad_override = |key, v, e| c.bad(key, v, Reason::BadOverride(Box::new(e)));
     if let Some(v) = raw.get(overrides::NAMESERVERS6) {
         let servers =
@@ -541,6 +549,7 @@ fn validate_ipv6(
 pub mod delegated;
 pub mod overrides;
 pub mod pref64;
+pub mod routes;
 pub mod routes6;
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::mac::MacAddr;
 use file::pref64::Pref64;
+use file::routes::Routes;
 use file::routes6::Route6;
 
 /// A validated binding: the configuration of the VM behind one tap.
@@ -45,6 +46,8 @@ pub struct Binding {
     pub pref64: Option<Option<Pref64>>,
     /// Routes announced in its RAs (`ROUTES6`), most important first.
     pub routes6: Vec<Route6>,
+    /// Extra IPv4 routes of its DHCPv4 option 121 (`ROUTES`), in order.
+    pub routes: Routes,
     /// Its DNS servers (`NAMESERVERS6`), instead of the config's; `Some`
     /// empty: none.
     pub nameservers6: Option<Vec<Ipv6Addr>>,
@@ -87,6 +90,7 @@ impl Binding {
             prefix6_delegated: Vec::new(),
             pref64: None,
             routes6: Vec::new(),
+            routes: Routes::default(),
             nameservers6: None,
             domains: None,
             ntp6: None,

@@ -225,6 +225,34 @@ mod tests {
     }
 
     #[test]
+    fn bad_routes_are_problems_naming_file_key_and_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |tap: &str, text: &str| std::fs::write(dir.path().join(tap), text).unwrap();
+        let base = "IP=192.0.2.10\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n";
+        write(
+            "tap-good",
+            &format!("MAC=aa:00:00:00:00:0a\n{base}ROUTES=\"198.51.100.0/24 via 192.0.2.1, 203.0.113.0/24 via 192.0.2.254\"\n"),
+        );
+        write(
+            "tap-far",
+            &format!("MAC=aa:00:00:00:00:0b\n{base}ROUTES=198.51.100.0/24 via 198.51.100.1\n"),
+        );
+        write(
+            "tap-host",
+            &format!("MAC=aa:00:00:00:00:0c\n{base}ROUTES=198.51.100.7/24 via 192.0.2.1\n"),
+        );
+        let r = check_dir(&Config::default(), dir.path(), None);
+        assert_eq!(
+            r.problems,
+            [
+                "tap-far: ROUTES=\"198.51.100.0/24 via 198.51.100.1\": router 198.51.100.1 of 198.51.100.0/24 is neither in SUBNET 192.0.2.0/24 nor GATEWAY",
+                "tap-host: ROUTES=\"198.51.100.7/24 via 192.0.2.1\": 198.51.100.7/24 has host bits set (its network is 198.51.100.0/24)",
+            ]
+        );
+        assert!(r.text.contains("3 binding file(s), 1 valid"), "{}", r.text);
+    }
+
+    #[test]
     fn clean_directory_has_no_problems() {
         let dir = tempfile::tempdir().unwrap();
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compat/bindings");

@@ -20,7 +20,8 @@
 //! - DHCPRELEASE, DHCPDECLINE → consumed, no reply (nothing to free).
 //! - Relayed requests (giaddr), unicast / broadcast delivery (RFC 2131 §4.1).
 //! - Options 1, 3, 6, 12, 15, 26, 28, 51, 54, 58, 59, 80, 119 (RFC 3397) and
-//!   121 (RFC 3442), ordered by the client's parameter request list, trimmed
+//!   121 (RFC 3442: the default route, then the binding's `ROUTES`; only
+//!   to a client that asks), ordered by the client's parameter request list, trimmed
 //!   to its maximum message size (57), padded to the BOOTP minimum of 300.
 //!   Values longer than 255 bytes are split over several options (RFC 3396).
 //! - Options a request repeats are concatenated before use (RFC 3396).

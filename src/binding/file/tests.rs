@@ -626,3 +626,55 @@ fn ra_keys_without_subnet6_are_warned() {
     .warnings
     .is_empty());
 }
+
+#[test]
+fn routes_parsed_against_subnet_and_gateway_or_refused_with_file_key_and_value() {
+    let base = "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n";
+    let b = ok(
+        "tap0",
+        &format!(
+            "{base}ROUTES=\"198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254\"\n"
+        ),
+    )
+    .binding;
+    assert_eq!(
+        b.routes
+            .list()
+            .iter()
+            .map(|r| (r.dest.to_string(), r.router.to_string()))
+            .collect::<Vec<_>>(),
+        [
+            ("198.51.100.0/24".to_string(), "192.0.2.1".to_string()),
+            ("203.0.113.128/25".to_string(), "192.0.2.254".to_string()),
+        ]
+    );
+    assert!(ok("tap0", &format!("{base}ROUTES=\n"))
+        .binding
+        .routes
+        .is_empty());
+    // Keys in any order: ROUTES is checked against SUBNET and GATEWAY
+    // wherever they stand in the file.
+    assert!(ok(
+        "tap0",
+        "ROUTES=198.51.100.0/24 via 192.0.2.1\nMAC=aa:00:00:00:00:10\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n"
+    )
+    .binding
+    .routes
+    .wire()
+    .starts_with(&[24, 198, 51, 100]));
+    let e = parse(
+        "tap0",
+        &format!("{base}ROUTES=198.51.100.0/24 via 203.0.113.1\n"),
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap0: ROUTES=\"198.51.100.0/24 via 203.0.113.1\": router 203.0.113.1 of 198.51.100.0/24 is neither in SUBNET 192.0.2.0/24 nor GATEWAY"
+    );
+    let (key, value, reason) = err("tap0", &format!("{base}ROUTES=198.51.100.0/24\n"));
+    assert_eq!((key, value.as_str()), ("ROUTES", "198.51.100.0/24"));
+    assert!(
+        matches!(reason, Reason::BadRoutes(e) if matches!(*e, routes::RoutesError::NotRoute(_)))
+    );
+}

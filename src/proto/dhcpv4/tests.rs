@@ -668,7 +668,7 @@ fn option_121_only_when_asked_and_with_the_default_route() {
 fn classless_routes_rules() {
     // The routes of option 121's value, as dhcproto decodes them.
     let routes = |subnet, gateway, private| {
-        let Some(value) = super::options::classless_routes(subnet, gateway, private) else {
+        let Some(value) = super::options::classless_routes(subnet, gateway, private, &[]) else {
             return vec![];
         };
         let mut data = vec![0; value.len()];
@@ -690,6 +690,124 @@ fn classless_routes_rules() {
             ("0.0.0.0/0".parse().unwrap(), GATEWAY),
         ]
     );
+}
+
+/// `ROUTES` of `b`, parsed as from its file.
+fn with_routes(mut b: Binding, v: &str) -> Binding {
+    b.routes = crate::binding::file::routes::parse(v, &b).unwrap();
+    b
+}
+
+/// A DISCOVER from `mac` asking for option 121.
+fn asks_121_from(mac: MacAddr) -> Message {
+    msg(
+        MessageType::Discover,
+        mac,
+        vec![DhcpOption::ParameterRequestList(vec![
+            OptionCode::ClasslessStaticRoute,
+        ])],
+    )
+}
+
+/// A DISCOVER from the routed VM asking for option 121.
+fn asks_121() -> Message {
+    asks_121_from(vm_mac())
+}
+
+#[test]
+fn binding_routes_follow_the_default_route_in_option_121() {
+    let c = config();
+    let b = with_routes(
+        routed(),
+        "198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254",
+    );
+    let a = answer(&ctx(&c, &b), &asks_121());
+    assert_eq!(
+        a.option(OptionCode::ClasslessStaticRoute),
+        Some(&DhcpOption::ClasslessStaticRoute(vec![
+            ("0.0.0.0/0".parse().unwrap(), GATEWAY),
+            ("198.51.100.0/24".parse().unwrap(), GATEWAY),
+            (
+                "203.0.113.128/25".parse().unwrap(),
+                Ipv4Addr::new(192, 0, 2, 254)
+            ),
+        ]))
+    );
+    // Not asked: not sent, ROUTES or not (option 3 stays).
+    let a = answer(&ctx(&c, &b), &discover());
+    assert_eq!(a.option(OptionCode::ClasslessStaticRoute), None);
+    assert!(a.option(OptionCode::Router).is_some());
+
+    // A gateway outside the subnet: its host route first, the routes via it.
+    let mut far = routed();
+    far.gateway = Some(Ipv4Addr::new(198, 51, 100, 1));
+    let far = with_routes(far, "203.0.113.0/24 via 198.51.100.1");
+    let a = answer(&ctx(&c, &far), &asks_121());
+    assert_eq!(
+        a.option(OptionCode::ClasslessStaticRoute),
+        Some(&DhcpOption::ClasslessStaticRoute(vec![
+            ("198.51.100.1/32".parse().unwrap(), Ipv4Addr::UNSPECIFIED),
+            ("0.0.0.0/0".parse().unwrap(), Ipv4Addr::new(198, 51, 100, 1)),
+            (
+                "203.0.113.0/24".parse().unwrap(),
+                Ipv4Addr::new(198, 51, 100, 1)
+            ),
+        ]))
+    );
+}
+
+#[test]
+fn a_private_binding_gets_its_routes_without_a_default_route() {
+    let c = config();
+    // No GATEWAY: no option 121 before, the routes alone now.
+    let b = with_routes(private(), "198.51.100.0/24 via 203.0.113.1");
+    let a = answer(&ctx(&c, &b), &asks_121_from(b.mac));
+    assert_eq!(
+        a.option(OptionCode::ClasslessStaticRoute),
+        Some(&DhcpOption::ClasslessStaticRoute(vec![(
+            "198.51.100.0/24".parse().unwrap(),
+            Ipv4Addr::new(203, 0, 113, 1)
+        )]))
+    );
+    assert_eq!(a.option(OptionCode::Router), None);
+    assert_eq!(
+        answer(&ctx(&c, &private()), &asks_121_from(b.mac))
+            .option(OptionCode::ClasslessStaticRoute),
+        None
+    );
+}
+
+#[test]
+fn the_most_routes_fit_one_option_in_the_smallest_reply() {
+    // 16 routes of 9 bytes, the host and default routes: one option 121
+    // of 158 bytes, kept whole within 576 bytes with everything else.
+    let c = config();
+    let mut b = routed();
+    b.gateway = Some(Ipv4Addr::new(198, 51, 100, 1));
+    let items: Vec<String> = (0..16)
+        .map(|i| format!("203.0.113.{i}/32 via 192.0.2.{}", i + 20))
+        .collect();
+    let b = with_routes(b, &items.join(","));
+    let a = answer(&ctx(&c, &b), &asks_121());
+    let Some(DhcpOption::ClasslessStaticRoute(r)) = a.option(OptionCode::ClasslessStaticRoute)
+    else {
+        panic!("no option 121: {:?}", a.codes());
+    };
+    assert_eq!(r.len(), 18);
+    assert_eq!(
+        r[17],
+        (
+            "203.0.113.15/32".parse().unwrap(),
+            Ipv4Addr::new(192, 0, 2, 35)
+        )
+    );
+    let wire = wire_options(&a.payload);
+    let ours: Vec<_> = wire
+        .iter()
+        .filter(|(c, _)| *c == code::CLASSLESS_ROUTES)
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert_eq!(ours[0].1.len(), 158);
 }
 
 #[test]
