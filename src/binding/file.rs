@@ -3,8 +3,9 @@
 //! Format (as provisioning hooks write it): file name = tap name; lines
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
 //! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
-//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`, `ROUTES`, new;
-//! see [`delegated`], [`pref64`], [`routes6`], [`overrides`], [`routes`]);
+//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`, `ROUTES`,
+//! `V6ONLY_WAIT`, new; see [`delegated`], [`pref64`], [`routes6`],
+//! [`overrides`], [`routes`], [`v6only`]);
 //! unknown keys ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
@@ -144,6 +145,9 @@ pub enum Reason {
     /// A `ROUTES6` route that cannot be announced.
     #[error(transparent)]
     BadRoute(Box<routes6::RouteError>),
+    /// A `V6ONLY_WAIT` that option 108 cannot carry.
+    #[error(transparent)]
+    BadV6OnlyWait(v6only::V6OnlyError),
     /// A `ROUTES` route that cannot be given in DHCPv4 option 121.
     #[error(transparent)]
     BadRoutes(Box<routes::RoutesError>),
@@ -212,6 +216,7 @@ const KEYS: &[&str] = &[
     pref64::KEY,
     routes6::KEY,
     routes::KEY,
+    v6only::KEY,
     overrides::NAMESERVERS6,
     overrides::NAMESERVERS,
     overrides::NTP,
@@ -385,6 +390,10 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         b.routes = routes::parse(v, &b)
             .map_err(|e| c.bad(routes::KEY, v, Reason::BadRoutes(Box::new(e))))?;
     }
+    if let Some(v) = raw.get(v6only::KEY) {
+        let secs = v6only::parse(v).map_err(|e| c.bad(v6only::KEY, v, Reason::BadV6OnlyWait(e)))?;
+        b.v6only_wait = Some(secs);
+    }
     let bad_override = |key, v, e| c.bad(key, v, Reason::BadOverride(Box::new(e)));
     if let Some(v) = raw.get(overrides::NAMESERVERS6) {
         let servers =
@@ -553,3 +562,4 @@ pub mod routes;
 pub mod routes6;
 #[cfg(test)]
 mod tests;
+pub mod v6only;

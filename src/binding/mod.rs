@@ -48,6 +48,9 @@ pub struct Binding {
     pub routes6: Vec<Route6>,
     /// Extra IPv4 routes of its DHCPv4 option 121 (`ROUTES`), in order.
     pub routes: Routes,
+    /// Its option 108 V6ONLY_WAIT (`V6ONLY_WAIT`, RFC 8925), seconds,
+    /// instead of the config's; `Some(0)`: off.
+    pub v6only_wait: Option<u32>,
     /// Its DNS servers (`NAMESERVERS6`), instead of the config's; `Some`
     /// empty: none.
     pub nameservers6: Option<Vec<Ipv6Addr>>,
@@ -91,6 +94,7 @@ impl Binding {
             pref64: None,
             routes6: Vec::new(),
             routes: Routes::default(),
+            v6only_wait: None,
             nameservers6: None,
             domains: None,
             ntp6: None,
@@ -137,6 +141,12 @@ impl Binding {
     /// The VM's IPv6 NTP servers: its `NTP6`, else the config's.
     pub fn ntp6<'a>(&'a self, config: &'a [Ipv6Addr]) -> &'a [Ipv6Addr] {
         self.ntp6.as_deref().unwrap_or(config)
+    }
+
+    /// The VM's option 108 V6ONLY_WAIT (RFC 8925): its `V6ONLY_WAIT`,
+    /// else the config's `config`; None when off.
+    pub fn v6only_wait(&self, config: u32) -> Option<u32> {
+        Some(self.v6only_wait.unwrap_or(config)).filter(|&w| w != 0)
     }
 
     /// The IPv4 on-link server address: GATEWAY, else the subnet's first address.

@@ -124,6 +124,9 @@ pub struct Dhcp {
     pub domain: Option<String>,
     /// NTP servers (option 42, RFC 2132 §8.3); a binding's `NTP` overrides them.
     pub ntp: Vec<Ipv4Addr>,
+    /// V6ONLY_WAIT of option 108 (RFC 8925), seconds; 0: off. A binding's
+    /// `V6ONLY_WAIT` overrides it.
+    pub v6only_wait: u32,
 }
 
 /// How guests configure IPv6.
@@ -220,6 +223,7 @@ impl Default for Config {
                 nameservers: Vec::new(),
                 domain: None,
                 ntp: Vec::new(),
+                v6only_wait: 0,
             },
             ipv6: Ipv6 {
                 enabled: true,
@@ -313,6 +317,9 @@ pub enum Invalid {
     /// Not a NAT64 prefix an RA can carry.
     #[error(transparent)]
     BadPref64(Pref64Error),
+    /// Not a V6ONLY_WAIT option 108 can carry.
+    #[error(transparent)]
+    BadV6OnlyWait(crate::binding::file::v6only::V6OnlyError),
     /// Multicast, loopback or `::` where a server's address is needed.
     #[error("not a unicast address")]
     NotUnicast,

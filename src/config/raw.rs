@@ -98,6 +98,8 @@ pub struct RawDhcp {
     pub nameservers: Option<List>,
     pub domain: Option<Scalar>,
     pub ntp: Option<List>,
+    /// Option 108, IPv6-Only Preferred (RFC 8925; new).
+    pub v6only_wait: Option<Scalar>,
 }
 
 /// `[ipv6]`

@@ -24,6 +24,9 @@
 //!   to a client that asks), ordered by the client's parameter request list, trimmed
 //!   to its maximum message size (57), padded to the BOOTP minimum of 300.
 //!   Values longer than 255 bytes are split over several options (RFC 3396).
+//! - Option 108, IPv6-Only Preferred (RFC 8925), to a client that asks
+//!   when the VM has a V6ONLY_WAIT: a DISCOVER then gets an OFFER of
+//!   0.0.0.0 (never a rapid-commit ACK), a REQUEST its usual answer.
 //! - Options a request repeats are concatenated before use (RFC 3396).
 //! - Anti-spoofing: chaddr and the frame's source MAC must be the binding's
 //!   MAC unless the binding has MACSPOOF.
@@ -158,6 +161,8 @@ pub mod code {
     pub const RAPID_COMMIT: u8 = 80;
     /// Domain Search (RFC 3397).
     pub const DOMAIN_SEARCH: u8 = 119;
+    /// IPv6-Only Preferred (RFC 8925 §3.1).
+    pub const IPV6_ONLY_PREFERRED: u8 = 108;
     /// Classless Static Route (RFC 3442).
     pub const CLASSLESS_ROUTES: u8 = 121;
     /// End (§3.2).
@@ -273,6 +278,8 @@ struct Plan {
     lease: bool,
     /// Option 80: the ACK of a rapid-commit DISCOVER (RFC 4039 §4).
     rapid_commit: bool,
+    /// Option 108's V6ONLY_WAIT (RFC 8925), to a client that asks.
+    v6only_wait: Option<u32>,
 }
 
 impl Plan {
@@ -293,6 +300,7 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
     let server = server_identifier(ctx).ok_or(DropReason::NotConfigured)?;
     let ciaddr = req.message().ciaddr();
     let zero = Ipv4Addr::UNSPECIFIED;
+    let v6only_wait = v6only_wait(ctx, req);
     let plan = |kind, yiaddr, ciaddr, lease, rapid_commit| {
         Ok(Decision::Reply(Plan {
             kind,
@@ -301,9 +309,20 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
             server,
             lease,
             rapid_commit,
+            // RFC 2131 table 3: a NAK carries no parameters.
+            v6only_wait: v6only_wait.filter(|_| kind != ReplyKind::Nak),
         }))
     };
     match req.msg_type() {
+        // RFC 8925 §3.3: to a client that asks for option 108 the server
+        // "SHOULD NOT assign an address from the pool. Instead, it SHOULD
+        // return 0.0.0.0 as the offered address via the yiaddr field in
+        // the DHCPOFFER message". An OFFER, not a rapid-commit ACK: the
+        // client is to stop, not to lease (RFC 4039 §4 lets a server
+        // answer a rapid-commit DISCOVER with an OFFER).
+        MessageType::DISCOVER if v6only_wait.is_some() => {
+            plan(ReplyKind::Offer, zero, zero, true, false)
+        }
         // RFC 4039 §4: a server that honours Rapid Commit answers the
         // DISCOVER with a DHCPACK that MUST carry the Rapid Commit option.
         // RFC 2131 §4.3.1 table 3: ciaddr is the request's in an ACK.
@@ -339,6 +358,17 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
         }
         _ => Err(DropReason::UnsupportedMessage),
     }
+}
+
+/// Option 108's V6ONLY_WAIT when the VM has one (its `V6ONLY_WAIT`, else
+/// the config's) and the client asks for the option: RFC 8925 §3.3, "The
+/// DHCP server MUST NOT include the IPv6-Only Preferred option in the
+/// DHCPOFFER or DHCPACK message if the option was not present in the
+/// Parameter Request List sent by the client." The binding is looked at
+/// first: a VM without the option costs nothing more.
+fn v6only_wait(ctx: &Context<'_>, req: &Request<'_>) -> Option<u32> {
+    let wait = ctx.binding.v6only_wait(ctx.config.dhcp.v6only_wait)?;
+    req.asks_for(code::IPV6_ONLY_PREFERRED).then_some(wait)
 }
 
 /// chaddr and the frame's source MAC must be the binding's, unless MACSPOOF.

@@ -17,11 +17,14 @@ const MIN_MTU: u16 = 68;
 /// Options never dropped to fit the client's maximum message size: without
 /// them the reply is not a valid OFFER/ACK (RFC 2131 §4.3.1 table 3) or
 /// rapid-commit ACK (RFC 4039 §4).
-const ESSENTIAL: [u8; 4] = [
+/// Nor is option 108: an OFFER whose yiaddr is 0.0.0.0 for it is no
+/// offer without it (RFC 8925 §3.3).
+const ESSENTIAL: [u8; 5] = [
     code::MESSAGE_TYPE,
     code::SERVER_ID,
     code::LEASE_TIME,
     code::RAPID_COMMIT,
+    code::IPV6_ONLY_PREFERRED,
 ];
 
 /// Most data one option carries: its length is one byte (RFC 2132 §2).
@@ -35,12 +38,12 @@ const ADDR_LEN: usize = 4;
 /// Addresses in one option of an address list: a long list is split into
 /// several options (RFC 3396), none cutting an address in two.
 const ADDRS_PER_OPTION: usize = MAX_OPT_DATA / ADDR_LEN;
-/// Bytes of all the values [`list`] copies: 53, 54, 80, 51, 58, 59, 1,
-/// 121 (both routes), 28, 26.
-const COPIED_LEN: usize = 1 + 4 + 4 * 3 + 4 + Routes::HOST_LEN + Routes::DEFAULT_LEN + 4 + 2;
+/// Bytes of all the values [`list`] copies: 53, 54, 80, 108, 51, 58, 59,
+/// 1, 121 (host and default routes), 28, 26.
+const COPIED_LEN: usize = 1 + 4 + 4 + 4 * 3 + 4 + Routes::HOST_LEN + Routes::DEFAULT_LEN + 4 + 2;
 /// Most options in one reply: one per entry of [`list`] (at most 32, the
 /// bits of [`List::order`]'s set).
-const MAX_OPTIONS: usize = 16;
+const MAX_OPTIONS: usize = 17;
 const _: () = assert!(MAX_OPTIONS <= 32 && COPIED_LEN <= u8::MAX as usize);
 
 /// The options of one reply into `opts` (empty), ordered and fitted;
@@ -71,6 +74,12 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
     // RFC 2131 §4.3.2 and table 3: a NAK carries only 53, 54 (and MAY 56).
     if plan.kind == ReplyKind::Nak {
         return;
+    }
+    if let Some(wait) = plan.v6only_wait {
+        // RFC 8925 §3.1: "If the server pool is explicitly configured with
+        // a V6ONLY_WAIT timer, the server MUST set the field to that
+        // configured value"; "The server MUST set the length field to 4."
+        l.copy(code::IPV6_ONLY_PREFERRED, &wait.to_be_bytes());
     }
     let b: &'a Binding = ctx.binding;
     let dhcp = &ctx.config.dhcp;
