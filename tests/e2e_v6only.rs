@@ -8,7 +8,9 @@
 //!   IPv4 address; on a VM with `V6ONLY_WAIT=off` it leases as before; a
 //!   client that does not ask (udhcpc) leases even on a VM with it.
 //! - udhcpc (routed) and dhclient (bridged) install a binding's `ROUTES`
-//!   beside the default route, as `ip route` in the VM shows.
+//!   beside the default route, as `ip route` in the VM shows; a bad
+//!   `ROUTES` or `V6ONLY_WAIT` written later leaves the last good binding
+//!   in force and the other VMs untouched.
 
 mod common;
 
@@ -315,4 +317,50 @@ fn udhcpc_and_dhclient_install_the_binding_routes() {
     ] {
         assert!(routes.contains(want), "{want} not in:\n{routes}");
     }
+
+    // Bad values: a router the VM cannot reach, a V6ONLY_WAIT under 300 s.
+    // Each makes its own file invalid, naming key and value; its last good
+    // binding stays in force and the other VMs are served as before.
+    t.write_binding(
+        "tap-r",
+        &BINDING_R.replace(
+            "198.51.100.0/25 via 192.0.2.1",
+            "198.51.100.0/25 via 203.0.113.1",
+        ),
+    );
+    t.write_binding("tap-c", &format!("{BINDING_C}V6ONLY_WAIT=60\n"));
+    let st = d.wait_for("tap-r and tap-c invalid", |s| {
+        s.bindings.iter().filter(|b| b.state == "invalid").count() == 2
+    });
+    for (tap, want) in [
+        ("tap-r", "ROUTES=\"198.51.100.0/25 via 203.0.113.1, 203.0.113.128/25 via 192.0.2.254\": router 203.0.113.1 of 198.51.100.0/25 is neither in SUBNET 192.0.2.0/24 nor GATEWAY"),
+        ("tap-c", "V6ONLY_WAIT=\"60\": 60 s is under 300 s"),
+    ] {
+        let b = st.bindings.iter().find(|b| b.tap == tap).expect(tap);
+        assert_eq!((b.state.as_str(), b.last_good_served), ("invalid", Some(true)), "{b:?}");
+        let err = b.error.clone().unwrap_or_default();
+        assert!(err.contains(want), "{err}");
+    }
+    let b = st
+        .bindings
+        .iter()
+        .find(|b| b.tap == "tap-b")
+        .expect("tap-b");
+    assert_eq!(b.state, "active");
+    // tap-r's last good ROUTES, to a new client.
+    let (script, log) = routes_script(t.dir.path(), "rt4-r2");
+    let out = t.vm_r.run_out(&format!(
+        "udhcpc -i eth0 -f -n -q -t 3 -T 1 -O staticroutes -s {}",
+        script.display()
+    ));
+    assert!(
+        out.status.success(),
+        "udhcpc failed; log:\n{}",
+        d.log_text()
+    );
+    let v = last(&client_events(&log), &["bound"]);
+    assert_eq!(
+        v["staticroutes"],
+        "0.0.0.0/0 192.0.2.1 198.51.100.0/25 192.0.2.1 203.0.113.128/25 192.0.2.254"
+    );
 }
