@@ -5,8 +5,10 @@
 //! - dhcpcd asking for option 108 on a VM with `V6ONLY_WAIT` (the
 //!   binding's, or the config's `[dhcp] v6only_wait`) gets an OFFER of
 //!   0.0.0.0 carrying the wait, as tshark dissects it, and configures no
-//!   IPv4 address; on a VM with `V6ONLY_WAIT=off` it leases as before; a
-//!   client that does not ask (udhcpc) leases even on a VM with it.
+//!   IPv4 address; on a VM with `V6ONLY_WAIT=off` it leases as before, and
+//!   gives that lease up when the VM gets `V6ONLY_WAIT` (its INIT-REBOOT
+//!   REQUEST's ACK carries option 108); a client that does not ask
+//!   (udhcpc) leases even on a VM with it.
 //! - udhcpc (routed) and dhclient (bridged) install a binding's `ROUTES`
 //!   beside the default route, as `ip route` in the VM shows; a bad
 //!   `ROUTES` or `V6ONLY_WAIT` written later leaves the last good binding
@@ -180,11 +182,47 @@ fn dhcpcd_asking_for_option_108_stops_dhcpv4_where_v6only_wait_is_set() {
     let own = OwnIf::new(&t.vm_b);
     let (ok, out, events) = dhcpcd_v6only(&t, &t.vm_b, "v6o-b", &own.name);
     let addrs = ipv4_addrs(&t.vm_b, &own.name);
-    drop(own);
     assert!(ok, "dhcpcd failed: {out}\nlog:\n{}", d.log_text());
     let v = last(&events, &["BOUND"]);
     assert_eq!(v["new_ip_address"], "198.51.100.20");
     assert!(addrs.contains("198.51.100.20/24"), "{addrs}");
+
+    // The VM gets V6ONLY_WAIT while dhcpcd keeps that lease: dhcpcd asks
+    // for it again (INIT-REBOOT), and the ACK carries option 108 (RFC 8925
+    // §3.3: in a DHCPACK too), on which dhcpcd gives the address up.
+    let generation = d.status().generation;
+    t.write_binding(
+        "tap-b",
+        &BINDING_B.replace("V6ONLY_WAIT=off", "V6ONLY_WAIT=1800"),
+    );
+    d.wait_for("tap-b reloaded", |s| s.generation > generation);
+    let mut cap = t.vm_b.capture(
+        &own.name,
+        t.dir.path(),
+        "v6o-b2",
+        "udp port 67 or udp port 68",
+        20,
+    );
+    let (_, out, _) = dhcpcd_v6only(&t, &t.vm_b, "v6o-b2", &own.name);
+    cap.stop();
+    assert!(
+        out.contains("IPv6-Only Preferred received"),
+        "dhcpcd output:\n{out}\nlog:\n{}",
+        d.log_text()
+    );
+    let acks = replies(&t.vm_b, &cap.pcap.display().to_string());
+    assert!(
+        !acks.is_empty(),
+        "no reply captured\nlog:\n{}",
+        d.log_text()
+    );
+    for f in &acks {
+        assert_eq!(f[..2], ["5", "198.51.100.20"], "{acks:?}");
+        assert!(f[2].split(',').any(|c| c == "108"), "{acks:?}");
+        assert!(f[3].split(',').any(|v| v == "00000708"), "{acks:?}");
+    }
+    assert_eq!(ipv4_addrs(&t.vm_b, &own.name), "", "the address stayed");
+    drop(own);
 
     // RFC 8925 §3.3: a client that does not ask for option 108 leases,
     // even on the VM with V6ONLY_WAIT.
