@@ -314,11 +314,10 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
         }))
     };
     match req.msg_type() {
-        // RFC 8925 §3.3: to a client that asks for option 108 the server
-        // "SHOULD NOT assign an address from the pool. Instead, it SHOULD
-        // return 0.0.0.0 as the offered address via the yiaddr field in
-        // the DHCPOFFER message". An OFFER, not a rapid-commit ACK: the
-        // client is to stop, not to lease (RFC 4039 §4 lets a server
+        // RFC 8925 §3.3: a server that answers with option 108 should not
+        // assign the client an address, and offers 0.0.0.0 in the
+        // DHCPOFFER's yiaddr instead. An OFFER, not a rapid-commit ACK:
+        // the client is to stop, not to lease (RFC 4039 §4 lets a server
         // answer a rapid-commit DISCOVER with an OFFER).
         MessageType::DISCOVER if v6only_wait.is_some() => {
             plan(ReplyKind::Offer, zero, zero, true, false)
