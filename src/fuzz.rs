@@ -28,8 +28,9 @@ use crate::proto::{dhcpv4, Outcome, Reply, ReplyKind};
 const COMPAT_CONFIG: &str = include_str!("../tests/fixtures/compat/nfdhcpd.conf");
 /// The valid compat bindings, by tap name, and tap-routed delegating two
 /// prefixes with every per-VM IPv6 key (routes, PREF64, DNS, search list,
-/// NTP; tests/fixtures/ipv6/options-bindings) and every network boot key
-/// (tests/fixtures/boot/boot-keys): the binding the first byte's two
+/// NTP; tests/fixtures/ipv6/options-bindings), every network boot key
+/// (tests/fixtures/boot/boot-keys), with option 108's `V6ONLY_WAIT` and
+/// option 121's `ROUTES` besides: the binding the first byte's two
 /// binding bits pick.
 const BINDINGS: [(&str, &str); 4] = [
     (
@@ -49,6 +50,8 @@ const BINDINGS: [(&str, &str); 4] = [
         concat!(
             include_str!("../tests/fixtures/ipv6/options-bindings/tap-routed"),
             include_str!("../tests/fixtures/boot/boot-keys"),
+            "V6ONLY_WAIT=1800\n",
+            "ROUTES=\"198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254\"\n",
         ),
     ),
 ];
@@ -64,8 +67,8 @@ const RA_OPTIONS: usize = 16;
 const NA_OPTIONS: usize = 24;
 
 /// The compat config in each IPv6 mode and with `server_on_link`, PREF64,
-/// NTP servers, a route lifetime and network boot defaults; the bindings
-/// (parsed once).
+/// NTP servers, a route lifetime, network boot defaults and a
+/// V6ONLY_WAIT; the bindings (parsed once).
 struct Fixture {
     configs: Vec<Config>,
     bindings: Vec<Binding>,
@@ -108,6 +111,7 @@ fn fixture() -> &'static Fixture {
             ..Default::default()
         }));
         on_link.ipv6.bootfile6 = Some("http://[2001:db8::6]/node.efi".into());
+        on_link.dhcp.v6only_wait = 900;
         configs.push(on_link);
         let bindings = BINDINGS
             .iter()
@@ -348,6 +352,7 @@ pub fn binding_file(data: &[u8]) {
             check_ipv6_keys(&b);
             check_raw_options(&b);
             check_boot_keys(&b);
+            check_dhcpv4_keys(&b);
             let pd = &b.prefix6_delegated;
             assert!(pd.len() <= file::delegated::MAX_PREFIXES, "{pd:?}");
             for (i, p) in pd.iter().enumerate() {
@@ -458,6 +463,29 @@ fn check_boot(boot: &file::boot::Boot) {
     }
 }
 
+/// The invariants of `ROUTES` and `V6ONLY_WAIT`.
+fn check_dhcpv4_keys(b: &Binding) {
+    use file::{routes, v6only};
+    let list = b.routes.list();
+    assert!(list.len() <= routes::MAX_ROUTES, "{list:?}");
+    assert!(b.routes.wire().len() <= list.len() * routes::MAX_ROUTE_LEN);
+    for (i, r) in list.iter().enumerate() {
+        assert_eq!(r.dest.trunc(), r.dest, "host bits set");
+        assert!(r.dest.prefix_len() > 0, "0.0.0.0/0 given as a route");
+        assert!(list[..i].iter().all(|o| o.dest != r.dest), "{r:?} twice");
+        if let Some(net) = b.subnet {
+            assert!(!net.contains(&r.dest), "{r:?} inside {net}");
+        }
+        let reachable = Some(r.router) == b.gateway
+            || b.subnet
+                .is_some_and(|n| n.contains(&r.router) && Some(r.router) != b.ip);
+        assert!(reachable, "{r:?} unreachable");
+    }
+    if let Some(w) = b.v6only_wait {
+        assert!(w == 0 || w >= v6only::MIN_V6ONLY_WAIT, "V6ONLY_WAIT {w}");
+    }
+}
+
 /// A NAT64 prefix is one an RA can carry (RFC 8781 §4).
 fn check_pref64(p: file::pref64::Pref64) {
     let net = p.prefix();
@@ -500,6 +528,11 @@ pub fn config(data: &[u8]) {
                     "{url:?}"
                 );
             }
+            let w = c.dhcp.v6only_wait;
+            assert!(
+                w == 0 || w >= file::v6only::MIN_V6ONLY_WAIT,
+                "v6only_wait {w}"
+            );
             for a in &c.ipv6.ntp {
                 assert!(
                     !(a.is_multicast() || a.is_unspecified() || a.is_loopback()),
@@ -606,6 +639,51 @@ mod tests {
             let f = &udp.payload[108..236];
             assert_eq!(&f[..file.len()], file);
             assert_eq!(f[file.len()], 0);
+        }
+    }
+
+    /// dhcpcd's requests asking for option 108 (first byte 12: DHCPv4, the
+    /// fourth binding, with V6ONLY_WAIT and ROUTES) get an OFFER of 0.0.0.0
+    /// and an ACK, both with option 108 and 121; to tap-routed with the
+    /// config's V6ONLY_WAIT (48), option 108 says 900.
+    #[test]
+    fn the_v6only_seeds_reach_options_108_and_121() {
+        let seeds: [(&[u8], _, _, _); 3] = [
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/dhcpcd-v6only-0-12"),
+                ReplyKind::Offer,
+                std::net::Ipv4Addr::UNSPECIFIED,
+                1800u32,
+            ),
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/dhcpcd-v6only-1-12"),
+                ReplyKind::Ack,
+                std::net::Ipv4Addr::new(192, 0, 2, 10),
+                1800,
+            ),
+            (
+                include_bytes!("../tests/fuzz/seeds/respond/dhcpcd-v6only-0-48"),
+                ReplyKind::Offer,
+                std::net::Ipv4Addr::UNSPECIFIED,
+                900,
+            ),
+        ];
+        for (seed, kind, yiaddr, wait) in seeds {
+            let r = seed_reply(seed);
+            assert_eq!(r.kind, kind);
+            let udp = frame::parse_ipv4_udp(ip_of_frame(&r.frame).expect("IP")).expect("UDP");
+            let m = dhcpv4::Message::parse(udp.payload).expect("DHCP");
+            assert_eq!(m.yiaddr(), yiaddr);
+            let opts: Vec<(u8, &[u8])> = m.options().map(|o| o.expect("well formed")).collect();
+            let get = |code| opts.iter().find(|(c, _)| *c == code).map(|(_, d)| *d);
+            assert_eq!(
+                get(dhcpv4::code::IPV6_ONLY_PREFERRED),
+                Some(&wait.to_be_bytes()[..])
+            );
+            // The default route and, for the fourth binding, its two ROUTES.
+            let routes = get(dhcpv4::code::CLASSLESS_ROUTES).expect("option 121");
+            let want = if wait == 900 { 5 } else { 5 + 8 + 9 };
+            assert_eq!(routes.len(), want);
         }
     }
 

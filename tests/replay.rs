@@ -50,6 +50,11 @@ fn pd_bindings() -> PathBuf {
     root().join("tests/fixtures/ipv6/pd-bindings")
 }
 
+/// tap-routed with V6ONLY_WAIT and ROUTES (tests/fixtures/dhcpv4/v6only-bindings).
+fn v6only_bindings() -> PathBuf {
+    root().join("tests/fixtures/dhcpv4/v6only-bindings")
+}
+
 /// tap-routed with every per-VM IPv6 key (tests/fixtures/ipv6/options-bindings).
 fn options_bindings() -> PathBuf {
     root().join("tests/fixtures/ipv6/options-bindings")
@@ -294,6 +299,69 @@ fn dhcpcd_rapid_commit_and_inform() {
     assert_eq!(inform.msg.yiaddr(), Ipv4Addr::UNSPECIFIED);
     assert_eq!(inform.msg.opts().get(C4::AddressLeaseTime), None);
     assert_eq!(inform.ip_dst, VM_IP);
+}
+
+/// Option 108 (RFC 8925) of a reply, read raw: dhcproto 0.15 files
+/// IPv6-Only Preferred under code 106, so it decodes 108 as unknown.
+fn v6only_wait(m: &v4::Message) -> Option<u32> {
+    match m.opts().get(C4::Unknown(108)) {
+        Some(O4::Unknown(o)) => Some(u32::from_be_bytes(o.data().try_into().expect("4 bytes"))),
+        None => None,
+        other => panic!("option 108: {other:?}"),
+    }
+}
+
+/// Option 121 of a reply, as (destination, router) pairs.
+fn classless_routes(m: &v4::Message) -> Vec<(String, Ipv4Addr)> {
+    match m.opts().get(C4::ClasslessStaticRoute) {
+        Some(O4::ClasslessStaticRoute(r)) => r.iter().map(|(n, g)| (n.to_string(), *g)).collect(),
+        other => panic!("option 121: {other:?}"),
+    }
+}
+
+#[test]
+fn dhcpcd_asking_for_option_108_gets_an_offer_of_no_address_where_v6only_wait_is_set() {
+    let c = compat(None);
+    let out = run_in(
+        &v6only_bindings(),
+        "dhcpv4/dhcpcd-v6only.pcap",
+        "tap-routed",
+        &c,
+    );
+    assert_eq!(out.len(), 2);
+    // RFC 8925 §3.3: the DISCOVER's OFFER has yiaddr 0.0.0.0 (broadcast
+    // then) and option 108 with the binding's V6ONLY_WAIT.
+    let offer = decode_v4(reply(&out[0]));
+    assert_eq!(msg_type(&offer.msg), v4::MessageType::Offer);
+    assert_eq!(offer.msg.yiaddr(), Ipv4Addr::UNSPECIFIED);
+    assert_eq!(offer.ip_dst, Ipv4Addr::BROADCAST);
+    assert_eq!(v6only_wait(&offer.msg), Some(1800));
+    // A REQUEST for the address (a client that went on anyway): its ACK,
+    // option 108 again; option 121 with the default route, then ROUTES.
+    let ack = decode_v4(reply(&out[1]));
+    check_routed_lease(&ack, v4::MessageType::Ack);
+    assert_eq!(v6only_wait(&ack.msg), Some(1800));
+    let gw = Ipv4Addr::new(192, 0, 2, 1);
+    assert_eq!(
+        classless_routes(&ack.msg),
+        [
+            ("0.0.0.0/0".to_string(), gw),
+            ("198.51.100.0/24".to_string(), gw),
+            (
+                "203.0.113.128/25".to_string(),
+                Ipv4Addr::new(192, 0, 2, 254)
+            ),
+        ]
+    );
+    // The same requests to the compat binding (no V6ONLY_WAIT): a lease.
+    let out = run("dhcpv4/dhcpcd-v6only.pcap", "tap-routed", &c);
+    let offer = decode_v4(reply(&out[0]));
+    check_routed_lease(&offer, v4::MessageType::Offer);
+    assert_eq!(v6only_wait(&offer.msg), None);
+    assert_eq!(
+        classless_routes(&offer.msg),
+        [("0.0.0.0/0".to_string(), gw)]
+    );
 }
 
 #[test]
@@ -1019,11 +1087,13 @@ fn tshark() -> Option<PathBuf> {
 fn tshark_dissects_every_reply_without_complaint() {
     let Some(tshark) = tshark() else { return };
     let dir = tempfile::tempdir().unwrap();
-    // (capture, mode, bindings: compat unless "pd" or "opts", reply types)
+    // (capture, mode, bindings: compat unless "pd", "opts" or "v6only", reply types)
     let cases: &[(&str, &str, &str, &str)] = &[
         ("dhcpv4/udhcpc.pcap", "", "", "dhcp:2,2,5"),
         ("dhcpv4/dhclient.pcap", "", "", "dhcp:2,2,5,5,5,5"),
         ("dhcpv4/dhcpcd.pcap", "", "", "dhcp:5,5,5"),
+        ("dhcpv4/dhcpcd-v6only.pcap", "", "", "dhcp:2,5"),
+        ("dhcpv4/dhcpcd-v6only.pcap", "", "v6only", "dhcp:2,5"),
         ("ipv6/kernel-rs.pcap", "", "", "icmpv6:134,134"),
         ("ipv6/rdisc6.pcap", "", "", "icmpv6:134"),
         ("ipv6/ndisc6.pcap", "", "", "icmpv6:136"),
@@ -1063,6 +1133,7 @@ fn tshark_dissects_every_reply_without_complaint() {
             .arg(match *datapath {
                 "pd" => pd_bindings(),
                 "opts" => options_bindings(),
+                "v6only" => v6only_bindings(),
                 _ => bindings(),
             })
             .args(["--tap", "tap-routed", "--out"])

@@ -3,11 +3,11 @@
 //! Format (as provisioning hooks write it): file name = tap name; lines
 //! `KEY=VALUE`; keys `INDEV IP MAC HOSTNAME SUBNET GATEWAY SUBNET6 GATEWAY6
 //! EUI64 MTU MACSPOOF PRIVATE TAGS` (and `IP6`, `PREFIX6_DELEGATED`,
-//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`,
-//! `OPTION_<code>`, `OPTION6_<code>`, new; see [`delegated`], [`pref64`],
-//! [`routes6`], [`overrides`], [`options`]; the network boot keys
-//! `NEXT_SERVER`, `TFTP_SERVER`, `BOOTFILE*`, see [`boot`]); unknown keys
-//! ignored;
+//! `PREF64`, `ROUTES6`, `NAMESERVERS6`, `DOMAINS`, `NTP6`, `ROUTES`,
+//! `V6ONLY_WAIT`, `OPTION_<code>`, `OPTION6_<code>`, new; see
+//! [`delegated`], [`pref64`], [`routes6`], [`overrides`], [`routes`],
+//! [`v6only`], [`options`]; the network boot keys `NEXT_SERVER`,
+//! `TFTP_SERVER`, `BOOTFILE*`, see [`boot`]); unknown keys ignored;
 //! an empty value means unset (the original rejected an empty `MTU=`);
 //! values may be quoted; `#` starts a comment line; surrounding whitespace
 //! and CRLF are tolerated; MACs compare case-insensitively. A key given
@@ -150,6 +150,12 @@ pub enum Reason {
     /// A `ROUTES6` route that cannot be announced.
     #[error(transparent)]
     BadRoute(Box<routes6::RouteError>),
+    /// A `V6ONLY_WAIT` that option 108 cannot carry.
+    #[error(transparent)]
+    BadV6OnlyWait(v6only::V6OnlyError),
+    /// A `ROUTES` route that cannot be given in DHCPv4 option 121.
+    #[error(transparent)]
+    BadRoutes(Box<routes::RoutesError>),
     /// A `NAMESERVERS6`, `DOMAINS` or `NTP6` item that cannot be given.
     #[error(transparent)]
     BadOverride(Box<overrides::OverrideError>),
@@ -235,6 +241,8 @@ const KEYS: &[&str] = &[
     delegated::KEY,
     pref64::KEY,
     routes6::KEY,
+    routes::KEY,
+    v6only::KEY,
     overrides::NAMESERVERS6,
     overrides::NAMESERVERS,
     overrides::NTP,
@@ -414,6 +422,14 @@ pub fn parse(tap: &str, text: &str, ipv6_served: bool) -> Result<Parsed, Binding
         b.routes6 = routes6::parse(v, &b)
             .map_err(|e| c.bad(routes6::KEY, v, Reason::BadRoute(Box::new(e))))?;
     }
+    if let Some(v) = raw.get(routes::KEY) {
+        b.routes = routes::parse(v, &b)
+            .map_err(|e| c.bad(routes::KEY, v, Reason::BadRoutes(Box::new(e))))?;
+    }
+    if let Some(v) = raw.get(v6only::KEY) {
+        let secs = v6only::parse(v).map_err(|e| c.bad(v6only::KEY, v, Reason::BadV6OnlyWait(e)))?;
+        b.v6only_wait = Some(secs);
+    }
     let bad_override = |key, v, e| c.bad(key, v, Reason::BadOverride(Box::new(e)));
     if let Some(v) = raw.get(overrides::NAMESERVERS6) {
         let servers =
@@ -588,6 +604,8 @@ pub mod delegated;
 pub mod options;
 pub mod overrides;
 pub mod pref64;
+pub mod routes;
 pub mod routes6;
 #[cfg(test)]
 mod tests;
+pub mod v6only;

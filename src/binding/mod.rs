@@ -10,6 +10,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use crate::mac::MacAddr;
 use file::boot::Boot;
 use file::pref64::Pref64;
+use file::routes::Routes;
 use file::routes6::Route6;
 
 /// A validated binding: the configuration of the VM behind one tap.
@@ -46,6 +47,11 @@ pub struct Binding {
     pub pref64: Option<Option<Pref64>>,
     /// Routes announced in its RAs (`ROUTES6`), most important first.
     pub routes6: Vec<Route6>,
+    /// Extra IPv4 routes of its DHCPv4 option 121 (`ROUTES`), in order.
+    pub routes: Routes,
+    /// Its option 108 V6ONLY_WAIT (`V6ONLY_WAIT`, RFC 8925), seconds,
+    /// instead of the config's; `Some(0)`: off.
+    pub v6only_wait: Option<u32>,
     /// Its DNS servers (`NAMESERVERS6`), instead of the config's; `Some`
     /// empty: none.
     pub nameservers6: Option<Vec<Ipv6Addr>>,
@@ -94,6 +100,8 @@ impl Binding {
             prefix6_delegated: Vec::new(),
             pref64: None,
             routes6: Vec::new(),
+            routes: Routes::default(),
+            v6only_wait: None,
             nameservers6: None,
             domains: None,
             ntp6: None,
@@ -142,6 +150,12 @@ impl Binding {
     /// The VM's IPv6 NTP servers: its `NTP6`, else the config's.
     pub fn ntp6<'a>(&'a self, config: &'a [Ipv6Addr]) -> &'a [Ipv6Addr] {
         self.ntp6.as_deref().unwrap_or(config)
+    }
+
+    /// The VM's option 108 V6ONLY_WAIT (RFC 8925): its `V6ONLY_WAIT`,
+    /// else the config's `config`; None when off.
+    pub fn v6only_wait(&self, config: u32) -> Option<u32> {
+        Some(self.v6only_wait.unwrap_or(config)).filter(|&w| w != 0)
     }
 
     /// The IPv4 on-link server address: GATEWAY, else the subnet's first address.

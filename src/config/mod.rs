@@ -138,6 +138,9 @@ pub struct Dhcp {
     /// Network boot defaults (`next_server`, `tftp_server`, `bootfile*`);
     /// each of a binding's boot keys overrides its own.
     pub boot: Option<Box<Boot>>,
+    /// V6ONLY_WAIT of option 108 (RFC 8925), seconds; 0: off. A binding's
+    /// `V6ONLY_WAIT` overrides it.
+    pub v6only_wait: u32,
 }
 
 /// How guests configure IPv6.
@@ -239,6 +242,7 @@ impl Default for Config {
                 domain: None,
                 ntp: Vec::new(),
                 boot: None,
+                v6only_wait: 0,
             },
             ipv6: Ipv6 {
                 enabled: true,
@@ -335,6 +339,9 @@ pub enum Invalid {
     /// Not a NAT64 prefix an RA can carry.
     #[error(transparent)]
     BadPref64(Pref64Error),
+    /// Not a V6ONLY_WAIT option 108 can carry.
+    #[error(transparent)]
+    BadV6OnlyWait(crate::binding::file::v6only::V6OnlyError),
     /// Multicast, loopback or `::` where a server's address is needed.
     #[error("not a unicast address")]
     NotUnicast,

@@ -107,6 +107,8 @@ pub struct RawDhcp {
     pub bootfile_bios: Option<Scalar>,
     pub bootfile_ipxe: Option<Scalar>,
     pub bootfile_http: Option<Scalar>,
+    /// Option 108, IPv6-Only Preferred (RFC 8925; new).
+    pub v6only_wait: Option<Scalar>,
 }
 
 /// `[ipv6]`

@@ -692,3 +692,35 @@ fn network_boot_defaults_in_both_forms_checked_as_binding_keys() {
         );
     }
 }
+
+#[test]
+fn v6only_wait_in_both_forms_off_by_default_and_bad_ones_named() {
+    assert_eq!(ini(MINIMAL).unwrap().config.dhcp.v6only_wait, 0);
+    let c = ini(&MINIMAL.replace("[ipv6]", "v6only_wait = 1800\n[ipv6]")).unwrap();
+    assert_eq!(c.config.dhcp.v6only_wait, 1800);
+    let c = ini(&MINIMAL.replace("[ipv6]", "v6only_wait = off\n[ipv6]")).unwrap();
+    assert_eq!(c.config.dhcp.v6only_wait, 0);
+    let toml = |v: &str| {
+        parse(
+            &format!("[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\nv6only_wait = {v}\n[ipv6]\nenable_ipv6 = false\n"),
+            Format::Toml,
+            "t.toml",
+        )
+    };
+    assert_eq!(toml("3600").unwrap().config.dhcp.v6only_wait, 3600);
+    assert_eq!(toml("\"off\"").unwrap().config.dhcp.v6only_wait, 0);
+    assert_eq!(toml("false").unwrap().config.dhcp.v6only_wait, 0);
+    assert!(toml("true").is_err());
+    let e = ini(&MINIMAL.replace("[ipv6]", "v6only_wait = 60\n[ipv6]")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "test.conf:4: [dhcp] v6only_wait = \"60\": 60 s is under 300 s, the least a client waits (RFC 8925 §3.2); 0 or off turns it off"
+    );
+    let (line, key, value, reason) =
+        invalid(&MINIMAL.replace("[ipv6]", "v6only_wait = 30min\n[ipv6]"));
+    assert_eq!(
+        (line, key.as_str(), value.as_str()),
+        (Some(4), "v6only_wait", "30min")
+    );
+    assert!(matches!(reason, Invalid::BadV6OnlyWait(_)), "{reason:?}");
+}

@@ -8,6 +8,7 @@ use super::raw::{Lines, List, RawConfig, Scalar};
 use super::{BadValue, Config, ConfigError, Invalid, Ipv6Mode, QueueRange, RouterPreference};
 use crate::binding::file::boot::{self, Boot};
 use crate::binding::file::pref64::parse_prefix;
+use crate::binding::file::v6only;
 use crate::domain::validate_dns_name;
 
 /// RFC 4861 §6.2.1: AdvDefaultLifetime "MUST be either zero or between
@@ -243,6 +244,15 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
         .find(|a| a.is_unspecified() || a.is_loopback() || a.is_multicast() || a.is_broadcast())
     {
         return Err(c.err("dhcp", "ntp", a.to_string(), Invalid::NotUnicast));
+    }
+    if let Some(v) = &d.v6only_wait {
+        // TOML's `false` is off too.
+        let text = match v {
+            Scalar::Bool(false) => "off".to_string(),
+            other => other.text(),
+        };
+        dh.v6only_wait = v6only::parse(&text)
+            .map_err(|e| c.err("dhcp", "v6only_wait", v.text(), Invalid::BadV6OnlyWait(e)))?;
     }
     dh.domain = match Checker::string(&d.domain) {
         Some(n) => Some(c.domain("dhcp", "domain", n)?),

@@ -20,13 +20,17 @@
 //! - DHCPRELEASE, DHCPDECLINE → consumed, no reply (nothing to free).
 //! - Relayed requests (giaddr), unicast / broadcast delivery (RFC 2131 §4.1).
 //! - Options 1, 3, 6, 12, 15, 26, 28, 51, 54, 58, 59, 80, 119 (RFC 3397) and
-//!   121 (RFC 3442), ordered by the client's parameter request list, trimmed
+//!   121 (RFC 3442: the default route, then the binding's `ROUTES`; only
+//!   to a client that asks), ordered by the client's parameter request list, trimmed
 //!   to its maximum message size (57), padded to the BOOTP minimum of 300.
 //!   Values longer than 255 bytes are split over several options (RFC 3396).
 //! - Any other option from the binding's `OPTION_<code>` or the config's
 //!   `[options]` (see [`crate::config::options`]): sent when the client's
 //!   parameter request list names it, or always when so marked; ordered
 //!   and fitted as the others.
+//! - Option 108, IPv6-Only Preferred (RFC 8925), to a client that asks
+//!   when the VM has a V6ONLY_WAIT: a DISCOVER then gets an OFFER of
+//!   0.0.0.0 (never a rapid-commit ACK), a REQUEST its usual answer.
 //! - Options a request repeats are concatenated before use (RFC 3396).
 //! - Anti-spoofing: chaddr and the frame's source MAC must be the binding's
 //!   MAC unless the binding has MACSPOOF.
@@ -186,6 +190,8 @@ pub mod code {
     pub const IPXE_ENCAP: u8 = 175;
     /// Domain Search (RFC 3397).
     pub const DOMAIN_SEARCH: u8 = 119;
+    /// IPv6-Only Preferred (RFC 8925 §3.1).
+    pub const IPV6_ONLY_PREFERRED: u8 = 108;
     /// Classless Static Route (RFC 3442).
     pub const CLASSLESS_ROUTES: u8 = 121;
     /// End (§3.2).
@@ -304,6 +310,8 @@ struct Plan {
     /// The boot file and option 60 given, when the binding has boot keys
     /// (not in a NAK, RFC 2131 §4.3.1 table 3).
     boot: Option<boot::Choice>,
+    /// Option 108's V6ONLY_WAIT (RFC 8925), to a client that asks.
+    v6only_wait: Option<u32>,
 }
 
 impl Plan {
@@ -324,6 +332,7 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
     let server = server_identifier(ctx).ok_or(DropReason::NotConfigured)?;
     let ciaddr = req.message().ciaddr();
     let zero = Ipv4Addr::UNSPECIFIED;
+    let v6only_wait = v6only_wait(ctx, req);
     let plan = |kind, yiaddr, ciaddr, lease, rapid_commit| {
         let boot = match boot::Keys::of(ctx) {
             Some(keys) if kind != ReplyKind::Nak => Some(boot::choose(keys, req.boot_hints())),
@@ -337,9 +346,19 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
             lease,
             rapid_commit,
             boot,
+            // RFC 2131 table 3: a NAK carries no parameters.
+            v6only_wait: v6only_wait.filter(|_| kind != ReplyKind::Nak),
         }))
     };
     match req.msg_type() {
+        // RFC 8925 §3.3: a server that answers with option 108 should not
+        // assign the client an address, and offers 0.0.0.0 in the
+        // DHCPOFFER's yiaddr instead. An OFFER, not a rapid-commit ACK:
+        // the client is to stop, not to lease (RFC 4039 §4 lets a server
+        // answer a rapid-commit DISCOVER with an OFFER).
+        MessageType::DISCOVER if v6only_wait.is_some() => {
+            plan(ReplyKind::Offer, zero, zero, true, false)
+        }
         // RFC 4039 §4: a server that honours Rapid Commit answers the
         // DISCOVER with a DHCPACK that MUST carry the Rapid Commit option.
         // RFC 2131 §4.3.1 table 3: ciaddr is the request's in an ACK.
@@ -375,6 +394,17 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
         }
         _ => Err(DropReason::UnsupportedMessage),
     }
+}
+
+/// Option 108's V6ONLY_WAIT when the VM has one (its `V6ONLY_WAIT`, else
+/// the config's) and the client asks for the option: RFC 8925 §3.3, "The
+/// DHCP server MUST NOT include the IPv6-Only Preferred option in the
+/// DHCPOFFER or DHCPACK message if the option was not present in the
+/// Parameter Request List sent by the client." The binding is looked at
+/// first: a VM without the option costs nothing more.
+fn v6only_wait(ctx: &Context<'_>, req: &Request<'_>) -> Option<u32> {
+    let wait = ctx.binding.v6only_wait(ctx.config.dhcp.v6only_wait)?;
+    req.asks_for(code::IPV6_ONLY_PREFERRED).then_some(wait)
 }
 
 /// chaddr and the frame's source MAC must be the binding's, unless MACSPOOF.

@@ -678,3 +678,89 @@ fn raw_options_parsed_or_refused_with_file_key_and_value() {
         "tap0: OPTION_240=\"u8:1\": 17 options: at most 16 OPTION_ and 16 OPTION6_ keys"
     );
 }
+
+#[test]
+fn routes_parsed_against_subnet_and_gateway_or_refused_with_file_key_and_value() {
+    let base = "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n";
+    let b = ok(
+        "tap0",
+        &format!(
+            "{base}ROUTES=\"198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254\"\n"
+        ),
+    )
+    .binding;
+    assert_eq!(
+        b.routes
+            .list()
+            .iter()
+            .map(|r| (r.dest.to_string(), r.router.to_string()))
+            .collect::<Vec<_>>(),
+        [
+            ("198.51.100.0/24".to_string(), "192.0.2.1".to_string()),
+            ("203.0.113.128/25".to_string(), "192.0.2.254".to_string()),
+        ]
+    );
+    assert!(ok("tap0", &format!("{base}ROUTES=\n"))
+        .binding
+        .routes
+        .is_empty());
+    // Keys in any order: ROUTES is checked against SUBNET and GATEWAY
+    // wherever they stand in the file.
+    assert!(ok(
+        "tap0",
+        "ROUTES=198.51.100.0/24 via 192.0.2.1\nMAC=aa:00:00:00:00:10\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n"
+    )
+    .binding
+    .routes
+    .wire()
+    .starts_with(&[24, 198, 51, 100]));
+    let e = parse(
+        "tap0",
+        &format!("{base}ROUTES=198.51.100.0/24 via 203.0.113.1\n"),
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap0: ROUTES=\"198.51.100.0/24 via 203.0.113.1\": router 203.0.113.1 of 198.51.100.0/24 is neither in SUBNET 192.0.2.0/24 nor GATEWAY"
+    );
+    let (key, value, reason) = err("tap0", &format!("{base}ROUTES=198.51.100.0/24\n"));
+    assert_eq!((key, value.as_str()), ("ROUTES", "198.51.100.0/24"));
+    assert!(
+        matches!(reason, Reason::BadRoutes(e) if matches!(*e, routes::RoutesError::NotRoute(_)))
+    );
+}
+
+#[test]
+fn v6only_wait_set_off_or_refused_with_file_key_and_value() {
+    let base = "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n";
+    let b = ok("tap0", base).binding;
+    assert_eq!((b.v6only_wait, b.v6only_wait(1800)), (None, Some(1800)));
+    let b = ok("tap0", &format!("{base}V6ONLY_WAIT=3600\n")).binding;
+    assert_eq!((b.v6only_wait, b.v6only_wait(0)), (Some(3600), Some(3600)));
+    for off in ["0", "off", "\"OFF\""] {
+        let b = ok("tap0", &format!("{base}V6ONLY_WAIT={off}\n")).binding;
+        assert_eq!(
+            (b.v6only_wait, b.v6only_wait(1800)),
+            (Some(0), None),
+            "{off}"
+        );
+    }
+    assert_eq!(
+        ok("tap0", &format!("{base}V6ONLY_WAIT=\n"))
+            .binding
+            .v6only_wait,
+        None
+    );
+    let e = parse("tap0", &format!("{base}V6ONLY_WAIT=120\n"), true).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tap0: V6ONLY_WAIT=\"120\": 120 s is under 300 s, the least a client waits (RFC 8925 §3.2); 0 or off turns it off"
+    );
+    let (key, value, reason) = err("tap0", &format!("{base}V6ONLY_WAIT=30m\n"));
+    assert_eq!((key, value.as_str()), ("V6ONLY_WAIT", "30m"));
+    assert!(matches!(
+        reason,
+        Reason::BadV6OnlyWait(v6only::V6OnlyError::NotSeconds(_))
+    ));
+}

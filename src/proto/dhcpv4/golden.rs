@@ -1,7 +1,9 @@
 //! Whole reply frames, byte for byte: every request of a matrix (message
 //! types, addressing, parameter lists, size limits, options a client
 //! repeats) for three bindings and two configs, and the captured requests
-//! of real clients, against tests/fixtures/dhcpv4/golden-replies.txt.
+//! of real clients, then the matrix, requests asking for option 108 and
+//! dhcpcd's capture for a binding with `V6ONLY_WAIT` and `ROUTES`, against
+//! tests/fixtures/dhcpv4/golden-replies.txt.
 //!
 //! The file was first written while two implementations answered (a typed
 //! one on dhcproto and the direct one), which debug builds checked agreed
@@ -217,6 +219,54 @@ fn lines() -> Vec<String> {
         for (i, p) in super::fixtures::packets(name).iter().enumerate() {
             out.push(line(&format!("capture/{name}/{i}"), &handle(&cx, p)));
         }
+    }
+    out.extend(v6only_lines());
+    out
+}
+
+/// Option 108 (RFC 8925) and `ROUTES`: the matrix and the requests that
+/// ask for 108 (dhcpcd's capture among them) for tap-routed with
+/// `V6ONLY_WAIT=1800` and two routes.
+fn v6only_lines() -> Vec<String> {
+    let c = config();
+    let mut b = routed();
+    b.v6only_wait = Some(1800);
+    b.routes = crate::binding::file::routes::parse(
+        "198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254",
+        &b,
+    )
+    .expect("valid ROUTES");
+    let cx = ctx(&c, &b);
+    let asks = |mt, mut opts: Vec<DhcpOption>| {
+        opts.push(DhcpOption::ParameterRequestList(vec![
+            OptionCode::SubnetMask,
+            OptionCode::ClasslessStaticRoute,
+            OptionCode::Unknown(code::IPV6_ONLY_PREFERRED),
+        ]));
+        packet(&msg(mt, b.mac, opts), Ipv4Addr::UNSPECIFIED)
+    };
+    let selecting = vec![
+        DhcpOption::RequestedIpAddress(VM_IP),
+        DhcpOption::ServerIdentifier(SERVER_IP),
+    ];
+    let mut requests = requests(b.mac);
+    requests.extend([
+        ("discover asks 108", asks(MessageType::Discover, vec![])),
+        (
+            "discover asks 108, rapid commit",
+            asks(MessageType::Discover, vec![DhcpOption::RapidCommit]),
+        ),
+        ("request asks 108", asks(MessageType::Request, selecting)),
+    ]);
+    let mut out: Vec<String> = requests
+        .iter()
+        .map(|(rn, p)| line(&format!("v6only/compat/{rn}"), &handle(&cx, p)))
+        .collect();
+    for (i, p) in super::fixtures::packets("dhcpcd-v6only").iter().enumerate() {
+        out.push(line(
+            &format!("v6only/capture/dhcpcd-v6only/{i}"),
+            &handle(&cx, p),
+        ));
     }
     out
 }

@@ -20,11 +20,14 @@ const MIN_MTU: u16 = 68;
 /// Options never dropped to fit the client's maximum message size: without
 /// them the reply is not a valid OFFER/ACK (RFC 2131 §4.3.1 table 3) or
 /// rapid-commit ACK (RFC 4039 §4).
-const ESSENTIAL: [u8; 4] = [
+/// Nor is option 108: an OFFER whose yiaddr is 0.0.0.0 for it is no
+/// offer without it (RFC 8925 §3.3).
+const ESSENTIAL: [u8; 5] = [
     code::MESSAGE_TYPE,
     code::SERVER_ID,
     code::LEASE_TIME,
     code::RAPID_COMMIT,
+    code::IPV6_ONLY_PREFERRED,
 ];
 
 /// Most data one option carries: its length is one byte (RFC 2132 §2).
@@ -38,17 +41,17 @@ const ADDR_LEN: usize = 4;
 /// Addresses in one option of an address list: a long list is split into
 /// several options (RFC 3396), none cutting an address in two.
 const ADDRS_PER_OPTION: usize = MAX_OPT_DATA / ADDR_LEN;
-/// Bytes of all the values [`list`] copies: 53, 54, 80, 51, 58, 59, 1,
-/// 121 (both routes), 28, 26.
-const COPIED_LEN: usize = 1 + 4 + 4 * 3 + 4 + Routes::HOST_LEN + Routes::DEFAULT_LEN + 4 + 2;
+/// Bytes of all the values [`list`] copies: 53, 54, 80, 108, 51, 58, 59,
+/// 1, 121 (host and default routes), 28, 26.
+const COPIED_LEN: usize = 1 + 4 + 4 + 4 * 3 + 4 + Routes::HOST_LEN + Routes::DEFAULT_LEN + 4 + 2;
 /// Most options in one reply: one per entry of [`list`], the binding's
 /// and the config's `OPTION_<code>` included (at most 64, the bits of
 /// [`List::order`]'s set).
 const MAX_OPTIONS: usize = 64;
 const _: () = assert!(MAX_OPTIONS <= 64 && COPIED_LEN <= u8::MAX as usize);
-// The fixed entries of `list` (16, and the boot options 66, 67, 60) and
-// two sources of raw options fit.
-const _: () = assert!(19 + 2 * options::MAX_PER_SOURCE <= MAX_OPTIONS);
+// The fixed entries of `list` (16, option 108, and the boot options 66,
+// 67, 60) and two sources of raw options fit.
+const _: () = assert!(20 + 2 * options::MAX_PER_SOURCE <= MAX_OPTIONS);
 
 /// The options of one reply into `opts` (empty), ordered and fitted;
 /// returns their length on the wire (End not included).
@@ -79,6 +82,12 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
     if plan.kind == ReplyKind::Nak {
         return;
     }
+    if let Some(wait) = plan.v6only_wait {
+        // RFC 8925 §3.1: "If the server pool is explicitly configured with
+        // a V6ONLY_WAIT timer, the server MUST set the field to that
+        // configured value"; "The server MUST set the length field to 4."
+        l.copy(code::IPV6_ONLY_PREFERRED, &wait.to_be_bytes());
+    }
     let b: &'a Binding = ctx.binding;
     let dhcp = &ctx.config.dhcp;
     if plan.lease {
@@ -95,10 +104,9 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
         l.addrs(code::ROUTER, std::slice::from_ref(gw));
     }
     if req.asks_for(code::CLASSLESS_ROUTES) {
-        if let Some(routes) = classless_routes(b.subnet, b.gateway, b.private) {
-            l.copy_with(code::CLASSLESS_ROUTES, routes.len(), |out| {
-                routes.write(out)
-            });
+        let extra = b.routes.wire();
+        if let Some(routes) = classless_routes(b.subnet, b.gateway, b.private, extra) {
+            l.routes(code::CLASSLESS_ROUTES, &routes);
         }
     }
     // The binding's NAMESERVERS, else the config's.
@@ -174,7 +182,9 @@ fn domain<'a>(ctx: &Context<'a>) -> Option<&'a str> {
 }
 
 /// Option 121 (RFC 3442): an on-link host route to a gateway outside the
-/// subnet, then the default route; none for a PRIVATE binding.
+/// subnet, then the default route (none for a PRIVATE binding), then the
+/// binding's `ROUTES` (`extra`, already in option 121's form); none
+/// without a route to give.
 ///
 /// RFC 3442 §3: "If the DHCP server returns both a Classless Static Routes
 /// option and a Router option, the DHCP client MUST ignore the Router
@@ -183,48 +193,60 @@ pub(super) fn classless_routes(
     subnet: Option<Ipv4Net>,
     gateway: Option<Ipv4Addr>,
     private: bool,
-) -> Option<Routes> {
-    let gateway = gateway.filter(|_| !private)?;
+    extra: &[u8],
+) -> Option<Routes<'_>> {
+    let default = gateway.filter(|_| !private);
+    if default.is_none() && extra.is_empty() {
+        return None;
+    }
+    // `ROUTES` may use a GATEWAY outside the subnet (a PRIVATE binding's
+    // too): the guest reaches it through the host route.
+    let host_route = gateway.filter(|gw| !subnet.is_some_and(|n| n.contains(gw)));
     Some(Routes {
-        gateway,
-        host_route: !subnet.is_some_and(|n| n.contains(&gateway)),
+        host_route,
+        default,
+        extra,
     })
 }
 
-/// Option 121's routes: the default route via `gateway`, after a /32 to
-/// the gateway itself when it is not in the subnet.
-pub(super) struct Routes {
-    gateway: Ipv4Addr,
-    host_route: bool,
+/// Option 121's routes: a /32 to the gateway itself when it is not in
+/// the subnet, the default route via the gateway, then the extra routes.
+pub(super) struct Routes<'a> {
+    host_route: Option<Ipv4Addr>,
+    default: Option<Ipv4Addr>,
+    extra: &'a [u8],
 }
 
-impl Routes {
+impl Routes<'_> {
     /// A /32 route: prefix length, 4 octets of destination, 4 of router.
     const HOST_LEN: usize = 9;
     /// The default route: prefix length, no destination octet, the router.
     const DEFAULT_LEN: usize = 5;
 
-    /// Bytes of the value.
+    /// Bytes of the host and default routes, which [`Routes::write`] writes.
     pub(super) fn len(&self) -> usize {
-        usize::from(self.host_route) * Self::HOST_LEN + Self::DEFAULT_LEN
+        usize::from(self.host_route.is_some()) * Self::HOST_LEN
+            + usize::from(self.default.is_some()) * Self::DEFAULT_LEN
     }
 
-    /// Writes the value into `out` ([`Routes::len`] bytes): each route is
-    /// its prefix length, the significant octets of its destination, then
-    /// its router (RFC 3442 §2).
+    /// Writes the host and default routes into `out` ([`Routes::len`]
+    /// bytes): each route is its prefix length, the significant octets of
+    /// its destination, then its router (RFC 3442 §2).
     pub(super) fn write(&self, out: &mut [u8]) {
-        let gw = self.gateway.octets();
-        let default = if self.host_route {
-            // Router 0.0.0.0: the destination is on the link (RFC 3442 §2).
-            out[0] = 32;
-            out[1..5].copy_from_slice(&gw);
-            out[5..Self::HOST_LEN].fill(0);
-            &mut out[Self::HOST_LEN..]
-        } else {
-            out
+        let rest = match self.host_route {
+            Some(gw) => {
+                // Router 0.0.0.0: the destination is on the link (RFC 3442 §2).
+                out[0] = 32;
+                out[1..5].copy_from_slice(&gw.octets());
+                out[5..Self::HOST_LEN].fill(0);
+                &mut out[Self::HOST_LEN..]
+            }
+            None => out,
         };
-        default[0] = 0;
-        default[1..Self::DEFAULT_LEN].copy_from_slice(&gw);
+        if let Some(gw) = self.default {
+            rest[0] = 0;
+            rest[1..Self::DEFAULT_LEN].copy_from_slice(&gw.octets());
+        }
     }
 }
 
@@ -249,6 +271,9 @@ enum Value<'a> {
     Addrs(&'a [Ipv4Addr]),
     /// The list's `shared` bytes.
     Shared,
+    /// Copied bytes followed by borrowed ones: option 121's host and
+    /// default routes, then the binding's `ROUTES`.
+    Routes { at: u8, len: u8, extra: &'a [u8] },
 }
 
 /// The options of one reply: each option's code and value in our order
@@ -311,6 +336,17 @@ impl<'a> List<'a> {
         self.push(code, Value::Copied { at, len });
     }
 
+    /// Adds option `code` with option 121's `routes`: the host and default
+    /// routes copied, the binding's own borrowed.
+    fn routes(&mut self, code: u8, routes: &Routes<'a>) {
+        self.copy_with(code, routes.len(), |out| routes.write(out));
+        let i = self.len - 1;
+        if let Value::Copied { at, len } = self.values[i] {
+            let extra = routes.extra;
+            self.values[i] = Value::Routes { at, len, extra };
+        }
+    }
+
     /// Adds option `code` with a value the config or binding holds.
     pub(super) fn borrow(&mut self, code: u8, data: &'a [u8]) {
         self.push(code, Value::Borrowed(data));
@@ -353,15 +389,18 @@ impl<'a> List<'a> {
         self.codes[usize::from(self.wire[w])]
     }
 
-    /// The bytes of a value, unless it is a list of addresses.
-    fn bytes(&self, value: Value<'a>) -> Result<&[u8], &'a [Ipv4Addr]> {
+    /// The bytes of a value, in one or two parts, unless it is a list of
+    /// addresses.
+    fn bytes(&self, value: Value<'a>) -> Result<(&[u8], &'a [u8]), &'a [Ipv4Addr]> {
+        let copied = |at: u8, len: u8| {
+            let at = usize::from(at);
+            &self.copied[at..at + usize::from(len)]
+        };
         match value {
-            Value::Copied { at, len } => {
-                let at = usize::from(at);
-                Ok(&self.copied[at..at + usize::from(len)])
-            }
-            Value::Borrowed(b) => Ok(b),
-            Value::Shared => Ok(self.shared.as_deref().unwrap_or_default()),
+            Value::Copied { at, len } => Ok((copied(at, len), &[])),
+            Value::Borrowed(b) => Ok((b, &[])),
+            Value::Shared => Ok((self.shared.as_deref().unwrap_or_default(), &[])),
+            Value::Routes { at, len, extra } => Ok((copied(at, len), extra)),
             Value::Addrs(ips) => Err(ips),
         }
     }
@@ -422,7 +461,10 @@ impl<'a> List<'a> {
         // Each arm divides by a constant (no division instruction).
         let with_headers = |len: usize, pieces: usize| len + OPT_HDR_LEN * pieces.max(1);
         match self.bytes(self.values[i]) {
-            Ok(data) => with_headers(data.len(), data.len().div_ceil(MAX_OPT_DATA)),
+            Ok((a, b)) => {
+                let len = a.len() + b.len();
+                with_headers(len, len.div_ceil(MAX_OPT_DATA))
+            }
             Err(ips) => with_headers(ips.len() * ADDR_LEN, ips.len().div_ceil(ADDRS_PER_OPTION)),
         }
     }
@@ -432,13 +474,14 @@ impl<'a> List<'a> {
         for i in self.sent() {
             let code = self.codes[i];
             match self.bytes(self.values[i]) {
-                Ok([]) => buf.extend_from_slice(&[code, 0]),
-                Ok(data) => {
+                Ok(([], [])) => buf.extend_from_slice(&[code, 0]),
+                Ok((data, [])) => {
                     for chunk in data.chunks(MAX_OPT_DATA) {
                         buf.extend_from_slice(&[code, chunk.len() as u8]);
                         buf.extend_from_slice(chunk);
                     }
                 }
+                Ok((first, then)) => write_split(buf, code, first, then),
                 Err(ips) => {
                     for chunk in ips.chunks(ADDRS_PER_OPTION) {
                         buf.extend_from_slice(&[code, (chunk.len() * ADDR_LEN) as u8]);
@@ -449,5 +492,42 @@ impl<'a> List<'a> {
                 }
             }
         }
+    }
+}
+
+/// Writes option `code` whose value is `first` then `then`, split into
+/// options of at most 255 bytes of data (RFC 3396 §6: the receiver
+/// concatenates them in order; a split may fall anywhere).
+fn write_split(buf: &mut Vec<u8>, code: u8, mut first: &[u8], mut then: &[u8]) {
+    while !first.is_empty() || !then.is_empty() {
+        let n = (first.len() + then.len()).min(MAX_OPT_DATA);
+        buf.extend_from_slice(&[code, n as u8]);
+        let a = n.min(first.len());
+        buf.extend_from_slice(&first[..a]);
+        buf.extend_from_slice(&then[..n - a]);
+        first = &first[a..];
+        then = &then[n - a..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_two_part_value_splits_into_options_of_255_bytes() {
+        let first: Vec<u8> = (0..200).map(|i| i as u8).collect();
+        let then: Vec<u8> = (0..120).map(|i| (i + 200) as u8).collect();
+        let mut buf = Vec::new();
+        write_split(&mut buf, code::CLASSLESS_ROUTES, &first, &then);
+        assert_eq!(buf.len(), 2 + 255 + 2 + 65);
+        assert_eq!(buf[..2], [code::CLASSLESS_ROUTES, 255]);
+        assert_eq!(buf[257..259], [code::CLASSLESS_ROUTES, 65]);
+        // RFC 3396 §6: the pieces concatenate back to the value.
+        let joined: Vec<u8> = [&buf[2..257], &buf[259..]].concat();
+        assert_eq!(joined, [first, then].concat());
+        let mut short = Vec::new();
+        write_split(&mut short, code::CLASSLESS_ROUTES, &[1, 2], &[3]);
+        assert_eq!(short, [code::CLASSLESS_ROUTES, 3, 1, 2, 3]);
     }
 }

@@ -668,7 +668,7 @@ fn option_121_only_when_asked_and_with_the_default_route() {
 fn classless_routes_rules() {
     // The routes of option 121's value, as dhcproto decodes them.
     let routes = |subnet, gateway, private| {
-        let Some(value) = super::options::classless_routes(subnet, gateway, private) else {
+        let Some(value) = super::options::classless_routes(subnet, gateway, private, &[]) else {
             return vec![];
         };
         let mut data = vec![0; value.len()];
@@ -690,6 +690,124 @@ fn classless_routes_rules() {
             ("0.0.0.0/0".parse().unwrap(), GATEWAY),
         ]
     );
+}
+
+/// `ROUTES` of `b`, parsed as from its file.
+fn with_routes(mut b: Binding, v: &str) -> Binding {
+    b.routes = crate::binding::file::routes::parse(v, &b).unwrap();
+    b
+}
+
+/// A DISCOVER from `mac` asking for option 121.
+fn asks_121_from(mac: MacAddr) -> Message {
+    msg(
+        MessageType::Discover,
+        mac,
+        vec![DhcpOption::ParameterRequestList(vec![
+            OptionCode::ClasslessStaticRoute,
+        ])],
+    )
+}
+
+/// A DISCOVER from the routed VM asking for option 121.
+fn asks_121() -> Message {
+    asks_121_from(vm_mac())
+}
+
+#[test]
+fn binding_routes_follow_the_default_route_in_option_121() {
+    let c = config();
+    let b = with_routes(
+        routed(),
+        "198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254",
+    );
+    let a = answer(&ctx(&c, &b), &asks_121());
+    assert_eq!(
+        a.option(OptionCode::ClasslessStaticRoute),
+        Some(&DhcpOption::ClasslessStaticRoute(vec![
+            ("0.0.0.0/0".parse().unwrap(), GATEWAY),
+            ("198.51.100.0/24".parse().unwrap(), GATEWAY),
+            (
+                "203.0.113.128/25".parse().unwrap(),
+                Ipv4Addr::new(192, 0, 2, 254)
+            ),
+        ]))
+    );
+    // Not asked: not sent, ROUTES or not (option 3 stays).
+    let a = answer(&ctx(&c, &b), &discover());
+    assert_eq!(a.option(OptionCode::ClasslessStaticRoute), None);
+    assert!(a.option(OptionCode::Router).is_some());
+
+    // A gateway outside the subnet: its host route first, the routes via it.
+    let mut far = routed();
+    far.gateway = Some(Ipv4Addr::new(198, 51, 100, 1));
+    let far = with_routes(far, "203.0.113.0/24 via 198.51.100.1");
+    let a = answer(&ctx(&c, &far), &asks_121());
+    assert_eq!(
+        a.option(OptionCode::ClasslessStaticRoute),
+        Some(&DhcpOption::ClasslessStaticRoute(vec![
+            ("198.51.100.1/32".parse().unwrap(), Ipv4Addr::UNSPECIFIED),
+            ("0.0.0.0/0".parse().unwrap(), Ipv4Addr::new(198, 51, 100, 1)),
+            (
+                "203.0.113.0/24".parse().unwrap(),
+                Ipv4Addr::new(198, 51, 100, 1)
+            ),
+        ]))
+    );
+}
+
+#[test]
+fn a_private_binding_gets_its_routes_without_a_default_route() {
+    let c = config();
+    // No GATEWAY: no option 121 before, the routes alone now.
+    let b = with_routes(private(), "198.51.100.0/24 via 203.0.113.1");
+    let a = answer(&ctx(&c, &b), &asks_121_from(b.mac));
+    assert_eq!(
+        a.option(OptionCode::ClasslessStaticRoute),
+        Some(&DhcpOption::ClasslessStaticRoute(vec![(
+            "198.51.100.0/24".parse().unwrap(),
+            Ipv4Addr::new(203, 0, 113, 1)
+        )]))
+    );
+    assert_eq!(a.option(OptionCode::Router), None);
+    assert_eq!(
+        answer(&ctx(&c, &private()), &asks_121_from(b.mac))
+            .option(OptionCode::ClasslessStaticRoute),
+        None
+    );
+}
+
+#[test]
+fn the_most_routes_fit_one_option_in_the_smallest_reply() {
+    // 16 routes of 9 bytes, the host and default routes: one option 121
+    // of 158 bytes, kept whole within 576 bytes with everything else.
+    let c = config();
+    let mut b = routed();
+    b.gateway = Some(Ipv4Addr::new(198, 51, 100, 1));
+    let items: Vec<String> = (0..16)
+        .map(|i| format!("203.0.113.{i}/32 via 192.0.2.{}", i + 20))
+        .collect();
+    let b = with_routes(b, &items.join(","));
+    let a = answer(&ctx(&c, &b), &asks_121());
+    let Some(DhcpOption::ClasslessStaticRoute(r)) = a.option(OptionCode::ClasslessStaticRoute)
+    else {
+        panic!("no option 121: {:?}", a.codes());
+    };
+    assert_eq!(r.len(), 18);
+    assert_eq!(
+        r[17],
+        (
+            "203.0.113.15/32".parse().unwrap(),
+            Ipv4Addr::new(192, 0, 2, 35)
+        )
+    );
+    let wire = wire_options(&a.payload);
+    let ours: Vec<_> = wire
+        .iter()
+        .filter(|(c, _)| *c == code::CLASSLESS_ROUTES)
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert_eq!(ours[0].1.len(), 158);
 }
 
 #[test]
@@ -1181,3 +1299,128 @@ fn find_in(a: &Answer, code: OptionCode) -> Option<DhcpOption> {
 }
 
 mod raw_options;
+
+/// Option 108 (RFC 8925 §3.1). dhcproto 0.15 has IPv6-Only Preferred as
+/// code 106, against the IANA registry (108, RFC 8925 §6): the tests ask
+/// for and read the raw code.
+const V6ONLY: OptionCode = OptionCode::Unknown(code::IPV6_ONLY_PREFERRED);
+
+/// Option 108's V6ONLY_WAIT in a reply, read from the wire: its value
+/// must be 4 bytes (RFC 8925 §3.1).
+fn v6only_wait_of(a: &Answer) -> Option<u32> {
+    let wire = wire_options(&a.payload);
+    let (_, data) = wire.iter().find(|(c, _)| *c == code::IPV6_ONLY_PREFERRED)?;
+    Some(u32::from_be_bytes(
+        (*data).try_into().expect("option 108 has 4 bytes"),
+    ))
+}
+
+/// A `mt` from the routed VM asking for option 108 (and 1, 3), `extra` added.
+fn asks_108(mt: MessageType, extra: Vec<DhcpOption>) -> Message {
+    let mut opts = vec![DhcpOption::ParameterRequestList(vec![
+        OptionCode::SubnetMask,
+        OptionCode::Router,
+        V6ONLY,
+    ])];
+    opts.extend(extra);
+    msg(mt, vm_mac(), opts)
+}
+
+/// The routed binding with `V6ONLY_WAIT=1800`.
+fn v6only() -> Binding {
+    let mut b = routed();
+    b.v6only_wait = Some(1800);
+    b
+}
+
+#[test]
+fn v6only_discover_gets_an_offer_of_no_address_with_option_108() {
+    let (c, b) = (config(), v6only());
+    let a = answer(&ctx(&c, &b), &asks_108(MessageType::Discover, vec![]));
+    assert_eq!(a.kind, ReplyKind::Offer);
+    // RFC 8925 §3.3: yiaddr 0.0.0.0, so the reply is broadcast.
+    assert_eq!(a.message.yiaddr(), Ipv4Addr::UNSPECIFIED);
+    assert_eq!(
+        (a.ip_dst, a.eth_dst),
+        (Ipv4Addr::BROADCAST, MacAddr::BROADCAST)
+    );
+    assert_eq!(v6only_wait_of(&a), Some(1800));
+    // Rapid commit or not: an OFFER, nothing leased.
+    let m = asks_108(MessageType::Discover, vec![DhcpOption::RapidCommit]);
+    let a = answer(&ctx(&c, &b), &m);
+    assert_eq!(
+        (a.kind, a.message.yiaddr()),
+        (ReplyKind::Offer, Ipv4Addr::UNSPECIFIED)
+    );
+    assert_eq!(a.option(OptionCode::RapidCommit), None);
+    assert_eq!(v6only_wait_of(&a), Some(1800));
+}
+
+#[test]
+fn v6only_is_sent_only_to_clients_that_ask() {
+    // RFC 8925 §3.3: never to a client whose parameter request list lacks 108.
+    let (c, b) = (config(), v6only());
+    let a = answer(&ctx(&c, &b), &discover());
+    assert_eq!((a.kind, a.message.yiaddr()), (ReplyKind::Offer, VM_IP));
+    assert_eq!(v6only_wait_of(&a), None);
+    // Without V6ONLY_WAIT, a client that asks gets its lease.
+    let (c, b) = (config(), routed());
+    let a = answer(&ctx(&c, &b), &asks_108(MessageType::Discover, vec![]));
+    assert_eq!((a.kind, a.message.yiaddr()), (ReplyKind::Offer, VM_IP));
+    assert_eq!(v6only_wait_of(&a), None);
+}
+
+#[test]
+fn v6only_ack_keeps_the_address_and_a_nak_has_no_option_108() {
+    // RFC 8925 §3.3: the option in a DHCPACK too (an INIT-REBOOT client
+    // asking for its address is told to stop); the address asked is ours.
+    let (c, b) = (config(), v6only());
+    let cx = ctx(&c, &b);
+    let ours = [
+        DhcpOption::RequestedIpAddress(VM_IP),
+        DhcpOption::ServerIdentifier(SERVER_IP),
+    ];
+    let a = answer(&cx, &asks_108(MessageType::Request, ours.to_vec()));
+    assert_eq!((a.kind, a.message.yiaddr()), (ReplyKind::Ack, VM_IP));
+    assert_eq!(v6only_wait_of(&a), Some(1800));
+    let other = vec![DhcpOption::RequestedIpAddress(Ipv4Addr::new(192, 0, 2, 99))];
+    let a = answer(&cx, &asks_108(MessageType::Request, other));
+    assert_eq!(a.kind, ReplyKind::Nak);
+    assert_eq!(v6only_wait_of(&a), None);
+}
+
+#[test]
+fn v6only_wait_from_the_config_unless_the_binding_says() {
+    let mut c = config();
+    c.dhcp.v6only_wait = 3600;
+    let m = asks_108(MessageType::Discover, vec![]);
+    let a = answer(&ctx(&c, &routed()), &m);
+    assert_eq!(v6only_wait_of(&a), Some(3600));
+    let a = answer(&ctx(&c, &v6only()), &m);
+    assert_eq!(v6only_wait_of(&a), Some(1800));
+    // V6ONLY_WAIT=off: this VM leases as before.
+    let mut off = routed();
+    off.v6only_wait = Some(0);
+    let a = answer(&ctx(&c, &off), &m);
+    assert_eq!((a.kind, a.message.yiaddr()), (ReplyKind::Offer, VM_IP));
+    assert_eq!(v6only_wait_of(&a), None);
+}
+
+#[test]
+fn option_108_is_never_dropped_to_fit() {
+    // 70 DNS servers do not fit 576 bytes; option 108 stays, asked last.
+    let mut c = config();
+    c.dhcp.nameservers = (1..=70).map(|i| Ipv4Addr::new(192, 0, 2, i)).collect();
+    let m = msg(
+        MessageType::Discover,
+        vm_mac(),
+        vec![
+            DhcpOption::MaxMessageSize(576),
+            DhcpOption::ParameterRequestList(vec![OptionCode::DomainNameServer, V6ONLY]),
+        ],
+    );
+    let b = v6only();
+    let a = answer(&ctx(&c, &b), &m);
+    assert!(a.payload.len() <= 576 - 28, "{}", a.payload.len());
+    assert_eq!(v6only_wait_of(&a), Some(1800));
+}
