@@ -170,14 +170,7 @@ fn boot_firmware_requests_get_their_boot_file_and_leases_still_work() {
     std::fs::write(&conf, "timeout 6; retry 1; initial-interval 1;\n").unwrap();
     let (script, log) = client_script(dir, "dhclient-boot");
     let pid = dir.join("dhclient-boot.pid");
-    let out = efi.run_out(&format!(
-        "dhclient -v -1 -cf {} -sf {} -lf {}/dhclient-boot.leases -pf {} eth0",
-        conf.display(),
-        script.display(),
-        dir.display(),
-        pid.display()
-    ));
-    let _ = efi.run_out(&format!("dhclient -x -pf {}", pid.display()));
+    let out = efi.dhclient_once(&conf, &script, &dir.join("dhclient-boot.leases"), &pid);
     assert!(
         out.status.success(),
         "dhclient failed; log:\n{}",

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
@@ -35,15 +34,6 @@ fn udhcpc(vm: &Netns, t: &Topology, name: &str) -> (bool, Vec<ClientEvent>) {
     udhcpc_once(t, vm, name, "-O staticroutes -O search -O mtu")
 }
 
-fn last_bound(events: &[ClientEvent], kinds: &[&str]) -> BTreeMap<String, String> {
-    events
-        .iter()
-        .rev()
-        .find(|(e, _)| kinds.contains(&e.as_str()))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("no {kinds:?} event in {events:#?}"))
-}
-
 #[test]
 fn udhcpc_routed_and_bridged_get_exactly_their_binding() {
     if !prerequisites(&["udhcpc"]) {
@@ -52,7 +42,7 @@ fn udhcpc_routed_and_bridged_get_exactly_their_binding() {
     let (t, d) = setup("u4");
     let (ok, ev) = udhcpc(&t.vm_r, &t, "udhcpc-r");
     assert!(ok, "udhcpc failed; log:\n{}", d.log_text());
-    let v = last_bound(&ev, &["bound"]);
+    let v = last_event(&ev, &["bound"], "");
     assert_eq!(v["ip"], "192.0.2.10");
     assert_eq!(v["subnet"], "255.255.255.0");
     assert_eq!(v["router"], "192.0.2.1");
@@ -73,7 +63,7 @@ fn udhcpc_routed_and_bridged_get_exactly_their_binding() {
 
     let (ok, ev) = udhcpc(&t.vm_b, &t, "udhcpc-b");
     assert!(ok, "bridged udhcpc failed; log:\n{}", d.log_text());
-    let v = last_bound(&ev, &["bound"]);
+    let v = last_event(&ev, &["bound"], "");
     assert_eq!(v["ip"], "198.51.100.20");
     assert_eq!(v["router"], "198.51.100.1");
     assert_eq!(v["hostname"], "db2.example.net");
@@ -120,22 +110,14 @@ fn dhclient_routed_and_bridged() {
         let (script, log) = client_script(t.dir.path(), name);
         let pid = t.dir.path().join(format!("{name}.pid"));
         let leases = t.dir.path().join(format!("{name}.leases"));
-        let out = vm.run_out(&format!(
-            "dhclient -v -1 -cf {} -sf {} -lf {} -pf {} eth0",
-            conf.display(),
-            script.display(),
-            leases.display(),
-            pid.display()
-        ));
-        // dhclient daemonizes after a lease: stop it by its pid file.
-        let _ = vm.run_out(&format!("dhclient -x -pf {}", pid.display()));
+        let out = vm.dhclient_once(&conf, &script, &leases, &pid);
         assert!(
             out.status.success(),
             "dhclient failed: {}\nlog:\n{}",
             String::from_utf8_lossy(&out.stderr),
             d.log_text()
         );
-        let v = last_bound(&client_events(&log), &["BOUND"]);
+        let v = last_event(&client_events(&log), &["BOUND"], "");
         assert_eq!(v["new_ip_address"], ip);
         assert_eq!(v["new_subnet_mask"], "255.255.255.0");
         assert_eq!(v["new_routers"], router);
@@ -184,7 +166,7 @@ fn dhcpcd_routed_and_bridged() {
             String::from_utf8_lossy(&out.stderr),
             d.log_text()
         );
-        let v = last_bound(&client_events(&log), &["BOUND", "REBOOT"]);
+        let v = last_event(&client_events(&log), &["BOUND", "REBOOT"], "");
         assert_eq!(v["new_ip_address"], ip);
         assert_eq!(v["new_subnet_cidr"], "24");
         assert_eq!(v["new_domain_name_servers"], "192.0.2.53 198.51.100.53");
@@ -522,13 +504,13 @@ fn per_vm_dns_ntp_and_search_list_reach_udhcpc() {
     let opts = "-O ntpsrv -O search";
     let (ok, ev) = udhcpc_once(&t, &t.vm_r, "pv4-r", opts);
     assert!(ok, "{}", d.log_text());
-    let r = last_bound(&ev, &["bound"]);
+    let r = last_event(&ev, &["bound"], "");
     assert_eq!(r["dns"].trim(), "203.0.113.53", "{r:?}");
     assert_eq!(r["ntpsrv"].trim(), "203.0.113.123 203.0.113.124", "{r:?}");
     assert_eq!(r["search"].trim(), "vm7.example.net", "{r:?}");
     let (ok, ev) = udhcpc_once(&t, &t.vm_b, "pv4-b", opts);
     assert!(ok, "{}", d.log_text());
-    let b = last_bound(&ev, &["bound"]);
+    let b = last_event(&ev, &["bound"], "");
     assert_eq!(b["dns"].trim(), "192.0.2.53 198.51.100.53", "{b:?}");
     assert_eq!(b["ntpsrv"].trim(), "192.0.2.123", "{b:?}");
 }

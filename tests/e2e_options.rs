@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use common::*;
@@ -54,17 +53,6 @@ fn env_script(t: &Topology, name: &str) -> (PathBuf, PathBuf) {
     (script, log)
 }
 
-/// The variables of the last of `kinds` events.
-fn last(log: &std::path::Path, kinds: &[&str], context: &str) -> BTreeMap<String, String> {
-    let events = client_events(log);
-    events
-        .iter()
-        .rev()
-        .find(|(e, _)| kinds.contains(&e.as_str()))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("no {kinds:?} event in {events:#?}\n{context}"))
-}
-
 /// `text` as the lowercase hex udhcpc gives an option it has no name for.
 fn hex(text: &str) -> String {
     text.bytes().map(|b| format!("{b:02x}")).collect()
@@ -83,7 +71,7 @@ fn udhcpc_gets_ntp_raw_options_and_the_config_default() {
             script.display()
         ));
         assert!(out.status.success(), "{name}: {}", d.log_text());
-        let v = last(&log, &["bound"], &d.log_text());
+        let v = last_event(&client_events(&log), &["bound"], &d.log_text());
         if name == "ou-r" {
             assert_eq!(v["ntpsrv"].trim(), "203.0.113.123", "{v:?}");
             assert_eq!(v["opt224"], hex("vm-r private"), "{v:?}");
@@ -115,22 +103,14 @@ fn dhclient_gets_ntp_and_raw_options() {
         let (script, log) = env_script(&t, name);
         let pid = t.dir.path().join(format!("{name}.pid"));
         let leases = t.dir.path().join(format!("{name}.leases"));
-        let out = vm.run_out(&format!(
-            "dhclient -v -1 -cf {} -sf {} -lf {} -pf {} eth0",
-            conf.display(),
-            script.display(),
-            leases.display(),
-            pid.display()
-        ));
-        // dhclient daemonizes after a lease: stop it by its pid file.
-        let _ = vm.run_out(&format!("dhclient -x -pf {}", pid.display()));
+        let out = vm.dhclient_once(&conf, &script, &leases, &pid);
         assert!(
             out.status.success(),
             "{name}: {}\n{}",
             String::from_utf8_lossy(&out.stderr),
             d.log_text()
         );
-        let v = last(&log, &["BOUND"], &d.log_text());
+        let v = last_event(&client_events(&log), &["BOUND"], &d.log_text());
         let lease = std::fs::read_to_string(&leases).unwrap_or_default();
         if name == "oc-r" {
             assert_eq!(v["new_ntp_servers"], "203.0.113.123", "{v:?}");
@@ -174,7 +154,7 @@ fn dhcpcd_gets_ntp_and_raw_options() {
             String::from_utf8_lossy(&out.stderr),
             d.log_text()
         );
-        let v = last(&log, &["BOUND", "REBOOT"], &d.log_text());
+        let v = last_event(&client_events(&log), &["BOUND", "REBOOT"], &d.log_text());
         if name == "od-r" {
             assert_eq!(v["new_ntp_servers"], "203.0.113.123", "{v:?}");
             assert_eq!(v["new_site_224"], "vm-r private", "{v:?}");
@@ -209,8 +189,8 @@ fn dhclient6_gets_a_raw_dhcpv6_option_and_the_config_default() {
             script.display(),
         ));
         let out = std::fs::read_to_string(t.dir.path().join(format!("{name}.out")));
-        let v = last(
-            &log,
+        let v = last_event(
+            &client_events(&log),
             &["INFORM6", "RENEW6"],
             &format!("{}\n{}", out.unwrap_or_default(), d.log_text()),
         );

@@ -16,8 +16,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::*;
 
 /// The routed VM: V6ONLY_WAIT of its own, and routes via its gateway and
@@ -183,7 +181,7 @@ fn dhcpcd_asking_for_option_108_stops_dhcpv4_where_v6only_wait_is_set() {
     let (ok, out, events) = dhcpcd_v6only(&t, &t.vm_b, "v6o-b", &own.name);
     let addrs = ipv4_addrs(&t.vm_b, &own.name);
     assert!(ok, "dhcpcd failed: {out}\nlog:\n{}", d.log_text());
-    let v = last(&events, &["BOUND"]);
+    let v = last_event(&events, &["BOUND"], "");
     assert_eq!(v["new_ip_address"], "198.51.100.20");
     assert!(addrs.contains("198.51.100.20/24"), "{addrs}");
 
@@ -228,18 +226,8 @@ fn dhcpcd_asking_for_option_108_stops_dhcpv4_where_v6only_wait_is_set() {
     // even on the VM with V6ONLY_WAIT.
     let (ok, ev) = udhcpc_once(&t, &t.vm_r, "v6o-udhcpc", "");
     assert!(ok, "udhcpc failed; log:\n{}", d.log_text());
-    assert_eq!(last(&ev, &["bound"])["ip"], "192.0.2.10");
+    assert_eq!(last_event(&ev, &["bound"], "")["ip"], "192.0.2.10");
     assert!(ipv4_addrs(&t.vm_r, "eth0").contains("192.0.2.10/24"));
-}
-
-/// The variables of the last of `kinds` among `events`.
-fn last(events: &[ClientEvent], kinds: &[&str]) -> BTreeMap<String, String> {
-    events
-        .iter()
-        .rev()
-        .find(|(e, _)| kinds.contains(&e.as_str()))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("no {kinds:?} event in {events:#?}"))
 }
 
 /// A client script that applies the lease and option 121's routes as the
@@ -300,7 +288,7 @@ fn udhcpc_and_dhclient_install_the_binding_routes() {
         "udhcpc failed; log:\n{}",
         d.log_text()
     );
-    let v = last(&client_events(&log), &["bound"]);
+    let v = last_event(&client_events(&log), &["bound"], "");
     assert_eq!(
         v["staticroutes"],
         "0.0.0.0/0 192.0.2.1 198.51.100.0/25 192.0.2.1 203.0.113.128/25 192.0.2.254"
@@ -328,24 +316,14 @@ fn udhcpc_and_dhclient_install_the_binding_routes() {
         t.dir.path().join("rt4.pid"),
         t.dir.path().join("rt4.leases"),
     );
-    let out = t.vm_b.run_out(&format!(
-        "dhclient -v -1 -cf {} -sf {} -lf {} -pf {} eth0",
-        conf.display(),
-        script.display(),
-        leases.display(),
-        pid.display()
-    ));
-    // dhclient daemonizes after a lease: stop it by its pid file.
-    let _ = t
-        .vm_b
-        .run_out(&format!("dhclient -x -pf {}", pid.display()));
+    let out = t.vm_b.dhclient_once(&conf, &script, &leases, &pid);
     assert!(
         out.status.success(),
         "dhclient failed: {}\nlog:\n{}",
         String::from_utf8_lossy(&out.stderr),
         d.log_text()
     );
-    let v = last(&client_events(&log), &["BOUND", "REBOOT"]);
+    let v = last_event(&client_events(&log), &["BOUND", "REBOOT"], "");
     assert_eq!(v["new_ip_address"], "198.51.100.20");
     let routes = t.vm_b.run("ip -4 route show dev eth0");
     for want in [
@@ -396,7 +374,7 @@ fn udhcpc_and_dhclient_install_the_binding_routes() {
         "udhcpc failed; log:\n{}",
         d.log_text()
     );
-    let v = last(&client_events(&log), &["bound"]);
+    let v = last_event(&client_events(&log), &["bound"], "");
     assert_eq!(
         v["staticroutes"],
         "0.0.0.0/0 192.0.2.1 198.51.100.0/25 192.0.2.1 203.0.113.128/25 192.0.2.254"

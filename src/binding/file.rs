@@ -270,6 +270,20 @@ impl<'a> Raw<'a> {
 
 /// `v` without its surrounding quotes; None when a quote at either end
 /// has no partner at the other.
+/// The items of a comma-separated list value (`ROUTES`, `ROUTES6`),
+/// trimmed, empty ones left out; `Err(n)` when there are `n` > `max`.
+fn list_items(v: &str, max: usize) -> Result<Vec<&str>, usize> {
+    let items: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.len() > max {
+        return Err(items.len());
+    }
+    Ok(items)
+}
+
 fn unquote(v: &str) -> Option<&str> {
     let quote = |b: Option<&u8>| matches!(b, Some(b'"' | b'\''));
     let b = v.as_bytes();

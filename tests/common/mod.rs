@@ -148,6 +148,22 @@ impl Netns {
         ))
     }
 
+    /// Runs `dhclient -v -1` (DHCPv4) on eth0 with config `conf`, hook
+    /// script `script`, lease file `leases` and pid file `pid`, then stops
+    /// the daemon it leaves after a lease (by its pid file); returns how
+    /// the first run ended.
+    pub fn dhclient_once(&self, conf: &Path, script: &Path, leases: &Path, pid: &Path) -> Output {
+        let out = self.run_out(&format!(
+            "dhclient -v -1 -cf {} -sf {} -lf {} -pf {} eth0",
+            conf.display(),
+            script.display(),
+            leases.display(),
+            pid.display()
+        ));
+        let _ = self.run_out(&format!("dhclient -x -pf {}", pid.display()));
+        out
+    }
+
     /// The interface's ifindex.
     pub fn ifindex(&self, dev: &str) -> u32 {
         self.run(&format!("cat /sys/class/net/{dev}/ifindex"))
@@ -695,6 +711,21 @@ pub fn udhcpc_once(t: &Topology, vm: &Netns, name: &str, opts: &str) -> (bool, V
 
 /// One client script event: its name and variables.
 pub type ClientEvent = (String, std::collections::BTreeMap<String, String>);
+
+/// The variables of the last of `kinds` among `events`; panics, showing
+/// the events and `context`, when there is none.
+pub fn last_event(
+    events: &[ClientEvent],
+    kinds: &[&str],
+    context: &str,
+) -> std::collections::BTreeMap<String, String> {
+    events
+        .iter()
+        .rev()
+        .find(|(e, _)| kinds.contains(&e.as_str()))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no {kinds:?} event in {events:#?}\n{context}"))
+}
 
 /// The events logged by a client script: (event name, variables).
 pub fn client_events(log: &Path) -> Vec<ClientEvent> {

@@ -213,14 +213,7 @@ fn check_router(r: &Route, b: &Binding) -> Result<(), RoutesError> {
 /// Parses and checks the value `v` of `b`'s `ROUTES` against the rest of
 /// `b` (its `IP`, `SUBNET` and `GATEWAY`, parsed before).
 pub fn parse(v: &str, b: &Binding) -> Result<Routes, RoutesError> {
-    let items: Vec<&str> = v
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    if items.len() > MAX_ROUTES {
-        return Err(RoutesError::TooMany(items.len()));
-    }
+    let items = super::list_items(v, MAX_ROUTES).map_err(RoutesError::TooMany)?;
     let mut out: Vec<Route> = Vec::with_capacity(items.len());
     for item in items {
         let r = parse_item(item)?;

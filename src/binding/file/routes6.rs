@@ -110,14 +110,7 @@ fn parse_item(item: &str) -> Result<Route6, RouteError> {
 /// Parses and checks the value `v` of `b`'s `ROUTES6` against the rest of
 /// `b` (its `SUBNET6` and `PREFIX6_DELEGATED`, parsed before).
 pub fn parse(v: &str, b: &Binding) -> Result<Vec<Route6>, RouteError> {
-    let items: Vec<&str> = v
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    if items.len() > MAX_ROUTES {
-        return Err(RouteError::TooMany(items.len()));
-    }
+    let items = super::list_items(v, MAX_ROUTES).map_err(RouteError::TooMany)?;
     let mut out: Vec<Route6> = Vec::with_capacity(items.len());
     for item in items {
         let r = parse_item(item)?;
