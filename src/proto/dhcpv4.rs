@@ -335,7 +335,7 @@ fn decide(ctx: &Context<'_>, req: &Request<'_>) -> Result<Decision, DropReason> 
     let v6only_wait = v6only_wait(ctx, req);
     let plan = |kind, yiaddr, ciaddr, lease, rapid_commit| {
         let boot = match boot::Keys::of(ctx) {
-            Some(keys) if kind != ReplyKind::Nak => Some(boot::choose(keys, req.boot_hints())),
+            Some(keys) if kind != ReplyKind::Nak => Some(boot::choose(keys, &req.boot_hints())),
             _ => None,
         };
         Ok(Decision::Reply(Plan {

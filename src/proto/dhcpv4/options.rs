@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 use std::rc::Rc;
 
 use ipnet::Ipv4Net;
+use smallvec::SmallVec;
 
 use super::{
     boot, code, field, search, Plan, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE,
@@ -260,6 +261,18 @@ fn budget(ctx: &Context<'_>, max_size: Option<u16>) -> usize {
     usize::from(limit) - IP_UDP_LEN
 }
 
+/// Bytes on the wire of an option with `len` bytes of data: one code
+/// and length per option it is split into (RFC 3396), at least one. (A
+/// division by a constant: no division instruction.)
+fn bytes_len(len: usize) -> usize {
+    len + OPT_HDR_LEN * len.div_ceil(MAX_OPT_DATA).max(1)
+}
+
+/// A length as stored in [`List`] (a value that large never fits a reply).
+fn wire_u32(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
 /// Where an option's value is.
 #[derive(Clone, Copy)]
 enum Value<'a> {
@@ -278,11 +291,15 @@ enum Value<'a> {
 
 /// The options of one reply: each option's code and value in our order
 /// (as listed), and the wire order, which [`List::order`] and
-/// [`List::fit`] change. Plain arrays, filled in place: no allocation and
-/// no large temporary moved per reply.
+/// [`List::fit`] change. Arrays on the stack, filled in place: no
+/// allocation. The values (24 bytes each) are an inline vector, left
+/// uninitialised until pushed: a reply lists a dozen options, not the 64
+/// it could.
 pub(super) struct List<'a> {
     codes: [u8; MAX_OPTIONS],
-    values: [Value<'a>; MAX_OPTIONS],
+    values: SmallVec<[Value<'a>; MAX_OPTIONS]>,
+    /// Each option's bytes on the wire, headers included.
+    lens: [u32; MAX_OPTIONS],
     len: usize,
     /// The first `pinned` options stay first, whatever the client asks.
     pinned: usize,
@@ -304,7 +321,8 @@ impl<'a> List<'a> {
     pub(super) fn new() -> Self {
         List {
             codes: [0; MAX_OPTIONS],
-            values: [Value::Copied { at: 0, len: 0 }; MAX_OPTIONS],
+            values: SmallVec::new(),
+            lens: [0; MAX_OPTIONS],
             len: 0,
             pinned: 0,
             wire: [0; MAX_OPTIONS],
@@ -332,8 +350,14 @@ impl<'a> List<'a> {
         );
         fill(&mut self.copied[at..end]);
         self.copied_len = end;
-        let (at, len) = (at as u8, len as u8);
-        self.push(code, Value::Copied { at, len });
+        self.push(
+            code,
+            Value::Copied {
+                at: at as u8,
+                len: len as u8,
+            },
+            bytes_len(len),
+        );
     }
 
     /// Adds option `code` with option 121's `routes`: the host and default
@@ -344,31 +368,38 @@ impl<'a> List<'a> {
         if let Value::Copied { at, len } = self.values[i] {
             let extra = routes.extra;
             self.values[i] = Value::Routes { at, len, extra };
+            self.lens[i] = wire_u32(bytes_len(usize::from(len) + extra.len()));
         }
     }
 
     /// Adds option `code` with a value the config or binding holds.
     pub(super) fn borrow(&mut self, code: u8, data: &'a [u8]) {
-        self.push(code, Value::Borrowed(data));
+        self.push(code, Value::Borrowed(data), bytes_len(data.len()));
     }
 
     /// Adds option `code` with a list of addresses.
     fn addrs(&mut self, code: u8, ips: &'a [Ipv4Addr]) {
-        self.push(code, Value::Addrs(ips));
+        let len = ips.len() * ADDR_LEN + OPT_HDR_LEN * ips.len().div_ceil(ADDRS_PER_OPTION).max(1);
+        self.push(code, Value::Addrs(ips), len);
     }
 
     /// Adds option `code` with a value shared between replies (one per reply).
     fn share(&mut self, code: u8, data: Rc<[u8]>) {
         assert!(self.shared.is_none(), "one shared value per reply");
+        let len = bytes_len(data.len());
         self.shared = Some(data);
-        self.push(code, Value::Shared);
+        self.push(code, Value::Shared, len);
     }
 
-    fn push(&mut self, code: u8, value: Value<'a>) {
+    /// Adds option `code` with `value`, `wire_len` bytes on the wire
+    /// (counted here, where the kind of value is known, not in
+    /// [`List::fit`]).
+    fn push(&mut self, code: u8, value: Value<'a>, wire_len: usize) {
         let i = self.len;
         assert!(i < MAX_OPTIONS, "MAX_OPTIONS counts every entry of `list`");
         self.codes[i] = code;
-        self.values[i] = value;
+        self.values.push(value);
+        self.lens[i] = wire_u32(wire_len);
         self.wire[i] = i as u8;
         self.len += 1;
         self.wire_n = self.len;
@@ -455,18 +486,9 @@ impl<'a> List<'a> {
         self.wire[..self.wire_n].iter().map(|&i| usize::from(i))
     }
 
-    /// Bytes of option `i` on the wire: one code and length per option it
-    /// is split into (RFC 3396), at least one.
+    /// Bytes of option `i` on the wire.
     fn option_len(&self, i: usize) -> usize {
-        // Each arm divides by a constant (no division instruction).
-        let with_headers = |len: usize, pieces: usize| len + OPT_HDR_LEN * pieces.max(1);
-        match self.bytes(self.values[i]) {
-            Ok((a, b)) => {
-                let len = a.len() + b.len();
-                with_headers(len, len.div_ceil(MAX_OPT_DATA))
-            }
-            Err(ips) => with_headers(ips.len() * ADDR_LEN, ips.len().div_ceil(ADDRS_PER_OPTION)),
-        }
+        self.lens[i] as usize
     }
 
     /// Writes the options sent, in order.

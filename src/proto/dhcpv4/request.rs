@@ -144,17 +144,13 @@ impl<'a> Iterator for Options<'a> {
 }
 
 /// The options the responder reads, in [`Request::parse`]'s order.
-const READ: [u8; 10] = [
+const READ: [u8; 6] = [
     code::MESSAGE_TYPE,
     code::REQUESTED_IP,
     code::SERVER_ID,
     code::PARAMETER_REQUEST_LIST,
     code::MAX_MESSAGE_SIZE,
     code::RAPID_COMMIT,
-    code::VENDOR_CLASS,
-    code::USER_CLASS,
-    code::CLIENT_ARCH,
-    code::IPXE_ENCAP,
 ];
 
 /// Each option code's index in [`READ`] plus one; 0 for options not read
@@ -179,7 +175,6 @@ pub struct Request<'a> {
     params: Option<Cow<'a, [u8]>>,
     max_size: Option<u16>,
     rapid_commit: bool,
-    boot: Hints<'a>,
 }
 
 impl<'a> Request<'a> {
@@ -205,8 +200,7 @@ impl<'a> Request<'a> {
                 empty => *empty = Some(Cow::Borrowed(data)),
             }
         }
-        let [msg_type, requested_ip, server_id, params, max_size, rapid_commit, vendor_class, user_class, client_arch, ipxe] =
-            found;
+        let [msg_type, requested_ip, server_id, params, max_size, rapid_commit] = found;
         let msg_type = match msg_type.as_deref() {
             Some(&[t]) => MessageType(t),
             _ => return Err(DropReason::NotDhcp),
@@ -224,12 +218,6 @@ impl<'a> Request<'a> {
             params,
             max_size,
             rapid_commit: rapid_commit.is_some(),
-            boot: Hints {
-                vendor_class,
-                user_class,
-                client_arch,
-                ipxe_options: ipxe.is_some(),
-            },
         })
     }
 
@@ -274,8 +262,28 @@ impl<'a> Request<'a> {
     }
 
     /// Options 60, 77, 93 and 175: what the client says of its boot.
-    pub(super) fn boot_hints(&self) -> &Hints<'a> {
-        &self.boot
+    /// Read only for a VM with boot keys (a second walk of the options,
+    /// which [`Request::parse`] has checked), so that every other request
+    /// pays nothing for them. Repeated options are joined (RFC 3396 §1).
+    pub(super) fn boot_hints(&self) -> Hints<'a> {
+        let mut h = Hints::default();
+        for (opt, data) in self.message.options().map_while(Result::ok) {
+            let slot = match opt {
+                code::VENDOR_CLASS => &mut h.vendor_class,
+                code::USER_CLASS => &mut h.user_class,
+                code::CLIENT_ARCH => &mut h.client_arch,
+                code::IPXE_ENCAP => {
+                    h.ipxe_options = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            match slot {
+                Some(seen) => seen.to_mut().extend_from_slice(data),
+                empty => *empty = Some(Cow::Borrowed(data)),
+            }
+        }
+        h
     }
 }
 
