@@ -11,6 +11,7 @@
 # file) attached throughout; each flood line then also says how many trace
 # lines were written and how many the tracer lost. Compare the figures of
 # a run with and one without (e.g. OUT=…/fairness-trace.txt TRACE=1).
+# FLOOD_RATE=N paces each flood at N packets/s (default: flat out).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,7 @@ OUT=${OUT:-$ROOT/target/bench/fairness.txt}
 LEASES=${LEASES:-40}
 GAP=${GAP:-0.2}   # between the victim's leases: a booting guest's pace, under its own limit
 TRACE=${TRACE:-0} # 1: a tracer attached throughout
+FLOOD_RATE=${FLOOD_RATE:-0} # packets/s of each flood; 0: as fast as loadgen sends
 FIX=$ROOT/tests/fixtures
 H=nff$$h
 A=nff$$a
@@ -31,7 +33,7 @@ for t in udhcpc iptables ip6tables ip python3; do
 done
 
 NAMESPACES=("$A" "$B" "$H")
-BIN=$ROOT/target/release
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
 # shellcheck source=benches/common.sh
 . "$ROOT/benches/common.sh"
 
@@ -132,7 +134,7 @@ scenario() {
     if [ -n "$flood" ]; then
         o0=$(offered "$q"); d0=$(kdrops "$q"); l0=$(limited); t0=$(date +%s%N)
         [ "$TRACE" = 1 ] && read -r n0 x0 <<<"$(traced)"
-        start_bg ip netns exec "$A" "$BIN/examples/loadgen" eth0 $flood 0 3600 >/dev/null; fp=$LAST
+        start_bg ip netns exec "$A" "$BIN/examples/loadgen" eth0 $flood "$FLOOD_RATE" 3600 >/dev/null; fp=$LAST
         sleep 1
     fi
     read -r p50 p99 max fails <<<"$(leases)"
@@ -155,6 +157,7 @@ scenario() {
 say "# nfdhcpd flood fairness, $(date -u +%FT%TZ)"
 say "# $(nproc) cores, $(uname -r); $LEASES victim leases per scenario (udhcpc, ${GAP}s apart)"
 [ "$TRACE" = 1 ] && say "# TRACE=1: nfdhcpd trace (every tap, every protocol) attached throughout"
+[ "$FLOOD_RATE" != 0 ] && say "# FLOOD_RATE=$FLOOD_RATE: each flood paced at that many packets/s"
 config ""
 start_daemon "$TMP/nfdhcpd.log"
 start_tracer

@@ -182,6 +182,11 @@ enum Command {
         /// Stop after N packets.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         count: Option<u64>,
+        /// At most N lines per second (default 10000; 0: no limit). Past
+        /// it, packets are reported as lines lost, which keeps a tracer
+        /// cheap for the daemon during a flood.
+        #[arg(long, value_name = "N")]
+        max_rate: Option<u32>,
         /// Control socket (default: the config's control_socket).
         #[arg(long)]
         socket: Option<PathBuf>,
@@ -341,8 +346,9 @@ fn main() -> ExitCode {
             protocol,
             json,
             count,
+            max_rate,
             socket,
-        } => trace(&cli.config, socket, taps, &protocol, json, count),
+        } => trace(&cli.config, socket, taps, &protocol, json, count, max_rate),
         Command::Gc {
             keep,
             dry_run,
@@ -568,6 +574,7 @@ fn trace(
     protocols: &[TraceProtocol],
     json: bool,
     count: Option<u64>,
+    max_rate: Option<u32>,
 ) -> ExitCode {
     use nfdhcpd::trace::{follow, FollowError, Request};
     let socket = control_socket(path, socket);
@@ -582,6 +589,7 @@ fn trace(
                     .to_string()
             })
             .collect(),
+        max_rate,
     };
     match follow(&socket, &req, json, count, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,

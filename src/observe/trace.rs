@@ -5,18 +5,25 @@
 //! ([`Tracers::attached`]) per packet and does nothing else. With tracers
 //! attached, each has a bounded channel the workers fill with `try_send`:
 //! a worker never waits for a tracer. A tracer that reads too slowly loses
-//! events, counted, and is told how many ([`Line::Lost`]). Events are
+//! events, counted, and is told how many ([`Line::Lost`]). Each tracer
+//! also has a line rate ([`DEFAULT_MAX_RATE`] unless it asks otherwise):
+//! past it, in each tenth of a second, packets are counted lost before
+//! any event is built, so a flood costs an attached tracer, the daemon's
+//! socket task and the workers no more than that rate of lines (a
+//! terminal cannot show more; a file gets the lost counts). Events are
 //! plain data (the request's bytes, the decision, the reply frame); the
-//! summaries are written by the control socket's task, off the workers.
+//! summaries are written by the control socket's task, off the workers,
+//! and go out in one write per burst.
 //!
 //! Protocol: the client sends `trace {"taps":[…],"protocols":[…]}` (empty
 //! lists: everything); the daemon answers one [`Line::Attached`] (or
 //! [`Line::Error`]), then one JSON [`Line`] per event, until the client
 //! closes the connection.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
@@ -35,6 +42,14 @@ pub const MAX_TRACERS: usize = 8;
 pub const TRACE_BACKLOG: usize = 1024;
 /// How often a tracer with nothing to read is told of lines lost.
 pub const LOST_REPORT_EVERY: Duration = Duration::from_secs(1);
+/// Lines per second a tracer gets unless it asks for another rate
+/// (`nfdhcpd trace --max-rate`; 0: no limit). Well above what one VM
+/// sends; a flood beyond it is reported as lines lost.
+pub const DEFAULT_MAX_RATE: u32 = 10_000;
+/// The rate is enforced per window of this length.
+const RATE_WINDOW: Duration = Duration::from_millis(100);
+/// Bytes of lines gathered into one write to the tracer's socket.
+const WRITE_BATCH: usize = 64 * 1024;
 
 /// What became of a traced packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +144,9 @@ pub struct Request {
     /// Protocol labels (dhcpv4, rs, ns, dhcpv6).
     #[serde(default)]
     pub protocols: Vec<String>,
+    /// Lines per second at most (none: [`DEFAULT_MAX_RATE`]; 0: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rate: Option<u32>,
 }
 
 /// One attached tracer: its filter, its channel and its losses.
@@ -140,12 +158,33 @@ pub struct Tracer {
     protocols: u8,
     tx: mpsc::Sender<Arc<Event>>,
     lost: AtomicU64,
+    /// Lines per [`RATE_WINDOW`] (0: no limit).
+    per_window: u32,
+    /// The window `used` counts in.
+    window: AtomicU64,
+    /// Lines taken in `window`.
+    used: AtomicU32,
 }
 
 impl Tracer {
     fn wants(&self, ifindex: u32, protocol: Protocol) -> bool {
         self.protocols & (1 << protocol as usize) != 0
             && (self.taps.is_empty() || self.taps.contains(&ifindex))
+    }
+
+    /// Takes one line of window `window`'s allowance; false when it is
+    /// spent. Workers race only at a window's start, where a reset may
+    /// let a few lines more through: the rate is a bound on cost, not
+    /// an exact count.
+    fn admit(&self, window: u64) -> bool {
+        if self.per_window == 0 {
+            return true;
+        }
+        if self.window.load(Ordering::Relaxed) != window {
+            self.window.store(window, Ordering::Relaxed);
+            self.used.store(0, Ordering::Relaxed);
+        }
+        self.used.fetch_add(1, Ordering::Relaxed) < self.per_window
     }
 
     /// Events lost since the last call.
@@ -195,11 +234,13 @@ impl Tracers {
     pub fn select(&self, ifindex: u32, protocol: Protocol) -> Option<Targets> {
         let tracers = self.list.load();
         let mut mask = 0;
+        let mut window = None;
         for (i, t) in tracers.iter().enumerate() {
             if !t.wants(ifindex, protocol) {
                 continue;
             }
-            if t.tx.capacity() == 0 {
+            let window = *window.get_or_insert_with(current_window);
+            if t.tx.capacity() == 0 || !t.admit(window) {
                 t.lost.fetch_add(1, Ordering::Relaxed);
             } else {
                 mask |= 1 << i;
@@ -224,9 +265,16 @@ impl Tracers {
     }
 
     /// Attaches a tracer for `taps` (ifindexes; empty: all) and
-    /// `protocols` (empty: all); it is detached when the returned
-    /// [`Attached`] is dropped. None when [`MAX_TRACERS`] are attached.
-    pub fn attach(self: &Arc<Self>, taps: Vec<u32>, protocols: &[Protocol]) -> Option<Attached> {
+    /// `protocols` (empty: all), at most `max_rate` lines per second (0:
+    /// no limit; rounded up to a multiple of ten); it is detached when
+    /// the returned [`Attached`] is dropped. None when [`MAX_TRACERS`]
+    /// are attached.
+    pub fn attach(
+        self: &Arc<Self>,
+        taps: Vec<u32>,
+        protocols: &[Protocol],
+        max_rate: u32,
+    ) -> Option<Attached> {
         let _g = self.edit.lock().unwrap_or_else(|e| e.into_inner());
         let list = self.list.load_full();
         if list.len() >= MAX_TRACERS {
@@ -243,6 +291,9 @@ impl Tracers {
             protocols: mask,
             tx,
             lost: AtomicU64::new(0),
+            per_window: max_rate.div_ceil(WINDOWS_PER_SECOND),
+            window: AtomicU64::new(0),
+            used: AtomicU32::new(0),
         });
         let mut next = (*list).clone();
         next.push(tracer.clone());
@@ -262,6 +313,17 @@ impl Tracers {
         self.list.store(Arc::new(next));
         self.count.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Rate windows in a second.
+const WINDOWS_PER_SECOND: u32 = (1000 / RATE_WINDOW.as_millis()) as u32;
+
+/// The number of the rate window now is in (one clock read; only when a
+/// tracer wants the packet).
+fn current_window() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let since = EPOCH.get_or_init(Instant::now).elapsed();
+    u64::try_from(since.as_millis() / RATE_WINDOW.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// An attached tracer's receiving end; detaches on drop.
@@ -284,7 +346,7 @@ impl Drop for Attached {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Line {
-    /// Events lost because the reader was too slow.
+    /// Events lost: the reader was too slow, or they were over its rate.
     Lost {
         /// How many since the last such line.
         lost: u64,
@@ -433,21 +495,41 @@ fn resolve(arg: &str) -> Result<(Request, Vec<u32>, Vec<Protocol>), String> {
     Ok((req, taps, protocols))
 }
 
-/// The name of tap `ifindex`: its binding's, else the interface's.
-fn tap_name(table: &Table, ifindex: u32) -> String {
-    if let Some(s) = table.load().lookup(ifindex) {
-        return s.binding.tap.clone();
+/// Tap names by ifindex: the binding's, else the interface's (asked of
+/// the kernel once per interface, forgotten at each lost-lines tick so a
+/// renamed interface is seen).
+#[derive(Default)]
+struct TapNames {
+    unbound: HashMap<u32, String>,
+}
+
+impl TapNames {
+    fn of(&mut self, table: &Table, ifindex: u32) -> String {
+        if let Some(s) = table.load().lookup(ifindex) {
+            return s.binding.tap.clone();
+        }
+        self.unbound
+            .entry(ifindex)
+            .or_insert_with(|| {
+                nix::net::if_::if_indextoname(ifindex)
+                    .ok()
+                    .and_then(|n| n.into_string().ok())
+                    .unwrap_or_else(|| format!("if{ifindex}"))
+            })
+            .clone()
     }
-    nix::net::if_::if_indextoname(ifindex)
-        .ok()
-        .and_then(|n| n.into_string().ok())
-        .unwrap_or_else(|| format!("if{ifindex}"))
+}
+
+/// Appends `line` and its newline to `out`.
+fn push_line(out: &mut Vec<u8>, line: &Line) {
+    serde_json::to_writer(&mut *out, line).expect("a trace line serializes");
+    out.push(b'\n');
 }
 
 async fn send_line(w: &mut (impl AsyncWrite + Unpin), line: &Line) -> std::io::Result<()> {
-    let mut text = serde_json::to_string(line).expect("a trace line serializes");
-    text.push('\n');
-    w.write_all(text.as_bytes()).await
+    let mut out = Vec::new();
+    push_line(&mut out, line);
+    w.write_all(&out).await
 }
 
 /// Serves one tracer: attaches it for `arg` (the request after the verb),
@@ -460,17 +542,19 @@ pub async fn session(
     table: &Table,
 ) {
     let attached = resolve(arg).and_then(|(req, taps, protocols)| {
-        hub.attach(taps, &protocols)
+        let rate = req.max_rate.unwrap_or(DEFAULT_MAX_RATE);
+        hub.attach(taps, &protocols, rate)
             .map(|a| (req, a))
             .ok_or_else(|| format!("too many tracers attached ({MAX_TRACERS})"))
     });
-    let (req, mut a) = match attached {
+    let (mut req, mut a) = match attached {
         Ok(x) => x,
         Err(error) => {
             let _ = send_line(&mut w, &Line::Error { error }).await;
             return;
         }
     };
+    req.max_rate = Some(req.max_rate.unwrap_or(DEFAULT_MAX_RATE));
     if send_line(&mut w, &Line::Attached { attached: req })
         .await
         .is_err()
@@ -479,22 +563,38 @@ pub async fn session(
     }
     let mut tick = tokio::time::interval(LOST_REPORT_EVERY);
     let mut sink = [0u8; 64];
+    let mut names = TapNames::default();
+    let mut out = Vec::with_capacity(WRITE_BATCH);
     loop {
         let event = tokio::select! {
             e = a.rx.recv() => e,
-            _ = tick.tick() => None,
+            _ = tick.tick() => {
+                names.unbound.clear();
+                None
+            }
             // The client closed (or wrote more): the session ends.
             _ = r.read(&mut sink) => return,
         };
         let lost = a.tracer.take_lost();
-        if lost > 0 && send_line(&mut w, &Line::Lost { lost }).await.is_err() {
-            return;
+        if lost > 0 {
+            push_line(&mut out, &Line::Lost { lost });
         }
-        if let Some(e) = event {
-            let line = Line::Packet(PacketLine::of(&e, tap_name(table, e.ifindex)));
-            if send_line(&mut w, &line).await.is_err() {
+        // This event and whatever else is waiting, in one write.
+        let mut next = event;
+        while let Some(e) = next {
+            let line = Line::Packet(PacketLine::of(&e, names.of(table, e.ifindex)));
+            push_line(&mut out, &line);
+            next = if out.len() < WRITE_BATCH {
+                a.rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !out.is_empty() {
+            if w.write_all(&out).await.is_err() {
                 return;
             }
+            out.clear();
         }
     }
 }
@@ -518,10 +618,16 @@ pub fn follow(
     );
     s.write_all(verb.as_bytes()).map_err(FollowError::Io)?;
     let mut seen = 0;
-    for line in std::io::BufReader::new(&s).lines() {
-        let line = line.map_err(FollowError::Io)?;
+    let mut reader = std::io::BufReader::new(&s);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(FollowError::Io)? == 0 {
+            return Ok(());
+        }
+        let line = line.trim_end_matches('\n');
         let parsed: Line =
-            serde_json::from_str(&line).map_err(|e| FollowError::Garbled(e.to_string()))?;
+            serde_json::from_str(line).map_err(|e| FollowError::Garbled(e.to_string()))?;
         let is_packet = matches!(parsed, Line::Packet(_));
         match parsed {
             Line::Error { error } => return Err(FollowError::Refused(error)),
@@ -532,21 +638,26 @@ pub fn follow(
                 either_all(&attached.protocols, "all protocols")
             ),
             Line::Lost { lost } if !json => {
-                writeln!(out, "-- {lost} line(s) lost: this reader is too slow")
+                writeln!(
+                    out,
+                    "-- {lost} line(s) lost: this reader is too slow, or over --max-rate"
+                )
             }
             Line::Packet(p) if !json => writeln!(out, "{}", p.human()),
             _ => writeln!(out, "{line}"),
         }
         .map_err(FollowError::Io)?;
-        out.flush().map_err(FollowError::Io)?;
         if is_packet {
             seen += 1;
             if count.is_some_and(|c| seen >= c) {
-                return Ok(());
+                return out.flush().map_err(FollowError::Io);
             }
         }
+        // Out as soon as nothing more has arrived: a burst is one write.
+        if reader.buffer().is_empty() {
+            out.flush().map_err(FollowError::Io)?;
+        }
     }
-    Ok(())
 }
 
 /// `items` joined with ", ", or `all` when empty.
@@ -598,7 +709,7 @@ mod tests {
         let hub = Arc::new(Tracers::default());
         assert!(!hub.attached());
         assert!(hub.select(1, Protocol::Dhcpv4).is_none());
-        let a = hub.attach(vec![], &[]).unwrap();
+        let a = hub.attach(vec![], &[], 0).unwrap();
         assert!(hub.attached());
         drop(a);
         assert!(!hub.attached(), "detached on drop");
@@ -608,9 +719,9 @@ mod tests {
     #[test]
     fn each_tracer_gets_what_it_asked_for() {
         let hub = Arc::new(Tracers::default());
-        let mut all = hub.attach(vec![], &[]).unwrap();
-        let mut tap2 = hub.attach(vec![2], &[Protocol::Dhcpv4]).unwrap();
-        let mut v6 = hub.attach(vec![], &[Protocol::Dhcpv6]).unwrap();
+        let mut all = hub.attach(vec![], &[], 0).unwrap();
+        let mut tap2 = hub.attach(vec![2], &[Protocol::Dhcpv4], 0).unwrap();
+        let mut v6 = hub.attach(vec![], &[Protocol::Dhcpv6], 0).unwrap();
         for i in [1, 2] {
             let t = hub.select(i, Protocol::Dhcpv4).unwrap();
             Tracers::publish(t, event(i));
@@ -626,8 +737,8 @@ mod tests {
     #[test]
     fn a_slow_tracer_loses_events_counted_and_never_blocks() {
         let hub = Arc::new(Tracers::default());
-        let slow = hub.attach(vec![], &[]).unwrap();
-        let mut fast = hub.attach(vec![], &[]).unwrap();
+        let slow = hub.attach(vec![], &[], 0).unwrap();
+        let mut fast = hub.attach(vec![], &[], 0).unwrap();
         let extra = 10;
         for n in 0..TRACE_BACKLOG + extra {
             if let Some(t) = hub.select(1, Protocol::Dhcpv4) {
@@ -642,14 +753,44 @@ mod tests {
     }
 
     #[test]
+    fn a_tracer_gets_at_most_its_rate_the_rest_counted_lost() {
+        let hub = Arc::new(Tracers::default());
+        let mut capped = hub.attach(vec![], &[], 50).unwrap();
+        let mut free = hub.attach(vec![], &[], 0).unwrap();
+        // 50 lines/s: 5 per tenth of a second. A burst of 100 within one
+        // window (or across two, if the clock ticks meanwhile).
+        for _ in 0..100 {
+            if let Some(t) = hub.select(1, Protocol::Dhcpv4) {
+                Tracers::publish(t, event(1));
+            }
+            free.rx.try_recv().expect("no limit: every event");
+        }
+        let mut got = 0;
+        while capped.rx.try_recv().is_ok() {
+            got += 1;
+        }
+        assert!(
+            (5..=10).contains(&got),
+            "{got} events through a cap of 5 per window"
+        );
+        assert_eq!(capped.tracer.take_lost(), 100 - got);
+        assert_eq!(free.tracer.take_lost(), 0);
+        // The next window has a new allowance.
+        std::thread::sleep(RATE_WINDOW * 2);
+        let t = hub.select(1, Protocol::Dhcpv4).expect("a new window");
+        Tracers::publish(t, event(1));
+        assert!(capped.rx.try_recv().is_ok());
+    }
+
+    #[test]
     fn tracers_are_capped() {
         let hub = Arc::new(Tracers::default());
         let held: Vec<_> = (0..MAX_TRACERS)
-            .map(|_| hub.attach(vec![], &[]).unwrap())
+            .map(|_| hub.attach(vec![], &[], 0).unwrap())
             .collect();
-        assert!(hub.attach(vec![], &[]).is_none());
+        assert!(hub.attach(vec![], &[], 0).is_none());
         drop(held);
-        assert!(hub.attach(vec![], &[]).is_some());
+        assert!(hub.attach(vec![], &[], 0).is_some());
     }
 
     #[test]
@@ -707,5 +848,7 @@ mod tests {
             .unwrap_err()
             .contains("unknown protocol"));
         assert!(resolve("{").unwrap_err().contains("bad trace request"));
+        let (r, _, _) = resolve(r#"{"max_rate":0}"#).unwrap();
+        assert_eq!(r.max_rate, Some(0));
     }
 }
