@@ -16,11 +16,11 @@ use nfdhcpd::binding::file;
 use nfdhcpd::binding::store::{Link, Store};
 use nfdhcpd::binding::table::Snapshot;
 use nfdhcpd::config::{self, Config, Format, Ipv6Mode};
+use nfdhcpd::datapath::respond::{self, Meta};
 use nfdhcpd::mac::MacAddr;
-use nfdhcpd::metrics::Protocol;
+use nfdhcpd::observe::metrics::Protocol;
+use nfdhcpd::observe::trace::Tracers;
 use nfdhcpd::proto::{Outcome, ReplyKind};
-use nfdhcpd::respond::{self, Meta};
-use nfdhcpd::trace::Tracers;
 
 /// Ethernet header length: NFQUEUE delivers the IP packet without it.
 const ETH_HDR_LEN: usize = 14;

@@ -19,7 +19,7 @@
 
 use std::io;
 
-use nfdhcpd::send::wait_readable;
+use nfdhcpd::datapath::send::wait_readable;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -8,6 +8,8 @@
 //! (metrics, status) and `ops` (offline commands); `daemon` wires them.
 //! See ARCHITECTURE.md.
 #![deny(unsafe_code)]
+// One file convention for module folders: `x.rs` beside `x/`, no `mod.rs`.
+#![deny(clippy::mod_module_files)]
 
 pub mod binding;
 pub mod config;
@@ -22,9 +24,3 @@ pub mod observe;
 pub mod ops;
 pub mod privs;
 pub mod proto;
-
-// The modules by their earlier, flat paths (`nfdhcpd::respond`, …), which
-// the tests, benches and tools use.
-pub use datapath::{advert, nfqueue, queue, ratelimit, respond, send, verdict};
-pub use observe::{control, lastseen, logthrottle, metrics, prom, trace};
-pub use ops::{check, explain, gc, replay, rules};

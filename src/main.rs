@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use nfdhcpd::config::{self, DEFAULT_CONFIG_PATH};
-use nfdhcpd::rules::TapMode;
+use nfdhcpd::ops::rules::TapMode;
 
 /// Answers the DHCPv4, Router/Neighbour Solicitation and DHCPv6 traffic of
 /// the VMs on this hypervisor, from netfilter queues and one binding file
@@ -262,7 +262,7 @@ enum Command {
     },
     /// Replay a pcap/pcapng capture through the responder as if queued from
     /// one tap; print one line per frame. Exit 1 only for unreadable input.
-    Replay(nfdhcpd::replay::Args),
+    Replay(nfdhcpd::ops::replay::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -366,7 +366,7 @@ fn main() -> ExitCode {
             ratelimit,
             no_queue,
         } => {
-            let o = nfdhcpd::rules::Options {
+            let o = nfdhcpd::ops::rules::Options {
                 modes: match mode {
                     RulesMode::Routed => vec![TapMode::Routed],
                     RulesMode::Bridged => vec![TapMode::Bridged],
@@ -386,7 +386,7 @@ fn main() -> ExitCode {
             rules(&cli.config, backend, family, &o)
         }
         Command::Generate { what } => generate(what),
-        Command::Replay(args) => nfdhcpd::replay::cli(&cli.config, &args),
+        Command::Replay(args) => nfdhcpd::ops::replay::cli(&cli.config, &args),
     }
 }
 
@@ -433,7 +433,7 @@ fn gc(
     };
     let keep: Option<BTreeSet<String>> = keep.map(|k| k.into_iter().collect());
     let mut failed = false;
-    for s in nfdhcpd::gc::plan(&dir, &files, &links, keep.as_ref()) {
+    for s in nfdhcpd::ops::gc::plan(&dir, &files, &links, keep.as_ref()) {
         if dry_run {
             println!("would remove {} ({})", s.path.display(), s.reason.as_str());
             continue;
@@ -457,9 +457,9 @@ fn rules(
     path: &std::path::Path,
     backend: RulesBackend,
     family: Option<RulesFamily>,
-    o: &nfdhcpd::rules::Options,
+    o: &nfdhcpd::ops::rules::Options,
 ) -> ExitCode {
-    use nfdhcpd::rules::{nft, parse_pattern, render, Family};
+    use nfdhcpd::ops::rules::{nft, parse_pattern, render, Family};
     let usage = |msg: &str| {
         eprintln!("error: {msg}");
         ExitCode::from(2)
@@ -544,7 +544,7 @@ fn check(path: &std::path::Path, datapath: Option<PathBuf>) -> ExitCode {
         .ok()
         .and_then(|rt| rt.block_on(nfdhcpd::link::dump_links()).ok())
         .map(|l| l.into_iter().collect());
-    let report = nfdhcpd::check::check_dir(&loaded.config, &dir, links.as_ref());
+    let report = nfdhcpd::ops::check::check_dir(&loaded.config, &dir, links.as_ref());
     print!("{}", report.text);
     for w in &report.warnings {
         println!("warning: {w}");
@@ -576,7 +576,7 @@ fn trace(
     count: Option<u64>,
     max_rate: Option<u32>,
 ) -> ExitCode {
-    use nfdhcpd::trace::{follow, FollowError, Request};
+    use nfdhcpd::observe::trace::{follow, FollowError, Request};
     let socket = control_socket(path, socket);
     let req = Request {
         taps,
@@ -611,7 +611,7 @@ fn trace(
 
 fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCode {
     let socket = control_socket(path, socket);
-    let st = match nfdhcpd::control::query(&socket) {
+    let st = match nfdhcpd::observe::control::query(&socket) {
         Ok(s) => s,
         Err(e) => {
             eprintln!(
@@ -685,9 +685,9 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             if let Some(e) = &b.error {
                 println!("    error: {e}");
             }
-            let now_ms = nfdhcpd::lastseen::unix_ms_now();
+            let now_ms = nfdhcpd::observe::lastseen::unix_ms_now();
             for seen in &b.last_seen {
-                println!("    {}", nfdhcpd::lastseen::describe(seen, now_ms));
+                println!("    {}", nfdhcpd::observe::lastseen::describe(seen, now_ms));
             }
         }
         for (k, v) in &st.counters {
@@ -710,7 +710,7 @@ fn explain(
     datapath: Option<PathBuf>,
     socket: Option<PathBuf>,
 ) -> ExitCode {
-    use nfdhcpd::explain::{self, Which};
+    use nfdhcpd::ops::explain::{self, Which};
     let which: Vec<Which> = match protocol {
         ExplainProtocol::Dhcpv4 => vec![Which::Dhcpv4],
         ExplainProtocol::Ra => vec![Which::Ra],
@@ -726,7 +726,7 @@ fn explain(
             Ok(l) => l.config.general.control_socket.clone(),
             Err(_) => config::Config::default().general.control_socket,
         });
-        match nfdhcpd::control::query_explain(&socket, tap, &which) {
+        match nfdhcpd::observe::control::query_explain(&socket, tap, &which) {
             Ok(x) => Some(x),
             Err(e) => {
                 fallback = Some(format!(

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use common::*;
 use nfdhcpd::mac::MacAddr;
+use nfdhcpd::ops::replay;
 use nfdhcpd::proto::{dhcpv6, frame};
-use nfdhcpd::replay;
 
 /// The first NIC (eth0, on tap-r): its MAC is in the DUID.
 const BINDING_R: &str = "INDEV=tap-r\nMAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\nGATEWAY6=2001:db8:1::1\nEUI64=2001:db8:1::a800:ff:fe00:10\n";

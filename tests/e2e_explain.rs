@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::*;
-use nfdhcpd::explain::{Explanation, Report};
+use nfdhcpd::ops::explain::{Explanation, Report};
 
 /// tap-r: IPv4 only.
 const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nHOSTNAME=web1\nGATEWAY=192.0.2.1\nSUBNET=192.0.2.0/24\nMTU=1450\nNTP=192.0.2.123\n";

@@ -9,7 +9,10 @@ use common::*;
 
 const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\nSUBNET6=2001:db8:1::/64\nGATEWAY6=2001:db8:1::1\n";
 
-fn tap_row(s: &nfdhcpd::control::Status, tap: &str) -> Option<nfdhcpd::control::BindingStatus> {
+fn tap_row(
+    s: &nfdhcpd::observe::control::Status,
+    tap: &str,
+) -> Option<nfdhcpd::observe::control::BindingStatus> {
     s.bindings.iter().find(|b| b.tap == tap).cloned()
 }
 
@@ -177,7 +180,11 @@ fn lost_link_events_are_resynchronised() {
     assert!(links.resyncs >= links.overruns, "{links:?}");
     // /metrics says the same as `status`, and the counters moved.
     let [before, after] = b.scrapes.expect("scraped");
-    assert_eq!(nfdhcpd::prom::repeated_series(&after), None, "{after}");
+    assert_eq!(
+        nfdhcpd::observe::prom::repeated_series(&after),
+        None,
+        "{after}"
+    );
     assert_eq!(
         sample(&after, "nfdhcpd_link_monitor_following"),
         1,
@@ -210,7 +217,7 @@ fn sample(scrape: &str, name: &str) -> u64 {
 /// What [`burst`] saw.
 struct Burst {
     /// The link monitor's status once every binding is active.
-    links: nfdhcpd::control::LinkMonitorStatus,
+    links: nfdhcpd::observe::control::LinkMonitorStatus,
     /// `/metrics` before the burst and once every binding is active.
     scrapes: Option<[String; 2]>,
 }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use dhcproto::v6::{self, DhcpOption as O6, MessageType as M6, OptionCode as C6};
 use dhcproto::{Decodable, Decoder};
+use nfdhcpd::ops::replay;
 use nfdhcpd::proto::frame;
-use nfdhcpd::replay;
 
 const BINDING_R: &str = "INDEV=tap-r\nMAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\nGATEWAY6=2001:db8:1::1\nEUI64=2001:db8:1::a800:ff:fe00:10\nPREFIX6_DELEGATED=\"2001:db8:100::/56 2001:db8:200::/60\"\n";
 const BINDING_B: &str = "INDEV=br0\nMAC=aa:00:00:00:00:20\nSUBNET6=2001:db8:2::/64\nGATEWAY6=2001:db8:2::1\nEUI64=2001:db8:2::a800:ff:fe00:20\n";

@@ -422,7 +422,11 @@ fn a_queue_removed_and_re_added_by_reloads_keeps_one_metric_series() {
     let scrape = t.host.run(
         "python3 -c 'import sys, urllib.request as u; sys.stdout.write(u.urlopen(\"http://127.0.0.1:9108/metrics\", timeout=5).read().decode())'",
     );
-    assert_eq!(nfdhcpd::prom::repeated_series(&scrape), None, "{scrape}");
+    assert_eq!(
+        nfdhcpd::observe::prom::repeated_series(&scrape),
+        None,
+        "{scrape}"
+    );
     // And the strict OpenMetrics parser of the Prometheus Python client
     // (Debian's python3-prometheus-client, under the system python3)
     // accepts the whole exposition.

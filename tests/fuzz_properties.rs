@@ -10,11 +10,11 @@ use proptest::prelude::*;
 
 use dhcproto::Decodable;
 use nfdhcpd::binding::table::Snapshot;
-use nfdhcpd::metrics::Protocol;
+use nfdhcpd::datapath::respond::{self, Meta};
+use nfdhcpd::observe::metrics::Protocol;
+use nfdhcpd::ops::replay::{self, Classified};
 use nfdhcpd::proto::dhcpv6::{self, msg, opt};
 use nfdhcpd::proto::{frame, DropReason, Outcome};
-use nfdhcpd::replay::{self, Classified};
-use nfdhcpd::respond::{self, Meta};
 
 /// The clock the property tests pass to `decide`.
 static NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);

@@ -11,11 +11,11 @@ use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
 use dhcproto::{Decodable, Decoder, Encodable, Encoder};
 use proptest::prelude::*;
 
+use nfdhcpd::datapath::respond::{self, Meta};
 use nfdhcpd::mac::MacAddr;
-use nfdhcpd::metrics::Protocol;
+use nfdhcpd::observe::metrics::Protocol;
+use nfdhcpd::ops::replay;
 use nfdhcpd::proto::{frame, Outcome};
-use nfdhcpd::replay;
-use nfdhcpd::respond::{self, Meta};
 
 const VM_MAC: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 0x10]);
 /// The private-use codes the options are drawn from (RFC 3942).

@@ -19,12 +19,12 @@ use pnet_packet::icmpv6::ndp::{
 };
 
 use nfdhcpd::config::{Config, Ipv6Mode};
+use nfdhcpd::datapath::respond::Verdict;
 use nfdhcpd::mac::MacAddr;
-use nfdhcpd::metrics::Protocol;
+use nfdhcpd::observe::metrics::Protocol;
+use nfdhcpd::ops::replay::{self, Classified, Frame, LinkType, Replayed, DEFAULT_SERVER_MAC};
 use nfdhcpd::proto::frame::{self, ip_of_frame};
 use nfdhcpd::proto::{Consumed, DropReason, Outcome, Reply, ReplyKind};
-use nfdhcpd::replay::{self, Classified, Frame, LinkType, Replayed, DEFAULT_SERVER_MAC};
-use nfdhcpd::respond::Verdict;
 
 const VM_MAC: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 0x10]);
 const VM_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);

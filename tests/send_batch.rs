@@ -6,7 +6,7 @@
 
 mod common;
 
-use nfdhcpd::send::{SendError, Sender, REPLY_BATCH_MAX};
+use nfdhcpd::datapath::send::{SendError, Sender, REPLY_BATCH_MAX};
 
 /// An EtherType for local experiments (IEEE 802 "Local Experimental 1"):
 /// no protocol handler takes these frames.

@@ -131,8 +131,8 @@ fn serve(
     };
     match protocol {
         Protocol::Dhcpv4 => proto::dhcpv4::handle(&ctx, payload),
-        Protocol::RouterSolicit => proto::ra::handle_rs(&ctx, payload),
-        Protocol::NeighbourSolicit => proto::ndp::handle_ns(&ctx, payload),
+        Protocol::RouterSolicit => proto::ra::handle(&ctx, payload),
+        Protocol::NeighbourSolicit => proto::ndp::handle(&ctx, payload),
         Protocol::Dhcpv6 => proto::dhcpv6::handle(&ctx, payload),
     }
 }

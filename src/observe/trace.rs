@@ -414,7 +414,7 @@ impl PacketLine {
             } => (
                 "reply",
                 None,
-                Some(crate::replay::summarize_reply(reply)),
+                Some(crate::ops::replay::summarize_reply(reply)),
                 Some(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX)),
                 error.clone(),
             ),
@@ -424,7 +424,7 @@ impl PacketLine {
             tap,
             ifindex: e.ifindex,
             protocol: e.protocol.as_str().to_string(),
-            request: crate::replay::summarize_queued(e.protocol, &e.request, e.src_mac),
+            request: crate::ops::replay::summarize_queued(e.protocol, &e.request, e.src_mac),
             verdict: match e.verdict {
                 Verdict::Accept => "ACCEPT",
                 Verdict::Drop => "DROP",

@@ -1036,13 +1036,10 @@ pub fn handle(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
 }
 
 #[cfg(test)]
-#[path = "dhcpv6_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "dhcpv6_size_tests.rs"]
 mod size_tests;
 
 #[cfg(test)]
-#[path = "dhcpv6_pd_tests.rs"]
 mod pd_tests;

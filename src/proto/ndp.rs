@@ -355,7 +355,7 @@ fn classify_target(ctx: &Context<'_>, target: Ipv6Addr) -> Result<TargetKind, Dr
 }
 
 /// Decides the NA answering an NS, or why none is sent.
-pub fn decide_ns(ctx: &Context<'_>, packet: &[u8]) -> Result<NeighbourAdvert, DropReason> {
+pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<NeighbourAdvert, DropReason> {
     let ns = parse_ns(packet)?;
     check_guest_mac(ctx, ns.source_lla)?;
     if !ctx.config.ipv6.enabled {
@@ -405,8 +405,8 @@ pub fn decide_ns(ctx: &Context<'_>, packet: &[u8]) -> Result<NeighbourAdvert, Dr
 }
 
 /// Answers a Neighbour Solicitation (the packet as NFQUEUE delivers it).
-pub fn handle_ns(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
-    match decide_ns(ctx, packet) {
+pub fn handle(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
+    match decide(ctx, packet) {
         Ok(na) => Outcome::Reply(Reply {
             kind: ReplyKind::NeighbourAdvert,
             frame: na.emit(),
@@ -416,5 +416,4 @@ pub fn handle_ns(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
 }
 
 #[cfg(test)]
-#[path = "ndp_tests.rs"]
 mod tests;

@@ -523,7 +523,7 @@ pub fn parse_rs(packet: &[u8]) -> Result<RouterSolicit, DropReason> {
 }
 
 /// Decides the RA answering an RS, or why none is sent.
-pub fn decide_rs(ctx: &Context<'_>, packet: &[u8]) -> Result<RouterAdvert, DropReason> {
+pub fn decide(ctx: &Context<'_>, packet: &[u8]) -> Result<RouterAdvert, DropReason> {
     let rs = parse_rs(packet)?;
     ndp::check_guest_mac(ctx, rs.source_lla)?;
     if !ctx.config.ipv6.enabled {
@@ -544,8 +544,8 @@ pub fn decide_rs(ctx: &Context<'_>, packet: &[u8]) -> Result<RouterAdvert, DropR
 }
 
 /// Answers a Router Solicitation (the packet as NFQUEUE delivers it).
-pub fn handle_rs(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
-    match decide_rs(ctx, packet) {
+pub fn handle(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
+    match decide(ctx, packet) {
         Ok(ra) => Outcome::Reply(Reply {
             kind: ReplyKind::RouterAdvert,
             frame: ra.emit(),
@@ -569,5 +569,4 @@ pub fn build_unsolicited_ra(ctx: &Context<'_>, final_ra: bool) -> Option<Reply> 
 }
 
 #[cfg(test)]
-#[path = "ra_tests.rs"]
 mod tests;

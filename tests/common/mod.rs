@@ -17,7 +17,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use nfdhcpd::control::Status;
+use nfdhcpd::observe::control::Status;
 
 /// MAC of the routed VM (matches tests/fixtures/compat/bindings/tap-routed).
 pub const MAC_R: &str = "aa:00:00:00:00:10";
@@ -569,7 +569,7 @@ pub struct Daemon {
 impl Daemon {
     /// Its status over the control socket.
     pub fn status(&self) -> Status {
-        nfdhcpd::control::query(&self.socket)
+        nfdhcpd::observe::control::query(&self.socket)
             .unwrap_or_else(|e| panic!("status: {e}\nlog:\n{}", self.log_text()))
     }
 
@@ -581,7 +581,7 @@ impl Daemon {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok(s) = nfdhcpd::control::query(&self.socket) {
+            if let Ok(s) = nfdhcpd::observe::control::query(&self.socket) {
                 if s.ready {
                     return;
                 }

@@ -172,14 +172,14 @@ fn expected(dst: &str, eth_dst: MacAddr) -> RouterAdvert {
     }
 }
 
-fn decide(c: &Config, b: &Binding, p: &[u8]) -> Result<RouterAdvert, DropReason> {
-    decide_rs(&ctx(c, b), p)
+fn decide_with(c: &Config, b: &Binding, p: &[u8]) -> Result<RouterAdvert, DropReason> {
+    decide(&ctx(c, b), p)
 }
 
 #[test]
 fn rs_gets_unicast_ra_golden() {
     let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
-    let ra = decide(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
     assert_eq!(ra, expected(GUEST_LL, GUEST_MAC));
     assert_eq!(parse_ra(&ra.emit()), ra);
 }
@@ -192,7 +192,7 @@ fn flags_follow_the_mode() {
         (Ipv6Mode::SlaacDhcpv6, false, true),
         (Ipv6Mode::Dhcpv6, true, true),
     ] {
-        let ra = decide(&config(mode), &b, &rs(GUEST_LL, None)).unwrap();
+        let ra = decide_with(&config(mode), &b, &rs(GUEST_LL, None)).unwrap();
         assert_eq!((ra.managed, ra.other), (m, o), "{mode:?}");
     }
 }
@@ -203,18 +203,20 @@ fn router_lifetime_clamped_and_preference_encoded() {
     let mut c = config(Ipv6Mode::Slaac);
     c.ipv6.router_lifetime = 14_400; // the original's value, above the RFC maximum
     c.ipv6.router_preference = RouterPreference::High;
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!(ra.router_lifetime, 9000);
     let f = ra.emit();
     let flags = f[frame::ETH_HDR_LEN + frame::IPV6_HDR_LEN + ra_field::FLAGS];
     assert_eq!(flags, 0b01 << 3);
     c.ipv6.router_preference = RouterPreference::Low;
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!(parse_ra(&ra.emit()).preference, RouterPreference::Low);
     // Below MaxRtrAdvInterval: raised to it.
     c.ipv6.router_lifetime = 100;
     assert_eq!(
-        decide(&c, &b, &rs(GUEST_LL, None)).unwrap().router_lifetime,
+        decide_with(&c, &b, &rs(GUEST_LL, None))
+            .unwrap()
+            .router_lifetime,
         300
     );
 }
@@ -225,13 +227,13 @@ fn mtu_and_non_64_prefix() {
     b.mtu = Some(1450);
     b.subnet6 = Some("2001:db8:1::/56".parse().unwrap());
     let c = config(Ipv6Mode::Slaac);
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!(ra.mtu, Some(1450));
     let p = ra.prefix.clone().unwrap();
     assert!(p.on_link && !p.autonomous);
     assert_eq!(parse_ra(&ra.emit()), ra);
     b.mtu = Some(1000); // below the IPv6 minimum: not announced
-    assert_eq!(decide(&c, &b, &rs(GUEST_LL, None)).unwrap().mtu, None);
+    assert_eq!(decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap().mtu, None);
 }
 
 #[test]
@@ -247,23 +249,23 @@ fn dns_lifetimes_follow_rfc8106_and_bad_domains_skipped() {
         "x".repeat(64),
         "ok.example.".into(),
     ];
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!(ra.dnssl, Some((12, vec!["ok.example".into()])));
     assert_eq!(parse_ra(&ra.emit()), ra);
     c.ipv6.nameservers.clear();
     c.ipv6.domains.clear();
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!((ra.rdnss, ra.dnssl), (None, None));
 }
 
 #[test]
 fn rs_from_unspecified_goes_to_all_nodes() {
     let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
-    let ra = decide(&c, &b, &rs("::", None)).unwrap();
+    let ra = decide_with(&c, &b, &rs("::", None)).unwrap();
     assert_eq!(ra, expected("ff02::1", ALL_NODES_MAC));
     // With an SLLA option it is invalid.
     assert_eq!(
-        decide(&c, &b, &rs("::", Some(GUEST_MAC))),
+        decide_with(&c, &b, &rs("::", Some(GUEST_MAC))),
         Err(DropReason::Invalid)
     );
 }
@@ -271,7 +273,7 @@ fn rs_from_unspecified_goes_to_all_nodes() {
 #[test]
 fn non_eui64_link_local_is_answered() {
     let (c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
-    let ra = decide(&c, &b, &rs("fe80::1234:5678:9abc:def0", Some(GUEST_MAC))).unwrap();
+    let ra = decide_with(&c, &b, &rs("fe80::1234:5678:9abc:def0", Some(GUEST_MAC))).unwrap();
     assert_eq!(ra, expected("fe80::1234:5678:9abc:def0", GUEST_MAC));
 }
 
@@ -280,33 +282,33 @@ fn spoof_invalid_and_not_configured() {
     let mut b = tap_routed();
     let c = config(Ipv6Mode::Slaac);
     assert_eq!(
-        decide(&c, &b, &rs(GUEST_LL, Some(OTHER_MAC))),
+        decide_with(&c, &b, &rs(GUEST_LL, Some(OTHER_MAC))),
         Err(DropReason::SpoofedMac)
     );
     let mut cx = ctx(&c, &b);
     cx.src_mac = Some(OTHER_MAC);
     assert_eq!(
-        decide_rs(&cx, &rs(GUEST_LL, None)),
+        decide(&cx, &rs(GUEST_LL, None)),
         Err(DropReason::SpoofedMac)
     );
     let msg = rs_msg(None);
     let p = icmp_packet(a6(GUEST_LL), a6("ff02::2"), 64, &msg);
-    assert_eq!(decide(&c, &b, &p), Err(DropReason::Invalid));
+    assert_eq!(decide_with(&c, &b, &p), Err(DropReason::Invalid));
     let mut m = msg.clone();
     m[icmp_field::CODE] = 3;
     let p = icmp_packet(a6(GUEST_LL), a6("ff02::2"), 255, &m);
-    assert_eq!(decide(&c, &b, &p), Err(DropReason::Invalid));
+    assert_eq!(decide_with(&c, &b, &p), Err(DropReason::Invalid));
     let p = icmp_packet(a6(GUEST_LL), a6("ff02::2"), 255, &msg[..6]);
-    assert_eq!(decide(&c, &b, &p), Err(DropReason::Invalid));
+    assert_eq!(decide_with(&c, &b, &p), Err(DropReason::Invalid));
     let mut m = rs_msg(Some(GUEST_MAC));
     m[RS_OPTIONS + 1] = 0;
     let p = icmp_packet(a6(GUEST_LL), a6("ff02::2"), 255, &m);
-    assert_eq!(decide(&c, &b, &p), Err(DropReason::Invalid));
+    assert_eq!(decide_with(&c, &b, &p), Err(DropReason::Invalid));
     b.macspoof = true;
-    assert!(decide(&c, &b, &rs(GUEST_LL, Some(OTHER_MAC))).is_ok());
+    assert!(decide_with(&c, &b, &rs(GUEST_LL, Some(OTHER_MAC))).is_ok());
     b.subnet6 = None;
     assert_eq!(
-        decide(&c, &b, &rs(GUEST_LL, None)),
+        decide_with(&c, &b, &rs(GUEST_LL, None)),
         Err(DropReason::NotConfigured)
     );
 }
@@ -346,9 +348,9 @@ fn real_rs_fixtures_are_answered() {
         for (mac, pkt) in fixture(file) {
             let mut cx = ctx(&c, &b);
             cx.src_mac = Some(mac);
-            let ra = decide_rs(&cx, &pkt).unwrap_or_else(|e| panic!("{file}: {e:?}"));
+            let ra = decide(&cx, &pkt).unwrap_or_else(|e| panic!("{file}: {e:?}"));
             assert_eq!(ra, expected(src, GUEST_MAC), "{file}");
-            let Outcome::Reply(r) = handle_rs(&cx, &pkt) else {
+            let Outcome::Reply(r) = handle(&cx, &pkt) else {
                 panic!("{file} answered")
             };
             assert_eq!(parse_ra(&r.frame), ra);
@@ -362,14 +364,14 @@ fn every_truncation_is_dropped_without_panic() {
     let (_, p) = fixture("kernel-rs.pcap").remove(0);
     for n in 0..p.len() {
         assert!(
-            matches!(handle_rs(&ctx(&c, &b), &p[..n]), Outcome::Dropped(_)),
+            matches!(handle(&ctx(&c, &b), &p[..n]), Outcome::Dropped(_)),
             "len {n}"
         );
     }
     for i in 0..p.len() {
         let mut q = p.clone();
         q[i] ^= 0x5a;
-        let _ = handle_rs(&ctx(&c, &b), &q);
+        let _ = handle(&ctx(&c, &b), &q);
     }
 }
 
@@ -378,7 +380,7 @@ fn ipv6_disabled_gets_no_ra() {
     let (mut c, b) = (config(Ipv6Mode::Slaac), tap_routed());
     c.ipv6.enabled = false;
     assert_eq!(
-        decide(&c, &b, &rs(GUEST_LL, None)),
+        decide_with(&c, &b, &rs(GUEST_LL, None)),
         Err(DropReason::Disabled)
     );
     assert_eq!(build_unsolicited_ra(&ctx(&c, &b), false), None);
@@ -397,7 +399,7 @@ fn pref64_from_the_config_solicited_and_unsolicited() {
     c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
     // Router lifetime 1800 > 3 × 300: the prefix lives as long as the router.
     let want = pref64("64:ff9b::/96", 1800);
-    let ra = decide(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
     assert_eq!(ra.pref64, want);
     assert_eq!(parse_ra(&ra.emit()), ra);
     let cx = ctx(&c, &b);
@@ -426,7 +428,7 @@ fn pref64_lifetime_is_at_least_the_router_lifetime_and_three_periods() {
     ] {
         c.ipv6.ra_period = ra_period;
         c.ipv6.router_lifetime = router_lifetime;
-        let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+        let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
         assert_eq!(
             ra.pref64.map(|p| p.lifetime),
             Some(want),
@@ -436,7 +438,7 @@ fn pref64_lifetime_is_at_least_the_router_lifetime_and_three_periods() {
     }
     // PRIVATE: no default router, the same PREF64 lifetime.
     b.private = true;
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!(
         (ra.router_lifetime, ra.pref64.map(|p| p.lifetime)),
         (0, Some(9000))
@@ -446,7 +448,7 @@ fn pref64_lifetime_is_at_least_the_router_lifetime_and_three_periods() {
 #[test]
 fn pref64_binding_overrides_or_turns_off_the_config() {
     let (mut c, mut b) = (config(Ipv6Mode::Slaac), tap_routed());
-    let ra = |c: &Config, b: &Binding| decide(c, b, &rs(GUEST_LL, None)).unwrap().pref64;
+    let ra = |c: &Config, b: &Binding| decide_with(c, b, &rs(GUEST_LL, None)).unwrap().pref64;
     assert_eq!(ra(&c, &b), None);
     b.pref64 = Some(Some(parse_prefix("2001:db8:46::/48").unwrap()));
     assert_eq!(ra(&c, &b), pref64("2001:db8:46::/48", 1800));
@@ -483,7 +485,7 @@ fn routes6_become_route_information_options() {
         route_info("2001:db8:200::/56", Medium, 1800),
         route_info("fd00:1::1/128", Low, 1800),
     ];
-    let ra = decide(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, Some(GUEST_MAC))).unwrap();
     assert_eq!(ra.routes, want);
     assert_eq!(parse_ra(&ra.emit()), ra);
     let cx = ctx(&c, &b);
@@ -497,7 +499,7 @@ fn routes6_become_route_information_options() {
     assert_eq!(last.routes.len(), 3);
     // route_lifetime, when set, is theirs.
     c.ipv6.route_lifetime = Some(600);
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert!(ra.routes.iter().all(|r| r.lifetime == 600), "{ra:?}");
 }
 
@@ -505,8 +507,9 @@ fn routes6_become_route_information_options() {
 fn route_lifetime_follows_the_router_and_private_keeps_routes() {
     let (mut c, mut b) = (config(Ipv6Mode::Slaac), tap_routed());
     routes(&mut b, "2001:db8:100::/48");
-    let lifetime =
-        |c: &Config, b: &Binding| decide(c, b, &rs(GUEST_LL, None)).unwrap().routes[0].lifetime;
+    let lifetime = |c: &Config, b: &Binding| {
+        decide_with(c, b, &rs(GUEST_LL, None)).unwrap().routes[0].lifetime
+    };
     assert_eq!(lifetime(&c, &b), 1800);
     // Not a default router at all: three RA periods, like the DNS options.
     c.ipv6.router_lifetime = 0;
@@ -515,7 +518,7 @@ fn route_lifetime_follows_the_router_and_private_keeps_routes() {
     assert_eq!(lifetime(&c, &b), 9000);
     // PRIVATE: no default router, but the routes stand.
     b.private = true;
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!((ra.router_lifetime, ra.routes[0].lifetime), (0, 9000));
 }
 
@@ -531,13 +534,13 @@ fn buffer_len_is_the_emitted_length() {
     routes(&mut b, "2001:db8:100::/48, 2001:db8:200::1/128 high");
     c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
     c.ipv6.domains = vec!["a.example".into(), "x".repeat(63), "b".into()];
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!(ra.buffer_len(), ra.icmp_bytes().len());
     c.ipv6.domains.clear();
     c.ipv6.nameservers.clear();
     b.routes6.clear();
     b.mtu = None;
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!(ra.buffer_len(), ra.icmp_bytes().len());
 }
 
@@ -554,7 +557,7 @@ fn an_ra_over_the_mtu_leaves_out_search_list_then_routes_then_dns_then_pref64() 
     for mtu in [None, Some(1280), Some(1400)] {
         b.mtu = mtu;
         let budget = usize::from(mtu.unwrap_or(1500));
-        let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+        let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
         assert!(ip_len(&ra) <= budget, "{} > {budget}", ip_len(&ra));
         // Only search domains went, a few of them kept.
         assert_eq!(
@@ -572,7 +575,7 @@ fn an_ra_over_the_mtu_leaves_out_search_list_then_routes_then_dns_then_pref64() 
         .map(|i| Ipv6Addr::new(0x2001, 0xdb8, 0x53, 0, 0, 0, 0, i))
         .collect();
     b.mtu = Some(1280);
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert!(ip_len(&ra) <= 1280);
     assert_eq!((ra.dnssl.as_ref(), ra.routes.len()), (None, 0));
     // IPv6 40, RA 16, SLLA 8, MTU 8, PIO 32, PREF64 16, RDNSS header 8:
@@ -583,14 +586,14 @@ fn an_ra_over_the_mtu_leaves_out_search_list_then_routes_then_dns_then_pref64() 
     assert_eq!(parse_ra(&ra.emit()), ra);
     // Below the IPv6 minimum MTU: cut to 1280 all the same.
     b.mtu = Some(1000);
-    assert!(ip_len(&decide(&c, &b, &rs(GUEST_LL, None)).unwrap()) <= 1280);
+    assert!(ip_len(&decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap()) <= 1280);
 }
 
 #[test]
 fn fit_drops_pref64_last_and_never_the_prefix() {
     let (mut c, b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
     c.ipv6.pref64 = Some(parse_prefix("64:ff9b::/96").unwrap());
-    let mut ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let mut ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     // Header, SLLA, PIO: 56 bytes; + PREF64 72.
     let full = ra.buffer_len();
     assert!(ra.fit(full));
@@ -606,7 +609,7 @@ fn the_bindings_dns_servers_and_search_list_replace_the_configs() {
     let (c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
     b.nameservers6 = Some(vec![a6("2001:db8:5300::53")]);
     b.domains = Some(vec!["vm7.example.net".into()]);
-    let ra = decide(&c, &b, &rs(GUEST_LL, None)).unwrap();
+    let ra = decide_with(&c, &b, &rs(GUEST_LL, None)).unwrap();
     assert_eq!(ra.rdnss, Some((900, vec![a6("2001:db8:5300::53")])));
     assert_eq!(ra.dnssl, Some((900, vec!["vm7.example.net".into()])));
     assert_eq!(parse_ra(&ra.emit()), ra);

@@ -35,9 +35,9 @@ fn ns(src: &str, target: &str, slla: Option<MacAddr>) -> Vec<u8> {
     icmp_packet(a6(src), solicited_node(t), 255, &ns_msg(t, slla))
 }
 
-fn decide(b: &crate::binding::Binding, packet: &[u8]) -> Result<NeighbourAdvert, DropReason> {
+fn decide_with(b: &crate::binding::Binding, packet: &[u8]) -> Result<NeighbourAdvert, DropReason> {
     let c = config(Ipv6Mode::SlaacDhcpv6);
-    decide_ns(&ctx(&c, b), packet)
+    decide(&ctx(&c, b), packet)
 }
 
 fn router_ll() -> Ipv6Addr {
@@ -47,7 +47,7 @@ fn router_ll() -> Ipv6Addr {
 #[test]
 fn gateway6_is_answered_unicast_solicited_override() {
     let b = tap_routed();
-    let na = decide(&b, &ns(GUEST_LL, "2001:db8:1::1", Some(GUEST_MAC))).unwrap();
+    let na = decide_with(&b, &ns(GUEST_LL, "2001:db8:1::1", Some(GUEST_MAC))).unwrap();
     assert_eq!(
         na,
         NeighbourAdvert {
@@ -68,14 +68,14 @@ fn gateway6_is_answered_unicast_solicited_override() {
 #[test]
 fn router_link_local_is_answered() {
     let b = tap_routed();
-    let na = decide(&b, &ns(GUEST_LL, &router_ll().to_string(), Some(GUEST_MAC))).unwrap();
+    let na = decide_with(&b, &ns(GUEST_LL, &router_ll().to_string(), Some(GUEST_MAC))).unwrap();
     assert_eq!((na.target, na.override_flag), (router_ll(), true));
 }
 
 #[test]
 fn other_subnet_address_is_proxied_without_override() {
     let b = tap_routed();
-    let na = decide(&b, &ns(GUEST_LL, "2001:db8:1::77", Some(GUEST_MAC))).unwrap();
+    let na = decide_with(&b, &ns(GUEST_LL, "2001:db8:1::77", Some(GUEST_MAC))).unwrap();
     assert_eq!(na.target, a6("2001:db8:1::77"));
     assert!(na.router && na.solicited && !na.override_flag);
 }
@@ -83,7 +83,7 @@ fn other_subnet_address_is_proxied_without_override() {
 #[test]
 fn ns_without_slla_is_answered_to_frame_mac() {
     let b = tap_routed();
-    let na = decide(&b, &ns(GUEST_LL, "2001:db8:1::1", None)).unwrap();
+    let na = decide_with(&b, &ns(GUEST_LL, "2001:db8:1::1", None)).unwrap();
     assert_eq!(na.eth_dst, GUEST_MAC);
     assert_eq!(na.dst, a6(GUEST_LL));
 }
@@ -94,16 +94,19 @@ fn guest_own_addresses_are_never_answered() {
     b.ip6 = Some(a6("2001:db8:1::10"));
     for own in ["2001:db8:1::a800:ff:fe00:10", "2001:db8:1::10", GUEST_LL] {
         assert_eq!(
-            decide(&b, &ns(GUEST_LL, own, Some(GUEST_MAC))),
+            decide_with(&b, &ns(GUEST_LL, own, Some(GUEST_MAC))),
             Err(DropReason::NotOurs),
             "{own}"
         );
-        assert_eq!(decide(&b, &ns("::", own, None)), Err(DropReason::NotOurs));
+        assert_eq!(
+            decide_with(&b, &ns("::", own, None)),
+            Err(DropReason::NotOurs)
+        );
     }
     // EUI-64 of the MAC in subnet6 even with EUI64 unset.
     b.eui64 = None;
     assert_eq!(
-        decide(&b, &ns("::", "2001:db8:1::a800:ff:fe00:10", None)),
+        decide_with(&b, &ns("::", "2001:db8:1::a800:ff:fe00:10", None)),
         Err(DropReason::NotOurs)
     );
 }
@@ -113,10 +116,10 @@ fn dad_for_guest_address_gets_no_answer_but_router_is_defended() {
     let b = tap_routed();
     // A stable-privacy address of the subnet: the guest's to take.
     assert_eq!(
-        decide(&b, &ns("::", "2001:db8:1::1234:5678", None)),
+        decide_with(&b, &ns("::", "2001:db8:1::1234:5678", None)),
         Err(DropReason::NotOurs)
     );
-    let na = decide(&b, &ns("::", "2001:db8:1::1", None)).unwrap();
+    let na = decide_with(&b, &ns("::", "2001:db8:1::1", None)).unwrap();
     assert_eq!(
         na,
         NeighbourAdvert {
@@ -137,16 +140,16 @@ fn dad_for_guest_address_gets_no_answer_but_router_is_defended() {
 fn outside_subnet_is_not_ours_and_no_subnet6_is_not_configured() {
     let mut b = tap_routed();
     assert_eq!(
-        decide(&b, &ns(GUEST_LL, "2001:db8:2::1", Some(GUEST_MAC))),
+        decide_with(&b, &ns(GUEST_LL, "2001:db8:2::1", Some(GUEST_MAC))),
         Err(DropReason::NotOurs)
     );
     assert_eq!(
-        decide(&b, &ns(GUEST_LL, "fe80::1", Some(GUEST_MAC))),
+        decide_with(&b, &ns(GUEST_LL, "fe80::1", Some(GUEST_MAC))),
         Err(DropReason::NotOurs)
     );
     b.subnet6 = None;
     assert_eq!(
-        decide(&b, &ns(GUEST_LL, "2001:db8:1::1", Some(GUEST_MAC))),
+        decide_with(&b, &ns(GUEST_LL, "2001:db8:1::1", Some(GUEST_MAC))),
         Err(DropReason::NotConfigured)
     );
 }
@@ -155,18 +158,18 @@ fn outside_subnet_is_not_ours_and_no_subnet6_is_not_configured() {
 fn spoofed_mac_is_dropped_unless_macspoof() {
     let mut b = tap_routed();
     assert_eq!(
-        decide(&b, &ns(GUEST_LL, "2001:db8:1::1", Some(OTHER_MAC))),
+        decide_with(&b, &ns(GUEST_LL, "2001:db8:1::1", Some(OTHER_MAC))),
         Err(DropReason::SpoofedMac)
     );
     let c = config(Ipv6Mode::Slaac);
     let mut cx = ctx(&c, &b);
     cx.src_mac = Some(OTHER_MAC);
     assert_eq!(
-        decide_ns(&cx, &ns(GUEST_LL, "2001:db8:1::1", None)),
+        decide(&cx, &ns(GUEST_LL, "2001:db8:1::1", None)),
         Err(DropReason::SpoofedMac)
     );
     b.macspoof = true;
-    let na = decide(&b, &ns(GUEST_LL, "2001:db8:1::1", Some(OTHER_MAC))).unwrap();
+    let na = decide_with(&b, &ns(GUEST_LL, "2001:db8:1::1", Some(OTHER_MAC))).unwrap();
     assert_eq!(na.eth_dst, OTHER_MAC);
 }
 
@@ -178,42 +181,42 @@ fn rfc4861_validation() {
     let dst = solicited_node(t);
     // Hop limit not 255.
     let p = icmp_packet(a6(GUEST_LL), dst, 64, &good);
-    assert_eq!(decide(&b, &p), Err(DropReason::Invalid));
+    assert_eq!(decide_with(&b, &p), Err(DropReason::Invalid));
     // Code not 0.
     let mut m = good.clone();
     m[icmp_field::CODE] = 1;
     assert_eq!(
-        decide(&b, &icmp_packet(a6(GUEST_LL), dst, 255, &m)),
+        decide_with(&b, &icmp_packet(a6(GUEST_LL), dst, 255, &m)),
         Err(DropReason::Invalid)
     );
     // Shorter than 24.
     let p = icmp_packet(a6(GUEST_LL), dst, 255, &good[..20]);
-    assert_eq!(decide(&b, &p), Err(DropReason::Invalid));
+    assert_eq!(decide_with(&b, &p), Err(DropReason::Invalid));
     // Multicast target.
     let p = icmp_packet(a6(GUEST_LL), dst, 255, &ns_msg(ALL_NODES, None));
-    assert_eq!(decide(&b, &p), Err(DropReason::Invalid));
+    assert_eq!(decide_with(&b, &p), Err(DropReason::Invalid));
     // Option of length 0.
     let mut m = good.clone();
     m[ns_field::OPTIONS + 1] = 0;
     assert_eq!(
-        decide(&b, &icmp_packet(a6(GUEST_LL), dst, 255, &m)),
+        decide_with(&b, &icmp_packet(a6(GUEST_LL), dst, 255, &m)),
         Err(DropReason::Invalid)
     );
     // DAD with an SLLA option.
     let p = icmp_packet(Ipv6Addr::UNSPECIFIED, dst, 255, &good);
-    assert_eq!(decide(&b, &p), Err(DropReason::Invalid));
+    assert_eq!(decide_with(&b, &p), Err(DropReason::Invalid));
     // DAD not to a solicited-node group.
     let p = icmp_packet(Ipv6Addr::UNSPECIFIED, t, 255, &ns_msg(t, None));
-    assert_eq!(decide(&b, &p), Err(DropReason::Invalid));
+    assert_eq!(decide_with(&b, &p), Err(DropReason::Invalid));
     // Bad checksum.
     let mut p = icmp_packet(a6(GUEST_LL), dst, 255, &good);
     p[frame::IPV6_HDR_LEN + 2] ^= 0xff;
-    assert_eq!(decide(&b, &p), Err(DropReason::Malformed));
+    assert_eq!(decide_with(&b, &p), Err(DropReason::Malformed));
     // Not an NS.
     let mut m = good.clone();
     m[icmp_field::TYPE] = ICMPV6_NEIGHBOUR_ADVERT;
     let p = icmp_packet(a6(GUEST_LL), dst, 255, &m);
-    assert_eq!(decide(&b, &p), Err(DropReason::UnsupportedMessage));
+    assert_eq!(decide_with(&b, &p), Err(DropReason::UnsupportedMessage));
 }
 
 #[test]
@@ -221,8 +224,8 @@ fn emitted_na_parses_back_with_valid_checksum() {
     let b = tap_routed();
     let c = config(Ipv6Mode::Slaac);
     let p = ns(GUEST_LL, "2001:db8:1::1", Some(GUEST_MAC));
-    let na = decide_ns(&ctx(&c, &b), &p).unwrap();
-    let Outcome::Reply(reply) = handle_ns(&ctx(&c, &b), &p) else {
+    let na = decide(&ctx(&c, &b), &p).unwrap();
+    let Outcome::Reply(reply) = handle(&ctx(&c, &b), &p) else {
         panic!("NS answered")
     };
     assert_eq!(reply.kind, ReplyKind::NeighbourAdvert);
@@ -236,7 +239,7 @@ fn every_truncation_is_dropped_without_panic() {
     let p = ns(GUEST_LL, "2001:db8:1::1", Some(GUEST_MAC));
     for n in 0..p.len() {
         assert!(
-            matches!(handle_ns(&ctx(&c, &b), &p[..n]), Outcome::Dropped(_)),
+            matches!(handle(&ctx(&c, &b), &p[..n]), Outcome::Dropped(_)),
             "len {n}"
         );
     }
@@ -244,7 +247,7 @@ fn every_truncation_is_dropped_without_panic() {
     for i in 0..p.len() {
         let mut q = p.clone();
         q[i] ^= 0xa5;
-        let _ = handle_ns(&ctx(&c, &b), &q);
+        let _ = handle(&ctx(&c, &b), &q);
     }
 }
 
@@ -256,7 +259,7 @@ fn real_ndisc6_ns_for_gateway_is_answered() {
     let (mac, pkt) = &pkts[0];
     let mut cx = ctx(&c, &b);
     cx.src_mac = Some(*mac);
-    let na = decide_ns(&cx, pkt).unwrap();
+    let na = decide(&cx, pkt).unwrap();
     assert_eq!(na.target, a6("2001:db8:1::1"));
     assert_eq!((na.dst, na.eth_dst), (a6(GUEST_LL), GUEST_MAC));
     assert!(na.solicited && na.router && na.override_flag);
@@ -271,7 +274,7 @@ fn real_kernel_dad_ns_for_own_link_local_is_not_answered() {
         assert!(ns.src.is_unspecified());
         let mut cx = ctx(&c, &b);
         cx.src_mac = Some(mac);
-        assert_eq!(decide_ns(&cx, &pkt), Err(DropReason::NotOurs));
+        assert_eq!(decide(&cx, &pkt), Err(DropReason::NotOurs));
     }
 }
 
@@ -288,5 +291,5 @@ fn ipv6_disabled_gets_no_na() {
     let mut c = config(Ipv6Mode::Slaac);
     c.ipv6.enabled = false;
     let p = ns(GUEST_LL, "2001:db8:1::1", Some(GUEST_MAC));
-    assert_eq!(decide_ns(&ctx(&c, &b), &p), Err(DropReason::Disabled));
+    assert_eq!(decide(&ctx(&c, &b), &p), Err(DropReason::Disabled));
 }
