@@ -420,20 +420,10 @@ impl<'a> List<'a> {
         self.codes[usize::from(self.wire[w])]
     }
 
-    /// The bytes of a value, in one or two parts, unless it is a list of
-    /// addresses.
-    fn bytes(&self, value: Value<'a>) -> Result<(&[u8], &'a [u8]), &'a [Ipv4Addr]> {
-        let copied = |at: u8, len: u8| {
-            let at = usize::from(at);
-            &self.copied[at..at + usize::from(len)]
-        };
-        match value {
-            Value::Copied { at, len } => Ok((copied(at, len), &[])),
-            Value::Borrowed(b) => Ok((b, &[])),
-            Value::Shared => Ok((self.shared.as_deref().unwrap_or_default(), &[])),
-            Value::Routes { at, len, extra } => Ok((copied(at, len), extra)),
-            Value::Addrs(ips) => Err(ips),
-        }
+    /// The bytes copied in at `at`.
+    fn copied_at(&self, at: u8, len: u8) -> &[u8] {
+        let at = usize::from(at);
+        &self.copied[at..at + usize::from(len)]
     }
 
     /// The parameters the client asked for (option 55) first, in its
@@ -495,16 +485,14 @@ impl<'a> List<'a> {
     pub(super) fn write(&self, buf: &mut Vec<u8>) {
         for i in self.sent() {
             let code = self.codes[i];
-            match self.bytes(self.values[i]) {
-                Ok(([], [])) => buf.extend_from_slice(&[code, 0]),
-                Ok((data, [])) => {
-                    for chunk in data.chunks(MAX_OPT_DATA) {
-                        buf.extend_from_slice(&[code, chunk.len() as u8]);
-                        buf.extend_from_slice(chunk);
-                    }
+            match self.values[i] {
+                Value::Copied { at, len } => write_one(buf, code, self.copied_at(at, len)),
+                Value::Borrowed(data) => write_one(buf, code, data),
+                Value::Shared => write_one(buf, code, self.shared.as_deref().unwrap_or_default()),
+                Value::Routes { at, len, extra } => {
+                    write_split(buf, code, self.copied_at(at, len), extra)
                 }
-                Ok((first, then)) => write_split(buf, code, first, then),
-                Err(ips) => {
+                Value::Addrs(ips) => {
                     for chunk in ips.chunks(ADDRS_PER_OPTION) {
                         buf.extend_from_slice(&[code, (chunk.len() * ADDR_LEN) as u8]);
                         for ip in chunk {
@@ -513,6 +501,21 @@ impl<'a> List<'a> {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Writes option `code` with value `data`, split into options of at most
+/// 255 bytes when longer (RFC 3396); an empty value is one option of
+/// length 0.
+fn write_one(buf: &mut Vec<u8>, code: u8, data: &[u8]) {
+    if data.len() <= MAX_OPT_DATA {
+        buf.extend_from_slice(&[code, data.len() as u8]);
+        buf.extend_from_slice(data);
+    } else {
+        for chunk in data.chunks(MAX_OPT_DATA) {
+            buf.extend_from_slice(&[code, chunk.len() as u8]);
+            buf.extend_from_slice(chunk);
         }
     }
 }
