@@ -132,18 +132,18 @@ sustained() { # $1 = "pcap idx kind", $2 $3 = queues, $4 = replies|verdicts
 # "best|description|server CPU µs per exchange at $PERF_CPU_RATE/s".
 PERF_CPU_RATE=${PERF_CPU_RATE:-8000}
 perfdhcp_best() {
-    local best=0 bestline="none" r out sent recv drops pct rtt cpu disc t0 t1 e0 e1 m0 m1 mach us ref="?"
+    local best=0 bestline="none" r out sent recv drops acks pct rtt cpu disc t0 t1 e0 e1 m0 m1 mach us ref="?"
     for r in $PERF_RATES; do
         t0=$(cputicks "$1"); e0=$(rcvbuferrs); m0=$(cpustat)
         out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time inv perfdhcp -4 -l eth0 -r "$r" -p "$PERF_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
         t1=$(cputicks "$1"); e1=$(rcvbuferrs); m1=$(cpustat)
-        mach=$(machine_us "$m0" "$m1" "${acks:-0}")
         cpu=$(sed -n 's/^cpu=\([0-9.]*\)+\([0-9.]*\) wall=\([0-9.]*\)$/\1 \2 \3/p' <<<"$out" | awk '{printf "%.2f", ($1 + $2) / $3}')
         disc=$(awk -v s="$PERF_SECS" '/sent packets:/ {n++; if (n==1) printf "%.0f", $3 / s}' <<<"$out")
         sent=$(awk '/sent packets:/ {s+=$3} END {print s+0}' <<<"$out")
         recv=$(awk '/received packets:/ {s+=$3} END {print s+0}' <<<"$out")
         drops=$(awk '/^ *drops:/ {s+=$2} END {print s+0}' <<<"$out")
         acks=$(awk '/received packets:/ {n++; if (n==2) print $3}' <<<"$out")
+        mach=$(machine_us "$m0" "$m1" "${acks:-0}")
         rtt=$(awk '/avg delay:/ {n++; if (n==2) printf "%s", $3}' <<<"$out")
         pct=$(awk -v d="$drops" -v s="$sent" 'BEGIN{printf "%.2f", s ? 100*d/s : 100}')
         us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v a="${acks:-0}" 'BEGIN{printf "%.1f", a ? 1e6 * t / hz / a : 0}')
