@@ -133,20 +133,9 @@ fn dhcpcd_gets_ntp_and_raw_options() {
     )
     .unwrap();
     for (vm, name) in [(&t.vm_r, "od-r"), (&t.vm_b, "od-b")] {
-        let (script, log) = env_script(&t, name);
-        let out = vm.run_out(&format!(
-            "dhcpcd -4 -1 -B -t 8 -A -f {} -c {} eth0",
-            conf.display(),
-            script.display()
-        ));
-        assert!(
-            out.status.success(),
-            "{name}: {}\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            d.log_text()
-        );
-        let v = last_event(&client_events(&log), &["BOUND", "REBOOT"], &d.log_text());
+        let (ok, output, events) = dhcpcd_with(vm, &conf, &env_script(&t, name));
+        assert!(ok, "{name}: {output}\n{}", d.log_text());
+        let v = last_event(&events, &["BOUND", "REBOOT"], &d.log_text());
         if name == "od-r" {
             assert_eq!(v["new_ntp_servers"], "203.0.113.123", "{v:?}");
             assert_eq!(v["new_site_224"], "vm-r private", "{v:?}");

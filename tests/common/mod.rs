@@ -730,6 +730,36 @@ pub fn udhcpc_with(
     (out.status.success(), client_events(log))
 }
 
+/// Runs dhcpcd once for DHCPv4 in `vm` on eth0 (8 s at the most, its
+/// config file `conf`) with a hook script of the caller's, as
+/// [`client_script`] gives it; returns whether it got a lease, its output
+/// (stdout, then stderr) and the events the hook logged.
+pub fn dhcpcd_with(
+    vm: &Netns,
+    conf: &Path,
+    (script, log): &(PathBuf, PathBuf),
+) -> (bool, String, Vec<ClientEvent>) {
+    let out = vm.run_out(&format!(
+        "dhcpcd -4 -1 -B -t 8 -A -f {} -c {} eth0",
+        conf.display(),
+        script.display()
+    ));
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text, client_events(log))
+}
+
+/// The values of rdisc6's (or ndisc6's) lines that start with `name`.
+pub fn rdisc6_field<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
+    out.lines()
+        .filter(|l| l.trim_start().starts_with(name))
+        .filter_map(|l| l.split_once(':').map(|(_, v)| v.trim()))
+        .collect()
+}
+
 /// One client script event: its name and variables.
 pub type ClientEvent = (String, std::collections::BTreeMap<String, String>);
 
