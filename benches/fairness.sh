@@ -15,73 +15,29 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${OUT:-$ROOT/target/bench/fairness.txt}
 LEASES=${LEASES:-40}
 GAP=${GAP:-0.2}   # between the victim's leases: a booting guest's pace, under its own limit
 TRACE=${TRACE:-0} # 1: a tracer attached throughout
 FLOOD_RATE=${FLOOD_RATE:-0} # packets/s of each flood; 0: as fast as loadgen sends
-FIX=$ROOT/tests/fixtures
 H=nff$$h
 A=nff$$a
 B=nff$$b
-TMP=$(mktemp -d /tmp/nfdhcpd-fair.XXXXXX)
-
-[ "$(id -u)" = 0 ] || { echo "fairness.sh: needs root" >&2; exit 1; }
-export PATH=$PATH:/usr/sbin:/sbin
-for t in udhcpc iptables ip6tables ip python3; do
-    command -v "$t" >/dev/null || { echo "fairness.sh: $t missing (apt-get install -y udhcpc iptables iproute2 python3)" >&2; exit 1; }
-done
-
-NAMESPACES=("$A" "$B" "$H")
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
 # shellcheck source=benches/common.sh
 . "$ROOT/benches/common.sh"
-
-(cd "$ROOT" && cargo build --release --bin nfdhcpd --example loadgen >&2)
-mkdir -p "$(dirname "$OUT")"
-: >"$OUT"
+bench_begin udhcpc iptables ip6tables ip:iproute2 python3 -- --bin nfdhcpd --example loadgen
 
 # --- topology: host with tap-a (flooder) and tap-b (victim) -----------------
-ip netns add "$H"; ip netns add "$A"; ip netns add "$B"
-for n in "$H" "$A" "$B"; do
-    ip netns exec "$n" ip link set lo up
-    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
-vm() { # $1 = netns, $2 = tap, $3 = MAC, $4 = host address
-    inh ip link add "$2" type veth peer name eth0 netns "$1"
-    inh ip link set "$2" up
-    inh ip addr add "$4" dev "$2"
-    ip netns exec "$1" ip link set eth0 address "$3"
-    ip netns exec "$1" sysctl -qw net.ipv6.conf.eth0.accept_ra=0
-    ip netns exec "$1" ip link set eth0 up
-}
-vm "$A" tap-a aa:00:00:00:00:10 192.0.2.1/24       # the fixtures' MAC: its floods are valid requests
-vm "$B" tap-b aa:00:00:00:00:20 198.51.100.1/24
+netns_add "$H" "$A" "$B"
+veth_vm "$A" tap-a "$MAC" 0                   # the fixtures' MAC: its floods are valid requests
+inh ip addr add 192.0.2.1/24 dev tap-a
+veth_vm "$B" tap-b aa:00:00:00:00:20 0
+inh ip addr add 198.51.100.1/24 dev tap-b
 
-mkdir "$TMP/bindings"
-sed 's/^INDEV=.*/INDEV=tap-a/' "$FIX/compat/bindings/tap-routed" >"$TMP/bindings/tap-a"
+fixture_binding tap-a
 printf 'INDEV=tap-b\nIP=198.51.100.20\nMAC=aa:00:00:00:00:20\nSUBNET=198.51.100.0/24\nGATEWAY=198.51.100.1\nSUBNET6=2001:db8:2::/64\n' \
     >"$TMP/bindings/tap-b"
-config() { # $1 = extra [limits] lines
-    cat >"$TMP/nfdhcpd.conf" <<EOF
-[general]
-datapath = $TMP/bindings
-control_socket = $TMP/control.sock
-[dhcp]
-server_ip = 192.0.2.1
-dhcp_queue = 42
-nameservers = 192.0.2.53
-[ipv6]
-rs_queue = 43
-ns_queue = 44
-dhcpv6_queue = 45
-[limits]
-$1
-EOF
-}
-inh iptables -t mangle -A PREROUTING -i tap+ -p udp --dport 67 -j NFQUEUE --queue-num 42
-inh ip6tables -t mangle -A PREROUTING -i tap+ -p icmpv6 --icmpv6-type router-solicitation -j NFQUEUE --queue-num 43
-inh ip6tables -t mangle -A PREROUTING -i tap+ -p icmpv6 --icmpv6-type neighbour-solicitation -j NFQUEUE --queue-num 44
+config() { daemon_config 42 "${IPV6_QUEUES[@]}" "[limits]" "$1"; } # $1 = extra [limits] lines
+queue_rules "-i tap+"
 
 # Packets offered to queue $1 so far: queued (id sequence) + dropped by the kernel.
 kdrops() { echo $(( $(qsum "$1" "$1" 6) + $(qsum "$1" "$1" 7) )); }

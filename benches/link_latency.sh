@@ -11,24 +11,19 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${OUT:-$ROOT/target/bench/link_latency.txt}
 TAPS=${TAPS:-60}
 H=nfl$$h
-TMP=$(mktemp -d /tmp/nfdhcpd-links.XXXXXX)
-[ "$(id -u)" = 0 ] || { echo "link_latency.sh: needs root" >&2; exit 1; }
-NAMESPACES=("$H")
-BIN=$TMP/bin
 # shellcheck source=benches/common.sh
 . "$ROOT/benches/common.sh"
-
 if [ $# -eq 0 ]; then
-    (cd "$ROOT" && cargo build --release --bin nfdhcpd >&2)
-    set -- "$ROOT/target/release/nfdhcpd"
+    bench_begin ip:iproute2 python3 -- --bin nfdhcpd
+    set -- "$BIN/nfdhcpd"
+else
+    bench_begin ip:iproute2 python3
 fi
-mkdir -p "$(dirname "$OUT")" "$BIN" "$TMP/bindings"
-: >"$OUT"
-ip netns add "$H"
-inh ip link set lo up
+BIN=$TMP/bin
+mkdir -p "$BIN" "$TMP/bindings"
+netns_add "$H"
 for i in $(seq 0 499); do
     printf 'IP=203.0.113.%d\nMAC=aa:00:00:00:%02x:%02x\nSUBNET=203.0.113.0/24\nGATEWAY=203.0.113.1\n' \
         $((2 + i % 250)) $((i / 256)) $((i % 256)) >"$TMP/bindings/tl$i"
@@ -104,6 +99,5 @@ for bin in "$@"; do
     busy=$(inh python3 "$TMP/measure.py" "$TMP/control.sock" $next "$TAPS"); next=$((next + TAPS))
     stop_bg "$HAM"
     stop_bg "$ND"
-    ratio=$(awk -v a="${busy%% *}" -v b="${idle%% *}" 'BEGIN {printf "%.2f", a / b}')
-    say "$bin: idle $idle | /metrics hammered $busy | hammered/idle median $ratio"
+    say "$bin: idle $idle | /metrics hammered $busy | hammered/idle median $(ratio "${busy%% *}" "${idle%% *}")"
 done

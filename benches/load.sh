@@ -20,65 +20,25 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${OUT:-$ROOT/target/bench/load.txt}
 SECS=${SECS:-4}
 PERF_SECS=${PERF_SECS:-3}
 PERF_RATES=${PERF_RATES:-"1000 2000 4000 6000 8000 10000 14000 18000 22000 26000 30000"}
 SUST_SECS=${SUST_SECS:-2}
 SUST_RATES=${SUST_RATES:-"5000 10000 15000 20000 25000 30000 40000 50000 60000 75000 90000 100000 120000 140000 160000 180000 200000 225000 250000"}
-MAC=aa:00:00:00:00:10
-FIX=$ROOT/tests/fixtures
 H=nfb$$h
 V=nfb$$v
-TMP=$(mktemp -d /tmp/nfdhcpd-load.XXXXXX)
-
-[ "$(id -u)" = 0 ] || { echo "load.sh: needs root" >&2; exit 1; }
-for t in perfdhcp dnsmasq iptables ip6tables ip; do
-    command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null ||
-        { echo "load.sh: $t missing (apt-get install -y kea-admin dnsmasq iptables iproute2)" >&2; exit 1; }
-done
-export PATH=$PATH:/usr/sbin:/sbin
-
-NAMESPACES=("$V" "$H")
-BIN=$ROOT/target/release
 # shellcheck source=benches/common.sh
 . "$ROOT/benches/common.sh"
-
-(cd "$ROOT" && cargo build --release --bin nfdhcpd --example drop_consumer --example loadgen --example bindings_load >&2)
-mkdir -p "$(dirname "$OUT")"
-: >"$OUT"
+bench_begin perfdhcp:kea-admin dnsmasq iptables ip6tables:iptables ip:iproute2 \
+    -- --bin nfdhcpd --example drop_consumer --example loadgen --example bindings_load
 
 veth_topology
 
-mkdir "$TMP/bindings"
-sed 's/^INDEV=.*/INDEV=tap-r/' "$FIX/compat/bindings/tap-routed" >"$TMP/bindings/tap-r"
+fixture_binding tap-r
 config() { # $1 = dhcp queue (n or first:last)
-    cat >"$TMP/nfdhcpd.conf" <<EOF
-[general]
-datapath = $TMP/bindings
-control_socket = $TMP/control.sock
-[dhcp]
-server_ip = 192.0.2.1
-dhcp_queue = $1
-nameservers = 192.0.2.53, 198.51.100.53
-domain = vm.example.org
-[ipv6]
-rs_queue = 43
-ns_queue = 44
-dhcpv6_queue = 45
-nameservers = 2001:db8:53::1
-domains = vm.example.org
-[limits]
-rate = 0
-EOF
+    daemon_config "$1" "${IPV6_QUEUES[@]}" "${IPV6_DNS[@]}" "[limits]" "rate = 0"
 }
-rules() { # $1 = NFQUEUE target options for DHCPv4
-    inh iptables -t mangle -F PREROUTING; inh ip6tables -t mangle -F PREROUTING
-    inh iptables -t mangle -A PREROUTING -i tap-r -p udp --dport 67 -j NFQUEUE $1
-    inh ip6tables -t mangle -A PREROUTING -i tap-r -p icmpv6 --icmpv6-type router-solicitation -j NFQUEUE --queue-num 43
-    inh ip6tables -t mangle -A PREROUTING -i tap-r -p icmpv6 --icmpv6-type neighbour-solicitation -j NFQUEUE --queue-num 44
-    inh ip6tables -t mangle -A PREROUTING -i tap-r -p udp --dport 547 -j NFQUEUE --queue-num 45
-}
+rules() { norules; queue_rules "-i tap-r" "$1"; } # $1 = NFQUEUE target options for DHCPv4
 norules() { inh iptables -t mangle -F PREROUTING; inh ip6tables -t mangle -F PREROUTING; }
 qsnap() { echo "$(qsum "$1" "$2" 8) $(qsum "$1" "$2" 6) $(qsum "$1" "$2" 7)"; }
 kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -132,27 +92,24 @@ sustained() { # $1 = "pcap idx kind", $2 $3 = queues, $4 = replies|verdicts
 # "best|description|server CPU µs per exchange at $PERF_CPU_RATE/s".
 PERF_CPU_RATE=${PERF_CPU_RATE:-8000}
 perfdhcp_best() {
-    local best=0 bestline="none" r out sent recv drops pct rtt cpu disc t0 t1 e0 e1 m0 m1 mach us ref="?"
+    local best=0 bestline="none" r out sent recv drops acks pct rtt cpu disc t0 t1 e0 e1 m0 m1 mach us ref="?"
     for r in $PERF_RATES; do
         t0=$(cputicks "$1"); e0=$(rcvbuferrs); m0=$(cpustat)
         out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time inv perfdhcp -4 -l eth0 -r "$r" -p "$PERF_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
         t1=$(cputicks "$1"); e1=$(rcvbuferrs); m1=$(cpustat)
-        mach=$(machine_us "$m0" "$m1" "${acks:-0}")
+        read -r sent drops acks disc <<<"$(perfdhcp_counts "$out" "$PERF_SECS")"
+        mach=$(machine_us "$m0" "$m1" "$acks")
         cpu=$(sed -n 's/^cpu=\([0-9.]*\)+\([0-9.]*\) wall=\([0-9.]*\)$/\1 \2 \3/p' <<<"$out" | awk '{printf "%.2f", ($1 + $2) / $3}')
-        disc=$(awk -v s="$PERF_SECS" '/sent packets:/ {n++; if (n==1) printf "%.0f", $3 / s}' <<<"$out")
-        sent=$(awk '/sent packets:/ {s+=$3} END {print s+0}' <<<"$out")
         recv=$(awk '/received packets:/ {s+=$3} END {print s+0}' <<<"$out")
-        drops=$(awk '/^ *drops:/ {s+=$2} END {print s+0}' <<<"$out")
-        acks=$(awk '/received packets:/ {n++; if (n==2) print $3}' <<<"$out")
         rtt=$(awk '/avg delay:/ {n++; if (n==2) printf "%s", $3}' <<<"$out")
         pct=$(awk -v d="$drops" -v s="$sent" 'BEGIN{printf "%.2f", s ? 100*d/s : 100}')
-        us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v a="${acks:-0}" 'BEGIN{printf "%.1f", a ? 1e6 * t / hz / a : 0}')
+        us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v a="$acks" 'BEGIN{printf "%.1f", a ? 1e6 * t / hz / a : 0}')
         [ "$r" = "$PERF_CPU_RATE" ] && ref=$us
-        echo "  perfdhcp -r $r: sent=$sent received=$recv drops=$drops ($pct %) acks=${acks:-0} avg_rtt_ack=${rtt:-?}ms discovers_sent_per_s=${disc:-0} perfdhcp_cpu=${cpu:-?} server_cpu_us_per_exchange=$us machine_cpu_us_per_exchange=$mach vm_udp_rcvbuf_errors=$((e1 - e0))" >>"$OUT"
-        if awk -v p="$pct" 'BEGIN{exit !(p <= 2.5)}' && [ "${acks:-0}" -gt 0 ]; then
+        echo "  perfdhcp -r $r: sent=$sent received=$recv drops=$drops ($pct %) acks=$acks avg_rtt_ack=${rtt:-?}ms discovers_sent_per_s=$disc perfdhcp_cpu=${cpu:-?} server_cpu_us_per_exchange=$us machine_cpu_us_per_exchange=$mach vm_udp_rcvbuf_errors=$((e1 - e0))" >>"$OUT"
+        if awk -v p="$pct" 'BEGIN{exit !(p <= 2.5)}' && [ "$acks" -gt 0 ]; then
             best=$(awk -v a="$acks" -v s="$PERF_SECS" 'BEGIN{printf "%.0f", a/s}')
-            bestline="$r/s asked, ${disc:-0} DISCOVERs/s sent, $pct % drops, avg RTT (REQUEST-ACK) ${rtt}ms, perfdhcp cpu ${cpu:-?}, server ${us} µs CPU per exchange, whole machine ${mach} µs"
-            if awk -v d="${disc:-0}" -v r="$r" 'BEGIN{exit !(d < 0.9 * r)}'; then
+            bestline="$r/s asked, $disc DISCOVERs/s sent, $pct % drops, avg RTT (REQUEST-ACK) ${rtt}ms, perfdhcp cpu ${cpu:-?}, server ${us} µs CPU per exchange, whole machine ${mach} µs"
+            if awk -v d="$disc" -v r="$r" 'BEGIN{exit !(d < 0.9 * r)}'; then
                 bestline="$bestline; generator-bound: perfdhcp sent under 90 % of the rate asked"
                 break
             fi
@@ -303,7 +260,7 @@ inh ip tuntap add tap-t mode tap
 inh ip link set tap-t address fe:00:00:00:00:02
 inh ip link set tap-t up
 rm "$TMP/bindings/tap-r"
-sed 's/^INDEV=.*/INDEV=tap-t/' "$FIX/compat/bindings/tap-routed" >"$TMP/bindings/tap-t"
+fixture_binding tap-t
 inh iptables -t mangle -F PREROUTING
 inh iptables -t mangle -A PREROUTING -i tap-t -p udp --dport 67 -j NFQUEUE --queue-num 42
 GEN_NS=$H; GEN_IF=tap:tap-t
@@ -331,7 +288,6 @@ BL=$("$BIN/examples/bindings_load" 10000 20 | tr '\n' ' ')
 say "bindings $BL"
 
 # --- ratios -------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b ? a/b : 0}'; }
 say "RATIOS tap: dhcp4 nfdhcpd/ceiling sustained=$(ratio "$S_T_N4" "$S_T_C4") flat out=$(ratio "$T_N4" "$T_C4")  nfdhcpd/mirror sustained=$(ratio "$S_T_N4" "$S_T_M4") flat out=$(ratio "$T_N4" "$T_M4")"
 say "RATIOS mirror: nfdhcpd/mirror sustained dhcp4=$(ratio "$S_N4" "$S_M4") ra=$(ratio "$S_NRS" "$S_MRS") na=$(ratio "$S_NNS" "$S_MNS"); flat out dhcp4=$(ratio "$N4" "$M4") ra=$(ratio "$NRS" "$MRS") na=$(ratio "$NNS" "$MNS"); mirror/ceiling sustained dhcp4=$(ratio "$S_M4" "$S_C4") ra=$(ratio "$S_MRS" "$S_CRS") na=$(ratio "$S_MNS" "$S_CNS")"
 say "RATIOS sustained: dhcp4 nfdhcpd/ceiling=$(ratio "$S_N4" "$S_C4") nfdhcpd/dnsmasq=$(ratio "$S_N4" "$S_D4")  ra/ceiling=$(ratio "$S_NRS" "$S_CRS") na/ceiling=$(ratio "$S_NNS" "$S_CNS")"

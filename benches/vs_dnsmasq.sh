@@ -19,52 +19,21 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${OUT:-$ROOT/target/bench/vs_dnsmasq.txt}
 RUNS=${RUNS:-3}
 FIXED_SECS=${FIXED_SECS:-5}
 FIXED_RATES=${FIXED_RATES:-"4000 8000"}
 PERF_SECS=${PERF_SECS:-3}
 PERF_RATES=${PERF_RATES:-"4000 6000 8000 10000 12000 14000 16000 18000 20000 24000 28000"}
 MODES=${MODES:-"single multi"}
-MAC=aa:00:00:00:00:10
-FIX=$ROOT/tests/fixtures
 H=nfv$$h
 V=nfv$$v
-TMP=$(mktemp -d /tmp/nfdhcpd-vs.XXXXXX)
-
-[ "$(id -u)" = 0 ] || { echo "vs_dnsmasq.sh: needs root" >&2; exit 1; }
-export PATH=$PATH:/usr/sbin:/sbin
-for t in perfdhcp dnsmasq iptables ip; do
-    command -v "$t" >/dev/null ||
-        { echo "vs_dnsmasq.sh: $t missing (apt-get install -y kea-admin dnsmasq-base iptables iproute2)" >&2; exit 1; }
-done
-
-NAMESPACES=("$V" "$H")
-BIN=$ROOT/target/release
 # shellcheck source=benches/common.sh
 . "$ROOT/benches/common.sh"
-
-(cd "$ROOT" && cargo build --release --bin nfdhcpd >&2)
-mkdir -p "$(dirname "$OUT")"
-: >"$OUT"
+bench_begin perfdhcp:kea-admin dnsmasq:dnsmasq-base iptables ip:iproute2 -- --bin nfdhcpd
 
 veth_topology
-cat >"$TMP/nfdhcpd.conf" <<EOF
-[general]
-datapath = $TMP/bindings
-control_socket = $TMP/control.sock
-[dhcp]
-server_ip = 192.0.2.1
-dhcp_queue = 42
-nameservers = 192.0.2.53, 198.51.100.53
-domain = vm.example.org
-[ipv6]
-enable_ipv6 = no
-[limits]
-rate = 0
-EOF
-mkdir "$TMP/bindings"
-sed 's/^INDEV=.*/INDEV=tap-r/' "$FIX/compat/bindings/tap-routed" >"$TMP/bindings/tap-r"
+daemon_config 42 "[ipv6]" "enable_ipv6 = no" "[limits]" "rate = 0"
+fixture_binding tap-r
 
 start_daemon "$TMP/nfdhcpd.log"
 start_dnsmasq
@@ -82,10 +51,8 @@ fixed() {
     s0=$(cpustat); p0=$(cputicks "$pid"); e0=$(rcvbuferrs)
     out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time inv perfdhcp -4 -l eth0 -r "$2" -p "$FIXED_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
     s1=$(cpustat); p1=$(cputicks "$pid"); e1=$(rcvbuferrs)
-    acks=$(awk '/received packets:/ {n++; if (n==2) print $3}' <<<"$out")
-    sent=$(awk '/sent packets:/ {s+=$3} END {print s+0}' <<<"$out")
-    drops=$(awk '/^ *drops:/ {s+=$2} END {print s+0}' <<<"$out")
-    awk -v srv="$1" -v r="$2" -v a="${acks:-0}" -v hz="$(getconf CLK_TCK)" -v s0="$s0" -v s1="$s1" \
+    read -r sent drops acks _ <<<"$(perfdhcp_counts "$out" "$FIXED_SECS")"
+    awk -v srv="$1" -v r="$2" -v a="$acks" -v hz="$(getconf CLK_TCK)" -v s0="$s0" -v s1="$s1" \
         -v p=$((p1 - p0)) -v gen="$(sed -n 's/^cpu=\([0-9.]*\)+\([0-9.]*\) wall=.*/\1 \2/p' <<<"$out")" \
         -v e=$((e1 - e0)) -v sent="$sent" -v drops="$drops" 'BEGIN {
         split(s0, x); split(s1, y); split(gen, g)
@@ -104,22 +71,18 @@ sweep() {
         e0=$(rcvbuferrs)
         out=$(inv perfdhcp -4 -l eth0 -r "$r" -p "$PERF_SECS" -R 1 -g "$2" -b mac=$MAC 192.0.2.1 2>&1 || true)
         e1=$(rcvbuferrs)
-        sent=$(awk '/sent packets:/ {s+=$3} END {print s+0}' <<<"$out")
-        drops=$(awk '/^ *drops:/ {s+=$2} END {print s+0}' <<<"$out")
-        acks=$(awk '/received packets:/ {n++; if (n==2) print $3}' <<<"$out")
-        disc=$(awk -v s="$PERF_SECS" '/sent packets:/ {n++; if (n==1) printf "%.0f", $3 / s}' <<<"$out")
+        read -r sent drops acks disc <<<"$(perfdhcp_counts "$out" "$PERF_SECS")"
         pct=$(awk -v d="$drops" -v s="$sent" 'BEGIN{printf "%.2f", s ? 100*d/s : 100}')
-        echo "  sweep $1 -g $2 -r $r: sent=$sent drops=$drops ($pct %) acks=${acks:-0} discovers_sent_per_s=${disc:-0} vm_udp_rcvbuf_errors=$((e1 - e0))" >>"$OUT"
-        awk -v p="$pct" 'BEGIN{exit !(p <= 2.5)}' && [ "${acks:-0}" -gt 0 ] || { note="next rate $r/s: $pct % drops, rcvbuf errors $((e1 - e0))"; break; }
+        echo "  sweep $1 -g $2 -r $r: sent=$sent drops=$drops ($pct %) acks=$acks discovers_sent_per_s=$disc vm_udp_rcvbuf_errors=$((e1 - e0))" >>"$OUT"
+        awk -v p="$pct" 'BEGIN{exit !(p <= 2.5)}' && [ "$acks" -gt 0 ] || { note="next rate $r/s: $pct % drops, rcvbuf errors $((e1 - e0))"; break; }
         best=$(awk -v a="$acks" -v s="$PERF_SECS" 'BEGIN{printf "%.0f", a/s}')
-        if awk -v d="${disc:-0}" -v r="$r" 'BEGIN{exit !(d < 0.9 * r)}'; then note="generator-bound at $r/s"; break; fi
+        if awk -v d="$disc" -v r="$r" 'BEGIN{exit !(d < 0.9 * r)}'; then note="generator-bound at $r/s"; break; fi
     done
     echo "$best ($note)"
 }
 
 say "# nfdhcpd vs dnsmasq under perfdhcp, $(date -u +%FT%TZ); $(nproc) cores, $(uname -r)"
 say "# both servers running; the NFQUEUE rule picks nfdhcpd; $RUNS interleaved runs"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b ? a/b : 0}'; }
 for run in $(seq "$RUNS"); do
     if [ $((run % 2)) = 1 ]; then order="nfdhcpd dnsmasq"; else order="dnsmasq nfdhcpd"; fi
     declare -A M=() B=()

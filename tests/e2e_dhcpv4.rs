@@ -153,20 +153,9 @@ fn dhcpcd_routed_and_bridged() {
         (&t.vm_r, "dhcpcd-r", "192.0.2.10", "web1"),
         (&t.vm_b, "dhcpcd-b", "198.51.100.20", "db2.example.net"),
     ] {
-        let (script, log) = client_script(t.dir.path(), name);
-        let out = vm.run_out(&format!(
-            "dhcpcd -4 -1 -B -t 8 -A -f {} -c {} eth0",
-            conf.display(),
-            script.display()
-        ));
-        assert!(
-            out.status.success(),
-            "dhcpcd failed: {}\n{}\nlog:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            d.log_text()
-        );
-        let v = last_event(&client_events(&log), &["BOUND", "REBOOT"], "");
+        let (ok, output, events) = dhcpcd_with(vm, &conf, &client_script(t.dir.path(), name));
+        assert!(ok, "dhcpcd failed: {output}\nlog:\n{}", d.log_text());
+        let v = last_event(&events, &["BOUND", "REBOOT"], "");
         assert_eq!(v["new_ip_address"], ip);
         assert_eq!(v["new_subnet_cidr"], "24");
         assert_eq!(v["new_domain_name_servers"], "192.0.2.53 198.51.100.53");

@@ -54,14 +54,6 @@ fn values(x: &Explanation, p: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// rdisc6's value lines named `name`.
-fn rdisc6_field<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
-    out.lines()
-        .filter(|l| l.trim_start().starts_with(name))
-        .filter_map(|l| l.split_once(':').map(|(_, v)| v.trim()))
-        .collect()
-}
-
 /// Runs dhclient -6 for an address and a prefix (-N -P) in `vm`; returns
 /// the variables of its BOUND6 events for the address and the prefix.
 fn dhclient6(

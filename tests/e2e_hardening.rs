@@ -205,13 +205,8 @@ fn a_tap_deleted_while_being_answered_harms_no_one_else() {
             .any(|b| b.tap == "tap-r" && b.state == "tap_missing")
     });
     // The worker and the other tap are unaffected.
-    let (script, _) = client_script(t.dir.path(), "other");
-    let out = t.vm_b.run_out(&format!(
-        "udhcpc -i eth0 -f -n -q -t 3 -T 1 -s {}",
-        script.display()
-    ));
     assert!(
-        out.status.success(),
+        udhcpc_once(&t, &t.vm_b, "other", "").0,
         "the other VM was not served; log:\n{}",
         d.log_text()
     );

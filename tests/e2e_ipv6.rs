@@ -20,13 +20,6 @@ fn setup(tag: &str, extra_ipv6: &str) -> (Topology, Daemon) {
     (t, d)
 }
 
-fn field<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
-    out.lines()
-        .filter(|l| l.trim_start().starts_with(name))
-        .filter_map(|l| l.split_once(':').map(|(_, v)| v.trim()))
-        .collect()
-}
-
 #[test]
 fn rdisc6_sees_the_ra_routed_and_bridged() {
     if !prerequisites(&["rdisc6"]) {
@@ -45,18 +38,34 @@ fn rdisc6_sees_the_ra_routed_and_bridged() {
             String::from_utf8_lossy(&out.stderr),
             d.log_text()
         );
-        assert_eq!(field(&text, "Hop limit"), vec!["64 (      0x40)"], "{text}");
-        assert_eq!(field(&text, "Stateful address conf."), vec!["No"], "{text}");
-        assert_eq!(field(&text, "Stateful other conf."), vec!["Yes"], "{text}");
-        assert_eq!(field(&text, "Router preference"), vec!["medium"], "{text}");
         assert_eq!(
-            field(&text, "Router lifetime"),
+            rdisc6_field(&text, "Hop limit"),
+            vec!["64 (      0x40)"],
+            "{text}"
+        );
+        assert_eq!(
+            rdisc6_field(&text, "Stateful address conf."),
+            vec!["No"],
+            "{text}"
+        );
+        assert_eq!(
+            rdisc6_field(&text, "Stateful other conf."),
+            vec!["Yes"],
+            "{text}"
+        );
+        assert_eq!(
+            rdisc6_field(&text, "Router preference"),
+            vec!["medium"],
+            "{text}"
+        );
+        assert_eq!(
+            rdisc6_field(&text, "Router lifetime"),
             vec!["1800 (0x00000708) seconds"],
             "{text}"
         );
-        assert_eq!(field(&text, "Prefix"), vec![prefix], "{text}");
+        assert_eq!(rdisc6_field(&text, "Prefix"), vec![prefix], "{text}");
         assert_eq!(
-            field(&text, "Recursive DNS server"),
+            rdisc6_field(&text, "Recursive DNS server"),
             vec!["2001:db8:53::1", "2001:db8:53::2"],
             "{text}"
         );
@@ -67,7 +76,7 @@ fn rdisc6_sees_the_ra_routed_and_bridged() {
             "{text}"
         );
         assert_eq!(
-            field(&text, "MTU")
+            rdisc6_field(&text, "MTU")
                 .first()
                 .map(|m| m.split_whitespace().next().unwrap()),
             mtu,
@@ -80,7 +89,7 @@ fn rdisc6_sees_the_ra_routed_and_bridged() {
             "FE:00:00:00:00:B0"
         };
         assert_eq!(
-            field(&text, "Source link-layer address"),
+            rdisc6_field(&text, "Source link-layer address"),
             vec![sll],
             "{text}"
         );
@@ -233,7 +242,7 @@ fn ndisc6_resolves_gateway6_and_router_link_local() {
                 d.log_text()
             );
             assert_eq!(
-                field(&text, "Target link-layer address"),
+                rdisc6_field(&text, "Target link-layer address"),
                 vec![mac],
                 "{text}"
             );

@@ -41,16 +41,12 @@ fn setup(tag: &str) -> (Topology, Daemon) {
 /// environment (raw options come under names of the client's making);
 /// it applies nothing.
 fn env_script(t: &Topology, name: &str) -> (PathBuf, PathBuf) {
-    let script = t.dir.path().join(format!("{name}-script"));
-    let log = t.dir.path().join(format!("{name}-events.log"));
-    let text = format!(
-        "#!/bin/sh\n{{ echo \"EVENT ${{1:-$reason}}\"; env | sort; echo END; }} >> {}\nexit 0\n",
-        log.display()
-    );
-    std::fs::write(&script, text).expect("write script");
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
-    (script, log)
+    hook_script(t.dir.path(), name, |log| {
+        format!(
+            "#!/bin/sh\n{{ echo \"EVENT ${{1:-$reason}}\"; env | sort; echo END; }} >> {}\nexit 0\n",
+            log.display()
+        )
+    })
 }
 
 /// `text` as the lowercase hex udhcpc gives an option it has no name for.
@@ -65,13 +61,9 @@ fn udhcpc_gets_ntp_raw_options_and_the_config_default() {
     }
     let (t, d) = setup("ou4");
     for (vm, name) in [(&t.vm_r, "ou-r"), (&t.vm_b, "ou-b")] {
-        let (script, log) = env_script(&t, name);
-        let out = vm.run_out(&format!(
-            "udhcpc -i eth0 -f -n -q -t 3 -T 1 -O ntpsrv -O 224 -s {}",
-            script.display()
-        ));
-        assert!(out.status.success(), "{name}: {}", d.log_text());
-        let v = last_event(&client_events(&log), &["bound"], &d.log_text());
+        let (ok, events) = udhcpc_with(vm, &env_script(&t, name), "-O ntpsrv -O 224");
+        assert!(ok, "{name}: {}", d.log_text());
+        let v = last_event(&events, &["bound"], &d.log_text());
         if name == "ou-r" {
             assert_eq!(v["ntpsrv"].trim(), "203.0.113.123", "{v:?}");
             assert_eq!(v["opt224"], hex("vm-r private"), "{v:?}");
@@ -141,20 +133,9 @@ fn dhcpcd_gets_ntp_and_raw_options() {
     )
     .unwrap();
     for (vm, name) in [(&t.vm_r, "od-r"), (&t.vm_b, "od-b")] {
-        let (script, log) = env_script(&t, name);
-        let out = vm.run_out(&format!(
-            "dhcpcd -4 -1 -B -t 8 -A -f {} -c {} eth0",
-            conf.display(),
-            script.display()
-        ));
-        assert!(
-            out.status.success(),
-            "{name}: {}\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            d.log_text()
-        );
-        let v = last_event(&client_events(&log), &["BOUND", "REBOOT"], &d.log_text());
+        let (ok, output, events) = dhcpcd_with(vm, &conf, &env_script(&t, name));
+        assert!(ok, "{name}: {output}\n{}", d.log_text());
+        let v = last_event(&events, &["BOUND", "REBOOT"], &d.log_text());
         if name == "od-r" {
             assert_eq!(v["new_ntp_servers"], "203.0.113.123", "{v:?}");
             assert_eq!(v["new_site_224"], "vm-r private", "{v:?}");

@@ -234,10 +234,9 @@ fn dhcpcd_asking_for_option_108_stops_dhcpv4_where_v6only_wait_is_set() {
 /// distributions' scripts do (udhcpc's `staticroutes`, dhclient's
 /// `new_rfc3442_classless_static_routes`), and logs each event.
 fn routes_script(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let script = dir.join(format!("{name}-script"));
-    let log = dir.join(format!("{name}-events.log"));
-    let text = format!(
-        r#"#!/bin/sh
+    hook_script(dir, name, |log| {
+        format!(
+            r#"#!/bin/sh
 ev="${{1:-$reason}}"
 {{ echo "EVENT $ev"; env | grep -E '^(ip|router|staticroutes|new_[a-z0-9_]+)=' | sort; echo "END"; }} >> {log}
 case "$ev" in
@@ -263,12 +262,22 @@ case "$ev" in
 esac
 exit 0
 "#,
-        log = log.display()
-    );
-    std::fs::write(&script, text).expect("write script");
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
-    (script, log)
+            log = log.display()
+        )
+    })
+}
+
+/// The routes option 121 gives the routed VM: its default route first.
+const STATICROUTES_R: &str =
+    "0.0.0.0/0 192.0.2.1 198.51.100.0/25 192.0.2.1 203.0.113.128/25 192.0.2.254";
+
+/// udhcpc in the routed VM asking for option 121, with a routes script
+/// named after `name`: it must lease; the `staticroutes` it was given.
+fn udhcpc_staticroutes(t: &Topology, d: &Daemon, name: &str) -> String {
+    let script = routes_script(t.dir.path(), name);
+    let (ok, events) = udhcpc_with(&t.vm_r, &script, "-O staticroutes");
+    assert!(ok, "udhcpc failed; log:\n{}", d.log_text());
+    last_event(&events, &["bound"], "")["staticroutes"].clone()
 }
 
 #[test]
@@ -278,21 +287,7 @@ fn udhcpc_and_dhclient_install_the_binding_routes() {
     }
     let (t, d, _vm_c) = setup("rt4");
     // udhcpc, routed: option 121 asked for with -O staticroutes.
-    let (script, log) = routes_script(t.dir.path(), "rt4-r");
-    let out = t.vm_r.run_out(&format!(
-        "udhcpc -i eth0 -f -n -q -t 3 -T 1 -O staticroutes -s {}",
-        script.display()
-    ));
-    assert!(
-        out.status.success(),
-        "udhcpc failed; log:\n{}",
-        d.log_text()
-    );
-    let v = last_event(&client_events(&log), &["bound"], "");
-    assert_eq!(
-        v["staticroutes"],
-        "0.0.0.0/0 192.0.2.1 198.51.100.0/25 192.0.2.1 203.0.113.128/25 192.0.2.254"
-    );
+    assert_eq!(udhcpc_staticroutes(&t, &d, "rt4-r"), STATICROUTES_R);
     let routes = t.vm_r.run("ip -4 route show dev eth0");
     for want in [
         "default via 192.0.2.1",
@@ -364,19 +359,5 @@ fn udhcpc_and_dhclient_install_the_binding_routes() {
         .expect("tap-b");
     assert_eq!(b.state, "active");
     // tap-r's last good ROUTES, to a new client.
-    let (script, log) = routes_script(t.dir.path(), "rt4-r2");
-    let out = t.vm_r.run_out(&format!(
-        "udhcpc -i eth0 -f -n -q -t 3 -T 1 -O staticroutes -s {}",
-        script.display()
-    ));
-    assert!(
-        out.status.success(),
-        "udhcpc failed; log:\n{}",
-        d.log_text()
-    );
-    let v = last_event(&client_events(&log), &["bound"], "");
-    assert_eq!(
-        v["staticroutes"],
-        "0.0.0.0/0 192.0.2.1 198.51.100.0/25 192.0.2.1 203.0.113.128/25 192.0.2.254"
-    );
+    assert_eq!(udhcpc_staticroutes(&t, &d, "rt4-r2"), STATICROUTES_R);
 }

@@ -673,10 +673,9 @@ impl Drop for Daemon {
 /// A client hook script that logs each event's variables to `log` and
 /// applies the lease inside the namespace (never touching /etc/resolv.conf).
 pub fn client_script(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let script = dir.join(format!("{name}-script"));
-    let log = dir.join(format!("{name}-events.log"));
-    let text = format!(
-        r#"#!/bin/sh
+    hook_script(dir, name, |log| {
+        format!(
+            r#"#!/bin/sh
 ev="${{1:-$reason}}"
 {{ echo "EVENT $ev"; env | grep -E '^(ip|subnet|router|dns|domain|hostname|mtu|broadcast|lease|serverid|staticroutes|search|ntpsrv|new_[a-z0-9_]+)=' | sort; echo "END"; }} >> {log}
 case "$ev" in
@@ -689,9 +688,22 @@ case "$ev" in
 esac
 exit 0
 "#,
-        log = log.display()
-    );
-    std::fs::write(&script, text).expect("write script");
+            log = log.display()
+        )
+    })
+}
+
+/// Writes the client hook script `{name}-script` in `dir`: `text(log)`,
+/// where `log` is `{name}-events.log` beside it, for the script to log its
+/// events to. Returns the script and the log.
+pub fn hook_script(
+    dir: &Path,
+    name: &str,
+    text: impl FnOnce(&Path) -> String,
+) -> (PathBuf, PathBuf) {
+    let script = dir.join(format!("{name}-script"));
+    let log = dir.join(format!("{name}-events.log"));
+    std::fs::write(&script, text(&log)).expect("write script");
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
     (script, log)
@@ -701,12 +713,51 @@ exit 0
 /// logging hook script named after `name`; returns whether it got a lease
 /// and the events the hook logged.
 pub fn udhcpc_once(t: &Topology, vm: &Netns, name: &str, opts: &str) -> (bool, Vec<ClientEvent>) {
-    let (script, log) = client_script(t.dir.path(), name);
+    udhcpc_with(vm, &client_script(t.dir.path(), name), opts)
+}
+
+/// [`udhcpc_once`] with a hook script of the caller's: `script` is the
+/// script and the log its events go to, as [`client_script`] gives them.
+pub fn udhcpc_with(
+    vm: &Netns,
+    (script, log): &(PathBuf, PathBuf),
+    opts: &str,
+) -> (bool, Vec<ClientEvent>) {
     let out = vm.run_out(&format!(
         "udhcpc -i eth0 -f -n -q -t 3 -T 1 {opts} -s {}",
         script.display()
     ));
-    (out.status.success(), client_events(&log))
+    (out.status.success(), client_events(log))
+}
+
+/// Runs dhcpcd once for DHCPv4 in `vm` on eth0 (8 s at the most, its
+/// config file `conf`) with a hook script of the caller's, as
+/// [`client_script`] gives it; returns whether it got a lease, its output
+/// (stdout, then stderr) and the events the hook logged.
+pub fn dhcpcd_with(
+    vm: &Netns,
+    conf: &Path,
+    (script, log): &(PathBuf, PathBuf),
+) -> (bool, String, Vec<ClientEvent>) {
+    let out = vm.run_out(&format!(
+        "dhcpcd -4 -1 -B -t 8 -A -f {} -c {} eth0",
+        conf.display(),
+        script.display()
+    ));
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text, client_events(log))
+}
+
+/// The values of rdisc6's (or ndisc6's) lines that start with `name`.
+pub fn rdisc6_field<'a>(out: &'a str, name: &str) -> Vec<&'a str> {
+    out.lines()
+        .filter(|l| l.trim_start().starts_with(name))
+        .filter_map(|l| l.split_once(':').map(|(_, v)| v.trim()))
+        .collect()
 }
 
 /// One client script event: its name and variables.
