@@ -681,6 +681,12 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             if !b.prefix6_delegated.is_empty() {
                 println!("    delegated: {}", b.prefix6_delegated.join(", "));
             }
+            if !b.options.is_empty() {
+                println!("    options: {}", b.options.join(", "));
+            }
+            if !b.boot.is_empty() {
+                println!("    boot: {}", b.boot.join(", "));
+            }
             if let Some(e) = &b.error {
                 println!("    error: {e}");
             }
