@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::Ipv6Addr;
 
-use dhcproto::{v4, v6, Decodable, Decoder};
+use dhcproto::{v4, v6, Decodable, Decoder, Encodable};
 
 use crate::proto::frame;
 
@@ -23,6 +23,8 @@ const DHCPV4_OPTIONS: usize = 240;
 const NAMED4: [u8; 21] = [
     1, 3, 6, 12, 15, 26, 28, 42, 51, 53, 54, 58, 59, 60, 66, 67, 80, 108, 119, 121, 255,
 ];
+/// Bytes of a DHCPv6 option's code and length (RFC 8415 §21.1).
+const OPTION6_HDR_LEN: usize = 4;
 /// DHCPv6 option 59, the boot file URL (RFC 5970 §3.1).
 const BOOTFILE_URL: u16 = 59;
 /// DHCPv6 option codes decoded by name (or part of the exchange: client
@@ -213,7 +215,16 @@ pub fn dhcpv6(f: &[u8]) -> Result<(v6::Message, Vec<Value>), DecodeError> {
                 c if NAMED6.contains(&c) => {}
                 c => out.push((raw6(c).into(), raw_value(u.data()))),
             },
-            _ => {}
+            // A raw option dhcproto has a type for (vendor class and
+            // options, user class …): its bytes, re-encoded.
+            other => {
+                let code = u16::from(v6::OptionCode::from(other));
+                let bytes = other.to_vec().unwrap_or_default();
+                if !NAMED6.contains(&code) {
+                    let data = bytes.get(OPTION6_HDR_LEN..).unwrap_or_default();
+                    out.push((raw6(code).into(), raw_value(data)));
+                }
+            }
         }
     }
     Ok((m, out))
