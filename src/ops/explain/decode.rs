@@ -19,9 +19,16 @@ pub type Value = (Cow<'static, str>, String);
 /// Where a DHCPv4 message's options start: after the fixed fields (236
 /// bytes) and the magic cookie (RFC 2131 §3).
 const DHCPV4_OPTIONS: usize = 240;
-/// DHCPv4 option codes decoded by name; any other is shown raw.
-const NAMED4: [u8; 21] = [
-    1, 3, 6, 12, 15, 26, 28, 42, 51, 53, 54, 58, 59, 60, 66, 67, 80, 108, 119, 121, 255,
+/// DHCPv4 Pad and End (RFC 2132 §3.1, §3.2).
+const PAD: u8 = 0;
+const END: u8 = 255;
+/// DHCPv4 option 108, IPv6-Only Preferred (RFC 8925 §3.1): dhcproto
+/// 0.15 takes it for 106, so it is read from the bytes.
+const V6ONLY: u8 = 108;
+/// DHCPv4 option codes decoded by name (108 from the bytes); any other
+/// is shown raw.
+const NAMED4: [u8; 20] = [
+    1, 3, 6, 12, 15, 26, 28, 42, 51, 53, 54, 58, 59, 60, 66, 67, 80, V6ONLY, 119, 121,
 ];
 /// Bytes of a DHCPv6 option's code and length (RFC 8415 §21.1).
 const OPTION6_HDR_LEN: usize = 4;
@@ -59,8 +66,24 @@ pub enum DecodeError {
 /// the reply carries them.
 pub fn dhcpv4(f: &[u8]) -> Result<(v4::Message, Vec<Value>), DecodeError> {
     let u = frame::parse_ipv4_udp(frame::ip_of_frame(f).unwrap_or_default())?;
-    let m = v4::Message::decode(&mut Decoder::new(u.payload))
+    let options = options4(u.payload);
+    // dhcproto reads only the options named here: a raw option it has a
+    // type for but whose bytes do not fit that type would end its reading
+    // of the options there, and hide the rest.
+    let mut named = u.payload[..DHCPV4_OPTIONS.min(u.payload.len())].to_vec();
+    for (_, tlv) in options.iter().filter(|(c, _)| NAMED4.contains(c)) {
+        named.extend_from_slice(tlv);
+    }
+    named.push(END);
+    let m = v4::Message::decode(&mut Decoder::new(&named))
         .map_err(|e| DecodeError::Message(e.to_string()))?;
+    let mut raw: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
+    for (code, tlv) in options
+        .iter()
+        .filter(|(c, _)| !NAMED4.contains(c) || *c == V6ONLY)
+    {
+        raw.entry(*code).or_default().extend_from_slice(&tlv[2..]);
+    }
     let mut out: Vec<Value> = Vec::new();
     let mut push = |name: &'static str, v: String| out.push((name.into(), v));
     if !m.yiaddr().is_unspecified() {
@@ -121,43 +144,43 @@ pub fn dhcpv4(f: &[u8]) -> Result<(v4::Message, Vec<Value>), DecodeError> {
     }
     // Option 108 (which dhcproto takes for 106) and every option not
     // named, from the bytes: the raw options.
-    for (code, data) in options4(u.payload) {
+    for (code, data) in raw {
         match code {
             // RFC 8925 §3.1: V6ONLY_WAIT, a 4-byte number of seconds.
-            108 => out.push((
+            V6ONLY => out.push((
                 "v6only_wait".into(),
                 <[u8; 4]>::try_from(data.as_slice())
                     .map_or_else(|_| raw_value(&data), |w| u32::from_be_bytes(w).to_string()),
             )),
-            c if NAMED4.contains(&c) => {}
             c => out.push((raw4(c).into(), raw_value(&data))),
         }
     }
     Ok((m, out))
 }
 
-/// The options of DHCPv4 message `payload` by code, the pieces of a
-/// split one joined (RFC 3396 §7), Pad skipped, up to End (RFC 2132 §3).
-fn options4(payload: &[u8]) -> BTreeMap<u8, Vec<u8>> {
-    let mut out: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
+/// The options of DHCPv4 message `payload` in order, each its code and
+/// its whole bytes (code, length, data); Pad skipped, up to End (RFC 2132
+/// §3). A split option (RFC 3396) comes as its pieces.
+fn options4(payload: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
     let mut rest = payload.get(DHCPV4_OPTIONS..).unwrap_or_default();
     while let Some((&code, tail)) = rest.split_first() {
         match code {
-            0 => {
+            PAD => {
                 rest = tail;
                 continue;
             }
-            255 => break,
+            END => break,
             _ => {}
         }
-        let Some((&len, tail)) = tail.split_first() else {
+        let Some(&len) = tail.first() else {
             break;
         };
-        let Some(data) = tail.get(..usize::from(len)) else {
+        let Some(tlv) = rest.get(..2 + usize::from(len)) else {
             break;
         };
-        out.entry(code).or_default().extend_from_slice(data);
-        rest = &tail[usize::from(len)..];
+        out.push((code, tlv));
+        rest = &rest[tlv.len()..];
     }
     out
 }

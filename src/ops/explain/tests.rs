@@ -554,6 +554,27 @@ fn dhcpv6_raw_options_and_the_boot_file_url_when_asked() {
 }
 
 #[test]
+fn a_raw_option_dhcproto_cannot_type_hides_no_other_value() {
+    // Option 2 (time offset) is 4 bytes to dhcproto; a 1-byte one made it
+    // stop reading the options there, and drop the router, DNS …
+    let r = explain_one(
+        &config("", ""),
+        &format!("{V4}OPTION_2=u8:1\n"),
+        Which::Dhcpv4,
+    );
+    assert_eq!(
+        field(&r, 0, "option 2"),
+        pair("0x01", "binding OPTION_2, when asked")
+    );
+    assert_eq!(field(&r, 0, "router"), pair("192.0.2.1", "binding GATEWAY"));
+    assert_eq!(
+        field(&r, 0, "lease_time"),
+        pair("86400", "config [dhcp] lease_lifetime")
+    );
+    assert_eq!(field(&r, 0, "mtu"), pair("1400", "binding MTU"));
+}
+
+#[test]
 fn routes_are_the_bindings_and_the_default_route_gateways() {
     let c = config("", "");
     let binding =
