@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::Ipv6Addr;
 
-use dhcproto::{v4, v6, Decodable, Decoder, Encodable};
+use dhcproto::{v4, v6, Decodable, Decoder};
 
 use crate::proto::frame;
 
@@ -30,6 +30,9 @@ const V6ONLY: u8 = 108;
 const NAMED4: [u8; 20] = [
     1, 3, 6, 12, 15, 26, 28, 42, 51, 53, 54, 58, 59, 60, 66, 67, 80, V6ONLY, 119, 121,
 ];
+/// Where a DHCPv6 message's options start: after its type and
+/// transaction id (RFC 8415 §8).
+const DHCPV6_OPTIONS: usize = 4;
 /// Bytes of a DHCPv6 option's code and length (RFC 8415 §21.1).
 const OPTION6_HDR_LEN: usize = 4;
 /// DHCPv6 option 59, the boot file URL (RFC 5970 §3.1).
@@ -208,7 +211,14 @@ fn text(b: &[u8]) -> String {
 /// A decoded DHCPv6 reply: the message and its fields.
 pub fn dhcpv6(f: &[u8]) -> Result<(v6::Message, Vec<Value>), DecodeError> {
     let u = frame::parse_ipv6_udp(frame::ip_of_frame(f).unwrap_or_default())?;
-    let m = v6::Message::decode(&mut Decoder::new(u.payload))
+    // As for DHCPv4: dhcproto reads only the options named here, a raw
+    // one it has a type for (16, 17 …) cannot end its reading early.
+    let options = options6(u.payload);
+    let mut named = u.payload[..DHCPV6_OPTIONS.min(u.payload.len())].to_vec();
+    for (_, tlv) in options.iter().filter(|(c, _)| NAMED6.contains(c)) {
+        named.extend_from_slice(tlv);
+    }
+    let m = v6::Message::decode(&mut Decoder::new(&named))
         .map_err(|e| DecodeError::Message(e.to_string()))?;
     let mut out: Vec<Value> = Vec::new();
     for o in m.opts().iter() {
@@ -233,24 +243,36 @@ pub fn dhcpv6(f: &[u8]) -> Result<(v6::Message, Vec<Value>), DecodeError> {
             ),
             O::StatusCode(s) => push("status", status(s)),
             O::RapidCommit => push("rapid_commit", "yes".into()),
-            O::Unknown(u) => match u16::from(u.code()) {
-                BOOTFILE_URL => push("bootfile_url", text(u.data())),
-                c if NAMED6.contains(&c) => {}
-                c => out.push((raw6(c).into(), raw_value(u.data()))),
-            },
-            // A raw option dhcproto has a type for (vendor class and
-            // options, user class …): its bytes, re-encoded.
-            other => {
-                let code = u16::from(v6::OptionCode::from(other));
-                let bytes = other.to_vec().unwrap_or_default();
-                if !NAMED6.contains(&code) {
-                    let data = bytes.get(OPTION6_HDR_LEN..).unwrap_or_default();
-                    out.push((raw6(code).into(), raw_value(data)));
-                }
+            O::Unknown(u) if u16::from(u.code()) == BOOTFILE_URL => {
+                push("bootfile_url", text(u.data()))
             }
+            _ => {}
         }
     }
+    let mut raw: BTreeMap<u16, &[u8]> = BTreeMap::new();
+    for (code, tlv) in options.iter().filter(|(c, _)| !NAMED6.contains(c)) {
+        raw.insert(*code, &tlv[OPTION6_HDR_LEN..]);
+    }
+    for (code, data) in raw {
+        out.push((raw6(code).into(), raw_value(data)));
+    }
     Ok((m, out))
+}
+
+/// The options of DHCPv6 message `payload` in order, each its code and
+/// its whole bytes (code, length, data; RFC 8415 §21.1).
+fn options6(payload: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    let mut rest = payload.get(DHCPV6_OPTIONS..).unwrap_or_default();
+    while let [c0, c1, l0, l1, ..] = *rest {
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        let Some(tlv) = rest.get(..OPTION6_HDR_LEN + len) else {
+            break;
+        };
+        out.push((u16::from_be_bytes([c0, c1]), tlv));
+        rest = &rest[tlv.len()..];
+    }
+    out
 }
 
 /// An IA_NA's address, lifetimes, T1/T2 (or its status).

@@ -504,12 +504,18 @@ fn raw_options_binding_over_config_always_or_when_asked() {
 fn dhcpv6_raw_options_and_the_boot_file_url_when_asked() {
     let c = config(
         "",
-        "mode = slaac+dhcpv6\nbootfile6 = tftp://[2001:db8::5]/site.efi\n\n[options]\nOPTION6_4242 = string:site six\nOPTION6_4243 = always u16:1500\nOPTION6_16 = always 0x0000a4ea0004626f6f74\n",
+        "mode = slaac+dhcpv6\nbootfile6 = tftp://[2001:db8::5]/site.efi\n\n[options]\nOPTION6_4242 = string:site six\nOPTION6_4243 = always u16:1500\nOPTION6_16 = always 0x0000a4ea0004626f6f74\nOPTION6_17 = always 0x01\n",
     );
     let binding = format!("{V4}SUBNET6=2001:db8:1::/64\nOPTION6_4242=\"string:vm six\"\n");
     let r = &explain_one(&c, &binding, Which::Dhcpv6);
     assert_eq!(r.nothing, None, "{r:#?}");
-    // A code dhcproto has a type for (16, vendor class) is shown raw too.
+    // A code dhcproto has a type for (16, vendor class) is shown raw too,
+    // and one whose bytes do not fit that type (17, vendor options)
+    // hides nothing after it.
+    assert_eq!(
+        field(r, 0, "option6 17"),
+        pair("0x01", "config [options] OPTION6_17, always")
+    );
     assert_eq!(
         field(r, 0, "option6 16"),
         pair(
