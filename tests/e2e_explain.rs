@@ -12,7 +12,7 @@ use nfdhcpd::explain::{Exchange, Explanation, Report};
 
 /// tap-r: IPv4 only, with NTP servers, a raw option sent when asked,
 /// extra routes and network boot keys.
-const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nHOSTNAME=web1\nGATEWAY=192.0.2.1\nSUBNET=192.0.2.0/24\nMTU=1450\nNTP=192.0.2.123\nOPTION_224=\"string:vm-r private\"\nROUTES=\"203.0.113.0/24 via 192.0.2.1\"\nNEXT_SERVER=192.0.2.5\nBOOTFILE=pxelinux.0\n";
+const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nHOSTNAME=web1\nGATEWAY=192.0.2.1\nSUBNET=192.0.2.0/24\nMTU=1450\nNTP=192.0.2.123\nOPTION_224=\"string:vm-r private\"\nROUTES=\"203.0.113.0/24 via 192.0.2.1\"\nNEXT_SERVER=192.0.2.5\nBOOTFILE=pxelinux.0\nBOOTFILE_EFI=efi/grubx64.efi\n";
 /// tap-b: IPv4 and IPv6, its own IPv6 DNS server, a delegated prefix, a
 /// raw DHCPv6 option sent when asked.
 const BINDING_B: &str = "INDEV=br0\nIP=198.51.100.20\nMAC=aa:00:00:00:00:20\nHOSTNAME=db2\nGATEWAY=198.51.100.1\nSUBNET=198.51.100.0/24\nMTU=1400\nSUBNET6=2001:db8:2::/64\nGATEWAY6=2001:db8:2::1\nEUI64=2001:db8:2::a800:ff:fe00:20\nNAMESERVERS6=2001:db8:2::53\nPREFIX6_DELEGATED=2001:db8:200::/56\nOPTION6_4242=\"string:vm-b six\"\n";
@@ -145,7 +145,10 @@ fn explain_live_and_offline_match_what_the_clients_receive() {
     let st = d.status();
     let row = |tap: &str| st.bindings.iter().find(|b| b.tap == tap).expect(tap);
     assert_eq!(row("tap-r").options, ["OPTION_224"]);
-    assert_eq!(row("tap-r").boot, ["NEXT_SERVER", "BOOTFILE"]);
+    assert_eq!(
+        row("tap-r").boot,
+        ["NEXT_SERVER", "BOOTFILE", "BOOTFILE_EFI"]
+    );
     assert_eq!(row("tap-b").options, ["OPTION6_4242"]);
     assert!(row("tap-b").boot.is_empty());
     let (live_r, ok_r) = explain(&t, "tap-r");
@@ -248,6 +251,20 @@ fn explain_live_and_offline_match_what_the_clients_receive() {
         Some("binding OPTION_224, when asked")
     );
     assert!(!values(&live_r, "dhcpv4").contains_key("option 224"));
+    // udhcpc as a UEFI PXE client (vendor class, architecture 7) gets the
+    // boot file explain names for one, from BOOTFILE_EFI.
+    let efi = extra_values(&live_r, "dhcpv4", "DHCPDISCOVER of a UEFI PXE client");
+    assert_eq!(efi["boot_file"], "efi/grubx64.efi");
+    let (leased, ev) = udhcpc_once(
+        &t,
+        &t.vm_r,
+        "u-efi",
+        "-V PXEClient:Arch:00007:UNDI:003016 -x 0x5d:0007",
+    );
+    assert!(leased, "u-efi: no lease: {ev:?}");
+    let got = last_event(&ev, &["bound"], "u-efi");
+    assert_eq!(got.get("boot_file"), efi.get("boot_file"), "{got:?}");
+    assert_eq!(got.get("siaddr"), efi.get("next_server"), "{got:?}");
 
     // RA: tap-r has no SUBNET6, so no RA, and rdisc6 gets none.
     assert_eq!(
