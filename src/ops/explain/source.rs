@@ -52,8 +52,8 @@ pub struct Source {
     /// The key: `GATEWAY`, `[dhcp] lease_lifetime`, `OPTION_224`,
     /// `[options] OPTION_224`, the INDEV name.
     pub key: String,
-    /// When the option is sent, for a raw option, option 108 and the
-    /// DHCPv6 boot file URL.
+    /// When the option is sent, for the options not sent to every client
+    /// (raw options; DHCPv4 42, 108, 121; DHCPv6 56, 59).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sent: Option<Sent>,
 }
@@ -101,9 +101,11 @@ impl<'a> Sources<'a> {
             // DHCPv4 (options.rs `list`).
             "address" => bind("IP"),
             "subnet_mask" | "broadcast" => bind("SUBNET"),
-            "router" | "classless_routes" => bind("GATEWAY"),
+            "router" => bind("GATEWAY"),
+            // Options 121, 42 and DHCPv6 56 go only to a client that asks.
+            "classless_routes" => asked(bind("GATEWAY")),
             "dns" => self.either(b.nameservers.is_some(), "NAMESERVERS", "[dhcp] nameservers"),
-            "ntp" => self.either(b.ntp.is_some(), "NTP", "[dhcp] ntp"),
+            "ntp" => asked(self.either(b.ntp.is_some(), "NTP", "[dhcp] ntp")),
             "hostname" => bind("HOSTNAME"),
             "mtu" => bind("MTU"),
             "domain" => self.domain_v4(),
@@ -177,7 +179,7 @@ impl<'a> Sources<'a> {
                 v6.dhcpv6_valid_lifetime == d6.dhcpv6_valid_lifetime,
             ),
             "delegated_prefix" => bind("PREFIX6_DELEGATED"),
-            "ntp6" => self.either(b.ntp6.is_some(), "NTP6", "[ipv6] ntp"),
+            "ntp6" => asked(self.either(b.ntp6.is_some(), "NTP6", "[ipv6] ntp")),
             "ia_na_status" => conf("[ipv6] mode", v6.mode == d6.mode),
             "bootfile_url" => asked(self.either(
                 b.boot.as_ref().is_some_and(|x| x.file6.is_some()),
@@ -194,7 +196,7 @@ impl<'a> Sources<'a> {
                 key: "option 60 (echoed)".into(),
                 sent: None,
             },
-            "routes" => bind(routes::KEY),
+            "routes" => asked(bind(routes::KEY)),
             "v6only_wait" => {
                 asked(self.either(b.v6only_wait.is_some(), "V6ONLY_WAIT", "[dhcp] v6only_wait"))
             }

@@ -110,7 +110,7 @@ fn dhcpv4_offer_and_ack_with_every_value_and_its_source() {
         );
         assert_eq!(
             field(r, i, "classless_routes"),
-            pair("0.0.0.0/0 via 192.0.2.1", "binding GATEWAY")
+            pair("0.0.0.0/0 via 192.0.2.1", "binding GATEWAY, when asked")
         );
     }
     let text = render(&x);
@@ -584,19 +584,23 @@ fn a_raw_option_dhcproto_cannot_type_hides_no_other_value() {
 fn routes_are_the_bindings_and_the_default_route_gateways() {
     let c = config("", "");
     let binding =
-        format!("{V4}ROUTES=\"198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254\"\n");
+        format!("{V4}NTP=192.0.2.123\nROUTES=\"198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254\"\n");
     let r = &explain_one(&c, &binding, Which::Dhcpv4);
     for i in 0..2 {
         assert_eq!(
             field(r, i, "classless_routes"),
-            pair("0.0.0.0/0 via 192.0.2.1", "binding GATEWAY")
+            pair("0.0.0.0/0 via 192.0.2.1", "binding GATEWAY, when asked")
         );
         assert_eq!(
             field(r, i, "routes"),
             pair(
                 "198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254",
-                "binding ROUTES"
+                "binding ROUTES, when asked"
             )
+        );
+        assert_eq!(
+            field(r, i, "ntp"),
+            pair("192.0.2.123", "binding NTP, when asked")
         );
     }
     // Nothing asked only: no extra exchange.
