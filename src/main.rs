@@ -62,7 +62,14 @@ Examples:
 
 Each value is followed by its source: `binding KEY` (the tap's binding
 file), `config [section] key`, `default [section] key` (the built-in value),
-or `link IF (INDEV)` (the interface's MAC).";
+or `link IF (INDEV)` (the interface's MAC). A raw option (`option 224`,
+`option6 4242`) names its key (`binding OPTION_224`, `config [options]
+OPTION_224`) and whether it is sent `always` or `when asked`. Extra
+exchanges show what only some clients get: the options sent when asked
+(raw options, 66, 67, 108 V6ONLY_WAIT, DHCPv6 59 BOOTFILE6), the OFFER of
+yiaddr 0.0.0.0 to a DISCOVER asking for 108, and the boot file (BOOTFILE,
+BOOTFILE_BIOS, BOOTFILE_EFI, BOOTFILE_IPXE, BOOTFILE_HTTP) each boot
+firmware gets.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ExplainProtocol {
@@ -681,6 +688,12 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             );
             if !b.prefix6_delegated.is_empty() {
                 println!("    delegated: {}", b.prefix6_delegated.join(", "));
+            }
+            if !b.options.is_empty() {
+                println!("    options: {}", b.options.join(", "));
+            }
+            if !b.boot.is_empty() {
+                println!("    boot: {}", b.boot.join(", "));
             }
             if let Some(e) = &b.error {
                 println!("    error: {e}");

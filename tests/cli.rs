@@ -248,7 +248,17 @@ fn explain_offline_names_a_missing_tap_and_has_a_man_page() {
     let (code, out) = nfdhcpd(&["generate", "man", "--dir", dir.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     let man = std::fs::read_to_string(dir.path().join("nfdhcpd-explain.1")).unwrap();
-    for word in ["\\-\\-protocol", "\\-\\-offline", "binding KEY"] {
+    // The keys added since, and when a raw option is sent.
+    for word in [
+        "\\-\\-protocol",
+        "\\-\\-offline",
+        "binding KEY",
+        "OPTION_224",
+        "BOOTFILE_EFI",
+        "V6ONLY_WAIT",
+        "BOOTFILE6",
+        "when asked",
+    ] {
         assert!(
             man.contains(word),
             "{word} missing from the man page:\n{man}"

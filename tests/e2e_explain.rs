@@ -8,12 +8,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::*;
-use nfdhcpd::ops::explain::{Explanation, Report};
+use nfdhcpd::ops::explain::{Exchange, Explanation, Report};
 
-/// tap-r: IPv4 only.
-const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nHOSTNAME=web1\nGATEWAY=192.0.2.1\nSUBNET=192.0.2.0/24\nMTU=1450\nNTP=192.0.2.123\n";
-/// tap-b: IPv4 and IPv6, its own IPv6 DNS server, a delegated prefix.
-const BINDING_B: &str = "INDEV=br0\nIP=198.51.100.20\nMAC=aa:00:00:00:00:20\nHOSTNAME=db2\nGATEWAY=198.51.100.1\nSUBNET=198.51.100.0/24\nMTU=1400\nSUBNET6=2001:db8:2::/64\nGATEWAY6=2001:db8:2::1\nEUI64=2001:db8:2::a800:ff:fe00:20\nNAMESERVERS6=2001:db8:2::53\nPREFIX6_DELEGATED=2001:db8:200::/56\n";
+/// tap-r: IPv4 only, with NTP servers, a raw option sent when asked,
+/// extra routes and network boot keys.
+const BINDING_R: &str = "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nHOSTNAME=web1\nGATEWAY=192.0.2.1\nSUBNET=192.0.2.0/24\nMTU=1450\nNTP=192.0.2.123\nOPTION_224=\"string:vm-r private\"\nROUTES=\"203.0.113.0/24 via 192.0.2.1\"\nNEXT_SERVER=192.0.2.5\nBOOTFILE=pxelinux.0\nBOOTFILE_EFI=efi/grubx64.efi\n";
+/// tap-b: IPv4 and IPv6, its own IPv6 DNS server, a delegated prefix, a
+/// raw DHCPv6 option sent when asked.
+const BINDING_B: &str = "INDEV=br0\nIP=198.51.100.20\nMAC=aa:00:00:00:00:20\nHOSTNAME=db2\nGATEWAY=198.51.100.1\nSUBNET=198.51.100.0/24\nMTU=1400\nSUBNET6=2001:db8:2::/64\nGATEWAY6=2001:db8:2::1\nEUI64=2001:db8:2::a800:ff:fe00:20\nNAMESERVERS6=2001:db8:2::53\nPREFIX6_DELEGATED=2001:db8:200::/56\nOPTION6_4242=\"string:vm-b six\"\n";
 
 /// Runs `nfdhcpd -c CONFIG explain ARGS --json` in the host namespace.
 fn explain(t: &Topology, args: &str) -> (Explanation, bool) {
@@ -40,18 +42,51 @@ fn report<'a>(x: &'a Explanation, p: &str) -> &'a Report {
         .unwrap_or_else(|| panic!("no {p} in {x:#?}"))
 }
 
-/// The last exchange's values of protocol `p`, lists space-separated as
-/// clients print them.
+/// The values of the typical exchange's last reply of protocol `p`, lists
+/// space-separated as clients print them.
 fn values(x: &Explanation, p: &str) -> BTreeMap<String, String> {
     let r = report(x, p);
     let e = r
         .exchanges
-        .last()
+        .iter()
+        .rfind(|e| !e.extra)
         .unwrap_or_else(|| panic!("no exchange for {p}: {r:#?}"));
+    fields(e)
+}
+
+/// The values of the extra exchange of protocol `p` whose request starts
+/// with `request`.
+fn extra_values(x: &Explanation, p: &str, request: &str) -> BTreeMap<String, String> {
+    let r = report(x, p);
+    let e = r
+        .exchanges
+        .iter()
+        .find(|e| e.extra && e.request.starts_with(request))
+        .unwrap_or_else(|| panic!("no {request} in {r:#?}"));
+    fields(e)
+}
+
+/// An exchange's values, lists space-separated.
+fn fields(e: &Exchange) -> BTreeMap<String, String> {
     e.fields
         .iter()
         .map(|f| (f.name.clone(), f.value.replace(", ", " ")))
         .collect()
+}
+
+/// The hex of a raw option's value as explain shows it (`0x… "text"`),
+/// as udhcpc gives an option it has no name for.
+fn raw_hex(v: &str) -> &str {
+    v.split(' ')
+        .next()
+        .and_then(|h| h.strip_prefix("0x"))
+        .unwrap_or(v)
+}
+
+/// The variables of the `bound` event udhcpc's hook named `name` logged.
+fn udhcpc_bound(t: &Topology, name: &str) -> BTreeMap<String, String> {
+    let log = t.dir.path().join(format!("{name}-events.log"));
+    last_event(&client_events(&log), &["bound"], name)
 }
 
 /// Runs dhclient -6 for an address and a prefix (-N -P) in `vm`; returns
@@ -63,8 +98,16 @@ fn dhclient6(
 ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let (script, log) = client_script(t.dir.path(), name);
     let d = t.dir.path().display();
+    // Asks also for the raw option 4242, as a string.
+    let conf = t.dir.path().join(format!("{name}.conf"));
+    std::fs::write(
+        &conf,
+        "option dhcp6.site-4242 code 4242 = string;\nalso request dhcp6.site-4242;\n",
+    )
+    .expect("write dhclient.conf");
     let _ = vm.run_out(&format!(
-        "timeout 6 dhclient -6 -N -P -v -1 -d -sf {} -lf {d}/{name}.leases -pf {d}/{name}.pid eth0 >{d}/{name}.out 2>&1",
+        "timeout 6 dhclient -6 -N -P -v -1 -d -cf {} -sf {} -lf {d}/{name}.leases -pf {d}/{name}.pid eth0 >{d}/{name}.out 2>&1",
+        conf.display(),
         script.display(),
     ));
     let ev = client_events(&log);
@@ -90,6 +133,16 @@ fn explain_live_and_offline_match_what_the_clients_receive() {
     }
     let t = Topology::new("xpl");
     let d = t.start_ipv6(BINDING_R, BINDING_B, "mode = dhcpv6");
+    // `status` names each binding's raw options and boot keys.
+    let st = d.status();
+    let row = |tap: &str| st.bindings.iter().find(|b| b.tap == tap).expect(tap);
+    assert_eq!(row("tap-r").options, ["OPTION_224"]);
+    assert_eq!(
+        row("tap-r").boot,
+        ["NEXT_SERVER", "BOOTFILE", "BOOTFILE_EFI"]
+    );
+    assert_eq!(row("tap-b").options, ["OPTION6_4242"]);
+    assert!(row("tap-b").boot.is_empty());
     let (live_r, ok_r) = explain(&t, "tap-r");
     let (live_b, ok_b) = explain(&t, "tap-b");
     assert!(live_r.live && live_b.live, "{live_r:#?}");
@@ -111,7 +164,12 @@ fn explain_live_and_offline_match_what_the_clients_receive() {
 
     // DHCPv4: udhcpc's variables are explain's values.
     for (vm, x, name) in [(&t.vm_r, &live_r, "u-r"), (&t.vm_b, &live_b, "u-b")] {
-        let (leased, ev) = udhcpc_once(&t, vm, name, "-O search -O ntpsrv -O staticroutes -O mtu");
+        let (leased, ev) = udhcpc_once(
+            &t,
+            vm,
+            name,
+            "-O search -O ntpsrv -O staticroutes -O mtu -O 224",
+        );
         assert!(leased, "{name}: no lease: {ev:?}\nlog:\n{}", d.log_text());
         let got = &ev.iter().find(|(e, _)| e == "bound").expect("bound").1;
         let said = values(x, "dhcpv4");
@@ -140,8 +198,65 @@ fn explain_live_and_offline_match_what_the_clients_receive() {
             }
         }
         assert!(compared.len() >= 10, "{name}: compared only {compared:?}");
+        // Option 121: the default route (GATEWAY), then the binding's ROUTES.
+        let routes: Vec<&str> = ["classless_routes", "routes"]
+            .iter()
+            .filter_map(|k| said.get(*k).map(String::as_str))
+            .collect();
+        assert_eq!(
+            Some(&routes.join(" ").replace(" via ", " ")),
+            got.get("staticroutes"),
+            "{name}: explain's routes vs udhcpc's staticroutes\nexplain: {said:?}\nudhcpc: {got:?}"
+        );
+        // The boot fields of the typical client.
+        for (ours, theirs) in [("next_server", "siaddr"), ("boot_file", "boot_file")] {
+            assert_eq!(
+                said.get(ours),
+                got.get(theirs),
+                "{name}: {ours} vs {theirs}"
+            );
+        }
     }
-    assert_eq!(values(&live_r, "dhcpv4")["ntp"], "192.0.2.123");
+    let said = values(&live_r, "dhcpv4");
+    assert_eq!(said["ntp"], "192.0.2.123");
+    assert_eq!(said["routes"], "203.0.113.0/24 via 192.0.2.1");
+    assert_eq!(said["next_server"], "192.0.2.5");
+    assert_eq!(said["boot_file"], "pxelinux.0");
+    // Option 224 is sent only to a client that asks: udhcpc -O 224 gets
+    // what explain's client asking for it gets, the binding's value.
+    let asked = extra_values(&live_r, "dhcpv4", "DHCPREQUEST asking also for 224");
+    let got = udhcpc_bound(&t, "u-r");
+    assert_eq!(
+        raw_hex(&asked["option 224"]),
+        got["opt224"],
+        "{asked:?} {got:?}"
+    );
+    assert_eq!(
+        report(&live_r, "dhcpv4")
+            .exchanges
+            .iter()
+            .flat_map(|e| &e.fields)
+            .find(|f| f.name == "option 224")
+            .and_then(|f| f.source.as_ref())
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("binding OPTION_224, when asked")
+    );
+    assert!(!values(&live_r, "dhcpv4").contains_key("option 224"));
+    // udhcpc as a UEFI PXE client (vendor class, architecture 7) gets the
+    // boot file explain names for one, from BOOTFILE_EFI.
+    let efi = extra_values(&live_r, "dhcpv4", "DHCPDISCOVER of a UEFI PXE client");
+    assert_eq!(efi["boot_file"], "efi/grubx64.efi");
+    let (leased, ev) = udhcpc_once(
+        &t,
+        &t.vm_r,
+        "u-efi",
+        "-V PXEClient:Arch:00007:UNDI:003016 -x 0x5d:0007",
+    );
+    assert!(leased, "u-efi: no lease: {ev:?}");
+    let got = last_event(&ev, &["bound"], "u-efi");
+    assert_eq!(got.get("boot_file"), efi.get("boot_file"), "{got:?}");
+    assert_eq!(got.get("siaddr"), efi.get("next_server"), "{got:?}");
 
     // RA: tap-r has no SUBNET6, so no RA, and rdisc6 gets none.
     assert_eq!(
@@ -232,6 +347,15 @@ fn explain_live_and_offline_match_what_the_clients_receive() {
         .map(|n| n.trim_end_matches('.'))
         .collect();
     assert_eq!(search, v6["domains6"].split(' ').collect::<Vec<_>>());
+    // The raw option 4242, asked for by dhclient -6, is explain's.
+    let asked = extra_values(
+        &live_b,
+        "dhcpv6",
+        "Information-Request asking also for 4242",
+    );
+    let hex: String = b"vm-b six".iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(asked["option6 4242"], format!("0x{hex} \"vm-b six\""));
+    assert_eq!(got["new_dhcp6_site_4242"], "vm-b six", "{got:?}");
     assert_eq!(
         report(&live_b, "dhcpv6").exchanges[1].reply,
         "Reply",

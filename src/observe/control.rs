@@ -59,6 +59,14 @@ pub struct BindingStatus {
     pub hostname: Option<String>,
     /// INDEV.
     pub indev: Option<String>,
+    /// The binding's own raw options (`OPTION_<code>`, `OPTION6_<code>`;
+    /// empty: none).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub options: Vec<String>,
+    /// The binding's network boot keys (`NEXT_SERVER`, `BOOTFILE` …;
+    /// empty: none).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub boot: Vec<String>,
     /// Packets dropped by this tap's rate limit (all protocols).
     #[serde(default)]
     pub rate_limited: u64,
@@ -168,10 +176,22 @@ pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
                 }),
                 hostname: b.and_then(|b| b.hostname.clone()),
                 indev: b.map(|b| b.indev.clone()),
+                options: b.map_or_else(Vec::new, option_keys),
+                boot: b
+                    .and_then(|b| b.boot.as_deref())
+                    .map_or_else(Vec::new, |x| x.keys_set().map(String::from).collect()),
                 rate_limited: served.map_or(0, |sv| sv.limiter.dropped_total()),
                 last_seen: served.map_or_else(Vec::new, |sv| sv.seen.report(now_ns, now_ms)),
             }
         })
+        .collect()
+}
+
+/// The keys of `b`'s raw options, DHCPv4 then DHCPv6.
+fn option_keys(b: &crate::binding::Binding) -> Vec<String> {
+    use crate::config::options::{PREFIX4, PREFIX6};
+    let v4 = b.options.v4.iter().map(|o| format!("{PREFIX4}{}", o.code));
+    v4.chain(b.options.v6.iter().map(|o| format!("{PREFIX6}{}", o.code)))
         .collect()
 }
 
@@ -574,6 +594,37 @@ mod tests {
         old.as_object_mut().unwrap().remove("prefix6_delegated");
         let back: BindingStatus = serde_json::from_value(old).unwrap();
         assert!(back.prefix6_delegated.is_empty());
+    }
+
+    #[test]
+    fn status_rows_name_the_raw_options_and_boot_keys() {
+        use crate::binding::file::parse;
+        use crate::binding::store::Store;
+        let mut store = Store::new();
+        let text = "MAC=aa:00:00:00:00:10\nSUBNET6=2001:db8:1::/64\nOPTION_224=u8:1\nOPTION6_4242=u8:2\nNEXT_SERVER=192.0.2.5\nBOOTFILE=pxelinux.0\n";
+        store.set_file("tap-x", parse("tap-x", text, true));
+        store.set_file(
+            "tap-plain",
+            parse(
+                "tap-plain",
+                "MAC=aa:00:00:00:00:11\nSUBNET6=2001:db8:1::/64\n",
+                true,
+            ),
+        );
+        let rows = binding_rows(&store.snapshot(&Snapshot::default()).0);
+        let row = |tap: &str| rows.iter().find(|r| r.tap == tap).unwrap();
+        assert_eq!(row("tap-x").options, ["OPTION_224", "OPTION6_4242"]);
+        assert_eq!(row("tap-x").boot, ["NEXT_SERVER", "BOOTFILE"]);
+        let v = serde_json::to_value(row("tap-x")).unwrap();
+        assert_eq!(
+            v["options"],
+            serde_json::json!(["OPTION_224", "OPTION6_4242"])
+        );
+        // None: left out of the JSON, and read back empty.
+        let v = serde_json::to_value(row("tap-plain")).unwrap();
+        assert!(v.get("options").is_none() && v.get("boot").is_none(), "{v}");
+        let back: BindingStatus = serde_json::from_value(v).unwrap();
+        assert!(back.options.is_empty() && back.boot.is_empty());
     }
 
     #[test]

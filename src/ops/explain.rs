@@ -136,6 +136,11 @@ pub struct Exchange {
     pub reply: String,
     /// The reply's values.
     pub fields: Vec<Field>,
+    /// A request other than the typical client's (one asking for more
+    /// options, a boot firmware): only the values the typical reply lacks
+    /// (a firmware's: its boot values) are shown.
+    #[serde(default)]
+    pub extra: bool,
 }
 
 /// One value of a reply.

@@ -677,7 +677,7 @@ pub fn client_script(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
         format!(
             r#"#!/bin/sh
 ev="${{1:-$reason}}"
-{{ echo "EVENT $ev"; env | grep -E '^(ip|subnet|router|dns|domain|hostname|mtu|broadcast|lease|serverid|staticroutes|search|ntpsrv|new_[a-z0-9_]+)=' | sort; echo "END"; }} >> {log}
+{{ echo "EVENT $ev"; env | grep -E '^(ip|subnet|router|dns|domain|hostname|mtu|broadcast|lease|serverid|staticroutes|search|ntpsrv|siaddr|sname|boot_file|opt[0-9]+|new_[a-z0-9_]+)=' | sort; echo "END"; }} >> {log}
 case "$ev" in
   bound|renew)
     ip addr replace "$ip/$subnet" dev "$interface" 2>/dev/null || ip addr replace "$ip/24" dev "$interface"

@@ -75,6 +75,28 @@ pub struct Boot {
     pub file6: Option<String>,
 }
 
+impl Boot {
+    /// Whether `key` (one of [`KEYS`]) is set.
+    pub fn is_set(&self, key: &str) -> bool {
+        match key {
+            NEXT_SERVER => self.next_server.is_some(),
+            TFTP_SERVER => self.tftp_server.is_some(),
+            BOOTFILE => self.file.is_some(),
+            BOOTFILE_EFI => self.file_efi.is_some(),
+            BOOTFILE_BIOS => self.file_bios.is_some(),
+            BOOTFILE_IPXE => self.file_ipxe.is_some(),
+            BOOTFILE_HTTP => self.file_http.is_some(),
+            BOOTFILE6 => self.file6.is_some(),
+            _ => false,
+        }
+    }
+
+    /// The keys set, in [`KEYS`] order.
+    pub fn keys_set(&self) -> impl Iterator<Item = &'static str> + '_ {
+        KEYS.into_iter().filter(|k| self.is_set(k))
+    }
+}
+
 /// Why a boot key's value is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BootError {
@@ -221,6 +243,11 @@ mod tests {
             Some("HTTPS://boot.example.org/efi/shim.efi")
         );
         assert_eq!(b.file6.as_deref(), Some("tftp://[2001:db8::5]/grubx64.efi"));
+        assert_eq!(b.keys_set().collect::<Vec<_>>(), KEYS);
+        let one = parse_pairs(&[(BOOTFILE_BIOS, "pxelinux.0")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.keys_set().collect::<Vec<_>>(), [BOOTFILE_BIOS]);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! with dhcproto (independent of our encoders), Router Advertisements by a
 //! plain walk over the RFC 4861 §4.2 layout and its options.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::Ipv6Addr;
 
@@ -10,8 +12,44 @@ use dhcproto::{v4, v6, Decodable, Decoder};
 use crate::proto::frame;
 
 /// One decoded value: its field name (the key of the source table) and
-/// its text.
-pub type Value = (&'static str, String);
+/// its text. A raw option's name is `option CODE` (DHCPv4) or `option6
+/// CODE` (DHCPv6).
+pub type Value = (Cow<'static, str>, String);
+
+/// Where a DHCPv4 message's options start: after the fixed fields (236
+/// bytes) and the magic cookie (RFC 2131 §3).
+const DHCPV4_OPTIONS: usize = 240;
+/// DHCPv4 Pad and End (RFC 2132 §3.1, §3.2).
+const PAD: u8 = 0;
+const END: u8 = 255;
+/// DHCPv4 option 108, IPv6-Only Preferred (RFC 8925 §3.1): dhcproto
+/// 0.15 takes it for 106, so it is read from the bytes.
+const V6ONLY: u8 = 108;
+/// DHCPv4 option codes decoded by name (108 from the bytes); any other
+/// is shown raw.
+const NAMED4: [u8; 20] = [
+    1, 3, 6, 12, 15, 26, 28, 42, 51, 53, 54, 58, 59, 60, 66, 67, 80, V6ONLY, 119, 121,
+];
+/// Where a DHCPv6 message's options start: after its type and
+/// transaction id (RFC 8415 §8).
+const DHCPV6_OPTIONS: usize = 4;
+/// Bytes of a DHCPv6 option's code and length (RFC 8415 §21.1).
+const OPTION6_HDR_LEN: usize = 4;
+/// DHCPv6 option 59, the boot file URL (RFC 5970 §3.1).
+const BOOTFILE_URL: u16 = 59;
+/// DHCPv6 option codes decoded by name (or part of the exchange: client
+/// and server identifiers, preference); any other is shown raw.
+const NAMED6: [u16; 12] = [1, 2, 3, 7, 8, 13, 14, 23, 24, 25, 56, BOOTFILE_URL];
+
+/// The name of a raw DHCPv4 option's field.
+pub fn raw4(code: u8) -> String {
+    format!("option {code}")
+}
+
+/// The name of a raw DHCPv6 option's field.
+pub fn raw6(code: u16) -> String {
+    format!("option6 {code}")
+}
 
 /// Why a reply frame could not be decoded (never expected: it is ours).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,59 +69,170 @@ pub enum DecodeError {
 /// the reply carries them.
 pub fn dhcpv4(f: &[u8]) -> Result<(v4::Message, Vec<Value>), DecodeError> {
     let u = frame::parse_ipv4_udp(frame::ip_of_frame(f).unwrap_or_default())?;
-    let m = v4::Message::decode(&mut Decoder::new(u.payload))
+    let options = options4(u.payload);
+    // dhcproto reads only the options named here: a raw option it has a
+    // type for but whose bytes do not fit that type would end its reading
+    // of the options there, and hide the rest.
+    let mut named = u.payload[..DHCPV4_OPTIONS.min(u.payload.len())].to_vec();
+    for (_, tlv) in options.iter().filter(|(c, _)| NAMED4.contains(c)) {
+        named.extend_from_slice(tlv);
+    }
+    named.push(END);
+    let m = v4::Message::decode(&mut Decoder::new(&named))
         .map_err(|e| DecodeError::Message(e.to_string()))?;
-    let mut out = Vec::new();
+    let mut raw: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
+    for (code, tlv) in options
+        .iter()
+        .filter(|(c, _)| !NAMED4.contains(c) || *c == V6ONLY)
+    {
+        raw.entry(*code).or_default().extend_from_slice(&tlv[2..]);
+    }
+    let mut out: Vec<Value> = Vec::new();
+    let mut push = |name: &'static str, v: String| out.push((name.into(), v));
     if !m.yiaddr().is_unspecified() {
-        out.push(("address", m.yiaddr().to_string()));
+        push("address", m.yiaddr().to_string());
+    }
+    // RFC 2131 §2: the next server (`siaddr`), its name (`sname`) and the
+    // boot file (`file`), NUL-terminated.
+    if !m.siaddr().is_unspecified() {
+        push("next_server", m.siaddr().to_string());
+    }
+    if let Some(n) = m.sname().and_then(nul_terminated) {
+        push("server_name", n);
+    }
+    if let Some(f) = m.fname().and_then(nul_terminated) {
+        push("boot_file", f);
     }
     for (_, o) in m.opts().iter() {
         use v4::DhcpOption as O;
-        let v = match o {
-            O::SubnetMask(a) => ("subnet_mask", a.to_string()),
-            O::Router(a) => ("router", join(a)),
-            O::DomainNameServer(a) => ("dns", join(a)),
-            O::NtpServers(a) => ("ntp", join(a)),
-            O::Hostname(h) => ("hostname", h.clone()),
-            O::DomainName(d) => ("domain", d.clone()),
-            O::InterfaceMtu(m) => ("mtu", m.to_string()),
-            O::BroadcastAddr(a) => ("broadcast", a.to_string()),
-            O::AddressLeaseTime(t) => ("lease_time", t.to_string()),
-            O::Renewal(t) => ("renewal_time", t.to_string()),
-            O::Rebinding(t) => ("rebinding_time", t.to_string()),
-            O::ServerIdentifier(a) => ("server_id", a.to_string()),
-            O::DomainSearch(n) => ("search", join(n.iter().map(|n| name(&n.to_string())))),
-            O::ClasslessStaticRoute(r) => (
-                "classless_routes",
-                join(r.iter().map(|(net, gw)| format!("{net} via {gw}"))),
-            ),
-            O::RapidCommit => ("rapid_commit", "yes".into()),
-            // 53 is the reply's kind, told apart; anything else by code.
-            O::MessageType(_) => continue,
-            other => ("other", format!("{other:?}")),
-        };
-        out.push(v);
+        match o {
+            O::SubnetMask(a) => push("subnet_mask", a.to_string()),
+            O::Router(a) => push("router", join(a)),
+            O::DomainNameServer(a) => push("dns", join(a)),
+            O::NtpServers(a) => push("ntp", join(a)),
+            O::Hostname(h) => push("hostname", h.clone()),
+            O::DomainName(d) => push("domain", d.clone()),
+            O::InterfaceMtu(m) => push("mtu", m.to_string()),
+            O::BroadcastAddr(a) => push("broadcast", a.to_string()),
+            O::AddressLeaseTime(t) => push("lease_time", t.to_string()),
+            O::Renewal(t) => push("renewal_time", t.to_string()),
+            O::Rebinding(t) => push("rebinding_time", t.to_string()),
+            O::ServerIdentifier(a) => push("server_id", a.to_string()),
+            O::DomainSearch(n) => push("search", join(n.iter().map(|n| name(&n.to_string())))),
+            O::ClasslessStaticRoute(r) => {
+                // The default route and the on-link host route to a
+                // GATEWAY outside SUBNET (`own`), then the binding's ROUTES.
+                let show = |own: bool| {
+                    join(
+                        r.iter()
+                            .filter(|(net, gw)| {
+                                (net.prefix_len() == 0 || gw.is_unspecified()) == own
+                            })
+                            .map(|(net, gw)| format!("{net} via {gw}")),
+                    )
+                };
+                for (own, field) in [(true, "classless_routes"), (false, "routes")] {
+                    let v = show(own);
+                    if !v.is_empty() {
+                        push(field, v);
+                    }
+                }
+            }
+            O::RapidCommit => push("rapid_commit", "yes".into()),
+            O::ClassIdentifier(v) => push("vendor_class", text(v)),
+            O::TFTPServerName(v) => push("tftp_server_name", text(v)),
+            O::BootfileName(v) => push("bootfile_name", text(v)),
+            _ => {}
+        }
+    }
+    // Option 108 (which dhcproto takes for 106) and every option not
+    // named, from the bytes: the raw options.
+    for (code, data) in raw {
+        match code {
+            // RFC 8925 §3.1: V6ONLY_WAIT, a 4-byte number of seconds.
+            V6ONLY => out.push((
+                "v6only_wait".into(),
+                <[u8; 4]>::try_from(data.as_slice())
+                    .map_or_else(|_| raw_value(&data), |w| u32::from_be_bytes(w).to_string()),
+            )),
+            c => out.push((raw4(c).into(), raw_value(&data))),
+        }
     }
     Ok((m, out))
+}
+
+/// The options of DHCPv4 message `payload` in order, each its code and
+/// its whole bytes (code, length, data); Pad skipped, up to End (RFC 2132
+/// §3). A split option (RFC 3396) comes as its pieces.
+fn options4(payload: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    let mut rest = payload.get(DHCPV4_OPTIONS..).unwrap_or_default();
+    while let Some((&code, tail)) = rest.split_first() {
+        match code {
+            PAD => {
+                rest = tail;
+                continue;
+            }
+            END => break,
+            _ => {}
+        }
+        let Some(&len) = tail.first() else {
+            break;
+        };
+        let Some(tlv) = rest.get(..2 + usize::from(len)) else {
+            break;
+        };
+        out.push((code, tlv));
+        rest = &rest[tlv.len()..];
+    }
+    out
+}
+
+/// A raw option's bytes in hex, and as text when they are printable.
+fn raw_value(data: &[u8]) -> String {
+    let mut v = format!("0x{}", hex(data));
+    if !data.is_empty() && data.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        let _ = write!(v, " {:?}", String::from_utf8_lossy(data));
+    }
+    v
+}
+
+/// A fixed field's name, up to its NUL (RFC 2131 §2); None when empty.
+fn nul_terminated(b: &[u8]) -> Option<String> {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    (end > 0).then(|| text(&b[..end]))
+}
+
+/// Bytes as text.
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
 
 /// A decoded DHCPv6 reply: the message and its fields.
 pub fn dhcpv6(f: &[u8]) -> Result<(v6::Message, Vec<Value>), DecodeError> {
     let u = frame::parse_ipv6_udp(frame::ip_of_frame(f).unwrap_or_default())?;
-    let m = v6::Message::decode(&mut Decoder::new(u.payload))
+    // As for DHCPv4: dhcproto reads only the options named here, a raw
+    // one it has a type for (16, 17 …) cannot end its reading early.
+    let options = options6(u.payload);
+    let mut named = u.payload[..DHCPV6_OPTIONS.min(u.payload.len())].to_vec();
+    for (_, tlv) in options.iter().filter(|(c, _)| NAMED6.contains(c)) {
+        named.extend_from_slice(tlv);
+    }
+    let m = v6::Message::decode(&mut Decoder::new(&named))
         .map_err(|e| DecodeError::Message(e.to_string()))?;
-    let mut out = Vec::new();
+    let mut out: Vec<Value> = Vec::new();
     for o in m.opts().iter() {
         use v6::DhcpOption as O;
+        let mut push = |name: &'static str, v: String| out.push((name.into(), v));
         match o {
-            O::ServerId(d) => out.push(("server_duid", hex(d))),
+            O::ServerId(d) => push("server_duid", hex(d)),
             O::IANA(ia) => ia_na(ia, &mut out),
             O::IAPD(ia) => ia_pd(ia, &mut out),
-            O::DomainNameServers(a) => out.push(("dns6", join(a))),
+            O::DomainNameServers(a) => push("dns6", join(a)),
             O::DomainSearchList(n) => {
-                out.push(("domains6", join(n.iter().map(|n| name(&n.to_string())))))
+                push("domains6", join(n.iter().map(|n| name(&n.to_string()))))
             }
-            O::NtpServer(s) => out.push((
+            O::NtpServer(s) => push(
                 "ntp6",
                 join(s.iter().map(|s| match s {
                     v6::NtpSuboption::ServerAddress(a) | v6::NtpSuboption::MulticastAddress(a) => {
@@ -91,33 +240,60 @@ pub fn dhcpv6(f: &[u8]) -> Result<(v6::Message, Vec<Value>), DecodeError> {
                     }
                     v6::NtpSuboption::FQDN(n) => name(&n.to_string()),
                 })),
-            )),
-            O::StatusCode(s) => out.push(("status", status(s))),
-            O::RapidCommit => out.push(("rapid_commit", "yes".into())),
+            ),
+            O::StatusCode(s) => push("status", status(s)),
+            O::RapidCommit => push("rapid_commit", "yes".into()),
+            O::Unknown(u) if u16::from(u.code()) == BOOTFILE_URL => {
+                push("bootfile_url", text(u.data()))
+            }
             _ => {}
         }
     }
+    let mut raw: BTreeMap<u16, &[u8]> = BTreeMap::new();
+    for (code, tlv) in options.iter().filter(|(c, _)| !NAMED6.contains(c)) {
+        raw.insert(*code, &tlv[OPTION6_HDR_LEN..]);
+    }
+    for (code, data) in raw {
+        out.push((raw6(code).into(), raw_value(data)));
+    }
     Ok((m, out))
+}
+
+/// The options of DHCPv6 message `payload` in order, each its code and
+/// its whole bytes (code, length, data; RFC 8415 §21.1).
+fn options6(payload: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    let mut rest = payload.get(DHCPV6_OPTIONS..).unwrap_or_default();
+    while let [c0, c1, l0, l1, ..] = *rest {
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        let Some(tlv) = rest.get(..OPTION6_HDR_LEN + len) else {
+            break;
+        };
+        out.push((u16::from_be_bytes([c0, c1]), tlv));
+        rest = &rest[tlv.len()..];
+    }
+    out
 }
 
 /// An IA_NA's address, lifetimes, T1/T2 (or its status).
 fn ia_na(ia: &v6::IANA, out: &mut Vec<Value>) {
     let mut any = false;
+    let mut push = |name: &'static str, v: String| out.push((name.into(), v));
     for o in ia.opts.iter() {
         match o {
             v6::DhcpOption::IAAddr(a) => {
-                out.push(("address6", a.addr.to_string()));
-                out.push(("preferred_lifetime", a.preferred_life.to_string()));
-                out.push(("valid_lifetime", a.valid_life.to_string()));
+                push("address6", a.addr.to_string());
+                push("preferred_lifetime", a.preferred_life.to_string());
+                push("valid_lifetime", a.valid_life.to_string());
                 any = true;
             }
-            v6::DhcpOption::StatusCode(s) => out.push(("ia_na_status", status(s))),
+            v6::DhcpOption::StatusCode(s) => push("ia_na_status", status(s)),
             _ => {}
         }
     }
     if any {
-        out.push(("t1", ia.t1.to_string()));
-        out.push(("t2", ia.t2.to_string()));
+        push("t1", ia.t1.to_string());
+        push("t2", ia.t2.to_string());
     }
 }
 
@@ -129,12 +305,12 @@ fn ia_pd(ia: &v6::IAPD, out: &mut Vec<Value>) {
             v6::DhcpOption::IAPrefix(p) => {
                 prefixes.push(format!("{}/{}", p.prefix_ip, p.prefix_len))
             }
-            v6::DhcpOption::StatusCode(s) => out.push(("ia_pd_status", status(s))),
+            v6::DhcpOption::StatusCode(s) => out.push(("ia_pd_status".into(), status(s))),
             _ => {}
         }
     }
     if !prefixes.is_empty() {
-        out.push(("delegated_prefix", prefixes.join(", ")));
+        out.push(("delegated_prefix".into(), prefixes.join(", ")));
     }
 }
 
@@ -174,11 +350,11 @@ pub fn router_advert(f: &[u8]) -> Result<Vec<Value>, DecodeError> {
         ra_option(t, &opt[2..], &mut out)?;
         rest = tail;
     }
-    Ok(out)
+    Ok(out.into_iter().map(|(n, v)| (n.into(), v)).collect())
 }
 
 /// One RA option's fields (`d`: the option after its type and length).
-fn ra_option(t: u8, d: &[u8], out: &mut Vec<Value>) -> Result<(), DecodeError> {
+fn ra_option(t: u8, d: &[u8], out: &mut Vec<(&'static str, String)>) -> Result<(), DecodeError> {
     let short = || DecodeError::Truncated;
     match t {
         // RFC 4861 §4.6.1

@@ -38,17 +38,109 @@ const ALL_ROUTERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2);
 /// All DHCP relay agents and servers (RFC 8415 §7.1).
 const ALL_DHCP_SERVERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
 
+/// DHCPv4 option 66, the TFTP server name (RFC 2132 §9.4).
+pub const TFTP_SERVER_NAME: u8 = 66;
+/// DHCPv4 option 67, the boot file name (RFC 2132 §9.5).
+pub const BOOTFILE_NAME: u8 = 67;
+/// DHCPv4 option 108, IPv6-Only Preferred (RFC 8925 §3.1).
+pub const IPV6_ONLY_PREFERRED: u8 = 108;
+/// DHCPv6 option 59, the boot file URL (RFC 5970 §3.1).
+pub const BOOTFILE_URL: u16 = 59;
+
+/// A network boot firmware, as `explain` shows what each would be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootClient {
+    /// A PC BIOS PXE ROM (architecture 0).
+    BiosPxe,
+    /// A UEFI x64 PXE client (architecture 7).
+    UefiPxe,
+    /// iPXE on UEFI x64 (user class "iPXE").
+    Ipxe,
+    /// A UEFI x64 HTTP boot client (vendor class "HTTPClient", architecture 16).
+    UefiHttp,
+}
+
+impl BootClient {
+    /// All of them, in the order shown.
+    pub const ALL: [BootClient; 4] = [
+        BootClient::BiosPxe,
+        BootClient::UefiPxe,
+        BootClient::Ipxe,
+        BootClient::UefiHttp,
+    ];
+
+    /// The client in words, for the request's line.
+    pub fn label(self) -> &'static str {
+        match self {
+            BootClient::BiosPxe => "a BIOS PXE client (vendor class PXEClient, arch 0)",
+            BootClient::UefiPxe => "a UEFI PXE client (vendor class PXEClient, arch 7)",
+            BootClient::Ipxe => "iPXE (user class iPXE, arch 7)",
+            BootClient::UefiHttp => "a UEFI HTTP boot client (vendor class HTTPClient, arch 16)",
+        }
+    }
+
+    /// Option 60 (RFC 2132 §9.13), as the firmware sends it (PXE 2.1
+    /// §2.2.5, UEFI 2.x §24.7.2).
+    fn vendor_class(self) -> &'static [u8] {
+        match self {
+            BootClient::BiosPxe => b"PXEClient:Arch:00000:UNDI:002001",
+            BootClient::UefiPxe | BootClient::Ipxe => b"PXEClient:Arch:00007:UNDI:003016",
+            BootClient::UefiHttp => b"HTTPClient:Arch:00016:UNDI:003001",
+        }
+    }
+
+    /// Option 93, the client architecture type (RFC 4578 §2.1).
+    fn arch(self) -> u16 {
+        match self {
+            BootClient::BiosPxe => 0,
+            BootClient::UefiPxe | BootClient::Ipxe => 7,
+            BootClient::UefiHttp => 16,
+        }
+    }
+}
+
+/// What a DHCPv4 request asks beyond the typical client's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ask4<'a> {
+    /// Codes added to the parameter request list.
+    pub more: &'a [u8],
+    /// The boot firmware sending it (options 60, 77, 93, and 66, 67 asked).
+    pub boot: Option<BootClient>,
+}
+
 /// A DHCPv4 request from `mac`: a DISCOVER, or with `select` (the offered
 /// address and the server identifier) the REQUEST of the SELECTING state.
 pub fn dhcpv4(mac: MacAddr, select: Option<(Ipv4Addr, Ipv4Addr)>) -> Vec<u8> {
+    dhcpv4_asking(mac, select, Ask4::default())
+}
+
+/// [`dhcpv4`], asking for more (`ask`).
+pub fn dhcpv4_asking(mac: MacAddr, select: Option<(Ipv4Addr, Ipv4Addr)>, ask: Ask4<'_>) -> Vec<u8> {
     let z = Ipv4Addr::UNSPECIFIED;
     let mut m = v4::Message::new_with_id(XID4, z, z, z, z, &mac.0);
     let opts = m.opts_mut();
+    let boot_codes: &[u8] = match ask.boot {
+        Some(_) => &[TFTP_SERVER_NAME, BOOTFILE_NAME],
+        None => &[],
+    };
     let prl = DHCPV4_PRL
         .iter()
+        .chain(ask.more)
+        .chain(boot_codes)
         .map(|&c| v4::OptionCode::from(c))
         .collect();
     opts.insert(v4::DhcpOption::ParameterRequestList(prl));
+    if let Some(client) = ask.boot {
+        opts.insert(v4::DhcpOption::ClassIdentifier(
+            client.vendor_class().to_vec(),
+        ));
+        opts.insert(v4::DhcpOption::ClientSystemArchitecture(
+            client.arch().into(),
+        ));
+        if client == BootClient::Ipxe {
+            opts.insert(v4::DhcpOption::UserClass(b"iPXE".to_vec()));
+        }
+    }
     match select {
         None => {
             opts.insert(v4::DhcpOption::MessageType(v4::MessageType::Discover));
@@ -99,6 +191,8 @@ pub struct Ask6 {
     pub prefixes: bool,
     /// For a Request: the server's DUID and the IAs of its Advertise.
     pub advertised: Option<(Vec<u8>, Vec<v6::DhcpOption>)>,
+    /// Codes added to the Option Request option.
+    pub more: Vec<u16>,
 }
 
 /// A DHCPv6 message from `mac`: Information-Request when nothing is asked,
@@ -119,6 +213,7 @@ pub fn dhcpv6(mac: MacAddr, ask: &Ask6) -> Vec<u8> {
     opts.insert(v6::DhcpOption::ORO(v6::ORO {
         opts: DHCPV6_ORO
             .iter()
+            .chain(&ask.more)
             .map(|&c| v6::OptionCode::from(c))
             .collect(),
     }));

@@ -10,7 +10,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::request::BootClient;
+use crate::binding::file::boot::{self, Boot};
+use crate::binding::file::routes;
 use crate::binding::Binding;
+use crate::config::options::{self, Custom, Customs, Family};
 use crate::config::Config;
 
 /// What a value was taken from.
@@ -29,23 +33,44 @@ pub enum Origin {
     Request,
 }
 
+/// When an option is sent, for those not sent to every client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sent {
+    /// Only to a client that asks for it (DHCPv4 option 55, DHCPv6
+    /// option 6).
+    WhenAsked,
+    /// To every client, asked or not (`always`).
+    Always,
+}
+
 /// A value's origin and the key (or interface) that holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     /// What kind of place.
     pub origin: Origin,
-    /// The key: `GATEWAY`, `[dhcp] lease_lifetime`, the INDEV name.
+    /// The key: `GATEWAY`, `[dhcp] lease_lifetime`, `OPTION_224`,
+    /// `[options] OPTION_224`, the INDEV name.
     pub key: String,
+    /// When the option is sent, for the options not sent to every client
+    /// (raw options; DHCPv4 42, 108, 121; DHCPv6 56, 59).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sent: Option<Sent>,
 }
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.origin {
-            Origin::Binding => write!(f, "binding {}", self.key),
-            Origin::Config => write!(f, "config {}", self.key),
-            Origin::Default => write!(f, "default {}", self.key),
-            Origin::Link => write!(f, "link {} (INDEV)", self.key),
-            Origin::Request => write!(f, "request {}", self.key),
+            Origin::Binding => write!(f, "binding {}", self.key)?,
+            Origin::Config => write!(f, "config {}", self.key)?,
+            Origin::Default => write!(f, "default {}", self.key)?,
+            Origin::Link => write!(f, "link {} (INDEV)", self.key)?,
+            Origin::Request => write!(f, "request {}", self.key)?,
+        }
+        match self.sent {
+            Some(Sent::WhenAsked) => f.write_str(", when asked"),
+            Some(Sent::Always) => f.write_str(", always"),
+            None => Ok(()),
         }
     }
 }
@@ -76,9 +101,11 @@ impl<'a> Sources<'a> {
             // DHCPv4 (options.rs `list`).
             "address" => bind("IP"),
             "subnet_mask" | "broadcast" => bind("SUBNET"),
-            "router" | "classless_routes" => bind("GATEWAY"),
+            "router" => bind("GATEWAY"),
+            // Options 121, 42 and DHCPv6 56 go only to a client that asks.
+            "classless_routes" => asked(bind("GATEWAY")),
             "dns" => self.either(b.nameservers.is_some(), "NAMESERVERS", "[dhcp] nameservers"),
-            "ntp" => self.either(b.ntp.is_some(), "NTP", "[dhcp] ntp"),
+            "ntp" => asked(self.either(b.ntp.is_some(), "NTP", "[dhcp] ntp")),
             "hostname" => bind("HOSTNAME"),
             "mtu" => bind("MTU"),
             "domain" => self.domain_v4(),
@@ -115,6 +142,7 @@ impl<'a> Sources<'a> {
             "source_lla" | "server_duid" => Source {
                 origin: Origin::Link,
                 key: b.indev.clone(),
+                sent: None,
             },
             "prefix" => bind("SUBNET6"),
             "prefix_valid_lifetime" => conf(
@@ -151,11 +179,92 @@ impl<'a> Sources<'a> {
                 v6.dhcpv6_valid_lifetime == d6.dhcpv6_valid_lifetime,
             ),
             "delegated_prefix" => bind("PREFIX6_DELEGATED"),
-            "ntp6" => self.either(b.ntp6.is_some(), "NTP6", "[ipv6] ntp"),
+            "ntp6" => asked(self.either(b.ntp6.is_some(), "NTP6", "[ipv6] ntp")),
             "ia_na_status" => conf("[ipv6] mode", v6.mode == d6.mode),
-            _ => return None,
+            "bootfile_url" => asked(self.either(
+                b.boot.as_ref().is_some_and(|x| x.file6.is_some()),
+                boot::BOOTFILE6,
+                "[ipv6] bootfile6",
+            )),
+            // Network boot (dhcpv4/boot.rs), option 121's extra routes and
+            // option 108 (dhcpv4.rs).
+            "next_server" => self.boot(&[boot::NEXT_SERVER])?,
+            "server_name" | "tftp_server_name" => self.boot(&[boot::TFTP_SERVER])?,
+            "boot_file" | "bootfile_name" => self.boot_file(None)?,
+            "vendor_class" => Source {
+                origin: Origin::Request,
+                key: "option 60 (echoed)".into(),
+                sent: None,
+            },
+            "routes" => asked(bind(routes::KEY)),
+            "v6only_wait" => {
+                asked(self.either(b.v6only_wait.is_some(), "V6ONLY_WAIT", "[dhcp] v6only_wait"))
+            }
+            raw => return self.raw(raw),
         };
         Some(s)
+    }
+
+    /// The boot file a client gets (`client`: a boot firmware; None: the
+    /// typical client): the first of the keys dhcpv4/boot.rs `choose`
+    /// would take that is set, each the binding's, else the config's.
+    pub(super) fn boot_file(&self, client: Option<BootClient>) -> Option<Source> {
+        use boot::{BOOTFILE, BOOTFILE_BIOS, BOOTFILE_EFI, BOOTFILE_HTTP, BOOTFILE_IPXE};
+        self.boot(match client {
+            None => &[BOOTFILE],
+            Some(BootClient::BiosPxe) => &[BOOTFILE_BIOS, BOOTFILE],
+            Some(BootClient::UefiPxe) => &[BOOTFILE_EFI, BOOTFILE],
+            Some(BootClient::Ipxe) => &[BOOTFILE_IPXE, BOOTFILE_EFI, BOOTFILE],
+            Some(BootClient::UefiHttp) => &[BOOTFILE_HTTP],
+        })
+    }
+
+    /// The first of the boot `keys` set: the binding's, else the config's
+    /// `[dhcp]` key of the same name.
+    fn boot(&self, keys: &[&'static str]) -> Option<Source> {
+        let has = |b: Option<&Boot>, key| b.is_some_and(|b| b.is_set(key));
+        keys.iter().find_map(|&key| {
+            if has(self.binding.boot.as_deref(), key) {
+                Some(bind(key))
+            } else if has(self.config.dhcp.boot.as_deref(), key) {
+                Some(conf(&format!("[dhcp] {}", key.to_ascii_lowercase()), false))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// A raw option (`option CODE`, `option6 CODE`): the binding's
+    /// `OPTION_CODE`, else the config's `[options]` of that code
+    /// (config/options.rs `effective`), and whether it is sent unasked.
+    fn raw(&self, name: &str) -> Option<Source> {
+        let (family, prefix, code) = if let Some(c) = name.strip_prefix("option6 ") {
+            (Family::V6, options::PREFIX6, c)
+        } else {
+            (Family::V4, options::PREFIX4, name.strip_prefix("option ")?)
+        };
+        let code: u16 = code.parse().ok()?;
+        let pick = |c: &'a Customs| -> &'a [Custom] {
+            match family {
+                Family::V4 => &c.v4,
+                Family::V6 => &c.v6,
+            }
+        };
+        let find = |list: &'a [Custom]| list.iter().find(|o| o.code == code);
+        let key = format!("{prefix}{code}");
+        let (mut source, custom) = match find(pick(&self.binding.options)) {
+            Some(o) => (bind(&key), o),
+            None => (
+                conf(&format!("[options] {key}"), false),
+                find(pick(&self.config.options))?,
+            ),
+        };
+        source.sent = Some(if custom.always {
+            Sent::Always
+        } else {
+            Sent::WhenAsked
+        });
+        Some(source)
     }
 
     /// The binding's key when it has one, else the config's.
@@ -176,11 +285,20 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// Marks `s` as sent only to a client that asks.
+fn asked(s: Source) -> Source {
+    Source {
+        sent: Some(Sent::WhenAsked),
+        ..s
+    }
+}
+
 /// A binding key.
 fn bind(key: &str) -> Source {
     Source {
         origin: Origin::Binding,
         key: key.to_string(),
+        sent: None,
     }
 }
 
@@ -193,6 +311,7 @@ fn conf(key: &str, is_default: bool) -> Source {
             Origin::Config
         },
         key: key.to_string(),
+        sent: None,
     }
 }
 

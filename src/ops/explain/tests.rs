@@ -110,7 +110,7 @@ fn dhcpv4_offer_and_ack_with_every_value_and_its_source() {
         );
         assert_eq!(
             field(r, i, "classless_routes"),
-            pair("0.0.0.0/0 via 192.0.2.1", "binding GATEWAY")
+            pair("0.0.0.0/0 via 192.0.2.1", "binding GATEWAY, when asked")
         );
     }
     let text = render(&x);
@@ -412,4 +412,355 @@ fn the_explanation_round_trips_through_json() {
     let json = serde_json::to_string(&x).unwrap();
     assert_eq!(serde_json::from_str::<Explanation>(&json).unwrap(), x);
     assert!(json.contains("\"origin\":\"binding\""), "{json}");
+}
+
+/// The report of protocol `w` for a tap with binding `binding` under `c`.
+fn explain_one(c: &Config, binding: &str, w: Which) -> Report {
+    let x = explain(
+        c,
+        &snapshot("tap0", binding, true),
+        "tap0",
+        &[w],
+        Queues::Offline,
+    );
+    x.protocols.into_iter().next().expect("one protocol asked")
+}
+
+/// Exchange `i`'s values, by name, with their sources.
+fn shown(r: &Report, i: usize) -> Vec<(String, String, String)> {
+    r.exchanges[i]
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                f.value.clone(),
+                f.source.as_ref().map_or("-".into(), ToString::to_string),
+            )
+        })
+        .collect()
+}
+
+fn row(n: &str, v: &str, s: &str) -> (String, String, String) {
+    (n.into(), v.into(), s.into())
+}
+
+#[test]
+fn raw_options_binding_over_config_always_or_when_asked() {
+    let c = config(
+        "",
+        "\n[options]\nOPTION_224 = string:site\nOPTION_225 = always ip:203.0.113.5\nOPTION_226 = u8:7\n",
+    );
+    let binding = format!("{V4}OPTION_224=\"string:vm private\"\n");
+    let r = &explain_one(&c, &binding, Which::Dhcpv4);
+    assert_eq!(r.nothing, None, "{r:#?}");
+    // The typical client asks for neither 224 nor 226: only the `always`
+    // option is in its replies.
+    for i in 0..2 {
+        assert!(!r.exchanges[i].extra);
+        assert_eq!(
+            field(r, i, "option 225"),
+            pair("0xcb007105", "config [options] OPTION_225, always")
+        );
+        assert!(r.exchanges[i].fields.iter().all(|f| f.name != "option 224"));
+    }
+    // A client asking for them gets the binding's 224 (not the config's)
+    // and the config's 226; only what the typical ACK lacks is shown.
+    let e = &r.exchanges[2];
+    assert!(e.extra);
+    assert_eq!(
+        e.request,
+        "DHCPREQUEST asking also for 224 226 (sent only to a client that asks)"
+    );
+    assert_eq!(e.reply, "DHCPACK");
+    assert_eq!(
+        shown(r, 2),
+        [
+            row(
+                "option 224",
+                "0x766d2070726976617465 \"vm private\"",
+                "binding OPTION_224, when asked"
+            ),
+            row(
+                "option 226",
+                "0x07",
+                "config [options] OPTION_226, when asked"
+            ),
+        ]
+    );
+    assert_eq!(r.exchanges.len(), 3, "{r:#?}");
+    let snap = snapshot("tap0", &binding, true);
+    let text = render(&explain(
+        &c,
+        &snap,
+        "tap0",
+        &[Which::Dhcpv4],
+        Queues::Offline,
+    ));
+    assert!(text.contains("binding OPTION_224, when asked"), "{text}");
+}
+
+#[test]
+fn dhcpv6_raw_options_and_the_boot_file_url_when_asked() {
+    let c = config(
+        "",
+        "mode = slaac+dhcpv6\nbootfile6 = tftp://[2001:db8::5]/site.efi\n\n[options]\nOPTION6_4242 = string:site six\nOPTION6_4243 = always u16:1500\nOPTION6_16 = always 0x0000a4ea0004626f6f74\nOPTION6_17 = always 0x01\n",
+    );
+    let binding = format!("{V4}SUBNET6=2001:db8:1::/64\nOPTION6_4242=\"string:vm six\"\n");
+    let r = &explain_one(&c, &binding, Which::Dhcpv6);
+    assert_eq!(r.nothing, None, "{r:#?}");
+    // A code dhcproto has a type for (16, vendor class) is shown raw too,
+    // and one whose bytes do not fit that type (17, vendor options)
+    // hides nothing after it.
+    assert_eq!(
+        field(r, 0, "option6 17"),
+        pair("0x01", "config [options] OPTION6_17, always")
+    );
+    assert_eq!(
+        field(r, 0, "option6 16"),
+        pair(
+            "0x0000a4ea0004626f6f74",
+            "config [options] OPTION6_16, always"
+        )
+    );
+    assert_eq!(
+        field(r, 0, "option6 4243"),
+        pair("0x05dc", "config [options] OPTION6_4243, always")
+    );
+    let e = &r.exchanges[1];
+    assert!(e.extra);
+    assert_eq!(
+        e.request,
+        "Information-Request asking also for 59 4242 (sent only to a client that asks)"
+    );
+    assert_eq!(
+        shown(r, 1),
+        [
+            row(
+                "bootfile_url",
+                "tftp://[2001:db8::5]/site.efi",
+                "config [ipv6] bootfile6, when asked"
+            ),
+            row(
+                "option6 4242",
+                "0x766d20736978 \"vm six\"",
+                "binding OPTION6_4242, when asked"
+            ),
+        ]
+    );
+    // The binding's BOOTFILE6 wins over the config's.
+    let own = format!("{binding}BOOTFILE6=http://[2001:db8::6]/vm.efi\n");
+    assert_eq!(
+        field(&explain_one(&c, &own, Which::Dhcpv6), 1, "bootfile_url"),
+        pair(
+            "http://[2001:db8::6]/vm.efi",
+            "binding BOOTFILE6, when asked"
+        )
+    );
+}
+
+#[test]
+fn a_raw_option_dhcproto_cannot_type_hides_no_other_value() {
+    // Option 2 (time offset) is 4 bytes to dhcproto; a 1-byte one made it
+    // stop reading the options there, and drop the router, DNS …
+    let r = explain_one(
+        &config("", ""),
+        &format!("{V4}OPTION_2=u8:1\n"),
+        Which::Dhcpv4,
+    );
+    assert_eq!(
+        field(&r, 0, "option 2"),
+        pair("0x01", "binding OPTION_2, when asked")
+    );
+    assert_eq!(field(&r, 0, "router"), pair("192.0.2.1", "binding GATEWAY"));
+    assert_eq!(
+        field(&r, 0, "lease_time"),
+        pair("86400", "config [dhcp] lease_lifetime")
+    );
+    assert_eq!(field(&r, 0, "mtu"), pair("1400", "binding MTU"));
+}
+
+#[test]
+fn routes_are_the_bindings_and_the_default_route_gateways() {
+    let c = config("", "");
+    let binding =
+        format!("{V4}NTP=192.0.2.123\nROUTES=\"198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254\"\n");
+    let r = &explain_one(&c, &binding, Which::Dhcpv4);
+    for i in 0..2 {
+        assert_eq!(
+            field(r, i, "classless_routes"),
+            pair("0.0.0.0/0 via 192.0.2.1", "binding GATEWAY, when asked")
+        );
+        assert_eq!(
+            field(r, i, "routes"),
+            pair(
+                "198.51.100.0/24 via 192.0.2.1, 203.0.113.128/25 via 192.0.2.254",
+                "binding ROUTES, when asked"
+            )
+        );
+        assert_eq!(
+            field(r, i, "ntp"),
+            pair("192.0.2.123", "binding NTP, when asked")
+        );
+    }
+    // Nothing asked only: no extra exchange.
+    assert_eq!(r.exchanges.len(), 2, "{r:#?}");
+}
+
+#[test]
+fn v6only_wait_is_given_when_asked_and_its_discover_gets_no_address() {
+    for (extra_dhcp, binding, source) in [
+        (
+            "v6only_wait = 900",
+            "",
+            "config [dhcp] v6only_wait, when asked",
+        ),
+        (
+            "v6only_wait = 900",
+            "V6ONLY_WAIT=1800\n",
+            "binding V6ONLY_WAIT, when asked",
+        ),
+    ] {
+        let c = config(extra_dhcp, "");
+        let r = &explain_one(&c, &format!("{V4}{binding}"), Which::Dhcpv4);
+        let wait = if binding.is_empty() { "900" } else { "1800" };
+        // The typical client does not ask for 108: its lease is as ever.
+        assert_eq!(field(r, 0, "address"), pair("192.0.2.10", "binding IP"));
+        assert!(r.exchanges[1]
+            .fields
+            .iter()
+            .all(|f| f.name != "v6only_wait"));
+        let e = &r.exchanges[2];
+        assert_eq!(
+            (e.request.as_str(), e.reply.as_str()),
+            (
+                "DHCPREQUEST asking also for 108 (sent only to a client that asks)",
+                "DHCPACK"
+            )
+        );
+        assert_eq!(shown(r, 2), [row("v6only_wait", wait, source)]);
+        // RFC 8925 §3.3: a DISCOVER asking for 108 is offered 0.0.0.0.
+        let e = &r.exchanges[3];
+        assert_eq!(
+            (e.request.as_str(), e.reply.as_str()),
+            (
+                "DHCPDISCOVER asking also for 108 (IPv6-only preferred, RFC 8925)",
+                "DHCPOFFER of yiaddr 0.0.0.0"
+            )
+        );
+        assert_eq!(shown(r, 3), [row("v6only_wait", wait, source)]);
+    }
+}
+
+#[test]
+fn boot_keys_binding_over_config_per_boot_firmware() {
+    let c = config(
+        "next_server = 192.0.2.5\ntftp_server = boot.example.org\nbootfile = site.0\nbootfile_efi = efi/site.efi",
+        "",
+    );
+    let binding = format!("{V4}BOOTFILE=vm.0\nBOOTFILE_IPXE=http://192.0.2.6/vm.ipxe\n");
+    let r = &explain_one(&c, &binding, Which::Dhcpv4);
+    assert_eq!(r.nothing, None, "{r:#?}");
+    // The typical client: BOOTFILE in `file`, the next server and its name.
+    for i in 0..2 {
+        assert_eq!(
+            field(r, i, "next_server"),
+            pair("192.0.2.5", "config [dhcp] next_server")
+        );
+        assert_eq!(
+            field(r, i, "server_name"),
+            pair("boot.example.org", "config [dhcp] tftp_server")
+        );
+        assert_eq!(field(r, i, "boot_file"), pair("vm.0", "binding BOOTFILE"));
+    }
+    // Asked for, 66 and 67 come as options too.
+    let e = &r.exchanges[2];
+    assert_eq!(
+        e.request,
+        "DHCPREQUEST asking also for 66 67 (sent only to a client that asks)"
+    );
+    assert_eq!(
+        shown(r, 2),
+        [
+            row(
+                "tftp_server_name",
+                "boot.example.org",
+                "config [dhcp] tftp_server"
+            ),
+            row("bootfile_name", "vm.0", "binding BOOTFILE"),
+        ]
+    );
+    // One line per firmware: which file each gets, and from where.
+    let file = |i: usize| -> (String, Option<(String, String)>) {
+        let e = &r.exchanges[i];
+        assert!(e.extra);
+        (
+            e.request.clone(),
+            e.fields
+                .iter()
+                .find(|f| f.name == "boot_file")
+                .map(|f| (f.value.clone(), f.source.as_ref().unwrap().to_string())),
+        )
+    };
+    let some = |v: &str, s: &str| Some((v.to_string(), s.to_string()));
+    assert_eq!(
+        [file(3), file(4), file(5), file(6)],
+        [
+            (
+                "DHCPDISCOVER of a BIOS PXE client (vendor class PXEClient, arch 0)".into(),
+                some("vm.0", "binding BOOTFILE")
+            ),
+            (
+                "DHCPDISCOVER of a UEFI PXE client (vendor class PXEClient, arch 7)".into(),
+                some("efi/site.efi", "config [dhcp] bootfile_efi")
+            ),
+            (
+                "DHCPDISCOVER of iPXE (user class iPXE, arch 7)".into(),
+                some("http://192.0.2.6/vm.ipxe", "binding BOOTFILE_IPXE")
+            ),
+            (
+                "DHCPDISCOVER of a UEFI HTTP boot client (vendor class HTTPClient, arch 16)".into(),
+                None
+            ),
+        ]
+    );
+    // A PXE client gets option 60 back; boot values only are shown.
+    assert!(shown(r, 3).contains(&row(
+        "vendor_class",
+        "PXEClient",
+        "request option 60 (echoed)"
+    )));
+    assert!(r.exchanges[3].fields.iter().all(|f| f.name != "dns"));
+    assert_eq!(r.exchanges.len(), 7, "{r:#?}");
+}
+
+#[test]
+fn without_new_keys_there_is_no_extra_exchange() {
+    let x = explain(
+        &config("", "mode = dhcpv6"),
+        &snapshot("tap0", &format!("{V4}{V6}"), true),
+        "tap0",
+        &Which::ALL,
+        Queues::Offline,
+    );
+    for r in &x.protocols {
+        assert!(r.exchanges.iter().all(|e| !e.extra), "{r:#?}");
+    }
+}
+
+#[test]
+fn pref64_is_the_bindings_else_the_configs() {
+    let c = config("", "pref64 = 2001:db8:64::/96");
+    let ra = |binding: &str| {
+        field(
+            &explain_one(&c, &format!("{V4}{V6}{binding}"), Which::Ra),
+            0,
+            "pref64",
+        )
+    };
+    assert_eq!(ra(""), pair("2001:db8:64::/96", "config [ipv6] pref64"));
+    assert_eq!(
+        ra("PREF64=2001:db8:65::/96\n"),
+        pair("2001:db8:65::/96", "binding PREF64")
+    );
 }
