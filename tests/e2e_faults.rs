@@ -566,6 +566,7 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
         // the whole burst waits in its socket when it resumes.
         let mut total = 0;
         for stopped in [false, true] {
+            let calls_before = counter(&d.status(), "dhcpv4.receive_calls");
             if stopped {
                 kill(pid, Signal::SIGSTOP).unwrap();
             }
@@ -594,6 +595,16 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
                 counter(s, "dhcpv4.received") >= total && dhcpv4_outcomes(s) >= total
             });
             t.wait_queues_empty();
+            let calls = counter(&d.status(), "dhcpv4.receive_calls") - calls_before;
+            let burst = u64::from(EACH) * VMS;
+            eprintln!("{tag}, stopped {stopped}: {burst} packets in {calls} receive calls");
+            if recv_batch.is_empty() && stopped {
+                // The whole burst waited: up to 32 messages per call.
+                assert!(
+                    calls * 8 <= burst,
+                    "{tag}: {calls} calls for {burst} packets"
+                );
+            }
         }
         let q = t.queue_stats();
         let q42 = q.iter().find(|q| q.queue == 42).expect("queue 42 listed");
@@ -618,6 +629,13 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
             s.counters
         );
         assert_eq!(counter(&s, "dhcpv4.verdict_errors"), 0, "{tag}");
+        if !recv_batch.is_empty() {
+            assert_eq!(
+                counter(&s, "dhcpv4.receive_calls"),
+                total,
+                "{tag}: one message per call"
+            );
+        }
         let unbound = total / VMS;
         assert_eq!(
             counter(&s, "dhcpv4.accepted_not_ours"),

@@ -166,6 +166,10 @@ impl Worker {
             let max = self.config.load().general.recv_batch;
             match self.queue.recv_batch(&mut rx, max) {
                 Ok(n) => {
+                    self.metrics
+                        .proto(self.protocol)
+                        .receive_calls
+                        .fetch_add(1, Ordering::Relaxed);
                     for m in rx.messages() {
                         match m {
                             Received::Packet(p) => self.handle(p),
