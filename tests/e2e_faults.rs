@@ -15,21 +15,31 @@ const BINDING_R: &str =
 
 /// Sends `n` DHCP DISCOVERs from the routed VM (which needs an address).
 fn send_discovers(t: &Topology, n: u32) {
+    let sent = burst_command(&t.vm_r, "0.0.0.0", MAC_R, n)
+        .status()
+        .unwrap();
+    assert!(sent.success(), "DISCOVERs not sent");
+}
+
+/// Sends `n` DISCOVERs with client hardware address `mac` from `vm` (whose
+/// eth0 has address `addr`), as fast as it can.
+fn burst_command(vm: &Netns, addr: &str, mac: &str, n: u32) -> std::process::Command {
     let py = format!(
         r#"
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
-s.bind(("0.0.0.0", 68))
-pkt = bytes([1, 1, 6, 0, 1, 2, 3, 4]) + bytes(20) + bytes.fromhex("aa0000000010") + bytes(202) + bytes([99, 130, 83, 99, 53, 1, 1, 255])
+s.bind(("{addr}", 68))
+pkt = bytes([1, 1, 6, 0, 1, 2, 3, 4]) + bytes(20) + bytes.fromhex("{hex}") + bytes(202) + bytes([99, 130, 83, 99, 53, 1, 1, 255])
 for _ in range({n}):
     s.sendto(pkt, ("255.255.255.255", 67))
-"#
+"#,
+        hex = mac.replace(':', "")
     );
-    let f = t.dir.path().join("discovers.py");
-    std::fs::write(&f, py).unwrap();
-    t.vm_r.run(&format!("python3 {}", f.display()));
+    let mut c = std::process::Command::new("ip");
+    c.args(["netns", "exec", &vm.name, "python3", "-c", &py]);
+    c
 }
 
 /// Packets that went past the queue into the filter table.
@@ -469,27 +479,6 @@ fn starting_under_load_leaves_no_packet_stuck_in_the_queue() {
     t.wait_queues_empty();
     eprintln!("configuration windows that caught packets: {started:?}");
     assert!(!d.log_text().contains("are stuck"), "{}", d.log_text());
-}
-
-/// Sends `n` DISCOVERs with client hardware address `mac` from `vm` (whose
-/// eth0 has address `addr`), as fast as it can.
-fn burst_command(vm: &Netns, addr: &str, mac: &str, n: u32) -> std::process::Command {
-    let py = format!(
-        r#"
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
-s.bind(("{addr}", 68))
-pkt = bytes([1, 1, 6, 0, 1, 2, 3, 4]) + bytes(20) + bytes.fromhex("{hex}") + bytes(202) + bytes([99, 130, 83, 99, 53, 1, 1, 255])
-for _ in range({n}):
-    s.sendto(pkt, ("255.255.255.255", 67))
-"#,
-        hex = mac.replace(':', "")
-    );
-    let mut c = std::process::Command::new("ip");
-    c.args(["netns", "exec", &vm.name, "python3", "-c", &py]);
-    c
 }
 
 /// A counter, by name, in a status (0 when absent: only non-zero ones are listed).

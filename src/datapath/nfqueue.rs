@@ -759,27 +759,35 @@ mod tests {
         assert_eq!(classify(&cut, false), Received::Malformed);
     }
 
-    /// A queue socket in a network namespace of its own (this thread's),
-    /// bound to no queue; None (a skip) when namespaces cannot be made
-    /// here, a failure in CI.
-    fn private_socket() -> Option<Queue> {
-        if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
-            let ci =
-                std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
-            assert!(!ci, "CI: cannot make a network namespace: {e}");
-            eprintln!("skipped: cannot make a network namespace: {e}");
-            return None;
-        }
-        let mut sock = Socket::new(NETLINK_NETFILTER).unwrap();
-        sock.bind(&SocketAddr::new(0, 0)).unwrap();
-        sock.set_non_blocking(true).unwrap();
-        Some(Queue {
-            sock,
-            num: 7,
-            buf: Vec::new(),
-            early: VecDeque::new(),
-            seq: 0,
+    /// Runs `test` in a thread of its own, in a network namespace of its
+    /// own, on a queue socket bound to no queue, with fresh receive
+    /// buffers and what an error report reads as ([`kinds`]); skipped when
+    /// namespaces cannot be made here, a failure in CI.
+    fn in_private_namespace(test: fn(&mut Queue, &mut RecvBuffers, &str)) {
+        std::thread::spawn(move || {
+            if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
+                let ci = std::env::var_os("CI")
+                    .is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+                assert!(!ci, "CI: cannot make a network namespace: {e}");
+                eprintln!("skipped: cannot make a network namespace: {e}");
+                return;
+            }
+            let mut sock = Socket::new(NETLINK_NETFILTER).unwrap();
+            sock.bind(&SocketAddr::new(0, 0)).unwrap();
+            sock.set_non_blocking(true).unwrap();
+            let mut q = Queue {
+                sock,
+                num: 7,
+                buf: Vec::new(),
+                early: VecDeque::new(),
+                seq: 0,
+            };
+            // No queue 7 in this namespace: each verdict is refused (ENODEV).
+            let refused = format!("error {}", libc::ENODEV);
+            test(&mut q, &mut RecvBuffers::new(), &refused);
         })
+        .join()
+        .unwrap();
     }
 
     /// Each verdict to a queue nobody bound comes back as an error report:
@@ -790,6 +798,7 @@ mod tests {
         }
     }
 
+    /// The messages of the last receive, in short.
     fn kinds(rx: &RecvBuffers) -> Vec<String> {
         rx.messages()
             .map(|m| match m {
@@ -802,54 +811,39 @@ mod tests {
 
     #[test]
     fn one_receive_takes_every_waiting_message_up_to_the_batch() {
-        std::thread::spawn(|| {
-            let Some(mut q) = private_socket() else {
-                return;
-            };
-            let mut rx = RecvBuffers::new();
-            provoke_errors(&q, 5);
-            // No queue 7 in this namespace: each verdict is refused (ENODEV).
-            let refused = format!("error {}", libc::ENODEV);
-            assert_eq!(q.recv_batch(&mut rx, 3).unwrap(), 3);
-            assert_eq!(kinds(&rx), [refused.as_str(); 3]);
-            assert_eq!(q.recv_batch(&mut rx, 32).unwrap(), 2, "the rest, drained");
-            assert_eq!(kinds(&rx), [refused.as_str(); 2]);
-            let e = q.recv_batch(&mut rx, 32).unwrap_err();
+        in_private_namespace(|q, rx, refused| {
+            provoke_errors(q, 5);
+            assert_eq!(q.recv_batch(rx, 3).unwrap(), 3);
+            assert_eq!(kinds(rx), [refused; 3]);
+            assert_eq!(q.recv_batch(rx, 32).unwrap(), 2, "the rest, drained");
+            assert_eq!(kinds(rx), [refused; 2]);
+            let e = q.recv_batch(rx, 32).unwrap_err();
             assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
             // One message per call, as before batching.
-            provoke_errors(&q, 2);
+            provoke_errors(q, 2);
             for _ in 0..2 {
-                assert_eq!(q.recv_batch(&mut rx, 1).unwrap(), 1);
-                assert_eq!(kinds(&rx), [refused.as_str()]);
+                assert_eq!(q.recv_batch(rx, 1).unwrap(), 1);
+                assert_eq!(kinds(rx), [refused]);
             }
-            let e = q.recv_batch(&mut rx, 1).unwrap_err();
+            let e = q.recv_batch(rx, 1).unwrap_err();
             assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     #[test]
     fn packets_kept_during_a_configuration_request_come_first() {
-        std::thread::spawn(|| {
-            let Some(mut q) = private_socket() else {
-                return;
-            };
-            let mut rx = RecvBuffers::new();
+        in_private_namespace(|q, rx, refused| {
             for id in 1..=3 {
                 q.early.push_back(packet_msg(id, 5, 0, None, b"\x45"));
             }
-            provoke_errors(&q, 2);
-            let refused = format!("error {}", libc::ENODEV);
-            assert_eq!(q.recv_batch(&mut rx, 2).unwrap(), 2);
-            assert_eq!(kinds(&rx), ["packet 1", "packet 2"]);
-            assert_eq!(q.recv_batch(&mut rx, 2).unwrap(), 1);
-            assert_eq!(kinds(&rx), ["packet 3"]);
-            assert_eq!(q.recv_batch(&mut rx, 2).unwrap(), 2);
-            assert_eq!(kinds(&rx), [refused.as_str(); 2]);
-        })
-        .join()
-        .unwrap();
+            provoke_errors(q, 2);
+            assert_eq!(q.recv_batch(rx, 2).unwrap(), 2);
+            assert_eq!(kinds(rx), ["packet 1", "packet 2"]);
+            assert_eq!(q.recv_batch(rx, 2).unwrap(), 1);
+            assert_eq!(kinds(rx), ["packet 3"]);
+            assert_eq!(q.recv_batch(rx, 2).unwrap(), 2);
+            assert_eq!(kinds(rx), [refused; 2]);
+        });
     }
 
     #[test]
