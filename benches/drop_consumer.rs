@@ -1,7 +1,7 @@
 //! The ceiling of the whole-path benchmark (`benches/load.sh`): binds NFQUEUE
 //! queues with the daemon's settings (copy range, queue length, receive
 //! buffer) and gives every packet verdict DROP: no parsing, no reply. The
-//! verdicts go in runs exactly as the daemon sends them (`nfdhcpd::verdict`:
+//! verdicts go in runs exactly as the daemon sends them (`nfdhcpd::datapath::verdict`:
 //! a run per drained socket or per `VERDICT_RUN_MAX` packets), so the ceiling has
 //! every advantage the daemon has.
 //!
@@ -13,7 +13,7 @@
 //! checksums left stale (the VM side's rules drop UDP replies before their
 //! checksum is looked at; its kernel drops an ICMPv6 one at the checksum,
 //! a little sooner than a valid one). The replies go in sendmmsg batches
-//! exactly as the daemon's (`nfdhcpd::send`). What separates the daemon
+//! exactly as the daemon's (`nfdhcpd::datapath::send`). What separates the daemon
 //! from this is its own work; what separates this from the DROP-only
 //! ceiling is the kernel's work of delivering a reply.
 //!
@@ -26,12 +26,12 @@
 //! /proc/net/netfilter/nfnetlink_queue.
 
 use nfdhcpd::config::{RECV_BATCH_DEFAULT, RECV_BATCH_MAX};
-use nfdhcpd::nfqueue::wire::Received;
-use nfdhcpd::nfqueue::{Options, Queue, RecvBuffers};
-use nfdhcpd::queue::{COPY_RANGE, IDLE_WAIT_MS, RCVBUF};
-use nfdhcpd::respond::Verdict;
-use nfdhcpd::send::{wait_readable, Sender, REPLY_BATCH_MAX};
-use nfdhcpd::verdict::{Batch, Batcher};
+use nfdhcpd::datapath::nfqueue::wire::Received;
+use nfdhcpd::datapath::nfqueue::{Options, Queue, RecvBuffers};
+use nfdhcpd::datapath::queue::{COPY_RANGE, IDLE_WAIT_MS, RCVBUF};
+use nfdhcpd::datapath::respond::Verdict;
+use nfdhcpd::datapath::send::{wait_readable, Sender, REPLY_BATCH_MAX};
+use nfdhcpd::datapath::verdict::{Batch, Batcher};
 
 /// Kernel queue length, as the daemon's default `queue_max_len`.
 const QUEUE_MAX_LEN: u32 = 4096;

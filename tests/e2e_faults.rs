@@ -481,15 +481,16 @@ fn starting_under_load_leaves_no_packet_stuck_in_the_queue() {
     assert!(!d.log_text().contains("are stuck"), "{}", d.log_text());
 }
 
-/// A counter, by name, in a status (0 when absent: only non-zero ones are listed).
-fn counter(s: &nfdhcpd::control::Status, name: &str) -> u64 {
-    s.counters.get(name).copied().unwrap_or(0)
+/// A counter, by name, among a status' counters (0 when absent: only
+/// non-zero ones are listed).
+fn counter(counters: &BTreeMap<String, u64>, name: &str) -> u64 {
+    counters.get(name).copied().unwrap_or(0)
 }
 
 /// Every DHCPv4 outcome the daemon counted: replies, drops, requests
 /// consumed without reply, packets not ours (ACCEPT) and replies not sent.
-fn dhcpv4_outcomes(s: &nfdhcpd::control::Status) -> u64 {
-    s.counters
+fn dhcpv4_outcomes(counters: &BTreeMap<String, u64>) -> u64 {
+    counters
         .iter()
         .filter(|(k, _)| {
             ["dhcpv4.reply.", "dhcpv4.drop.", "dhcpv4.consumed."]
@@ -555,7 +556,7 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
         // the whole burst waits in its socket when it resumes.
         let mut total = 0;
         for stopped in [false, true] {
-            let calls_before = counter(&d.status(), "dhcpv4.receive_calls");
+            let calls_before = counter(&d.status().counters, "dhcpv4.receive_calls");
             if stopped {
                 kill(pid, Signal::SIGSTOP).unwrap();
             }
@@ -581,10 +582,11 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
                 kill(pid, Signal::SIGCONT).unwrap();
             }
             d.wait_for("every packet received and accounted for", |s| {
-                counter(s, "dhcpv4.received") >= total && dhcpv4_outcomes(s) >= total
+                counter(&s.counters, "dhcpv4.received") >= total
+                    && dhcpv4_outcomes(&s.counters) >= total
             });
             t.wait_queues_empty();
-            let calls = counter(&d.status(), "dhcpv4.receive_calls") - calls_before;
+            let calls = counter(&d.status().counters, "dhcpv4.receive_calls") - calls_before;
             let burst = u64::from(EACH) * VMS;
             eprintln!("{tag}, stopped {stopped}: {burst} packets in {calls} receive calls");
             if recv_batch.is_empty() && stopped {
@@ -610,24 +612,28 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
             .unwrap();
         let s = d.status();
         eprintln!("{tag}: {:?}", s.counters);
-        assert_eq!(counter(&s, "dhcpv4.received"), total, "{tag}: {s:?}");
         assert_eq!(
-            dhcpv4_outcomes(&s),
+            counter(&s.counters, "dhcpv4.received"),
+            total,
+            "{tag}: {s:?}"
+        );
+        assert_eq!(
+            dhcpv4_outcomes(&s.counters),
             total,
             "{tag}: one outcome per packet: {:?}",
             s.counters
         );
-        assert_eq!(counter(&s, "dhcpv4.verdict_errors"), 0, "{tag}");
+        assert_eq!(counter(&s.counters, "dhcpv4.verdict_errors"), 0, "{tag}");
         if !recv_batch.is_empty() {
             assert_eq!(
-                counter(&s, "dhcpv4.receive_calls"),
+                counter(&s.counters, "dhcpv4.receive_calls"),
                 total,
                 "{tag}: one message per call"
             );
         }
         let unbound = total / VMS;
         assert_eq!(
-            counter(&s, "dhcpv4.accepted_not_ours"),
+            counter(&s.counters, "dhcpv4.accepted_not_ours"),
             unbound,
             "{tag}: the VM without a binding is not ours"
         );
@@ -636,7 +642,7 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
             "{tag}: exactly its packets got ACCEPT, every other one DROP"
         );
         assert!(
-            counter(&s, "dhcpv4.reply.offer") > 0,
+            counter(&s.counters, "dhcpv4.reply.offer") > 0,
             "{tag}: {:?}",
             s.counters
         );
