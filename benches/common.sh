@@ -127,6 +127,7 @@ daemon_config() {
 [general]
 datapath = $TMP/bindings
 control_socket = $TMP/control.sock
+${RECV_BATCH:+recv_batch = $RECV_BATCH}
 [dhcp]
 server_ip = 192.0.2.1
 dhcp_queue = $q

@@ -17,11 +17,17 @@
 //! from this is its own work; what separates this from the DROP-only
 //! ceiling is the kernel's work of delivering a reply.
 //!
-//! `drop_consumer FIRST [LAST] [--mirror]`: one thread per queue
-//! FIRST..=LAST. Runs until killed; the harness counts verdicts in
+//! Packets are received as the daemon receives them: up to `--recv-batch N`
+//! queue messages per system call (recvmmsg(2); default the daemon's
+//! `recv_batch` default, 1 for one recv(2) per packet as before batching).
+//!
+//! `drop_consumer FIRST [LAST] [--mirror] [--recv-batch N]`: one thread per
+//! queue FIRST..=LAST. Runs until killed; the harness counts verdicts in
 //! /proc/net/netfilter/nfnetlink_queue.
 
-use nfdhcpd::datapath::nfqueue::{Options, Queue};
+use nfdhcpd::config::{RECV_BATCH_DEFAULT, RECV_BATCH_MAX};
+use nfdhcpd::datapath::nfqueue::wire::Received;
+use nfdhcpd::datapath::nfqueue::{Options, Queue, RecvBuffers};
 use nfdhcpd::datapath::queue::{COPY_RANGE, IDLE_WAIT_MS, RCVBUF};
 use nfdhcpd::datapath::respond::Verdict;
 use nfdhcpd::datapath::send::{wait_readable, Sender, REPLY_BATCH_MAX};
@@ -72,8 +78,10 @@ fn mirror(payload: &[u8], guest: &[u8]) -> Option<Vec<u8>> {
     Some(f)
 }
 
-/// DROPs every packet of queue `num` for ever, replying to each if `mirror`.
-fn serve(mut q: Queue, mirror_replies: bool) {
+/// DROPs every packet of queue `num` for ever, receiving up to `recv_batch`
+/// messages per system call as the daemon does, replying to each if
+/// `mirror`.
+fn serve(mut q: Queue, mirror_replies: bool, recv_batch: usize) {
     let num = q.num();
     let mut batch = Batcher::new(QUEUE_MAX_LEN);
     let send = |q: &Queue, run: Option<Batch>| {
@@ -89,21 +97,10 @@ fn serve(mut q: Queue, mirror_replies: bool) {
         sender.send_all(replies, |_, _| {});
         replies.clear();
     };
-    let mut buf = Vec::new();
+    let mut rx = RecvBuffers::new();
     loop {
-        let run = match q.recv(&mut buf) {
-            Ok(p) => {
-                if mirror_replies {
-                    let guest = p.hw_addr.map(|m| m.0).unwrap_or_default();
-                    if let Some(f) = mirror(p.payload, &guest) {
-                        replies.push((p.indev, f));
-                        if replies.len() == REPLY_BATCH_MAX {
-                            flush(&mut replies);
-                        }
-                    }
-                }
-                batch.push(p.id, Verdict::Drop)
-            }
+        let n = match q.recv_batch(&mut rx, recv_batch) {
+            Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 flush(&mut replies);
                 send(&q, batch.flush());
@@ -117,31 +114,60 @@ fn serve(mut q: Queue, mirror_replies: bool) {
                 continue;
             }
         };
-        send(&q, run);
+        for m in rx.messages() {
+            let Received::Packet(p) = m else { continue };
+            if mirror_replies {
+                let guest = p.hw_addr.map(|m| m.0).unwrap_or_default();
+                if let Some(f) = mirror(p.payload, &guest) {
+                    replies.push((p.indev, f));
+                    if replies.len() == REPLY_BATCH_MAX {
+                        flush(&mut replies);
+                    }
+                }
+            }
+            send(&q, batch.push(p.id, Verdict::Drop));
+        }
+        // A short batch: the socket was drained, as in the daemon.
+        if n < recv_batch {
+            flush(&mut replies);
+            send(&q, batch.flush());
+            wait_readable(q.fd(), IDLE_WAIT_MS);
+        }
     }
 }
 
 fn main() {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mirror_replies = args.iter().any(|a| a == "--mirror");
-    args.retain(|a| a != "--mirror");
-    let args: Vec<u16> = args
-        .iter()
-        .map(|a| a.parse().expect("queue number"))
-        .collect();
-    let (first, last) = match args[..] {
+    let usage = "usage: drop_consumer FIRST [LAST] [--mirror] [--recv-batch N]";
+    let mut mirror_replies = false;
+    let mut recv_batch = RECV_BATCH_DEFAULT;
+    let mut queues: Vec<u16> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--mirror" => mirror_replies = true,
+            "--recv-batch" => {
+                recv_batch = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| (1..=RECV_BATCH_MAX).contains(n))
+                    .unwrap_or_else(|| panic!("--recv-batch: 1..={RECV_BATCH_MAX}; {usage}"));
+            }
+            q => queues.push(q.parse().expect(usage)),
+        }
+    }
+    let (first, last) = match queues[..] {
         [f] => (f, f),
         [f, l] => (f, l),
-        _ => panic!("usage: drop_consumer FIRST [LAST] [--mirror]"),
+        _ => panic!("{usage}"),
     };
     let threads: Vec<_> = (first..=last)
         .map(|n| (n, bind(n)))
         .collect::<Vec<_>>()
         .into_iter()
-        .map(|(_, q)| std::thread::spawn(move || serve(q, mirror_replies)))
+        .map(|(_, q)| std::thread::spawn(move || serve(q, mirror_replies, recv_batch)))
         .collect();
     let mode = if mirror_replies { ", mirroring" } else { "" };
-    eprintln!("drop_consumer: queues {first}..={last} bound{mode}");
+    eprintln!("drop_consumer: queues {first}..={last} bound{mode}, up to {recv_batch} messages per receive");
     for t in threads {
         let _ = t.join();
     }

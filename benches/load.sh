@@ -15,6 +15,9 @@
 # Load: examples/loadgen (replays a captured request from the fixtures at a
 # rate, counts replies, DHCPv4 round trips) and perfdhcp (-R 1, relayed).
 # Writes the results to ${OUT:-target/bench/load.txt} and prints them.
+# RECV_BATCH=n sets both the daemon's [general] recv_batch and
+# drop_consumer's --recv-batch (unset: the default, several queue messages
+# per system call; 1: one recv per packet, as before batching).
 # Only documentation addresses, only inside the namespaces; every namespace
 # and process this script starts is removed on exit.
 set -euo pipefail
@@ -24,6 +27,9 @@ SECS=${SECS:-4}
 PERF_SECS=${PERF_SECS:-3}
 PERF_RATES=${PERF_RATES:-"1000 2000 4000 6000 8000 10000 14000 18000 22000 26000 30000"}
 SUST_SECS=${SUST_SECS:-2}
+RECV_BATCH=${RECV_BATCH:-}
+DC_BATCH=()
+if [ -n "$RECV_BATCH" ]; then DC_BATCH=(--recv-batch "$RECV_BATCH"); fi
 SUST_RATES=${SUST_RATES:-"5000 10000 15000 20000 25000 30000 40000 50000 60000 75000 90000 100000 120000 140000 160000 180000 200000 225000 250000"}
 H=nfb$$h
 V=nfb$$v
@@ -127,7 +133,7 @@ say "# loadgen ${SECS}s at max rate per point; perfdhcp ${PERF_SECS}s per rate, 
 
 # --- 1. ceiling: drop-only consumer ----------------------------------------
 rules "--queue-num 42"
-start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45; DC=$LAST; sleep 0.5
+start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45 "${DC_BATCH[@]}"; DC=$LAST; sleep 0.5
 read -r _ C4 C4D C4S <<<"$(blast "$DHCP4" 42 42)"
 read -r _ CRS CRSD _ <<<"$(blast "$RS" 43 43)"
 read -r _ CNS CNSD _ <<<"$(blast "$NS" 44 44)"
@@ -139,7 +145,7 @@ say "ceiling  sustained (>= 97.5 % served, paced): dhcp4=$S_C4/s rs=$S_CRS/s ns=
 say "ceiling  dhcp4 verdicts/s=$C4 (kernel drops $C4D, offered $C4S/s)  rs=$CRS (drops $CRSD)  ns=$CNS (drops $CNSD)"
 
 # --- 1b. reply ceiling: DROP plus a mirrored reply, no daemon work ----------
-start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45 --mirror; DC=$LAST; sleep 0.5
+start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45 "${DC_BATCH[@]}" --mirror; DC=$LAST; sleep 0.5
 read -r M4 _ M4D _ <<<"$(blast "$DHCP4" 42 42)"
 read -r MRS _ MRSD _ <<<"$(blast "$RS" 43 43)"
 read -r MNS _ MNSD _ <<<"$(blast "$NS" 44 44)"
@@ -264,12 +270,12 @@ fixture_binding tap-t
 inh iptables -t mangle -F PREROUTING
 inh iptables -t mangle -A PREROUTING -i tap-t -p udp --dport 67 -j NFQUEUE --queue-num 42
 GEN_NS=$H; GEN_IF=tap:tap-t
-start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45; DC=$LAST; sleep 0.5
+start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45 "${DC_BATCH[@]}"; DC=$LAST; sleep 0.5
 read -r _ T_C4 T_C4D T_C4S <<<"$(blast "$DHCP4" 42 42)"
 S_T_C4=$(sustained "$DHCP4" 42 42 verdicts)
 stop_bg "$DC"
 say "tap      ceiling dhcp4 sustained=$S_T_C4/s flat out verdicts/s=$T_C4 (kernel drops $T_C4D, offered $T_C4S/s)"
-start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45 --mirror; DC=$LAST; sleep 0.5
+start_bg ip netns exec "$H" "$BIN/examples/drop_consumer" 42 45 "${DC_BATCH[@]}" --mirror; DC=$LAST; sleep 0.5
 read -r T_M4 _ T_M4D _ <<<"$(blast "$DHCP4" 42 42)"
 S_T_M4=$(sustained "$DHCP4" 42 42 replies)
 stop_bg "$DC"

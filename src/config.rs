@@ -74,6 +74,9 @@ pub struct General {
     pub queue_max_len: u32,
     /// When a queue is full, let packets through (fail-open) instead of dropping them.
     pub fail_open: bool,
+    /// Queue messages a worker receives at most per system call
+    /// (1..=[`RECV_BATCH_MAX`]; 1 is one recv(2) per packet).
+    pub recv_batch: usize,
     /// Shadow mode: decide, log, count and trace as usual, but send
     /// nothing and give every packet ACCEPT (to run beside another server
     /// and compare before switching).
@@ -214,6 +217,21 @@ pub struct Ipv6 {
     pub bootfile6: Option<String>,
 }
 
+/// The most queue messages one recvmmsg(2) takes (`[general] recv_batch`):
+/// [`crate::datapath::verdict::VERDICT_RUN_MAX`], the longest run of
+/// verdicts. Each message has a buffer of its own, sized for a whole copied
+/// packet, allocated once per worker (only the pages the kernel writes are
+/// ever resident); beyond this the system call is already a small part of
+/// a packet's cost.
+pub const RECV_BATCH_MAX: usize = 64;
+
+/// The default `recv_batch`: [`crate::datapath::send::REPLY_BATCH_MAX`],
+/// so the replies to one receive's requests go out in one sendmmsg(2), and
+/// half a verdict run, so a busy queue still sends runs at full length.
+/// Replies and verdicts still go out whenever the queue is drained (a
+/// short batch is a drained queue), so an idle queue holds nothing back.
+pub const RECV_BATCH_DEFAULT: usize = 32;
+
 /// Default config path, as the original.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/nfdhcpd/nfdhcpd.conf";
 
@@ -229,6 +247,7 @@ impl Default for Config {
                 control_socket: PathBuf::from("/run/nfdhcpd/control.sock"),
                 queue_max_len: 4096,
                 fail_open: false,
+                recv_batch: RECV_BATCH_DEFAULT,
                 shadow: false,
             },
             dhcp: Dhcp {

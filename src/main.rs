@@ -541,6 +541,10 @@ fn check(path: &std::path::Path, datapath: Option<PathBuf>) -> ExitCode {
         }
     };
     println!("config {}: ok", path.display());
+    println!(
+        "queues: up to {} message(s) per receive (recv_batch)",
+        loaded.config.general.recv_batch
+    );
     for w in &loaded.warnings {
         println!("warning: {}: {w}", path.display());
     }

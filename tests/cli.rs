@@ -99,6 +99,56 @@ fn check_reports_a_bad_config_with_file_line_key_and_value() {
 }
 
 #[test]
+fn check_shows_recv_batch_and_refuses_it_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("batch.conf");
+    let write = |batch: &str| {
+        std::fs::write(
+            &conf,
+            format!("[general]\nrecv_batch = {batch}\n[dhcp]\nserver_ip = 192.0.2.1\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = no\n"),
+        )
+        .unwrap();
+    };
+    let empty = dir.path().join("bindings");
+    std::fs::create_dir(&empty).unwrap();
+    let check = || {
+        nfdhcpd(&[
+            "check",
+            "-c",
+            conf.to_str().unwrap(),
+            "--datapath",
+            empty.to_str().unwrap(),
+        ])
+    };
+    write("1");
+    let (code, out) = check();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("queues: up to 1 message(s) per receive (recv_batch)"),
+        "{out}"
+    );
+    write("65");
+    let (code, out) = check();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{}:2: [general] recv_batch = \"65\": out of range 1..=64",
+            conf.display()
+        )),
+        "{out}"
+    );
+    let (code, out) = nfdhcpd(&[
+        "check",
+        "-c",
+        &here("bindings-examples/nfdhcpd.toml"),
+        "--datapath",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("up to 32 message(s) per receive"), "{out}");
+}
+
+#[test]
 fn status_says_not_running() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out) = nfdhcpd(&[

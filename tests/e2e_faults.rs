@@ -15,21 +15,31 @@ const BINDING_R: &str =
 
 /// Sends `n` DHCP DISCOVERs from the routed VM (which needs an address).
 fn send_discovers(t: &Topology, n: u32) {
+    let sent = burst_command(&t.vm_r, "0.0.0.0", MAC_R, n)
+        .status()
+        .unwrap();
+    assert!(sent.success(), "DISCOVERs not sent");
+}
+
+/// Sends `n` DISCOVERs with client hardware address `mac` from `vm` (whose
+/// eth0 has address `addr`), as fast as it can.
+fn burst_command(vm: &Netns, addr: &str, mac: &str, n: u32) -> std::process::Command {
     let py = format!(
         r#"
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
-s.bind(("0.0.0.0", 68))
-pkt = bytes([1, 1, 6, 0, 1, 2, 3, 4]) + bytes(20) + bytes.fromhex("aa0000000010") + bytes(202) + bytes([99, 130, 83, 99, 53, 1, 1, 255])
+s.bind(("{addr}", 68))
+pkt = bytes([1, 1, 6, 0, 1, 2, 3, 4]) + bytes(20) + bytes.fromhex("{hex}") + bytes(202) + bytes([99, 130, 83, 99, 53, 1, 1, 255])
 for _ in range({n}):
     s.sendto(pkt, ("255.255.255.255", 67))
-"#
+"#,
+        hex = mac.replace(':', "")
     );
-    let f = t.dir.path().join("discovers.py");
-    std::fs::write(&f, py).unwrap();
-    t.vm_r.run(&format!("python3 {}", f.display()));
+    let mut c = std::process::Command::new("ip");
+    c.args(["netns", "exec", &vm.name, "python3", "-c", &py]);
+    c
 }
 
 /// Packets that went past the queue into the filter table.
@@ -469,4 +479,172 @@ fn starting_under_load_leaves_no_packet_stuck_in_the_queue() {
     t.wait_queues_empty();
     eprintln!("configuration windows that caught packets: {started:?}");
     assert!(!d.log_text().contains("are stuck"), "{}", d.log_text());
+}
+
+/// A counter, by name, among a status' counters (0 when absent: only
+/// non-zero ones are listed).
+fn counter(counters: &BTreeMap<String, u64>, name: &str) -> u64 {
+    counters.get(name).copied().unwrap_or(0)
+}
+
+/// Every DHCPv4 outcome the daemon counted: replies, drops, requests
+/// consumed without reply, packets not ours (ACCEPT) and replies not sent.
+fn dhcpv4_outcomes(counters: &BTreeMap<String, u64>) -> u64 {
+    counters
+        .iter()
+        .filter(|(k, _)| {
+            ["dhcpv4.reply.", "dhcpv4.drop.", "dhcpv4.consumed."]
+                .iter()
+                .any(|p| k.starts_with(p))
+                || *k == "dhcpv4.accepted_not_ours"
+                || *k == "dhcpv4.send_errors"
+        })
+        .map(|(_, v)| v)
+        .sum()
+}
+
+#[test]
+fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
+    if !prerequisites(&["python3"]) {
+        return;
+    }
+    const EACH: u32 = 250;
+    const VMS: u64 = 4;
+    // recv_batch: the default (several queue messages per system call), then one.
+    for (tag, recv_batch) in [("rb", ""), ("r1", "recv_batch = 1\n")] {
+        let t = Topology::new(tag);
+        // Three VMs with a binding (routed, bridged, routed), one without.
+        let vm_c = t.add_vm("tap-c", "aa:00:00:00:00:30", false);
+        let vm_d = t.add_vm("tap-d", "aa:00:00:00:00:40", false);
+        t.write_binding("tap-r", BINDING_R);
+        t.write_binding(
+            "tap-b",
+            "INDEV=br0\nIP=198.51.100.20\nMAC=aa:00:00:00:00:20\nSUBNET=198.51.100.0/24\n",
+        );
+        t.write_binding(
+            "tap-c",
+            "INDEV=tap-c\nIP=192.0.2.30\nMAC=aa:00:00:00:00:30\nSUBNET=192.0.2.0/24\n",
+        );
+        t.install_rules();
+        for tap in ["tap-c", "tap-d"] {
+            t.host.run(&format!("iptables -t mangle -A PREROUTING -i {tap} -p udp --dport 67 -j NFQUEUE --queue-num 42"));
+        }
+        // What the verdicts let through (ACCEPT) reaches this counter
+        // (no reverse-path check: the VMs' source addresses have no route here).
+        t.host.run("sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.tap-d.rp_filter=0");
+        t.host.run("iptables -N passed && iptables -A passed -j RETURN && iptables -A INPUT -p udp --dport 67 -j passed");
+        let cfg = t.write_config("", "");
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("[general]\n", &format!("[general]\n{recv_batch}"));
+        std::fs::write(&cfg, text).unwrap();
+        let d = t.start_daemon(&cfg);
+        d.wait_for("bindings active", |s| {
+            s.bindings.iter().filter(|b| b.state == "active").count() == 3
+        });
+        let pid = Pid::from_raw(d.status().pid as i32);
+        let vms = [
+            (&t.vm_r, "203.0.113.10", MAC_R),
+            (&t.vm_b, "203.0.113.20", MAC_B),
+            (&vm_c, "203.0.113.30", "aa:00:00:00:00:30"),
+            (&vm_d, "203.0.113.40", "aa:00:00:00:00:40"),
+        ];
+        for (vm, addr, _) in vms {
+            vm.run(&format!("ip addr add {addr}/24 dev eth0"));
+        }
+        // First while the daemon serves, then while it is stopped, so that
+        // the whole burst waits in its socket when it resumes.
+        let mut total = 0;
+        for stopped in [false, true] {
+            let calls_before = counter(&d.status().counters, "dhcpv4.receive_calls");
+            if stopped {
+                kill(pid, Signal::SIGSTOP).unwrap();
+            }
+            // All VMs at once: the queue fills faster than one packet per receive.
+            let senders: Vec<_> = vms
+                .iter()
+                .map(|(vm, addr, mac)| burst_command(vm, addr, mac, EACH).spawn().unwrap())
+                .collect();
+            for mut s in senders {
+                assert!(s.wait().unwrap().success());
+            }
+            total += u64::from(EACH) * VMS;
+            if stopped {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let waiting = || {
+                    let q = t.queue_stats();
+                    q.iter().find(|q| q.queue == 42).map_or(0, |q| q.total)
+                };
+                while u64::from(waiting()) < u64::from(EACH) * VMS {
+                    assert!(Instant::now() < deadline, "{:?}", t.queue_stats());
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                kill(pid, Signal::SIGCONT).unwrap();
+            }
+            d.wait_for("every packet received and accounted for", |s| {
+                counter(&s.counters, "dhcpv4.received") >= total
+                    && dhcpv4_outcomes(&s.counters) >= total
+            });
+            t.wait_queues_empty();
+            let calls = counter(&d.status().counters, "dhcpv4.receive_calls") - calls_before;
+            let burst = u64::from(EACH) * VMS;
+            eprintln!("{tag}, stopped {stopped}: {burst} packets in {calls} receive calls");
+            if recv_batch.is_empty() && stopped {
+                // The whole burst waited: up to 32 messages per call.
+                assert!(
+                    calls * 8 <= burst,
+                    "{tag}: {calls} calls for {burst} packets"
+                );
+            }
+        }
+        let q = t.queue_stats();
+        let q42 = q.iter().find(|q| q.queue == 42).expect("queue 42 listed");
+        assert_eq!(
+            (q42.queue_dropped, q42.user_dropped),
+            (0, 0),
+            "{tag}: the kernel lost none: {q:?}"
+        );
+        let passed: u64 = t
+            .host
+            .run("iptables -nvxL INPUT | awk '$3 == \"passed\" {print $1}'")
+            .trim()
+            .parse()
+            .unwrap();
+        let s = d.status();
+        eprintln!("{tag}: {:?}", s.counters);
+        assert_eq!(
+            counter(&s.counters, "dhcpv4.received"),
+            total,
+            "{tag}: {s:?}"
+        );
+        assert_eq!(
+            dhcpv4_outcomes(&s.counters),
+            total,
+            "{tag}: one outcome per packet: {:?}",
+            s.counters
+        );
+        assert_eq!(counter(&s.counters, "dhcpv4.verdict_errors"), 0, "{tag}");
+        if !recv_batch.is_empty() {
+            assert_eq!(
+                counter(&s.counters, "dhcpv4.receive_calls"),
+                total,
+                "{tag}: one message per call"
+            );
+        }
+        let unbound = total / VMS;
+        assert_eq!(
+            counter(&s.counters, "dhcpv4.accepted_not_ours"),
+            unbound,
+            "{tag}: the VM without a binding is not ours"
+        );
+        assert_eq!(
+            passed, unbound,
+            "{tag}: exactly its packets got ACCEPT, every other one DROP"
+        );
+        assert!(
+            counter(&s.counters, "dhcpv4.reply.offer") > 0,
+            "{tag}: {:?}",
+            s.counters
+        );
+    }
 }

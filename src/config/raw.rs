@@ -84,6 +84,7 @@ pub struct RawGeneral {
     pub queue_max_len: Option<Scalar>,
     pub fail_open: Option<Scalar>,
     pub shadow: Option<Scalar>,
+    pub recv_batch: Option<Scalar>,
 }
 
 /// `[dhcp]`

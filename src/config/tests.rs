@@ -366,6 +366,39 @@ fn queue_length_and_fail_open() {
 }
 
 #[test]
+fn recv_batch_defaults_to_the_batched_value_and_is_read_in_both_forms() {
+    assert_eq!(
+        ini(MINIMAL).unwrap().config.general.recv_batch,
+        RECV_BATCH_DEFAULT
+    );
+    let c = ini(&format!("[general]\nrecv_batch = 1\n{MINIMAL}"))
+        .unwrap()
+        .config;
+    assert_eq!(c.general.recv_batch, 1);
+    let t = parse(
+        "[general]\nrecv_batch = 64\n[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = false\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.general.recv_batch, RECV_BATCH_MAX);
+    for bad in ["0", "65", "many"] {
+        let (line, key, value, reason) =
+            invalid(&format!("[general]\nrecv_batch = {bad}\n{MINIMAL}"));
+        assert_eq!(
+            (line, key.as_str(), value.as_str()),
+            (Some(2), "recv_batch", bad)
+        );
+        let want = match bad {
+            "many" => Invalid::NotInteger,
+            _ => Invalid::OutOfRange { min: 1, max: 64 },
+        };
+        assert_eq!(reason, want, "{bad}");
+    }
+}
+
+#[test]
 fn shadow_is_off_by_default_and_read_in_both_forms() {
     assert!(!ini(MINIMAL).unwrap().config.general.shadow);
     let c = ini(&format!("[general]\nshadow = yes\n{MINIMAL}"))

@@ -195,6 +195,10 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
         cfg.general.queue_max_len,
     )?;
     cfg.general.fail_open = c.bool("general", "fail_open", &g.fail_open, false)?;
+    let most = super::RECV_BATCH_MAX as u64;
+    if let Some(n) = c.int("general", "recv_batch", &g.recv_batch, 1, most)? {
+        cfg.general.recv_batch = usize::try_from(n).expect("at most RECV_BATCH_MAX");
+    }
     cfg.general.shadow = c.bool("general", "shadow", &g.shadow, false)?;
 
     if let Some(l) = Checker::string(&raw.metrics.listen) {

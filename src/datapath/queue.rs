@@ -1,5 +1,7 @@
 //! NFQUEUE workers: one blocking thread per queue number. Each receives,
 //! decides (pure), sends and gives the verdict itself: no hop, no lock.
+//! It receives up to `[general] recv_batch` queue messages per system call
+//! (recvmmsg(2)) and handles each of them, in order, before the next.
 //!
 //! Every received packet gets exactly one verdict, decided in one place in
 //! [`Worker::handle`] after the decision and the send; a panic in the
@@ -23,7 +25,8 @@ use tracing::{debug, error, info, warn};
 
 use crate::binding::table::Table;
 use crate::config::Config;
-use crate::datapath::nfqueue::{Options, Packet, Queue};
+use crate::datapath::nfqueue::wire::Received;
+use crate::datapath::nfqueue::{Options, Packet, Queue, RecvBuffers};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
 use crate::datapath::send::{OutFrame, Sender, REPLY_BATCH_MAX};
 use crate::datapath::verdict::{Batch, Batcher, Pending};
@@ -64,8 +67,6 @@ pub enum QueueError {
 /// One queue's worker.
 pub struct Worker {
     queue: Queue,
-    /// The receive buffer, reused for every packet.
-    rxbuf: Vec<u8>,
     num: u16,
     protocol: Protocol,
     table: Arc<Table>,
@@ -140,7 +141,6 @@ impl Worker {
         Ok(Worker {
             received,
             replies: Vec::with_capacity(REPLY_BATCH_MAX),
-            rxbuf: Vec::new(),
             retired: Arc::default(),
             warnings: WarnLimiter::default(),
             batch: Batcher::new(max_len),
@@ -158,32 +158,41 @@ impl Worker {
 
     /// Serves the queue until it is retired.
     pub fn run(mut self) {
+        // The receive buffers, allocated once: a packet borrows them, not
+        // the worker.
+        let mut rx = RecvBuffers::new();
         loop {
-            // The packet borrows the buffer, not the worker.
-            let mut buf = std::mem::take(&mut self.rxbuf);
-            let received = self.queue.recv(&mut buf);
-            match received {
-                Ok(p) => {
-                    self.handle(p);
+            // Read at each receive, so a reload changes it at once.
+            let max = self.config.load().general.recv_batch;
+            match self.queue.recv_batch(&mut rx, max) {
+                Ok(n) => {
+                    self.metrics
+                        .proto(self.protocol)
+                        .receive_calls
+                        .fetch_add(1, Ordering::Relaxed);
+                    for m in rx.messages() {
+                        match m {
+                            Received::Packet(p) => self.handle(p),
+                            Received::Error(errno) => {
+                                self.failed(std::io::Error::from_raw_os_error(errno));
+                            }
+                            Received::Malformed => {
+                                self.failed(std::io::ErrorKind::InvalidData.into());
+                            }
+                            Received::Truncated | Received::Ignored => {}
+                        }
+                    }
                     // A retired queue stops even under load (its rule is gone).
                     if self.retired.load(Ordering::Relaxed) {
                         self.flush();
                         break;
                     }
-                }
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
-                // The kernel's report that a verdict named a packet it had
-                // already dropped (its interface was deleted meanwhile).
-                // Counted; never a reason to pause.
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                    self.metrics
-                        .proto(self.protocol)
-                        .verdict_errors
-                        .fetch_add(1, Ordering::Relaxed);
-                    debug!(
-                        queue = self.num,
-                        "verdict for a packet already gone (interface deleted)"
-                    );
+                    // Fewer than asked: the socket was drained, as a
+                    // WouldBlock would say one system call later.
+                    if n < max {
+                        self.flush();
+                        crate::datapath::send::wait_readable(self.queue.fd(), IDLE_WAIT_MS);
+                    }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     // Drained: nothing is held back while the queue is idle.
@@ -193,13 +202,8 @@ impl Worker {
                     }
                     crate::datapath::send::wait_readable(self.queue.fd(), IDLE_WAIT_MS);
                 }
-                Err(e) => {
-                    self.flush();
-                    error!(queue = self.num, error = %e, "queue receive failed");
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
+                Err(e) => self.failed(e),
             }
-            self.rxbuf = buf;
         }
         // Packets still queued get DROP when the queue instance goes away.
         if let Err(e) = self.queue.unbind() {
@@ -210,6 +214,32 @@ impl Worker {
             protocol = self.protocol.as_str(),
             "queue unbound"
         );
+    }
+
+    /// A receive that failed, or an error the kernel reported in a
+    /// message of the batch.
+    fn failed(&mut self, e: std::io::Error) {
+        match e.raw_os_error() {
+            Some(libc::EINTR) => {}
+            // The kernel's report that a verdict named a packet it had
+            // already dropped (its interface was deleted meanwhile).
+            // Counted; never a reason to pause.
+            Some(libc::ENOENT) => {
+                self.metrics
+                    .proto(self.protocol)
+                    .verdict_errors
+                    .fetch_add(1, Ordering::Relaxed);
+                debug!(
+                    queue = self.num,
+                    "verdict for a packet already gone (interface deleted)"
+                );
+            }
+            _ => {
+                self.flush();
+                error!(queue = self.num, error = %e, "queue receive failed");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
     }
 
     /// The flag that retires this worker: once set, it unbinds its queue and

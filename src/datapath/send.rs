@@ -5,11 +5,17 @@
 //! The socket is opened with protocol 0, so it receives nothing. A full
 //! device queue (EAGAIN/ENOBUFS) or a tap that vanished (ENXIO/ENODEV) is
 //! an error returned to the caller to count; the worker never waits.
+//!
+//! The other raw system calls of the packet path live here too, so that
+//! this module is the only one with `unsafe`: receiving many queue
+//! messages in one recvmmsg(2) ([`recv_many`]), forcing a socket's receive
+//! buffer, waiting for a socket to be readable.
 #![allow(unsafe_code)]
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+use crate::config::RECV_BATCH_MAX;
 use crate::mac::MacAddr;
 
 /// Why a frame was not sent.
@@ -225,6 +231,74 @@ pub fn set_rcvbuf_force(fd: std::os::fd::RawFd, bytes: usize) -> io::Result<usiz
         return Err(io::Error::last_os_error());
     }
     Ok(usize::try_from(got).unwrap_or(0))
+}
+
+/// One datagram received by [`recv_many`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Datagram {
+    /// Its length (the whole datagram's, even when it did not fit).
+    pub len: usize,
+    /// Larger than its buffer: only the start of it was kept.
+    pub truncated: bool,
+}
+
+/// Receives up to `out.len()` datagrams (at most [`RECV_BATCH_MAX`]) from
+/// `fd` in one recvmmsg(2), never waiting: datagram k lands in the k-th
+/// `slot`-byte slice of `buf` and is described by `out[k]`. Returns how
+/// many came; fewer than asked means the socket was drained (an error
+/// after the first datagram is reported by the next call); none at all is
+/// `WouldBlock`.
+pub fn recv_many(
+    fd: std::os::fd::RawFd,
+    buf: &mut [u8],
+    slot: usize,
+    out: &mut [Datagram],
+) -> io::Result<usize> {
+    let count = out.len().min(RECV_BATCH_MAX).min(buf.len() / slot.max(1));
+    // SAFETY: iovec and mmsghdr are plain old data; all-zero is a valid
+    // value of each.
+    let mut iovs: [libc::iovec; RECV_BATCH_MAX] = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut msgs: [libc::mmsghdr; RECV_BATCH_MAX] = unsafe { std::mem::zeroed() };
+    for (iov, chunk) in iovs
+        .iter_mut()
+        .zip(buf.chunks_exact_mut(slot.max(1)))
+        .take(count)
+    {
+        iov.iov_base = chunk.as_mut_ptr().cast();
+        iov.iov_len = chunk.len();
+    }
+    let iov_base = iovs.as_mut_ptr();
+    for (k, m) in msgs[..count].iter_mut().enumerate() {
+        m.msg_hdr.msg_iov = iov_base.wrapping_add(k);
+        m.msg_hdr.msg_iovlen = 1;
+    }
+    // SAFETY: the first `count` entries of `msgs` each point at one live
+    // iovec, which points at its own disjoint `slot` bytes of `buf`, live
+    // and exclusively borrowed for the call; the kernel writes at most
+    // `iov_len` bytes there, and `msg_len` and `msg_flags` in `msgs`.
+    let n = unsafe {
+        libc::recvmmsg(
+            fd,
+            msgs.as_mut_ptr(),
+            count as libc::c_uint,
+            libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+            std::ptr::null_mut(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = usize::try_from(n).unwrap_or(0).min(count);
+    for (o, m) in out.iter_mut().zip(&msgs[..n]) {
+        // With MSG_TRUNC, netlink reports the whole length.
+        let len = m.msg_len as usize;
+        *o = Datagram {
+            len,
+            truncated: len > slot || m.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
+        };
+    }
+    Ok(n)
 }
 
 /// Waits until `fd` is readable or `timeout_ms` passes (poll(2)); errors

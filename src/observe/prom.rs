@@ -129,9 +129,11 @@ impl DaemonCollector {
         )?;
         let (mut replies, mut handled, mut drops, mut ignored, mut send_err, mut verdict_err) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let mut calls = vec![];
         for p in Protocol::ALL {
             let c = m.proto(p);
             let proto = ("protocol", p.as_str());
+            calls.push((vec![proto], load(&c.receive_calls)));
             ignored.push((vec![proto, ("reason", "not_ours")], load(&c.not_ours)));
             send_err.push((vec![proto], load(&c.send_errors)));
             verdict_err.push((vec![proto], load(&c.verdict_errors)));
@@ -148,6 +150,12 @@ impl DaemonCollector {
                 row.0.push((vec![proto, (row.1, l.label())], v));
             });
         }
+        counters(
+            enc,
+            "queue_receive_calls",
+            "System calls that received queue messages (up to recv_batch each).",
+            &calls,
+        )?;
         counters(
             enc,
             "replies_sent",
@@ -570,6 +578,9 @@ mod tests {
         let m = Arc::new(Metrics::default());
         let rx = m.register_queue(42, Protocol::Dhcpv4);
         rx.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
+        m.proto(Protocol::Dhcpv4)
+            .receive_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         m.reply(Protocol::Dhcpv4, ReplyKind::Offer);
         m.dropped(Protocol::Dhcpv4, DropReason::SpoofedMac);
         m.latency.observe(std::time::Duration::from_micros(40));
@@ -581,6 +592,7 @@ mod tests {
         ));
         for want in [
             "nfdhcpd_packets_received_total{queue=\"42\",protocol=\"dhcpv4\"} 2",
+            "nfdhcpd_queue_receive_calls_total{protocol=\"dhcpv4\"} 1",
             "nfdhcpd_replies_sent_total{protocol=\"dhcpv4\",type=\"offer\"} 1",
             "nfdhcpd_packets_dropped_total{protocol=\"dhcpv4\",reason=\"spoofed_mac\"} 1",
             "nfdhcpd_packets_ignored_total{protocol=\"rs\",reason=\"not_ours\"} 0",
