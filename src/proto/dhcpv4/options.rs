@@ -141,7 +141,9 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
         l.share(code::DOMAIN_SEARCH, names);
     }
     if let Some((choice, keys)) = plan.boot.and_then(|c| Some((c, boot::Keys::of(ctx)?))) {
-        boot::options(l, keys, choice, req);
+        for (code, value) in boot::options(keys, choice, req).into_iter().flatten() {
+            l.borrow(code, value);
+        }
     }
     raw_options(l, ctx, req);
 }
