@@ -718,7 +718,9 @@ fn explain(
             Ok(l) => l.config.general.control_socket.clone(),
             Err(_) => config::Config::default().general.control_socket,
         });
-        match nfdhcpd::control::query_explain(&socket, tap, &which) {
+        let names: Vec<_> = which.iter().map(|w| w.as_str()).collect();
+        let line = format!("explain {tap} {}", names.join(" "));
+        match nfdhcpd::control::query_verb::<explain::Explanation>(&socket, &line) {
             Ok(x) => Some(x),
             Err(e) => {
                 fallback = Some(format!(

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use crate::binding::file::boot::{Boot, BootError};
 use crate::binding::file::pref64::{Pref64, Pref64Error};
+use crate::domain::Protocol;
 
 /// A validated configuration.
 /// Rate and burst of one per-tap, per-protocol token bucket (`[limits]`).
@@ -412,6 +413,20 @@ impl Format {
             _ => Format::Ini,
         }
     }
+}
+
+/// The queues a config asks for, by protocol.
+pub fn queues_of(c: &Config) -> Vec<(Protocol, QueueRange)> {
+    let mut v = Vec::new();
+    if c.dhcp.enabled {
+        v.extend(c.dhcp.queue.map(|q| (Protocol::Dhcpv4, q)));
+    }
+    if c.ipv6.enabled {
+        v.extend(c.ipv6.rs_queue.map(|q| (Protocol::RouterSolicit, q)));
+        v.extend(c.ipv6.ns_queue.map(|q| (Protocol::NeighbourSolicit, q)));
+        v.extend(c.ipv6.dhcpv6_queue.map(|q| (Protocol::Dhcpv6, q)));
+    }
+    v
 }
 
 /// A loaded configuration and the warnings about it.

@@ -192,7 +192,15 @@ pub struct Shared {
     pub links: Arc<crate::link::Health>,
     /// Attached tracers (`trace` verb).
     pub tracers: Arc<crate::observe::trace::Tracers>,
+    /// The `explain` verb's answer to its arguments.
+    pub explain: ExplainVerb,
 }
+
+/// Answers `explain TAP PROTOCOL…` (the arguments after the verb) with one
+/// JSON document. The daemon gives it: the explanation is the offline
+/// `explain` command's, which sits above this module; the socket only
+/// carries it.
+pub type ExplainVerb = fn(&Shared, &str) -> String;
 
 impl Shared {
     /// The current status.
@@ -217,40 +225,6 @@ impl Shared {
             shadow: self.config.load().general.shadow,
             tracers: self.tracers.len(),
         }
-    }
-}
-
-impl Shared {
-    /// The answer to `explain TAP PROTOCOL…`: the explanation from the
-    /// live snapshot, config and queue states, or an error document.
-    pub fn explain(&self, args: &str) -> String {
-        use crate::ops::explain::{explain, QueueState, Queues, Which};
-        let mut words = args.split_whitespace();
-        let tap = words.next().unwrap_or_default();
-        let which: Option<Vec<Which>> = words.map(Which::parse).collect();
-        let which = match which {
-            Some(w) if !tap.is_empty() && !w.is_empty() => w,
-            _ => return format!("{{\"error\":{:?}}}", "usage: explain TAP dhcpv4|ra|dhcpv6…"),
-        };
-        let queues: Vec<QueueState> = self
-            .queues
-            .lock()
-            .expect("queue list lock is never poisoned")
-            .iter()
-            .map(|q| QueueState {
-                queue: q.queue,
-                protocol: q.protocol.clone(),
-                bound: q.bound,
-            })
-            .collect();
-        let x = explain(
-            &self.config.load(),
-            &self.table.load(),
-            tap,
-            &which,
-            Queues::Live(&queues),
-        );
-        serde_json::to_string(&x).expect("an explanation serializes")
     }
 }
 
@@ -414,7 +388,7 @@ async fn answer(stream: tokio::net::UnixStream, shared: &Shared) {
     }
     let reply = match line.trim() {
         "status" | "" => serde_json::to_string(&shared.status()).expect("status serializes"),
-        l if l.starts_with("explain ") => shared.explain(&l["explain ".len()..]),
+        l if l.starts_with("explain ") => (shared.explain)(shared, &l["explain ".len()..]),
         other => {
             debug!(verb = other, "unknown control verb");
             format!(
@@ -430,34 +404,32 @@ async fn answer(stream: tokio::net::UnixStream, shared: &Shared) {
 
 /// Asks the daemon at `path` for its status (blocking client).
 pub fn query(path: &Path) -> std::io::Result<Status> {
-    use std::io::{Read, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(path)?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-    s.write_all(b"status\n")?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf)?;
+    let buf = exchange(path, "status")?;
     serde_json::from_str(&buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
-/// Asks the daemon at `path` to explain `tap` for `which` (blocking client).
-pub fn query_explain(
-    path: &Path,
-    tap: &str,
-    which: &[crate::ops::explain::Which],
-) -> std::io::Result<crate::ops::explain::Explanation> {
-    use std::io::{Read, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(path)?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-    let names: Vec<_> = which.iter().map(|w| w.as_str()).collect();
-    s.write_all(format!("explain {tap} {}\n", names.join(" ")).as_bytes())?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf)?;
+/// Sends the verb line `line` to the daemon at `path` and reads its JSON
+/// answer (blocking client); a document that is not a `T` is an error
+/// that quotes it (the daemon's own error document, say).
+pub fn query_verb<T: serde::de::DeserializeOwned>(path: &Path, line: &str) -> std::io::Result<T> {
+    let buf = exchange(path, line)?;
     serde_json::from_str(&buf).map_err(|e| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!("{e}: {}", buf.trim()),
         )
     })
+}
+
+/// Writes one verb line to the daemon at `path` and reads the answer whole.
+fn exchange(path: &Path, line: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(path)?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    s.write_all(format!("{line}\n").as_bytes())?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf)?;
+    Ok(buf)
 }
 
 #[cfg(test)]
@@ -485,55 +457,6 @@ mod tests {
         let after = std::fs::metadata(&victim).unwrap();
         assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
         assert_eq!(std::fs::metadata(&plain).unwrap().uid(), before.uid());
-    }
-
-    #[test]
-    fn explain_verb_answers_from_the_live_table_and_refuses_bad_arguments() {
-        use crate::binding::file::parse;
-        use crate::binding::store::{Link, Store};
-        let table = Table::new();
-        let mut store = Store::new();
-        store.set_file(
-            "tap0",
-            parse(
-                "tap0",
-                "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n",
-                true,
-            ),
-        );
-        store.link_up(
-            "tap0",
-            Link {
-                ifindex: 3,
-                mac: Some(crate::mac::MacAddr([0xfe, 0, 0, 0, 0, 1])),
-            },
-        );
-        table.publish(store.snapshot(&Snapshot::default()).0);
-        let mut config = crate::config::Config::default();
-        config.dhcp.server_ip = Some("192.0.2.1".parse().unwrap());
-        config.dhcp.queue = Some(crate::config::QueueRange::single(42));
-        let shared = Shared {
-            table,
-            metrics: Arc::default(),
-            queues: Arc::new(std::sync::Mutex::new(vec![QueueStatus {
-                queue: 42,
-                protocol: "dhcpv4".into(),
-                bound: true,
-            }])),
-            first_scan_done: Arc::default(),
-            links: Arc::default(),
-            config: Arc::new(arc_swap::ArcSwap::from_pointee(config)),
-            tracers: Arc::default(),
-        };
-        let x: crate::ops::explain::Explanation =
-            serde_json::from_str(&shared.explain("tap0 dhcpv4")).unwrap();
-        assert!(x.live);
-        assert_eq!(x.protocols[0].queue, "42 bound");
-        assert_eq!(x.protocols[0].exchanges[0].reply, "DHCPOFFER");
-        for bad in ["", "tap0", "tap0 dhcpv5"] {
-            let v: serde_json::Value = serde_json::from_str(&shared.explain(bad)).unwrap();
-            assert!(v["error"].as_str().unwrap().starts_with("usage"), "{bad:?}");
-        }
     }
 
     #[test]
