@@ -22,6 +22,7 @@ pub mod observe;
 pub mod ops;
 pub mod privs;
 pub mod proto;
+pub mod value;
 
 // The modules by their earlier, flat paths (`nfdhcpd::respond`, …), which
 // the tests, benches and tools use.

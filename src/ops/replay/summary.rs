@@ -7,7 +7,6 @@ use std::net::Ipv6Addr;
 use dhcproto::{v6, Decodable, Decoder};
 
 use super::capture::{classify, ip_packet, Classified, Frame};
-use crate::binding::file::pref64::Pref64;
 use crate::domain::Protocol;
 use crate::mac::MacAddr;
 use crate::proto::frame::{self, ip_of_frame, ETH_HDR_LEN};
@@ -16,6 +15,7 @@ use crate::proto::ra::{
     OPT_PREF64, OPT_PREFIX_INFO, OPT_ROUTE_INFO, RA_FLAG_MANAGED, RA_FLAG_OTHER,
 };
 use crate::proto::{dhcpv4, dhcpv6, Reply, ReplyKind};
+use crate::value::pref64::Pref64;
 
 /// Byte offsets in the ICMPv6 messages summarized.
 mod field {

@@ -29,8 +29,8 @@ use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 use super::{code, field, Request};
-use crate::binding::file::boot::Boot;
 use crate::proto::Context;
+use crate::value::boot::Boot;
 
 /// Vendor class prefix of a PXE client (PXE 2.1 §2.2.5, RFC 4578 §2).
 pub(super) const PXE_CLIENT: &[u8] = b"PXEClient";

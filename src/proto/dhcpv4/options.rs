@@ -11,8 +11,8 @@ use super::{
     boot, code, field, search, Plan, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE,
 };
 use crate::binding::Binding;
-use crate::config::options::{self, effective};
 use crate::proto::{Context, ReplyKind};
+use crate::value::options::{self, effective};
 
 /// RFC 2132 §5.1: the minimum legal MTU value is 68.
 const MIN_MTU: u16 = 68;
