@@ -16,8 +16,8 @@ use crate::config::{self, queues_of, Config};
 use crate::datapath::advert::{Advertiser, Command};
 use crate::datapath::queue::Worker;
 use crate::domain::Protocol;
+use crate::metrics::Metrics;
 use crate::observe::control::{self, QueueStatus, Shared};
-use crate::observe::metrics::Metrics;
 
 /// Writes the pid file without following a symlink at its path: a stale
 /// file (or anything else there) is unlinked, and the new one created with
@@ -558,11 +558,11 @@ fn dump_table(table: &Table) {
             error = ?row.error,
             "binding"
         );
-        let now_ms = crate::observe::lastseen::unix_ms_now();
+        let now_ms = crate::datapath::lastseen::unix_ms_now();
         for seen in &row.last_seen {
             info!(
                 tap = row.tap,
-                last_seen = crate::observe::lastseen::describe(seen, now_ms),
+                last_seen = crate::datapath::lastseen::describe(seen, now_ms),
                 "last seen"
             );
         }

@@ -18,6 +18,7 @@ pub mod domain;
 pub mod fuzz;
 pub mod link;
 pub mod mac;
+pub mod metrics;
 pub mod observe;
 pub mod ops;
 pub mod privs;
@@ -26,6 +27,8 @@ pub mod value;
 
 // The modules by their earlier, flat paths (`nfdhcpd::respond`, …), which
 // the tests, benches and tools use.
-pub use datapath::{advert, nfqueue, queue, ratelimit, respond, send, verdict};
-pub use observe::{control, lastseen, logthrottle, metrics, prom, trace};
+pub use datapath::{
+    advert, lastseen, logthrottle, nfqueue, queue, ratelimit, respond, send, verdict,
+};
+pub use observe::{control, prom, trace};
 pub use ops::{check, explain, gc, replay, rules};

@@ -23,7 +23,7 @@ struct FileState {
     good: Option<Arc<Binding>>,
     error: Option<String>,
     limiter: Arc<crate::datapath::ratelimit::TapLimiter>,
-    seen: Arc<crate::observe::lastseen::LastSeen>,
+    seen: Arc<crate::datapath::lastseen::LastSeen>,
 }
 
 /// What changed in a snapshot compared with the previous one.

@@ -24,7 +24,7 @@ pub struct Served {
     /// This tap's rate limiter (kept across snapshots while the file exists).
     pub limiter: Arc<crate::datapath::ratelimit::TapLimiter>,
     /// This tap's last request, reply and drop (kept with the limiter).
-    pub seen: Arc<crate::observe::lastseen::LastSeen>,
+    pub seen: Arc<crate::datapath::lastseen::LastSeen>,
 }
 
 impl PartialEq for Served {

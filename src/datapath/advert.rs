@@ -17,9 +17,9 @@ use tracing::{debug, info};
 
 use crate::binding::table::{Served, Table};
 use crate::config::Config;
+use crate::datapath::logthrottle::WarnLimiter;
 use crate::datapath::send::{OutFrame, Sender};
-use crate::observe::logthrottle::WarnLimiter;
-use crate::observe::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::proto::{ra, Context};
 
 /// RFC 4861 §10: MAX_INITIAL_RTR_ADVERTISEMENTS.

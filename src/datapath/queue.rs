@@ -23,13 +23,13 @@ use tracing::{debug, error, info, warn};
 
 use crate::binding::table::Table;
 use crate::config::Config;
+use crate::datapath::logthrottle::WarnLimiter;
 use crate::datapath::nfqueue::{Options, Packet, Queue};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
 use crate::datapath::send::{OutFrame, Sender, REPLY_BATCH_MAX};
 use crate::datapath::verdict::{Batch, Batcher, Pending};
 use crate::domain::Protocol;
-use crate::observe::logthrottle::WarnLimiter;
-use crate::observe::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::observe::trace::{Event, Targets, Tracers};
 use crate::proto::{DropReason, Outcome};
 

@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tracing::{debug, warn};
 
 use crate::binding::table::{Snapshot, State, Table};
-use crate::observe::metrics::Metrics;
+use crate::metrics::Metrics;
 
 /// One queue the daemon serves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +65,7 @@ pub struct BindingStatus {
     /// Per protocol: the last request, reply (and its type) and drop (and
     /// its reason); protocols never seen are left out.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub last_seen: Vec<crate::observe::lastseen::SeenStatus>,
+    pub last_seen: Vec<crate::datapath::lastseen::SeenStatus>,
 }
 
 /// The answer to `status`.
@@ -136,7 +136,7 @@ impl LinkMonitorStatus {
 pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
     let (now_ns, now_ms) = (
         crate::datapath::ratelimit::now_ns(),
-        crate::observe::lastseen::unix_ms_now(),
+        crate::datapath::lastseen::unix_ms_now(),
     );
     s.entries
         .iter()

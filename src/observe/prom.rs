@@ -24,8 +24,8 @@ use crate::binding::table::Table;
 use crate::config::Config;
 use crate::domain::Protocol;
 use crate::link::Health;
+use crate::metrics::{Labelled, Metrics};
 use crate::observe::control::LinkMonitorStatus;
-use crate::observe::metrics::{Labelled, Metrics};
 
 /// Where the kernel publishes its per-queue counters.
 pub const NFQUEUE_PROC: &str = "/proc/net/netfilter/nfnetlink_queue";
@@ -273,7 +273,7 @@ impl DaemonCollector {
         let snap = self.table.load();
         let (now_ns, now_ms) = (
             crate::datapath::ratelimit::now_ns(),
-            crate::observe::lastseen::unix_ms_now(),
+            crate::datapath::lastseen::unix_ms_now(),
         );
         let mut taps: Vec<_> = snap
             .by_ifindex
@@ -551,7 +551,7 @@ mod tests {
         config.store(Arc::new(c));
         let text = render(&r);
         assert_eq!(repeated_series(&text), None, "{text}");
-        let unix = crate::observe::lastseen::unix_ms_now() / 1000;
+        let unix = crate::datapath::lastseen::unix_ms_now() / 1000;
         for want in [
             "nfdhcpd_tap_rate_limited_total{tap=\"tap1\",protocol=\"dhcpv4\"} 1".to_string(),
             "nfdhcpd_tap_rate_limited_total{tap=\"tap1\",protocol=\"rs\"} 0".to_string(),

@@ -100,7 +100,7 @@ impl Event {
             },
         };
         Event {
-            unix_ms: crate::observe::lastseen::unix_ms_now(),
+            unix_ms: crate::datapath::lastseen::unix_ms_now(),
             ifindex: decision.ifindex(),
             protocol,
             src_mac,
@@ -352,7 +352,7 @@ impl PacketLine {
             } => (
                 "reply",
                 None,
-                Some(crate::replay::summarize_reply(reply)),
+                Some(crate::observe::summary::summarize_reply(reply)),
                 Some(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX)),
                 error.clone(),
             ),
@@ -362,7 +362,7 @@ impl PacketLine {
             tap,
             ifindex: e.ifindex,
             protocol: e.protocol.as_str().to_string(),
-            request: crate::replay::summarize_queued(e.protocol, &e.request, e.src_mac),
+            request: crate::observe::summary::summarize_queued(e.protocol, &e.request, e.src_mac),
             verdict: match e.verdict {
                 Verdict::Accept => "ACCEPT",
                 Verdict::Drop => "DROP",
