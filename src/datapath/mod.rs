@@ -11,4 +11,5 @@ pub mod queue;
 pub mod ratelimit;
 pub mod respond;
 pub mod send;
+pub mod tracers;
 pub mod verdict;

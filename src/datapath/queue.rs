@@ -27,10 +27,10 @@ use crate::datapath::logthrottle::WarnLimiter;
 use crate::datapath::nfqueue::{Options, Packet, Queue};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
 use crate::datapath::send::{OutFrame, Sender, REPLY_BATCH_MAX};
+use crate::datapath::tracers::{Event, Targets, Tracers};
 use crate::datapath::verdict::{Batch, Batcher, Pending};
 use crate::domain::Protocol;
 use crate::metrics::Metrics;
-use crate::observe::trace::{Event, Targets, Tracers};
 use crate::proto::{DropReason, Outcome};
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).

@@ -1,0 +1,259 @@
+//! The workers' side of `nfdhcpd trace`: the attached tracers, and the
+//! event a worker hands them for each packet.
+//!
+//! Zero cost while no tracer is attached: a worker reads one atomic
+//! ([`Tracers::attached`]) per packet and does nothing else. With tracers
+//! attached, each has a bounded channel the workers fill with `try_send`:
+//! a worker never waits for a tracer. A tracer that reads too slowly loses
+//! events, counted. Events are plain data (the request's bytes, the
+//! decision, the reply frame); the lines a tracer reads are written by
+//! the control socket's task, off the workers (`observe::trace`).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use tokio::sync::mpsc;
+
+use crate::datapath::respond::{Decision, Verdict};
+use crate::domain::{Consumed, DropReason, Protocol};
+use crate::mac::MacAddr;
+use crate::proto::{Outcome, Reply};
+
+/// Tracers attached at once; more are refused with an error line.
+pub const MAX_TRACERS: usize = 8;
+/// Events waiting for one tracer; past this, events are lost (counted).
+pub const TRACE_BACKLOG: usize = 1024;
+/// What became of a traced packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Traced {
+    /// From a tap without a binding: ACCEPTed untouched.
+    NoBinding,
+    /// Dropped, with its reason.
+    Dropped(DropReason),
+    /// Handled without reply (RELEASE, DECLINE).
+    Consumed(Consumed),
+    /// Answered: the reply, how long after the request it left (or was
+    /// decided, in shadow mode), and why it could not be sent, if so.
+    Reply {
+        /// The reply.
+        reply: Reply,
+        /// Request received → reply sent (shadow: decided).
+        latency: Duration,
+        /// The send error, if the reply did not leave.
+        error: Option<String>,
+    },
+}
+
+/// One packet, as a worker hands it to the tracers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// When it was received (milliseconds since the Unix epoch).
+    pub unix_ms: u64,
+    /// The serving tap.
+    pub ifindex: u32,
+    /// Its queue's protocol.
+    pub protocol: Protocol,
+    /// Source MAC of its frame.
+    pub src_mac: Option<MacAddr>,
+    /// The IP packet, as queued.
+    pub request: Vec<u8>,
+    /// The verdict it got.
+    pub verdict: Verdict,
+    /// Shadow mode was on.
+    pub shadow: bool,
+    /// What became of it.
+    pub outcome: Traced,
+}
+
+impl Event {
+    /// The event of a packet and its decision (a reply's latency and send
+    /// result are filled in when it is sent).
+    pub fn of(
+        protocol: Protocol,
+        src_mac: Option<MacAddr>,
+        request: &[u8],
+        decision: &Decision,
+        verdict: Verdict,
+        shadow: bool,
+    ) -> Event {
+        let outcome = match decision.outcome() {
+            None => Traced::NoBinding,
+            Some(Outcome::Dropped(r)) => Traced::Dropped(*r),
+            Some(Outcome::Consumed(c)) => Traced::Consumed(*c),
+            Some(Outcome::Reply(r)) => Traced::Reply {
+                reply: r.clone(),
+                latency: Duration::ZERO,
+                error: None,
+            },
+        };
+        Event {
+            unix_ms: crate::datapath::lastseen::unix_ms_now(),
+            ifindex: decision.ifindex(),
+            protocol,
+            src_mac,
+            request: request.to_vec(),
+            verdict,
+            shadow,
+            outcome,
+        }
+    }
+
+    /// Sets a reply's latency and send error.
+    pub fn replied(&mut self, took: Duration, err: Option<String>) {
+        if let Traced::Reply { latency, error, .. } = &mut self.outcome {
+            *latency = took;
+            *error = err;
+        }
+    }
+}
+
+/// One attached tracer: its filter, its channel and its losses.
+#[derive(Debug)]
+pub struct Tracer {
+    /// Taps by ifindex; empty: all.
+    taps: Vec<u32>,
+    /// Bit `p as usize` set for each protocol wanted.
+    protocols: u8,
+    tx: mpsc::Sender<Arc<Event>>,
+    lost: AtomicU64,
+}
+
+impl Tracer {
+    fn wants(&self, ifindex: u32, protocol: Protocol) -> bool {
+        self.protocols & (1 << protocol as usize) != 0
+            && (self.taps.is_empty() || self.taps.contains(&ifindex))
+    }
+
+    /// Events lost since the last call.
+    pub fn take_lost(&self) -> u64 {
+        self.lost.swap(0, Ordering::Relaxed)
+    }
+}
+
+/// The tracers a packet is for, chosen before its event is built.
+#[derive(Debug)]
+pub struct Targets {
+    tracers: Arc<Vec<Arc<Tracer>>>,
+    /// Bit i: `tracers[i]` wants it and had room.
+    mask: u64,
+}
+
+/// Every attached tracer; shared by the workers and the control socket.
+#[derive(Debug, Default)]
+pub struct Tracers {
+    /// How many are attached: the one load a worker does per packet.
+    count: AtomicUsize,
+    list: ArcSwap<Vec<Arc<Tracer>>>,
+    /// Serializes attach and detach.
+    edit: Mutex<()>,
+}
+
+impl Tracers {
+    /// Whether any tracer is attached (one relaxed load).
+    #[inline]
+    pub fn attached(&self) -> bool {
+        self.count.load(Ordering::Relaxed) != 0
+    }
+
+    /// How many are attached.
+    pub fn len(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Whether none is attached.
+    pub fn is_empty(&self) -> bool {
+        !self.attached()
+    }
+
+    /// The tracers that want a packet of `protocol` from `ifindex` and
+    /// have room for it; those that want it and have none count it lost.
+    /// None when no one takes it (build no event).
+    pub fn select(&self, ifindex: u32, protocol: Protocol) -> Option<Targets> {
+        let tracers = self.list.load();
+        let mut mask = 0;
+        for (i, t) in tracers.iter().enumerate() {
+            if !t.wants(ifindex, protocol) {
+                continue;
+            }
+            if t.tx.capacity() == 0 {
+                t.lost.fetch_add(1, Ordering::Relaxed);
+            } else {
+                mask |= 1 << i;
+            }
+        }
+        // Kept (one reference more) only for a packet someone takes.
+        (mask != 0).then(|| Targets {
+            tracers: arc_swap::Guard::into_inner(tracers),
+            mask,
+        })
+    }
+
+    /// Hands `event` to the tracers chosen by [`Tracers::select`], never
+    /// waiting: a full channel counts it lost.
+    pub fn publish(targets: Targets, event: Event) {
+        let event = Arc::new(event);
+        for (i, t) in targets.tracers.iter().enumerate() {
+            if targets.mask & (1 << i) != 0 && t.tx.try_send(event.clone()).is_err() {
+                t.lost.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Attaches a tracer for `taps` (ifindexes; empty: all) and
+    /// `protocols` (empty: all); it is detached when the returned
+    /// [`Attached`] is dropped. None when [`MAX_TRACERS`] are attached.
+    pub fn attach(self: &Arc<Self>, taps: Vec<u32>, protocols: &[Protocol]) -> Option<Attached> {
+        let _g = self.edit.lock().unwrap_or_else(|e| e.into_inner());
+        let list = self.list.load_full();
+        if list.len() >= MAX_TRACERS {
+            return None;
+        }
+        let (tx, rx) = mpsc::channel(TRACE_BACKLOG);
+        let mask = if protocols.is_empty() {
+            u8::MAX
+        } else {
+            protocols.iter().fold(0, |m, p| m | 1 << *p as usize)
+        };
+        let tracer = Arc::new(Tracer {
+            taps,
+            protocols: mask,
+            tx,
+            lost: AtomicU64::new(0),
+        });
+        let mut next = (*list).clone();
+        next.push(tracer.clone());
+        self.list.store(Arc::new(next));
+        self.count.fetch_add(1, Ordering::Relaxed);
+        Some(Attached {
+            hub: self.clone(),
+            tracer,
+            rx,
+        })
+    }
+
+    fn detach(&self, tracer: &Arc<Tracer>) {
+        let _g = self.edit.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = (*self.list.load_full()).clone();
+        next.retain(|t| !Arc::ptr_eq(t, tracer));
+        self.list.store(Arc::new(next));
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// An attached tracer's receiving end; detaches on drop.
+#[derive(Debug)]
+pub struct Attached {
+    hub: Arc<Tracers>,
+    /// The tracer (its lost count).
+    pub tracer: Arc<Tracer>,
+    /// Its events.
+    pub rx: mpsc::Receiver<Arc<Event>>,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        self.hub.detach(&self.tracer);
+    }
+}
