@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use nfdhcpd::binding::file;
-use nfdhcpd::binding::store::{Link, Store};
-use nfdhcpd::binding::table::Snapshot;
+use nfdhcpd::binding::store::Link;
 use nfdhcpd::config::{self, Config, Format, Ipv6Mode};
+use nfdhcpd::datapath::tap::{Snapshot, Store};
 use nfdhcpd::mac::MacAddr;
 use nfdhcpd::metrics::Protocol;
 use nfdhcpd::proto::{Outcome, ReplyKind};

@@ -10,11 +10,11 @@ use arc_swap::ArcSwap;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
 
-use crate::binding::table::Table;
-use crate::binding::watch::{Event, Manager};
+use crate::binding::watch::Event;
 use crate::config::{self, queues_of, Config};
 use crate::datapath::advert::{Advertiser, Command};
 use crate::datapath::queue::Worker;
+use crate::datapath::tap::{Manager, Table};
 use crate::domain::Protocol;
 use crate::metrics::Metrics;
 use crate::observe::control::{self, QueueStatus, Shared};
@@ -604,7 +604,7 @@ pub fn explain_verb(shared: &Shared, args: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binding::table::Snapshot;
+    use crate::datapath::tap::Snapshot;
 
     #[test]
     fn explain_verb_answers_from_the_live_table_and_refuses_bad_arguments() {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 
 use dhcproto::Decodable;
-use nfdhcpd::binding::table::Snapshot;
+use nfdhcpd::datapath::tap::Snapshot;
 use nfdhcpd::metrics::Protocol;
 use nfdhcpd::proto::dhcpv6::{self, msg, opt};
 use nfdhcpd::proto::{frame, DropReason, Outcome};

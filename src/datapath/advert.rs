@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use tracing::{debug, info};
 
-use crate::binding::table::{Served, Table};
 use crate::config::Config;
 use crate::datapath::logthrottle::WarnLimiter;
 use crate::datapath::send::{OutFrame, Sender};
+use crate::datapath::tap::{Served, Table};
 use crate::metrics::Metrics;
 use crate::proto::{ra, Context};
 

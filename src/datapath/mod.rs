@@ -11,5 +11,6 @@ pub mod queue;
 pub mod ratelimit;
 pub mod respond;
 pub mod send;
+pub mod tap;
 pub mod tracers;
 pub mod verdict;

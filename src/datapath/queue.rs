@@ -21,12 +21,12 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use tracing::{debug, error, info, warn};
 
-use crate::binding::table::Table;
 use crate::config::Config;
 use crate::datapath::logthrottle::WarnLimiter;
 use crate::datapath::nfqueue::{Options, Packet, Queue};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
 use crate::datapath::send::{OutFrame, Sender, REPLY_BATCH_MAX};
+use crate::datapath::tap::Table;
 use crate::datapath::tracers::{Event, Targets, Tracers};
 use crate::datapath::verdict::{Batch, Batcher, Pending};
 use crate::domain::Protocol;

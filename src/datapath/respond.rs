@@ -6,8 +6,8 @@
 //! binding is ACCEPTed untouched; every packet from a bound tap is
 //! DROPped, after its reply (if any) was sent.
 
-use crate::binding::table::{Served, Snapshot};
 use crate::config::Config;
+use crate::datapath::tap::{Served, Snapshot};
 use crate::domain::Protocol;
 use crate::mac::MacAddr;
 use crate::proto::{self, Context, DropReason, Outcome};

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tracing::{debug, warn};
 
-use crate::binding::table::{Snapshot, State, Table};
+use crate::binding::table::State;
+use crate::datapath::tap::{Snapshot, Table};
 use crate::metrics::Metrics;
 
 /// One queue the daemon serves.

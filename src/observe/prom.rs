@@ -20,8 +20,8 @@ use tracing::debug;
 
 use arc_swap::ArcSwap;
 
-use crate::binding::table::Table;
 use crate::config::Config;
+use crate::datapath::tap::Table;
 use crate::domain::Protocol;
 use crate::link::Health;
 use crate::metrics::{Labelled, Metrics};
@@ -513,7 +513,8 @@ mod tests {
 
     #[test]
     fn per_tap_series_only_when_asked_for() {
-        use crate::binding::store::{Link, Store};
+        use crate::binding::store::Link;
+        use crate::datapath::tap::Store;
         use crate::mac::MacAddr;
         let mut store = Store::new();
         let text = "MAC=aa:00:00:00:00:01\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n";

@@ -18,8 +18,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::binding::table::Table;
 use crate::datapath::respond::Verdict;
+use crate::datapath::tap::Table;
 use crate::domain::Protocol;
 
 // The workers' side, by its earlier path (`observe::trace::Tracers`, …).

@@ -5,10 +5,10 @@ use std::net::Ipv4Addr;
 
 use super::source::Sources;
 use super::{decode, request, Exchange, Field, Report, Which};
-use crate::binding::table::Snapshot;
 use crate::binding::Binding;
 use crate::config::{Config, Ipv6Mode};
 use crate::datapath::respond::{decide, Meta};
+use crate::datapath::tap::Snapshot;
 use crate::domain::{DropReason, Protocol};
 use crate::proto::Outcome;
 

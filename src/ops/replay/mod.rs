@@ -27,10 +27,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::binding::store::{Link, Store};
-use crate::binding::table::Snapshot;
 use crate::binding::watch::read_binding;
 use crate::config::{self, Config};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
+use crate::datapath::tap::Snapshot;
 use crate::domain::Protocol;
 use crate::mac::MacAddr;
 use crate::observe::summary::{ip_header, queued_request};
