@@ -460,6 +460,33 @@ mod tests {
         assert_eq!(std::fs::metadata(&plain).unwrap().uid(), before.uid());
     }
 
+    #[tokio::test]
+    async fn the_explain_verb_is_answered_by_the_handler_given() {
+        fn handler(shared: &Shared, args: &str) -> String {
+            format!(
+                "{{\"args\":{args:?},\"taps\":{}}}",
+                shared.table.load().entries.len()
+            )
+        }
+        let shared = Shared {
+            config: Arc::default(),
+            table: Table::new(),
+            metrics: Arc::default(),
+            queues: Arc::default(),
+            first_scan_done: Arc::default(),
+            links: Arc::default(),
+            tracers: Arc::default(),
+            explain: handler,
+        };
+        let (mut client, server) = tokio::net::UnixStream::pair().unwrap();
+        let served = tokio::spawn(async move { answer(server, &shared).await });
+        client.write_all(b"explain tap0 dhcpv4 ra\n").await.unwrap();
+        let mut reply = String::new();
+        client.read_to_string(&mut reply).await.unwrap();
+        served.await.unwrap();
+        assert_eq!(reply, "{\"args\":\"tap0 dhcpv4 ra\",\"taps\":0}\n");
+    }
+
     #[test]
     fn status_rows_list_the_delegated_prefixes() {
         use crate::binding::file::parse;
