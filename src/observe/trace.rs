@@ -339,80 +339,9 @@ pub enum FollowError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DropReason, ReplyKind};
+    use crate::datapath::tracers::tests::event;
+    use crate::domain::ReplyKind;
     use crate::proto::Reply;
-
-    fn event(ifindex: u32) -> Event {
-        Event {
-            unix_ms: 3_723_004,
-            ifindex,
-            protocol: Protocol::Dhcpv4,
-            src_mac: None,
-            request: vec![],
-            verdict: Verdict::Drop,
-            shadow: false,
-            outcome: Traced::Dropped(DropReason::SpoofedMac),
-        }
-    }
-
-    #[test]
-    fn nothing_is_selected_without_a_tracer() {
-        let hub = Arc::new(Tracers::default());
-        assert!(!hub.attached());
-        assert!(hub.select(1, Protocol::Dhcpv4).is_none());
-        let a = hub.attach(vec![], &[]).unwrap();
-        assert!(hub.attached());
-        drop(a);
-        assert!(!hub.attached(), "detached on drop");
-        assert!(hub.select(1, Protocol::Dhcpv4).is_none());
-    }
-
-    #[test]
-    fn each_tracer_gets_what_it_asked_for() {
-        let hub = Arc::new(Tracers::default());
-        let mut all = hub.attach(vec![], &[]).unwrap();
-        let mut tap2 = hub.attach(vec![2], &[Protocol::Dhcpv4]).unwrap();
-        let mut v6 = hub.attach(vec![], &[Protocol::Dhcpv6]).unwrap();
-        for i in [1, 2] {
-            let t = hub.select(i, Protocol::Dhcpv4).unwrap();
-            Tracers::publish(t, event(i));
-        }
-        assert!(hub.select(1, Protocol::Dhcpv6).is_some());
-        assert_eq!(all.rx.try_recv().unwrap().ifindex, 1);
-        assert_eq!(all.rx.try_recv().unwrap().ifindex, 2);
-        assert_eq!(tap2.rx.try_recv().unwrap().ifindex, 2);
-        assert!(tap2.rx.try_recv().is_err());
-        assert!(v6.rx.try_recv().is_err());
-    }
-
-    #[test]
-    fn a_slow_tracer_loses_events_counted_and_never_blocks() {
-        let hub = Arc::new(Tracers::default());
-        let slow = hub.attach(vec![], &[]).unwrap();
-        let mut fast = hub.attach(vec![], &[]).unwrap();
-        let extra = 10;
-        for n in 0..TRACE_BACKLOG + extra {
-            if let Some(t) = hub.select(1, Protocol::Dhcpv4) {
-                Tracers::publish(t, event(1));
-            }
-            // The fast one reads as it goes.
-            assert!(fast.rx.try_recv().is_ok(), "event {n}");
-        }
-        assert_eq!(slow.tracer.take_lost(), extra as u64);
-        assert_eq!(slow.tracer.take_lost(), 0, "reported once");
-        assert_eq!(fast.tracer.take_lost(), 0);
-    }
-
-    #[test]
-    fn tracers_are_capped() {
-        let hub = Arc::new(Tracers::default());
-        let held: Vec<_> = (0..MAX_TRACERS)
-            .map(|_| hub.attach(vec![], &[]).unwrap())
-            .collect();
-        assert!(hub.attach(vec![], &[]).is_none());
-        drop(held);
-        assert!(hub.attach(vec![], &[]).is_some());
-    }
 
     #[test]
     fn lines_read_back_and_print_like_replay() {
