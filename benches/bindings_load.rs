@@ -11,8 +11,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use nfdhcpd::binding::store::Link;
-use nfdhcpd::binding::table::Table;
-use nfdhcpd::binding::watch::{Event, Manager};
+use nfdhcpd::binding::watch::Event;
+use nfdhcpd::datapath::tap::{Manager, Table};
 use nfdhcpd::mac::MacAddr;
 
 fn binding_text(i: usize, host: usize) -> String {

@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use nfdhcpd::binding::file;
-use nfdhcpd::binding::store::{Link, Store};
-use nfdhcpd::binding::table::Snapshot;
+use nfdhcpd::binding::store::Link;
 use nfdhcpd::config::{self, Config, Format, Ipv6Mode};
 use nfdhcpd::datapath::respond::{self, Meta};
+use nfdhcpd::datapath::tap::{Snapshot, Store};
+use nfdhcpd::datapath::tracers::Tracers;
+use nfdhcpd::domain::Protocol;
 use nfdhcpd::mac::MacAddr;
-use nfdhcpd::observe::metrics::Protocol;
-use nfdhcpd::observe::trace::Tracers;
 use nfdhcpd::proto::{Outcome, ReplyKind};
 
 /// Ethernet header length: NFQUEUE delivers the IP packet without it.

@@ -8,8 +8,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::mac::MacAddr;
-use file::boot::Boot;
-use file::pref64::Pref64;
+use crate::value::boot::Boot;
+use crate::value::pref64::Pref64;
 use file::routes::Routes;
 use file::routes6::Route6;
 
@@ -68,7 +68,7 @@ pub struct Binding {
     pub ntp: Option<Vec<Ipv4Addr>>,
     /// Its DHCPv4 and DHCPv6 options (`OPTION_<code>`, `OPTION6_<code>`),
     /// before the config's `[options]`.
-    pub options: crate::config::options::Customs,
+    pub options: crate::value::options::Customs,
     /// Network boot parameters (`NEXT_SERVER`, `TFTP_SERVER`,
     /// `BOOTFILE*`); None without any (boxed: most bindings have none).
     pub boot: Option<Box<Boot>>,

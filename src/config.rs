@@ -8,8 +8,9 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
-use crate::binding::file::boot::{Boot, BootError};
-use crate::binding::file::pref64::{Pref64, Pref64Error};
+use crate::domain::Protocol;
+use crate::value::boot::{Boot, BootError};
+use crate::value::pref64::{Pref64, Pref64Error};
 
 /// A validated configuration.
 /// Rate and burst of one per-tap, per-protocol token bucket (`[limits]`).
@@ -290,7 +291,8 @@ impl Default for Config {
     }
 }
 
-pub mod options;
+// The raw options by their earlier path (`config::options`).
+pub use crate::value::options;
 pub mod raw;
 mod validate;
 
@@ -360,7 +362,7 @@ pub enum Invalid {
     BadPref64(Pref64Error),
     /// Not a V6ONLY_WAIT option 108 can carry.
     #[error(transparent)]
-    BadV6OnlyWait(crate::binding::file::v6only::V6OnlyError),
+    BadV6OnlyWait(crate::value::v6only::V6OnlyError),
     /// Multicast, loopback or `::` where a server's address is needed.
     #[error("not a unicast address")]
     NotUnicast,
@@ -431,6 +433,20 @@ impl Format {
             _ => Format::Ini,
         }
     }
+}
+
+/// The queues a config asks for, by protocol.
+pub fn queues_of(c: &Config) -> Vec<(Protocol, QueueRange)> {
+    let mut v = Vec::new();
+    if c.dhcp.enabled {
+        v.extend(c.dhcp.queue.map(|q| (Protocol::Dhcpv4, q)));
+    }
+    if c.ipv6.enabled {
+        v.extend(c.ipv6.rs_queue.map(|q| (Protocol::RouterSolicit, q)));
+        v.extend(c.ipv6.ns_queue.map(|q| (Protocol::NeighbourSolicit, q)));
+        v.extend(c.ipv6.dhcpv6_queue.map(|q| (Protocol::Dhcpv6, q)));
+    }
+    v
 }
 
 /// A loaded configuration and the warnings about it.

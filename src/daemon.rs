@@ -10,28 +10,14 @@ use arc_swap::ArcSwap;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
 
-use crate::binding::table::Table;
-use crate::binding::watch::{Event, Manager};
-use crate::config::{self, Config, QueueRange};
+use crate::binding::watch::Event;
+use crate::config::{self, queues_of, Config};
 use crate::datapath::advert::{Advertiser, Command};
 use crate::datapath::queue::Worker;
+use crate::datapath::tap::{Manager, Table};
 use crate::domain::Protocol;
+use crate::metrics::Metrics;
 use crate::observe::control::{self, QueueStatus, Shared};
-use crate::observe::metrics::Metrics;
-
-/// The queues a config asks for, by protocol.
-pub fn queues_of(c: &Config) -> Vec<(Protocol, QueueRange)> {
-    let mut v = Vec::new();
-    if c.dhcp.enabled {
-        v.extend(c.dhcp.queue.map(|q| (Protocol::Dhcpv4, q)));
-    }
-    if c.ipv6.enabled {
-        v.extend(c.ipv6.rs_queue.map(|q| (Protocol::RouterSolicit, q)));
-        v.extend(c.ipv6.ns_queue.map(|q| (Protocol::NeighbourSolicit, q)));
-        v.extend(c.ipv6.dhcpv6_queue.map(|q| (Protocol::Dhcpv6, q)));
-    }
-    v
-}
 
 /// Writes the pid file without following a symlink at its path: a stale
 /// file (or anything else there) is unlinked, and the new one created with
@@ -305,6 +291,7 @@ fn start_services(
         first_scan_done: bindings.first_scan_done.clone(),
         links: link_health.clone(),
         tracers: state.queues.tracers.clone(),
+        explain: explain_verb,
     };
     rt.spawn(control::serve(p.control_listener, shared));
     if let Some(l) = p.metrics_listener {
@@ -571,13 +558,101 @@ fn dump_table(table: &Table) {
             error = ?row.error,
             "binding"
         );
-        let now_ms = crate::observe::lastseen::unix_ms_now();
+        let now_ms = crate::datapath::lastseen::unix_ms_now();
         for seen in &row.last_seen {
             info!(
                 tap = row.tap,
-                last_seen = crate::observe::lastseen::describe(seen, now_ms),
+                last_seen = crate::datapath::lastseen::describe(seen, now_ms),
                 "last seen"
             );
+        }
+    }
+}
+
+/// The control socket's `explain` verb: `TAP PROTOCOL…` explained from the
+/// live config, snapshot and queue states, or an error document.
+pub fn explain_verb(shared: &Shared, args: &str) -> String {
+    use crate::ops::explain::{explain, QueueState, Queues, Which};
+    let mut words = args.split_whitespace();
+    let tap = words.next().unwrap_or_default();
+    let which: Option<Vec<Which>> = words.map(Which::parse).collect();
+    let which = match which {
+        Some(w) if !tap.is_empty() && !w.is_empty() => w,
+        _ => return format!("{{\"error\":{:?}}}", "usage: explain TAP dhcpv4|ra|dhcpv6…"),
+    };
+    let queues: Vec<QueueState> = shared
+        .queues
+        .lock()
+        .expect("queue list lock is never poisoned")
+        .iter()
+        .map(|q| QueueState {
+            queue: q.queue,
+            protocol: q.protocol.clone(),
+            bound: q.bound,
+        })
+        .collect();
+    let x = explain(
+        &shared.config.load(),
+        &shared.table.load(),
+        tap,
+        &which,
+        Queues::Live(&queues),
+    );
+    serde_json::to_string(&x).expect("an explanation serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datapath::tap::Snapshot;
+
+    #[test]
+    fn explain_verb_answers_from_the_live_table_and_refuses_bad_arguments() {
+        use crate::binding::file::parse;
+        use crate::binding::store::{Link, Store};
+        let table = Table::new();
+        let mut store = Store::new();
+        store.set_file(
+            "tap0",
+            parse(
+                "tap0",
+                "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n",
+                true,
+            ),
+        );
+        store.link_up(
+            "tap0",
+            Link {
+                ifindex: 3,
+                mac: Some(crate::mac::MacAddr([0xfe, 0, 0, 0, 0, 1])),
+            },
+        );
+        table.publish(store.snapshot(&Snapshot::default()).0);
+        let mut config = crate::config::Config::default();
+        config.dhcp.server_ip = Some("192.0.2.1".parse().unwrap());
+        config.dhcp.queue = Some(crate::config::QueueRange::single(42));
+        let shared = Shared {
+            table,
+            metrics: Arc::default(),
+            queues: Arc::new(std::sync::Mutex::new(vec![QueueStatus {
+                queue: 42,
+                protocol: "dhcpv4".into(),
+                bound: true,
+            }])),
+            first_scan_done: Arc::default(),
+            links: Arc::default(),
+            config: Arc::new(arc_swap::ArcSwap::from_pointee(config)),
+            tracers: Arc::default(),
+            explain: explain_verb,
+        };
+        let x: crate::ops::explain::Explanation =
+            serde_json::from_str(&explain_verb(&shared, "tap0 dhcpv4")).unwrap();
+        assert!(x.live);
+        assert_eq!(x.protocols[0].queue, "42 bound");
+        assert_eq!(x.protocols[0].exchanges[0].reply, "DHCPOFFER");
+        for bad in ["", "tap0", "tap0 dhcpv5"] {
+            let v: serde_json::Value = serde_json::from_str(&explain_verb(&shared, bad)).unwrap();
+            assert!(v["error"].as_str().unwrap().starts_with("usage"), "{bad:?}");
         }
     }
 }

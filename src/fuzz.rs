@@ -13,10 +13,10 @@ use std::sync::OnceLock;
 use dhcproto::{v4, v6, Decodable, Decoder};
 
 use crate::binding::file;
-use crate::binding::table::Snapshot;
 use crate::binding::Binding;
 use crate::config::{self, Config, Format, Ipv6Mode};
 use crate::datapath::respond::{self, Decision, Meta};
+use crate::datapath::tap::Snapshot;
 use crate::domain::Protocol;
 use crate::mac::MacAddr;
 use crate::ops::replay;
@@ -130,7 +130,7 @@ fn snapshot_of(b: &Binding) -> Snapshot {
     let mut snap = Snapshot::default();
     snap.by_ifindex.insert(
         replay::TAP_IFINDEX,
-        crate::binding::table::Served {
+        crate::datapath::tap::Served {
             binding: std::sync::Arc::new(b.clone()),
             ifindex: replay::TAP_IFINDEX,
             server_mac: replay::DEFAULT_SERVER_MAC,

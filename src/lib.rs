@@ -2,11 +2,13 @@
 //! Neighbour Solicitation, DHCPv6) of the VMs on a hypervisor, packet by
 //! packet from netfilter queues, from one small binding file per tap.
 //!
-//! Layers, bottom up: `domain` (the shared vocabulary), `config`,
-//! `binding`, `proto` (sans-IO protocol code), `datapath` (the queue
-//! workers around the one pure `respond::decide`), beside them `observe`
-//! (metrics, status) and `ops` (offline commands); `daemon` wires them.
-//! See ARCHITECTURE.md.
+//! Layers, bottom up, each importing only those below it: `domain` (the
+//! shared vocabulary), `value` (values both config and binding files
+//! carry), `config` and `binding`, `proto` (sans-IO protocol code),
+//! `datapath` (the queue workers around the one pure `respond::decide`,
+//! and the per-tap state), `observe` (status, `/metrics`, trace), `ops`
+//! (offline commands); `daemon` wires them; `metrics` (the counters) sits
+//! beside them all. See ARCHITECTURE.md.
 #![deny(unsafe_code)]
 // One file convention for module folders: `x.rs` beside `x/`, no `mod.rs`.
 #![deny(clippy::mod_module_files)]
@@ -20,7 +22,9 @@ pub mod domain;
 pub mod fuzz;
 pub mod link;
 pub mod mac;
+pub mod metrics;
 pub mod observe;
 pub mod ops;
 pub mod privs;
 pub mod proto;
+pub mod value;

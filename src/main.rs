@@ -702,9 +702,12 @@ fn status(path: &std::path::Path, socket: Option<PathBuf>, json: bool) -> ExitCo
             if let Some(e) = &b.error {
                 println!("    error: {e}");
             }
-            let now_ms = nfdhcpd::observe::lastseen::unix_ms_now();
+            let now_ms = nfdhcpd::datapath::lastseen::unix_ms_now();
             for seen in &b.last_seen {
-                println!("    {}", nfdhcpd::observe::lastseen::describe(seen, now_ms));
+                println!(
+                    "    {}",
+                    nfdhcpd::datapath::lastseen::describe(seen, now_ms)
+                );
             }
         }
         for (k, v) in &st.counters {
@@ -743,7 +746,9 @@ fn explain(
             Ok(l) => l.config.general.control_socket.clone(),
             Err(_) => config::Config::default().general.control_socket,
         });
-        match nfdhcpd::observe::control::query_explain(&socket, tap, &which) {
+        let names: Vec<_> = which.iter().map(|w| w.as_str()).collect();
+        let line = format!("explain {tap} {}", names.join(" "));
+        match nfdhcpd::observe::control::query_verb::<explain::Explanation>(&socket, &line) {
             Ok(x) => Some(x),
             Err(e) => {
                 fallback = Some(format!(

@@ -1,10 +1,9 @@
-//! What the daemon tells its operator: counters, the `/metrics` endpoint,
-//! the control socket (`status`, `trace`), per-VM last seen, and the
-//! per-tap log throttle.
+//! What the daemon tells its operator: the `/metrics` endpoint, the
+//! control socket (`status`, `trace`) and the one-line packet summaries.
+//! It reads the counters (`metrics`, beside every layer) and the
+//! datapath's per-tap state.
 
 pub mod control;
-pub mod lastseen;
-pub mod logthrottle;
-pub mod metrics;
 pub mod prom;
+pub mod summary;
 pub mod trace;

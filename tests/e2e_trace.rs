@@ -170,7 +170,7 @@ fn shadow_mode_leaves_dnsmasq_answering() {
 }
 
 /// The routed VM's DHCPv4 last seen, from `status`.
-fn seen_v4(d: &Daemon) -> nfdhcpd::observe::lastseen::SeenStatus {
+fn seen_v4(d: &Daemon) -> nfdhcpd::datapath::lastseen::SeenStatus {
     let s = d.status();
     let b = s.bindings.iter().find(|b| b.tap == "tap-r").expect("tap-r");
     b.last_seen
@@ -221,7 +221,7 @@ fn last_seen_moves_when_a_vm_renews() {
     let first = seen_v4(&d);
     assert_eq!(first.reply.as_deref(), Some("ack"), "{first:?}");
     let (req, rep) = (first.request_unix_ms.unwrap(), first.reply_unix_ms.unwrap());
-    let now = nfdhcpd::observe::lastseen::unix_ms_now();
+    let now = nfdhcpd::datapath::lastseen::unix_ms_now();
     assert!(req <= now && now - req < 10_000, "{req} vs now {now}");
     assert_eq!(first.drop, None);
 

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 
 use dhcproto::Decodable;
-use nfdhcpd::binding::table::Snapshot;
 use nfdhcpd::datapath::respond::{self, Meta};
-use nfdhcpd::observe::metrics::Protocol;
+use nfdhcpd::datapath::tap::Snapshot;
+use nfdhcpd::domain::Protocol;
 use nfdhcpd::ops::replay::{self, Classified};
 use nfdhcpd::proto::dhcpv6::{self, msg, opt};
 use nfdhcpd::proto::{frame, DropReason, Outcome};

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 
 use nfdhcpd::datapath::respond::{self, Meta};
 use nfdhcpd::mac::MacAddr;
-use nfdhcpd::observe::metrics::Protocol;
+use nfdhcpd::metrics::Protocol;
 use nfdhcpd::ops::replay;
 use nfdhcpd::proto::{frame, Outcome};
 

@@ -21,7 +21,7 @@ use pnet_packet::icmpv6::ndp::{
 use nfdhcpd::config::{Config, Ipv6Mode};
 use nfdhcpd::datapath::respond::Verdict;
 use nfdhcpd::mac::MacAddr;
-use nfdhcpd::observe::metrics::Protocol;
+use nfdhcpd::metrics::Protocol;
 use nfdhcpd::ops::replay::{self, Classified, Frame, LinkType, Replayed, DEFAULT_SERVER_MAC};
 use nfdhcpd::proto::frame::{self, ip_of_frame};
 use nfdhcpd::proto::{Consumed, DropReason, Outcome, Reply, ReplyKind};

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nfdhcpd::binding::store::Link;
-use nfdhcpd::binding::table::{Snapshot, State, Table};
-use nfdhcpd::binding::watch::{Event, Handle, Manager};
+use nfdhcpd::binding::table::State;
+use nfdhcpd::binding::watch::{Event, Handle};
+use nfdhcpd::datapath::tap::{Manager, Snapshot, Table};
 use nfdhcpd::mac::MacAddr;
 
 struct Fixture {

@@ -6,8 +6,9 @@
 use std::time::{Duration, Instant};
 
 use nfdhcpd::binding::store::Link;
-use nfdhcpd::binding::table::{Snapshot, State, Table};
-use nfdhcpd::binding::watch::{Event, Manager};
+use nfdhcpd::binding::table::State;
+use nfdhcpd::binding::watch::Event;
+use nfdhcpd::datapath::tap::{Manager, Snapshot, Table};
 use nfdhcpd::mac::MacAddr;
 
 fn binding(mac_last: u8, ip_last: u8) -> String {

@@ -179,7 +179,7 @@ pub struct BadOption {
     /// The value as written.
     pub value: String,
     /// Why.
-    pub reason: crate::config::options::OptionError,
+    pub reason: crate::value::options::OptionError,
 }
 
 /// A warning about a binding that is still usable.
@@ -613,13 +613,13 @@ fn validate_ipv6(
     Ok(())
 }
 
-pub mod boot;
 pub mod delegated;
 pub mod options;
 pub mod overrides;
-pub mod pref64;
+// The values a binding file shares with the config, by their earlier
+// paths (`binding::file::boot`, …).
+pub use crate::value::{boot, pref64, v6only};
 pub mod routes;
 pub mod routes6;
 #[cfg(test)]
 mod tests;
-pub mod v6only;

@@ -18,12 +18,14 @@ pub struct Link {
     pub mac: Option<MacAddr>,
 }
 
-#[derive(Debug, Clone)]
-struct FileState {
+#[derive(Debug)]
+struct FileState<L, S> {
     good: Option<Arc<Binding>>,
     error: Option<String>,
-    limiter: Arc<crate::datapath::ratelimit::TapLimiter>,
-    seen: Arc<crate::observe::lastseen::LastSeen>,
+    /// The tap's rate limiter and last seen (the datapath's, opaque here),
+    /// kept while the file exists.
+    limiter: Arc<L>,
+    seen: Arc<S>,
 }
 
 /// What changed in a snapshot compared with the previous one.
@@ -33,10 +35,11 @@ pub struct Changes {
     pub activated: Vec<u32>,
 }
 
-/// Binding files and links; builds snapshots.
-#[derive(Debug, Default)]
-pub struct Store {
-    files: BTreeMap<String, FileState>,
+/// Binding files and links; builds snapshots, each served entry with the
+/// tap's `L` and `S` (see [`Served`]).
+#[derive(Debug)]
+pub struct Store<L, S> {
+    files: BTreeMap<String, FileState<L, S>>,
     /// Taps whose good binding delegates prefixes (usually few): a binding
     /// without delegated prefixes can only overlap these.
     delegating: std::collections::BTreeSet<String>,
@@ -44,9 +47,20 @@ pub struct Store {
     generation: u64,
 }
 
-impl Store {
+impl<L, S> Default for Store<L, S> {
+    fn default() -> Self {
+        Store {
+            files: BTreeMap::new(),
+            delegating: std::collections::BTreeSet::new(),
+            links: HashMap::new(),
+            generation: 0,
+        }
+    }
+}
+
+impl<L: Default, S: Default> Store<L, S> {
     /// An empty store.
-    pub fn new() -> Store {
+    pub fn new() -> Self {
         Store::default()
     }
 
@@ -96,7 +110,7 @@ impl Store {
     /// A binding that delegates nothing is compared with the delegating
     /// bindings only, so loading 10,000 ordinary bindings stays linear.
     pub fn overlaps(&self, name: &str, b: &Binding) -> Vec<super::overlap::Overlap> {
-        let others: Box<dyn Iterator<Item = &FileState>> = if b.prefix6_delegated.is_empty() {
+        let others: Box<dyn Iterator<Item = &FileState<L, S>>> = if b.prefix6_delegated.is_empty() {
             Box::new(self.delegating.iter().filter_map(|t| self.files.get(t)))
         } else {
             Box::new(self.files.values())
@@ -136,7 +150,7 @@ impl Store {
     }
 
     /// Builds the snapshot of the current state, and what changed since `prev`.
-    pub fn snapshot(&mut self, prev: &Snapshot) -> (Snapshot, Changes) {
+    pub fn snapshot(&mut self, prev: &Snapshot<L, S>) -> (Snapshot<L, S>, Changes) {
         self.generation += 1;
         let mut snap = Snapshot {
             generation: self.generation,
@@ -197,6 +211,10 @@ impl Store {
 mod tests {
     use super::*;
     use crate::binding::file::parse;
+
+    /// The store with nothing kept per tap: the binding side alone.
+    type Store = super::Store<(), ()>;
+    type Snapshot = super::Snapshot<(), ()>;
 
     fn mac(n: u8) -> MacAddr {
         MacAddr([0xaa, 0, 0, 0, 0, n])

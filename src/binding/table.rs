@@ -3,6 +3,12 @@
 //! Queue workers read it without locks or waiting (`Table::load`); the
 //! binding manager builds a whole new [`Snapshot`] on each change and
 //! swaps it in: readers never wait for writers (ARCHITECTURE.md, "Where state lives").
+//!
+//! Each served entry also holds what the datapath keeps per tap, its rate
+//! limiter (`L`) and its last seen record (`S`), kept across snapshots
+//! while the tap's file exists so that they live and die with the binding.
+//! They are opaque here: the table is generic over them, and the datapath
+//! names the table it uses (`datapath::tap`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,8 +19,8 @@ use super::Binding;
 use crate::mac::MacAddr;
 
 /// A binding in force on a tap that exists: what a worker needs per packet.
-#[derive(Debug, Clone)]
-pub struct Served {
+#[derive(Debug)]
+pub struct Served<L, S> {
     /// The binding.
     pub binding: Arc<Binding>,
     /// The tap's ifindex (replies leave through it).
@@ -22,19 +28,31 @@ pub struct Served {
     /// MAC of the INDEV interface (tap or bridge): source of every reply.
     pub server_mac: MacAddr,
     /// This tap's rate limiter (kept across snapshots while the file exists).
-    pub limiter: Arc<crate::datapath::ratelimit::TapLimiter>,
+    pub limiter: Arc<L>,
     /// This tap's last request, reply and drop (kept with the limiter).
-    pub seen: Arc<crate::observe::lastseen::LastSeen>,
+    pub seen: Arc<S>,
 }
 
-impl PartialEq for Served {
+impl<L, S> Clone for Served<L, S> {
+    fn clone(&self) -> Self {
+        Served {
+            binding: self.binding.clone(),
+            ifindex: self.ifindex,
+            server_mac: self.server_mac,
+            limiter: self.limiter.clone(),
+            seen: self.seen.clone(),
+        }
+    }
+}
+
+impl<L, S> PartialEq for Served<L, S> {
     /// Same binding on the same tap with the same identity (limiter state aside).
     fn eq(&self, o: &Self) -> bool {
         self.binding == o.binding && self.ifindex == o.ifindex && self.server_mac == o.server_mac
     }
 }
 
-impl Eq for Served {}
+impl<L, S> Eq for Served<L, S> {}
 
 /// The state of one binding file, as `status` and `check` report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,45 +98,71 @@ pub struct Entry {
 }
 
 /// An immutable view of every binding.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
+#[derive(Debug)]
+pub struct Snapshot<L, S> {
     /// Active bindings by tap ifindex.
-    pub by_ifindex: HashMap<u32, Served>,
+    pub by_ifindex: HashMap<u32, Served<L, S>>,
     /// Every binding file, sorted by tap name.
     pub entries: Vec<Entry>,
     /// Increases with every published snapshot.
     pub generation: u64,
 }
 
-impl Snapshot {
+impl<L, S> Default for Snapshot<L, S> {
+    fn default() -> Self {
+        Snapshot {
+            by_ifindex: HashMap::new(),
+            entries: Vec::new(),
+            generation: 0,
+        }
+    }
+}
+
+impl<L, S> Clone for Snapshot<L, S> {
+    fn clone(&self) -> Self {
+        Snapshot {
+            by_ifindex: self.by_ifindex.clone(),
+            entries: self.entries.clone(),
+            generation: self.generation,
+        }
+    }
+}
+
+impl<L, S> Snapshot<L, S> {
     /// The binding served on tap `ifindex`.
-    pub fn lookup(&self, ifindex: u32) -> Option<&Served> {
+    pub fn lookup(&self, ifindex: u32) -> Option<&Served<L, S>> {
         self.by_ifindex.get(&ifindex)
     }
 }
 
 /// The shared, atomically swapped table.
-#[derive(Debug, Default)]
-pub struct Table(ArcSwap<Snapshot>);
+#[derive(Debug)]
+pub struct Table<L, S>(ArcSwap<Snapshot<L, S>>);
 
-impl Table {
+impl<L, S> Default for Table<L, S> {
+    fn default() -> Self {
+        Table(ArcSwap::from_pointee(Snapshot::default()))
+    }
+}
+
+impl<L, S> Table<L, S> {
     /// An empty table.
-    pub fn new() -> Arc<Table> {
+    pub fn new() -> Arc<Self> {
         Arc::new(Table::default())
     }
 
     /// The current snapshot (wait-free for readers).
-    pub fn load(&self) -> Arc<Snapshot> {
+    pub fn load(&self) -> Arc<Snapshot<L, S>> {
         self.0.load_full()
     }
 
     /// A cheap guard on the current snapshot, for the hot path.
-    pub fn guard(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+    pub fn guard(&self) -> arc_swap::Guard<Arc<Snapshot<L, S>>> {
         self.0.load()
     }
 
     /// Publishes a new snapshot.
-    pub fn publish(&self, s: Snapshot) {
+    pub fn publish(&self, s: Snapshot<L, S>) {
         self.0.store(Arc::new(s));
     }
 }

@@ -187,12 +187,13 @@ fn dir_is_gone(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
 }
 
-/// The binding manager.
-pub struct Manager {
+/// The binding manager, publishing into a table whose entries keep the
+/// tap's `L` and `S` (see [`Served`](super::table::Served)).
+pub struct Manager<L, S> {
     dir: PathBuf,
     ipv6_served: bool,
-    store: Store,
-    table: Arc<Table>,
+    store: Store<L, S>,
+    table: Arc<Table<L, S>>,
     tx: Sender<Event>,
     rx: Receiver<Event>,
     watcher: Option<notify::RecommendedWatcher>,
@@ -227,9 +228,13 @@ impl Handle {
     }
 }
 
-impl Manager {
+impl<L, S> Manager<L, S>
+where
+    L: Default + Send + Sync + 'static,
+    S: Default + Send + Sync + 'static,
+{
     /// A manager for `dir`, publishing into `table`.
-    pub fn new(dir: PathBuf, ipv6_served: bool, table: Arc<Table>) -> Manager {
+    pub fn new(dir: PathBuf, ipv6_served: bool, table: Arc<Table<L, S>>) -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
         Manager {
             dir,

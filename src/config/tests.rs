@@ -461,7 +461,7 @@ fn metrics_listen_is_off_by_default_and_read_in_both_forms() {
 #[test]
 fn pref64_in_both_forms_and_bad_ones_named() {
     assert_eq!(ini(MINIMAL).unwrap().config.ipv6.pref64, None);
-    let want = crate::binding::file::pref64::parse_prefix("64:ff9b::/96").ok();
+    let want = crate::value::pref64::parse_prefix("64:ff9b::/96").ok();
     let c = ini(&format!("{MINIMAL}pref64 = 64:ff9b::/96\n"))
         .unwrap()
         .config;
@@ -486,7 +486,7 @@ fn pref64_in_both_forms_and_bad_ones_named() {
     );
     assert!(matches!(
         reason,
-        Invalid::BadPref64(crate::binding::file::pref64::Pref64Error::HostBitsSet { .. })
+        Invalid::BadPref64(crate::value::pref64::Pref64Error::HostBitsSet { .. })
     ));
     let e = parse(
         "[dhcp]\nenable_dhcp = false\n[ipv6]\nrs_queue = 43\nns_queue = 44\npref64 = \"nat64\"\n",
@@ -697,7 +697,7 @@ fn network_boot_defaults_in_both_forms_checked_as_binding_keys() {
         .config;
     assert_eq!((plain.dhcp.boot, plain.ipv6.bootfile6), (None, None));
     // Bad values: the key in lower case, the value, the binding key's reason.
-    use crate::binding::file::boot::BootError;
+    use crate::value::boot::BootError;
     for (text, key, value, reason) in [
         (
             format!("[dhcp]\nserver_ip = 192.0.2.1\nnext_server = 224.0.0.1\n{queues}"),

@@ -3,13 +3,13 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
-use super::options::{parse_key, parse_value, Customs, OptionError};
 use super::raw::{Lines, List, RawConfig, Scalar};
 use super::{BadValue, Config, ConfigError, Invalid, Ipv6Mode, QueueRange, RouterPreference};
-use crate::binding::file::boot::{self, Boot};
-use crate::binding::file::pref64::parse_prefix;
-use crate::binding::file::v6only;
 use crate::domain::validate_dns_name;
+use crate::value::boot::{self, Boot};
+use crate::value::options::{parse_key, parse_value, Customs, OptionError};
+use crate::value::pref64::parse_prefix;
+use crate::value::v6only;
 
 /// RFC 4861 §6.2.1: AdvDefaultLifetime "MUST be either zero or between
 /// MaxRtrAdvInterval and 9000 seconds".

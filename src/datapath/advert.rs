@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use tracing::{debug, info};
 
-use crate::binding::table::{Served, Table};
 use crate::config::Config;
+use crate::datapath::logthrottle::WarnLimiter;
 use crate::datapath::send::{OutFrame, Sender};
-use crate::observe::logthrottle::WarnLimiter;
-use crate::observe::metrics::Metrics;
+use crate::datapath::tap::{Served, Table};
+use crate::metrics::Metrics;
 use crate::proto::{ra, Context};
 
 /// RFC 4861 §10: MAX_INITIAL_RTR_ADVERTISEMENTS.

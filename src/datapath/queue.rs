@@ -23,17 +23,17 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use tracing::{debug, error, info, warn};
 
-use crate::binding::table::Table;
 use crate::config::Config;
+use crate::datapath::logthrottle::WarnLimiter;
 use crate::datapath::nfqueue::wire::Received;
 use crate::datapath::nfqueue::{Options, Packet, Queue, RecvBuffers};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
 use crate::datapath::send::{OutFrame, Sender, REPLY_BATCH_MAX};
+use crate::datapath::tap::Table;
+use crate::datapath::tracers::{Event, Targets, Tracers};
 use crate::datapath::verdict::{Batch, Batcher, Pending};
 use crate::domain::Protocol;
-use crate::observe::logthrottle::WarnLimiter;
-use crate::observe::metrics::Metrics;
-use crate::observe::trace::{Event, Targets, Tracers};
+use crate::metrics::Metrics;
 use crate::proto::{DropReason, Outcome};
 
 /// Largest packet copied from the kernel (DHCP and ND are far smaller).

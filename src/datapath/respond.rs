@@ -6,8 +6,8 @@
 //! binding is ACCEPTed untouched; every packet from a bound tap is
 //! DROPped, after its reply (if any) was sent.
 
-use crate::binding::table::{Served, Snapshot};
 use crate::config::Config;
+use crate::datapath::tap::{Served, Snapshot};
 use crate::domain::Protocol;
 use crate::mac::MacAddr;
 use crate::proto::{self, Context, DropReason, Outcome};
@@ -92,7 +92,7 @@ impl Decision {
 /// `rate_limited`), then the protocol handler. `now_ns` is the monotonic
 /// time the limiter measures rates with (the caller's clock, read once per
 /// packet: the daemon's receive time, a capture's timestamps in replay).
-/// The tap's last seen ([`crate::observe::lastseen`]) records the request
+/// The tap's last seen ([`crate::datapath::lastseen`]) records the request
 /// and its outcome at that time.
 pub fn decide(
     config: &Config,

@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tracing::{debug, warn};
 
-use crate::binding::table::{Snapshot, State, Table};
-use crate::observe::metrics::Metrics;
+use crate::binding::table::State;
+use crate::datapath::tap::{Snapshot, Table};
+use crate::metrics::Metrics;
 
 /// One queue the daemon serves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +74,7 @@ pub struct BindingStatus {
     /// Per protocol: the last request, reply (and its type) and drop (and
     /// its reason); protocols never seen are left out.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub last_seen: Vec<crate::observe::lastseen::SeenStatus>,
+    pub last_seen: Vec<crate::datapath::lastseen::SeenStatus>,
 }
 
 /// The answer to `status`.
@@ -144,7 +145,7 @@ impl LinkMonitorStatus {
 pub fn binding_rows(s: &Snapshot) -> Vec<BindingStatus> {
     let (now_ns, now_ms) = (
         crate::datapath::ratelimit::now_ns(),
-        crate::observe::lastseen::unix_ms_now(),
+        crate::datapath::lastseen::unix_ms_now(),
     );
     s.entries
         .iter()
@@ -212,7 +213,15 @@ pub struct Shared {
     pub links: Arc<crate::link::Health>,
     /// Attached tracers (`trace` verb).
     pub tracers: Arc<crate::observe::trace::Tracers>,
+    /// The `explain` verb's answer to its arguments.
+    pub explain: ExplainVerb,
 }
+
+/// Answers `explain TAP PROTOCOL…` (the arguments after the verb) with one
+/// JSON document. The daemon gives it: the explanation is the offline
+/// `explain` command's, which sits above this module; the socket only
+/// carries it.
+pub type ExplainVerb = fn(&Shared, &str) -> String;
 
 impl Shared {
     /// The current status.
@@ -237,40 +246,6 @@ impl Shared {
             shadow: self.config.load().general.shadow,
             tracers: self.tracers.len(),
         }
-    }
-}
-
-impl Shared {
-    /// The answer to `explain TAP PROTOCOL…`: the explanation from the
-    /// live snapshot, config and queue states, or an error document.
-    pub fn explain(&self, args: &str) -> String {
-        use crate::ops::explain::{explain, QueueState, Queues, Which};
-        let mut words = args.split_whitespace();
-        let tap = words.next().unwrap_or_default();
-        let which: Option<Vec<Which>> = words.map(Which::parse).collect();
-        let which = match which {
-            Some(w) if !tap.is_empty() && !w.is_empty() => w,
-            _ => return format!("{{\"error\":{:?}}}", "usage: explain TAP dhcpv4|ra|dhcpv6…"),
-        };
-        let queues: Vec<QueueState> = self
-            .queues
-            .lock()
-            .expect("queue list lock is never poisoned")
-            .iter()
-            .map(|q| QueueState {
-                queue: q.queue,
-                protocol: q.protocol.clone(),
-                bound: q.bound,
-            })
-            .collect();
-        let x = explain(
-            &self.config.load(),
-            &self.table.load(),
-            tap,
-            &which,
-            Queues::Live(&queues),
-        );
-        serde_json::to_string(&x).expect("an explanation serializes")
     }
 }
 
@@ -434,7 +409,7 @@ async fn answer(stream: tokio::net::UnixStream, shared: &Shared) {
     }
     let reply = match line.trim() {
         "status" | "" => serde_json::to_string(&shared.status()).expect("status serializes"),
-        l if l.starts_with("explain ") => shared.explain(&l["explain ".len()..]),
+        l if l.starts_with("explain ") => (shared.explain)(shared, &l["explain ".len()..]),
         other => {
             debug!(verb = other, "unknown control verb");
             format!(
@@ -450,34 +425,32 @@ async fn answer(stream: tokio::net::UnixStream, shared: &Shared) {
 
 /// Asks the daemon at `path` for its status (blocking client).
 pub fn query(path: &Path) -> std::io::Result<Status> {
-    use std::io::{Read, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(path)?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-    s.write_all(b"status\n")?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf)?;
+    let buf = exchange(path, "status")?;
     serde_json::from_str(&buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
-/// Asks the daemon at `path` to explain `tap` for `which` (blocking client).
-pub fn query_explain(
-    path: &Path,
-    tap: &str,
-    which: &[crate::ops::explain::Which],
-) -> std::io::Result<crate::ops::explain::Explanation> {
-    use std::io::{Read, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(path)?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-    let names: Vec<_> = which.iter().map(|w| w.as_str()).collect();
-    s.write_all(format!("explain {tap} {}\n", names.join(" ")).as_bytes())?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf)?;
+/// Sends the verb line `line` to the daemon at `path` and reads its JSON
+/// answer (blocking client); a document that is not a `T` is an error
+/// that quotes it (the daemon's own error document, say).
+pub fn query_verb<T: serde::de::DeserializeOwned>(path: &Path, line: &str) -> std::io::Result<T> {
+    let buf = exchange(path, line)?;
     serde_json::from_str(&buf).map_err(|e| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!("{e}: {}", buf.trim()),
         )
     })
+}
+
+/// Writes one verb line to the daemon at `path` and reads the answer whole.
+fn exchange(path: &Path, line: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(path)?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    s.write_all(format!("{line}\n").as_bytes())?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf)?;
+    Ok(buf)
 }
 
 #[cfg(test)]
@@ -507,53 +480,31 @@ mod tests {
         assert_eq!(std::fs::metadata(&plain).unwrap().uid(), before.uid());
     }
 
-    #[test]
-    fn explain_verb_answers_from_the_live_table_and_refuses_bad_arguments() {
-        use crate::binding::file::parse;
-        use crate::binding::store::{Link, Store};
-        let table = Table::new();
-        let mut store = Store::new();
-        store.set_file(
-            "tap0",
-            parse(
-                "tap0",
-                "MAC=aa:00:00:00:00:10\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n",
-                true,
-            ),
-        );
-        store.link_up(
-            "tap0",
-            Link {
-                ifindex: 3,
-                mac: Some(crate::mac::MacAddr([0xfe, 0, 0, 0, 0, 1])),
-            },
-        );
-        table.publish(store.snapshot(&Snapshot::default()).0);
-        let mut config = crate::config::Config::default();
-        config.dhcp.server_ip = Some("192.0.2.1".parse().unwrap());
-        config.dhcp.queue = Some(crate::config::QueueRange::single(42));
+    #[tokio::test]
+    async fn the_explain_verb_is_answered_by_the_handler_given() {
+        fn handler(shared: &Shared, args: &str) -> String {
+            format!(
+                "{{\"args\":{args:?},\"taps\":{}}}",
+                shared.table.load().entries.len()
+            )
+        }
         let shared = Shared {
-            table,
+            config: Arc::default(),
+            table: Table::new(),
             metrics: Arc::default(),
-            queues: Arc::new(std::sync::Mutex::new(vec![QueueStatus {
-                queue: 42,
-                protocol: "dhcpv4".into(),
-                bound: true,
-            }])),
+            queues: Arc::default(),
             first_scan_done: Arc::default(),
             links: Arc::default(),
-            config: Arc::new(arc_swap::ArcSwap::from_pointee(config)),
             tracers: Arc::default(),
+            explain: handler,
         };
-        let x: crate::ops::explain::Explanation =
-            serde_json::from_str(&shared.explain("tap0 dhcpv4")).unwrap();
-        assert!(x.live);
-        assert_eq!(x.protocols[0].queue, "42 bound");
-        assert_eq!(x.protocols[0].exchanges[0].reply, "DHCPOFFER");
-        for bad in ["", "tap0", "tap0 dhcpv5"] {
-            let v: serde_json::Value = serde_json::from_str(&shared.explain(bad)).unwrap();
-            assert!(v["error"].as_str().unwrap().starts_with("usage"), "{bad:?}");
-        }
+        let (mut client, server) = tokio::net::UnixStream::pair().unwrap();
+        let served = tokio::spawn(async move { answer(server, &shared).await });
+        client.write_all(b"explain tap0 dhcpv4 ra\n").await.unwrap();
+        let mut reply = String::new();
+        client.read_to_string(&mut reply).await.unwrap();
+        served.await.unwrap();
+        assert_eq!(reply, "{\"args\":\"tap0 dhcpv4 ra\",\"taps\":0}\n");
     }
 
     #[test]

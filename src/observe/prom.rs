@@ -20,12 +20,12 @@ use tracing::debug;
 
 use arc_swap::ArcSwap;
 
-use crate::binding::table::Table;
 use crate::config::Config;
+use crate::datapath::tap::Table;
 use crate::domain::Protocol;
 use crate::link::Health;
+use crate::metrics::{Labelled, Metrics};
 use crate::observe::control::LinkMonitorStatus;
-use crate::observe::metrics::{Labelled, Metrics};
 
 /// Where the kernel publishes its per-queue counters.
 pub const NFQUEUE_PROC: &str = "/proc/net/netfilter/nfnetlink_queue";
@@ -281,7 +281,7 @@ impl DaemonCollector {
         let snap = self.table.load();
         let (now_ns, now_ms) = (
             crate::datapath::ratelimit::now_ns(),
-            crate::observe::lastseen::unix_ms_now(),
+            crate::datapath::lastseen::unix_ms_now(),
         );
         let mut taps: Vec<_> = snap
             .by_ifindex
@@ -521,7 +521,8 @@ mod tests {
 
     #[test]
     fn per_tap_series_only_when_asked_for() {
-        use crate::binding::store::{Link, Store};
+        use crate::binding::store::Link;
+        use crate::datapath::tap::Store;
         use crate::mac::MacAddr;
         let mut store = Store::new();
         let text = "MAC=aa:00:00:00:00:01\nIP=192.0.2.10\nSUBNET=192.0.2.0/24\n";
@@ -559,7 +560,7 @@ mod tests {
         config.store(Arc::new(c));
         let text = render(&r);
         assert_eq!(repeated_series(&text), None, "{text}");
-        let unix = crate::observe::lastseen::unix_ms_now() / 1000;
+        let unix = crate::datapath::lastseen::unix_ms_now() / 1000;
         for want in [
             "nfdhcpd_tap_rate_limited_total{tap=\"tap1\",protocol=\"dhcpv4\"} 1".to_string(),
             "nfdhcpd_tap_rate_limited_total{tap=\"tap1\",protocol=\"rs\"} 0".to_string(),

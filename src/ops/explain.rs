@@ -26,11 +26,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::binding::store::{Link, Store};
-use crate::binding::table::{Served, Snapshot, State};
+use crate::binding::table::State;
 use crate::binding::watch::read_binding;
 use crate::config::{Config, QueueRange};
 use crate::datapath::ratelimit::Limit;
 use crate::datapath::respond::Meta;
+use crate::datapath::tap::{Served, Snapshot};
 use crate::domain::Protocol;
 use source::{Source, Sources};
 

@@ -19,7 +19,6 @@
 //!   default [`DEFAULT_SERVER_MAC`]).
 
 mod capture;
-mod summary;
 
 use std::io::Write;
 use std::net::Ipv4Addr;
@@ -28,17 +27,18 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::binding::store::{Link, Store};
-use crate::binding::table::Snapshot;
 use crate::binding::watch::read_binding;
 use crate::config::{self, Config};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
+use crate::datapath::tap::Snapshot;
 use crate::domain::Protocol;
 use crate::mac::MacAddr;
+use crate::observe::summary::{ip_header, queued_request};
 use crate::proto::{Outcome, Reply};
 
+pub use crate::observe::summary::{summarize_queued, summarize_reply};
 pub use capture::{classify, ip_packet, read_capture, write_replies, Capture, Frame, LinkType};
 pub use capture::{CaptureError, Classified};
-pub use summary::{summarize_queued, summarize_reply, summarize_request};
 
 /// ifindex the replayed tap gets.
 pub const TAP_IFINDEX: u32 = 1;
@@ -295,4 +295,19 @@ pub fn run(config_path: &Path, args: &Args, out: &mut dyn Write) -> Result<(), S
         )),
         None => Ok(()),
     }
+}
+
+/// The request's summary: protocol, message, addresses (never fails).
+pub fn summarize_request(frame: &Frame) -> String {
+    let src = frame
+        .src_mac()
+        .map_or_else(String::new, |m| format!(" from {m}"));
+    let Some(ip) = ip_packet(frame) else {
+        return format!("non-IP frame ({} bytes){src}", frame.data.len());
+    };
+    let body = match classify(frame) {
+        Classified::Queued(p) => queued_request(p, ip),
+        Classified::NotQueued(_) => ip_header(ip),
+    };
+    format!("{body}{src}")
 }

@@ -21,8 +21,7 @@
 
 use std::fmt::Write as _;
 
-use crate::config::{Config, QueueRange};
-use crate::daemon::queues_of;
+use crate::config::{queues_of, Config, QueueRange};
 use crate::domain::Protocol;
 
 pub mod nft;

@@ -25,7 +25,7 @@
 //!   to its maximum message size (57), padded to the BOOTP minimum of 300.
 //!   Values longer than 255 bytes are split over several options (RFC 3396).
 //! - Any other option from the binding's `OPTION_<code>` or the config's
-//!   `[options]` (see [`crate::config::options`]): sent when the client's
+//!   `[options]` (see [`crate::value::options`]): sent when the client's
 //!   parameter request list names it, or always when so marked; ordered
 //!   and fitted as the others.
 //! - Option 108, IPv6-Only Preferred (RFC 8925), to a client that asks

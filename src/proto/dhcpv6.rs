@@ -30,7 +30,7 @@
 //! Each comes from the binding's `NAMESERVERS6`, `DOMAINS`, `NTP6` when it
 //! has them, else from the config. Any other option, from the binding's
 //! `OPTION6_<code>` or the config's `[options]`, is sent when the ORO asks
-//! for it, or always when so marked (see [`crate::config::options`]). T1/T2 are
+//! for it, or always when so marked (see [`crate::value::options`]). T1/T2 are
 //! 0.5 and 0.8 × the preferred lifetime (RFC 8415 §21.4 recommendation),
 //! and IA_PDs get the same T1/T2 and lifetimes as IA_NAs. Requested
 //! addresses that are not ours: NotOnLink for a Request when they are
@@ -81,8 +81,8 @@ use super::frame::DEFAULT_LINK_MTU;
 use super::ndp;
 use super::ra::{encode_domain_name, IPV6_MIN_MTU};
 use super::{Context, DropReason, Outcome, Reply, ReplyKind};
-use crate::config::options::effective;
 use crate::config::Ipv6Mode;
+use crate::value::options::effective;
 
 /// UDP port of DHCPv6 clients.
 pub const CLIENT_PORT: u16 = 546;

@@ -11,12 +11,11 @@
 //! `SUBNET6`, `GATEWAY6`, `EUI64` or `IP6`. Overlaps with other bindings
 //! are not this file's to know: see [`crate::binding::overlap`].
 
-use std::net::Ipv6Addr;
-
 use ipnet::Ipv6Net;
 
 use super::Warning;
 use crate::binding::Binding;
+use crate::value::not_global;
 
 /// The binding key.
 pub const KEY: &str = "PREFIX6_DELEGATED";
@@ -67,16 +66,6 @@ pub enum DelegationError {
 /// True when `a` and `b` share an address.
 pub fn overlap(a: &Ipv6Net, b: &Ipv6Net) -> bool {
     a.contains(b) || b.contains(a)
-}
-
-/// fe80::/10 (RFC 4291 §2.5.6).
-fn is_link_local(a: Ipv6Addr) -> bool {
-    a.segments()[0] & 0xffc0 == 0xfe80
-}
-
-/// Multicast, link-local, loopback or `::`: never a prefix to announce.
-pub(super) fn not_global(a: Ipv6Addr) -> bool {
-    a.is_unspecified() || a.is_loopback() || a.is_multicast() || is_link_local(a)
 }
 
 /// Parses and checks the value `v` of `b`'s `PREFIX6_DELEGATED` against

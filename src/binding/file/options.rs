@@ -1,12 +1,12 @@
 //! `OPTION_<code>=<value>` (DHCPv4) and `OPTION6_<code>=<value>` (DHCPv6):
 //! options the VM gets besides those nfdhcpd sets, before the config's
 //! `[options]` of the same code. The value syntax, the codes refused and
-//! when an option is sent are in [`crate::config::options`]; here, the
+//! when an option is sent are in [`crate::value::options`]; here, the
 //! binding file's side: which keys are options, and an error that names
 //! the file, the key and the value.
 
 use super::{BadOption, BindingError};
-use crate::config::options::{Customs, PREFIX4, PREFIX6};
+use crate::value::options::{Customs, PREFIX4, PREFIX6};
 
 /// True for a key that names an option (valid or not: a bad code is an
 /// error, not an unknown key silently ignored).

@@ -15,9 +15,9 @@
 
 use ipnet::Ipv6Net;
 
-use super::delegated::not_global;
 use crate::binding::Binding;
 use crate::domain::RouterPreference;
+use crate::value::not_global;
 
 /// The binding key.
 pub const KEY: &str = "ROUTES6";

@@ -6,11 +6,11 @@ use std::net::Ipv4Addr;
 use super::request::BootClient;
 use super::source::Sources;
 use super::{decode, request, Exchange, Field, Report, Which};
-use crate::binding::table::Snapshot;
 use crate::binding::Binding;
 use crate::config::options::effective;
 use crate::config::{Config, Ipv6Mode};
 use crate::datapath::respond::{decide, Meta};
+use crate::datapath::tap::Snapshot;
 use crate::domain::{DropReason, Protocol};
 use crate::proto::Outcome;
 

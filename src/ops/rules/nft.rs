@@ -30,8 +30,7 @@
 use std::fmt::Write as _;
 
 use super::{kernel_limit, parse_pattern, Options, TapMode};
-use crate::config::{Config, QueueRange};
-use crate::daemon::queues_of;
+use crate::config::{queues_of, Config, QueueRange};
 use crate::domain::Protocol;
 
 /// The name of every table this ruleset creates (one per family).

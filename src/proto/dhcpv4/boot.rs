@@ -28,10 +28,9 @@
 use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
-use super::options::List;
 use super::{code, field, Request};
-use crate::binding::file::boot::Boot;
 use crate::proto::Context;
+use crate::value::boot::Boot;
 
 /// Vendor class prefix of a PXE client (PXE 2.1 §2.2.5, RFC 4578 §2).
 pub(super) const PXE_CLIENT: &[u8] = b"PXEClient";
@@ -247,24 +246,26 @@ pub(super) fn write_fields(f: &mut [u8], keys: Keys<'_>, choice: Choice) {
 }
 
 /// Options 66, 67 (when the client asks or the value does not fit its
-/// fixed field) and 60 of a reply. RFC 2132 §9.4, §9.5: options 66 and
-/// 67 are how a value too long for `sname` or `file` is given without
-/// overloading them (§9.3).
-pub(super) fn options<'a>(l: &mut List<'a>, keys: Keys<'a>, choice: Choice, req: &Request<'_>) {
+/// fixed field) and 60 of a reply, as (code, value) for the reply's
+/// option list to borrow. RFC 2132 §9.4, §9.5: options 66 and 67 are how
+/// a value too long for `sname` or `file` is given without overloading
+/// them (§9.3).
+pub(super) fn options<'a>(
+    keys: Keys<'a>,
+    choice: Choice,
+    req: &Request<'_>,
+) -> [Option<(u8, &'a [u8])>; 3] {
     let wanted = |code, value: &str, len| req.asks_for(code) || fits(value, len).is_none();
-    if let Some(s) = keys.tftp_server() {
-        if wanted(code::TFTP_SERVER, s, SNAME_LEN) {
-            l.borrow(code::TFTP_SERVER, s.as_bytes());
-        }
-    }
-    if let Some(f) = choice.file_name(keys) {
-        if wanted(code::BOOTFILE, f, FILE_LEN) {
-            l.borrow(code::BOOTFILE, f.as_bytes());
-        }
-    }
-    if let Some(v) = choice.vendor {
-        l.borrow(code::VENDOR_CLASS, v.class());
-    }
+    let server = keys
+        .tftp_server()
+        .filter(|s| wanted(code::TFTP_SERVER, s, SNAME_LEN))
+        .map(|s| (code::TFTP_SERVER, s.as_bytes()));
+    let file = choice
+        .file_name(keys)
+        .filter(|f| wanted(code::BOOTFILE, f, FILE_LEN))
+        .map(|f| (code::BOOTFILE, f.as_bytes()));
+    let vendor = choice.vendor.map(|v| (code::VENDOR_CLASS, v.class()));
+    [server, file, vendor]
 }
 
 /// `value` in a fixed field of `len` bytes, NUL-terminated (RFC 2131 §2:

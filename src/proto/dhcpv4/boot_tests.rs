@@ -10,9 +10,9 @@ use std::net::Ipv4Addr;
 use super::golden::{check_golden, line};
 use super::tests::{config, ctx, routed, udp_packet, Answer};
 use super::*;
-use crate::binding::file::boot::Boot;
 use crate::binding::Binding;
 use crate::mac::MacAddr;
+use crate::value::boot::Boot;
 
 /// The golden file, from the crate root.
 const GOLDEN: &str = "tests/fixtures/boot/golden-replies.txt";

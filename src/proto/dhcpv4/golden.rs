@@ -298,7 +298,7 @@ pub(super) fn check_golden(golden: &str, got: &[String]) {
 const GOLDEN_RAW: &str = "tests/fixtures/dhcpv4/golden-raw-options.txt";
 
 fn raw_option_lines() -> Vec<String> {
-    use crate::config::options::Customs;
+    use crate::value::options::Customs;
     let mut c = config();
     c.options = Customs::parse([("OPTION_225", "always ip:192.0.2.225")]).unwrap();
     let mut b = routed();

@@ -12,8 +12,8 @@ use super::{
     boot, code, field, search, Plan, Request, DEFAULT_LINK_MTU, IP_UDP_LEN, MIN_MESSAGE_SIZE,
 };
 use crate::binding::Binding;
-use crate::config::options::{self, effective};
 use crate::proto::{Context, ReplyKind};
+use crate::value::options::{self, effective};
 
 /// RFC 2132 §5.1: the minimum legal MTU value is 68.
 const MIN_MTU: u16 = 68;
@@ -142,7 +142,9 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
         l.share(code::DOMAIN_SEARCH, names);
     }
     if let Some((choice, keys)) = plan.boot.and_then(|c| Some((c, boot::Keys::of(ctx)?))) {
-        boot::options(l, keys, choice, req);
+        for (code, value) in boot::options(keys, choice, req).into_iter().flatten() {
+            l.borrow(code, value);
+        }
     }
     raw_options(l, ctx, req);
 }

@@ -243,7 +243,7 @@ fn the_untrimmed_part_of_any_reply_fits_the_ipv6_minimum_mtu() {
         domains: vec!["a".repeat(63) + ".example.org"; 300],
         ntp_servers: vec![a6("2001:db8:123::1"); 3000],
         raw_options: vec![],
-        bootfile_url: Some("u".repeat(crate::binding::file::boot::MAX_LEN)),
+        bootfile_url: Some("u".repeat(crate::value::boot::MAX_LEN)),
     };
     let statuses = [
         Status::NoAddrsAvail,

@@ -547,7 +547,7 @@ fn the_boot_file_url_only_when_the_oro_asks_golden_bytes() {
     let c = config(Ipv6Mode::SlaacDhcpv6);
     let mut b = tap_routed();
     let url = "tftp://[2001:db8::5]/efi/grubx64.efi";
-    b.boot = Some(Box::new(crate::binding::file::boot::Boot {
+    b.boot = Some(Box::new(crate::value::boot::Boot {
         file6: Some(url.into()),
         ..Default::default()
     }));
@@ -666,7 +666,7 @@ fn the_bindings_dns_search_list_and_ntp_replace_the_configs() {
 
 #[test]
 fn raw_options_when_the_oro_asks_or_always_binding_before_config() {
-    use crate::config::options::Customs;
+    use crate::value::options::Customs;
     let parse = |pairs: &[(&str, &str)]| Customs::parse(pairs.iter().copied()).unwrap();
     let (mut c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
     c.options = parse(&[
@@ -719,7 +719,7 @@ fn raw_options_when_the_oro_asks_or_always_binding_before_config() {
 
 #[test]
 fn raw_options_go_first_when_the_reply_is_too_long() {
-    use crate::config::options::Customs;
+    use crate::value::options::Customs;
     let (c, mut b) = (config(Ipv6Mode::SlaacDhcpv6), tap_routed());
     let big = format!("always string:{}", "x".repeat(1000));
     b.options = Customs::parse([

@@ -3,8 +3,8 @@
 
 use ipnet::Ipv6Net;
 
-use crate::binding::file::pref64::Pref64;
 use crate::config::RouterPreference;
+use crate::value::pref64::Pref64;
 
 use super::ndp::OPT_UNIT;
 use super::{prf_bits, RA_PRF_SHIFT};
@@ -113,7 +113,7 @@ pub fn emit_pref64(p: &Pref64Info, m: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binding::file::pref64::parse_prefix;
+    use crate::value::pref64::parse_prefix;
 
     fn route(prefix: &str, preference: RouterPreference, lifetime: u32) -> Vec<u8> {
         let mut m = Vec::new();

@@ -2,10 +2,10 @@
 //! frames parsed back (checksum verified), truncation.
 
 use super::*;
-use crate::binding::file::pref64::{parse_prefix, Pref64};
 use crate::binding::Binding;
 use crate::config::Config;
 use crate::proto::testutil::*;
+use crate::value::pref64::{parse_prefix, Pref64};
 
 const GUEST_LL: &str = "fe80::a800:ff:fe00:10";
 

@@ -1,7 +1,7 @@
 //! `OPTION_<code>` of a binding and the config's `[options]` in replies.
 
 use super::*;
-use crate::config::options::Customs;
+use crate::value::options::Customs;
 
 /// Options from `KEY=value` pairs, as a binding file or `[options]` gives them.
 fn customs(pairs: &[(&str, &str)]) -> Customs {

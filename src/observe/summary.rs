@@ -1,13 +1,11 @@
 //! One-line summaries of requests (any bytes: never panics) and of our
-//! replies, for the replay output.
+//! replies, for `nfdhcpd trace` and the replay output.
 
 use std::fmt::Write as _;
 use std::net::Ipv6Addr;
 
 use dhcproto::{v6, Decodable, Decoder};
 
-use super::capture::{classify, ip_packet, Classified, Frame};
-use crate::binding::file::pref64::Pref64;
 use crate::domain::Protocol;
 use crate::mac::MacAddr;
 use crate::proto::frame::{self, ip_of_frame, ETH_HDR_LEN};
@@ -16,6 +14,7 @@ use crate::proto::ra::{
     OPT_PREF64, OPT_PREFIX_INFO, OPT_ROUTE_INFO, RA_FLAG_MANAGED, RA_FLAG_OTHER,
 };
 use crate::proto::{dhcpv4, dhcpv6, Reply, ReplyKind};
+use crate::value::pref64::Pref64;
 
 /// Byte offsets in the ICMPv6 messages summarized.
 mod field {
@@ -48,24 +47,9 @@ fn addr6(b: &[u8]) -> Option<Ipv6Addr> {
     <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from)
 }
 
-/// The request's summary: protocol, message, addresses (never fails).
-pub fn summarize_request(frame: &Frame) -> String {
-    let src = frame
-        .src_mac()
-        .map_or_else(String::new, |m| format!(" from {m}"));
-    let Some(ip) = ip_packet(frame) else {
-        return format!("non-IP frame ({} bytes){src}", frame.data.len());
-    };
-    let body = match classify(frame) {
-        Classified::Queued(p) => queued_request(p, ip),
-        Classified::NotQueued(_) => ip_header(ip),
-    };
-    format!("{body}{src}")
-}
-
 /// The summary of an IP packet queued as `protocol` (as NFQUEUE delivers
-/// it, with the frame's source MAC when known): the same text as
-/// [`summarize_request`] (never fails). `nfdhcpd trace` prints it.
+/// it, with the frame's source MAC when known): the same text as replay's
+/// request summary (never fails). `nfdhcpd trace` prints it.
 pub fn summarize_queued(protocol: Protocol, ip: &[u8], src_mac: Option<MacAddr>) -> String {
     let body = queued_request(protocol, ip);
     match src_mac {
@@ -74,7 +58,8 @@ pub fn summarize_queued(protocol: Protocol, ip: &[u8], src_mac: Option<MacAddr>)
     }
 }
 
-fn queued_request(protocol: Protocol, ip: &[u8]) -> String {
+/// The summary of an IP packet queued as `protocol`, without its source.
+pub fn queued_request(protocol: Protocol, ip: &[u8]) -> String {
     match protocol {
         Protocol::Dhcpv4 => dhcpv4_request(ip),
         Protocol::Dhcpv6 => dhcpv6_request(ip),
@@ -83,7 +68,8 @@ fn queued_request(protocol: Protocol, ip: &[u8]) -> String {
     }
 }
 
-fn ip_header(ip: &[u8]) -> String {
+/// The source and destination of an IP packet not queued (never fails).
+pub fn ip_header(ip: &[u8]) -> String {
     if let Ok(i) = frame::parse_ipv6(ip) {
         return format!("IPv6 {} > {}", i.src, i.dst);
     }

@@ -11,7 +11,7 @@
 
 use ipnet::Ipv6Net;
 
-use super::delegated::not_global;
+use super::not_global;
 
 /// The binding key.
 pub const KEY: &str = "PREF64";

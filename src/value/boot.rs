@@ -21,7 +21,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::{validate_dns_name, NameError};
+use crate::domain::{validate_dns_name, NameError};
 
 /// The key of the next server's address (`siaddr`).
 pub const NEXT_SERVER: &str = "NEXT_SERVER";
