@@ -5,8 +5,10 @@
 //! rules answer it from a binding with boot keys. tcpdump on the tap
 //! shows, dissected by tshark, the firmware's DISCOVER, the daemon's
 //! OFFER with the boot file for that firmware, the firmware's REQUEST for
-//! it and the ACK: the firmware took the offer. (It then tries TFTP or
-//! HTTP from a server that is not there; qemu is killed by its PID.)
+//! it and the ACK, then the VM's ARP request, from its leased address,
+//! for `NEXT_SERVER`: the firmware took the lease and goes for its boot
+//! file over TFTP or HTTP (from a server that is not there; qemu is
+//! killed by its PID).
 //!
 //! qemu and the firmware (packages qemu-system-x86, seabios, ipxe-qemu,
 //! ovmf) are prerequisites, fatal when CI is set.
@@ -248,6 +250,16 @@ fn messages(pcap: &Path) -> Vec<Msg> {
         .collect()
 }
 
+/// The VM, with its leased address, asks who has `NEXT_SERVER` (ARP): it
+/// took the ACK and goes for its boot file.
+fn asks_for_next_server(pcap: &Path) -> bool {
+    let out = sh_out(&format!(
+        "tshark -r {} -Y 'arp.opcode == 1 && arp.src.proto_ipv4 == {IP} && arp.dst.proto_ipv4 == 192.0.2.5' 2>/dev/null",
+        pcap.display()
+    ));
+    !out.stdout.is_empty()
+}
+
 /// The first message of `kind` after index `from`.
 fn first(msgs: &[Msg], kind: u8, from: usize) -> Option<usize> {
     msgs.iter()
@@ -268,8 +280,9 @@ fn exchange(msgs: &[Msg]) -> Option<[&Msg; 4]> {
 
 /// Boots `fw` in a VM with MAC `mac` on a tap whose binding has the boot
 /// keys; returns the firmware's DISCOVER, OFFER, REQUEST and ACK, once
-/// the ACK is captured (panics, with the firmware's console and the
-/// daemon's log, when it is not in time).
+/// the ACK is captured and the VM asks (ARP) for `NEXT_SERVER` from its
+/// leased address, with no NAK on the way (panics, with the firmware's
+/// console and the daemon's log, when it is not in time).
 fn boot(tag: &str, fw: Firmware, mac: &str) -> [Msg; 4] {
     let (accel, wait) = accel();
     let t = Topology::new(tag);
@@ -289,14 +302,20 @@ fn boot(tag: &str, fw: Firmware, mac: &str) -> [Msg; 4] {
             .any(|b| b.tap == TAP && b.state == "active")
     });
     let secs = wait.as_secs() as u32 + 10;
-    let mut cap = t
-        .host
-        .capture(TAP, dir, "firmware", "udp port 67 or udp port 68", secs);
+    let mut cap = t.host.capture(
+        TAP,
+        dir,
+        "firmware",
+        "udp port 67 or udp port 68 or arp",
+        secs,
+    );
     let mut vm = Qemu::start(&t.host, dir, TAP, mac, fw, &accel);
     let deadline = Instant::now() + wait;
     loop {
         let msgs = messages(&cap.pcap);
-        if let Some(x) = exchange(&msgs) {
+        let done = exchange(&msgs).filter(|_| asks_for_next_server(&cap.pcap));
+        if let Some(x) = done {
+            assert!(msgs.iter().all(|m| m.kind != 6), "a NAK: {msgs:#?}");
             drop(vm);
             cap.stop();
             t.wait_queues_empty();
@@ -304,7 +323,7 @@ fn boot(tag: &str, fw: Firmware, mac: &str) -> [Msg; 4] {
         }
         assert!(
             vm.alive() && Instant::now() < deadline,
-            "{fw:?}: no DISCOVER, OFFER, REQUEST, ACK in {wait:?} ({accel}): {msgs:#?}\n{}\nlog:\n{}",
+            "{fw:?}: no DISCOVER, OFFER, REQUEST, ACK and ARP for NEXT_SERVER in {wait:?} ({accel}): {msgs:#?}\n{}\nlog:\n{}",
             vm.output(),
             d.log_text()
         );
