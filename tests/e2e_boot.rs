@@ -1,9 +1,9 @@
 //! Network boot end to end: the real daemon and iptables rules; the
 //! requests of real boot firmware (tests/fixtures/boot/*.hex: a BIOS PXE
-//! ROM, iPXE, UEFI PXE and UEFI HTTP boot clients; no PXE client runs
-//! here) sent from VM namespaces whose MAC is the request's chaddr, the
-//! replies captured there and dissected by tshark; real udhcpc, dhclient
-//! and dhclient -6 for the same VMs.
+//! ROM, iPXE, UEFI PXE and UEFI HTTP boot clients; tests/e2e_firmware.rs
+//! boots the firmware itself) sent from VM namespaces whose MAC is the
+//! request's chaddr, the replies captured there and dissected by tshark;
+//! real udhcpc, dhclient and dhclient -6 for the same VMs.
 
 mod common;
 
@@ -71,8 +71,8 @@ fn boot_firmware_requests_get_their_boot_file_and_leases_still_work() {
     let t = Topology::new("bt4");
     let vms = [
         ("tap-pb", "d0:50:99:4e:05:57", "192.0.2.21"),
-        ("tap-px", "fa:16:5e:ec:78:e6", "192.0.2.22"),
-        ("tap-pe", "b8:ae:ed:7d:5f:80", "192.0.2.23"),
+        ("tap-px", "52:54:00:00:0b:01", "192.0.2.22"),
+        ("tap-pe", "52:54:00:00:0b:02", "192.0.2.23"),
     ];
     let netns: Vec<Netns> = vms
         .iter()
@@ -114,7 +114,8 @@ fn boot_firmware_requests_get_their_boot_file_and_leases_still_work() {
         (
             efi,
             "http-efi",
-            format!("{server}|http://192.0.2.5/efi/shim.efi|boot.example.org|http://192.0.2.5/efi/shim.efi|HTTPClient"),
+            // No option 66: HttpBootDxe does not ask for it.
+            format!("{server}|http://192.0.2.5/efi/shim.efi||http://192.0.2.5/efi/shim.efi|HTTPClient"),
         ),
     ] {
         let got = offer_to(&t, vm, fixture, &fixture_hex(fixture));

@@ -127,36 +127,43 @@ fn boot_firmware_requests_replayed_get_replies_tshark_dissects() {
     let tshark = common::which("tshark").expect("checked");
     let dir = tempfile::tempdir().unwrap();
     let server = "192.0.2.5|boot.example.org";
+    // (fixture, chaddr, boot file, option 60, option 66: asked for)
     let cases = [
         (
             "pxe-bios",
             "d0:50:99:4e:05:57",
             "bios/pxelinux.0",
             "PXEClient",
+            "boot.example.org",
         ),
         (
             "ipxe",
-            "fa:16:5e:ec:78:e6",
+            "52:54:00:00:0b:01",
             "http://192.0.2.5/boot.ipxe",
             "PXEClient",
+            "boot.example.org",
         ),
         (
             "pxe-efi",
-            "b8:ae:ed:7d:5f:80",
+            "52:54:00:00:0b:02",
             "efi/grubx64.efi",
             "PXEClient",
+            "boot.example.org",
         ),
         (
             "http-efi",
-            "b8:ae:ed:7d:5f:80",
+            "52:54:00:00:0b:02",
             "http://192.0.2.5/efi/shim.efi",
             "HTTPClient",
+            // EDK2's HttpBootDxe asks for 67, not 66.
+            "",
         ),
     ];
-    for (name, mac, file, vendor) in cases {
+    for (name, mac, file, vendor, opt66) in cases {
         let (got, out) = replayed(&tshark, dir.path(), name, mac, BOOT_KEYS);
-        // Every one asks for 66 and 67: in the fields and the options.
-        let want = format!("{server}|{file}|boot.example.org|{file}|{vendor}|2");
+        // Every one asks for 67 (and all but HTTP boot for 66): in the
+        // fields and the options.
+        let want = format!("{server}|{file}|{opt66}|{file}|{vendor}|2");
         assert_eq!(got, want, "{name}");
         // The command's own line for the reply names them.
         let said = format!("next-server 192.0.2.5 file \"{file}\"");

@@ -21,9 +21,9 @@ const NEXT_SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 5);
 /// The fixtures: name, the client's MAC (chaddr).
 const FIXTURES: [(&str, &str); 4] = [
     ("pxe-bios", "d0:50:99:4e:05:57"),
-    ("ipxe", "fa:16:5e:ec:78:e6"),
-    ("pxe-efi", "b8:ae:ed:7d:5f:80"),
-    ("http-efi", "b8:ae:ed:7d:5f:80"),
+    ("ipxe", "52:54:00:00:0b:01"),
+    ("pxe-efi", "52:54:00:00:0b:02"),
+    ("http-efi", "52:54:00:00:0b:02"),
 ];
 
 /// The DHCP payload of a fixture (hex lines, `#` comments).
@@ -170,11 +170,12 @@ fn a_uefi_pxe_client_gets_the_efi_file() {
 #[test]
 fn a_uefi_http_boot_client_gets_the_url_and_httpclient() {
     let a = answer("http-efi", &binding(FIXTURES[3].1, Some(boot())));
+    // HttpBootDxe asks for 67, not 66: the server name only in `sname`.
     assert_eq!(
         said(&a),
         want(
             "http://192.0.2.5/efi/shim.efi",
-            true,
+            false,
             true,
             Some("HTTPClient")
         )
@@ -192,7 +193,7 @@ fn a_uefi_http_boot_client_gets_the_url_and_httpclient() {
             file: String::new(),
             opt67: None,
             opt60: None,
-            ..want("", true, false, None)
+            ..want("", false, false, None)
         }
     );
 }
@@ -321,4 +322,55 @@ fn the_configs_boot_defaults_serve_every_binding_and_each_binding_key_overrides_
         (got.siaddr, got.file.as_str()),
         (NEXT_SERVER, "node/pxelinux.0")
     );
+}
+
+#[test]
+fn the_firmwares_own_requests_get_an_ack_with_their_boot_file() {
+    // Each REQUEST selected dnsmasq's offer of 192.0.2.10 from 192.0.2.1:
+    // the routed binding's address, the server identifier configured here.
+    // EDK2's PXE asks in it for replies of up to 65280 bytes (option 57):
+    // the ACK is an ordinary one, within the link's MTU.
+    let mut c = config();
+    c.dhcp.server_ip = Some(Ipv4Addr::new(192, 0, 2, 1));
+    for (name, mac, file, vendor) in [
+        (
+            "ipxe-request",
+            FIXTURES[1].1,
+            "http://192.0.2.5/boot.ipxe",
+            "PXEClient",
+        ),
+        (
+            "pxe-efi-request",
+            FIXTURES[2].1,
+            "efi/grubx64.efi",
+            "PXEClient",
+        ),
+        (
+            "http-efi-request",
+            FIXTURES[3].1,
+            "http://192.0.2.5/efi/shim.efi",
+            "HTTPClient",
+        ),
+    ] {
+        let b = binding(mac, Some(boot()));
+        let p = udp_packet(&payload(name), Ipv4Addr::UNSPECIFIED);
+        let a = match handle(&ctx(&c, &b), &p) {
+            Outcome::Reply(r) => Answer::of(&r),
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(a.kind, ReplyKind::Ack, "{name}");
+        assert_eq!(a.message.yiaddr(), routed().ip.unwrap(), "{name}");
+        let got = said(&a);
+        assert_eq!(
+            (
+                got.siaddr,
+                got.file.as_str(),
+                got.opt67.as_deref(),
+                got.opt60.as_deref()
+            ),
+            (NEXT_SERVER, file, Some(file), Some(vendor)),
+            "{name}"
+        );
+        assert!(a.payload.len() <= 1500 - 28, "{name}: {}", a.payload.len());
+    }
 }
