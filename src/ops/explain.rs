@@ -12,8 +12,9 @@
 //! verb `explain`); offline, from the config and binding files, the queue
 //! states unknown.
 //!
-//! Explaining never touches the tap's real rate limiter: the decision runs
-//! on a copy of the tap's entry with a fresh, unlimited one.
+//! Explaining never touches the tap's real rate limiter nor its last-seen
+//! record: the decision runs on a copy of the tap's entry with a fresh,
+//! unlimited limiter and a record of its own.
 
 mod decode;
 mod exchange;
@@ -327,12 +328,15 @@ fn run(config: &Config, s: &Served, w: Which, queues: Queues<'_>, r: &mut Report
         (_, None) => {}
     }
     // A private copy of the tap's entry with a fresh limiter, under a
-    // config without limits: explaining costs the VM none of its budget.
+    // config without limits: explaining costs the VM none of its budget;
+    // and a last-seen record of its own, so that the requests explain
+    // makes up never show in `status` or /metrics as the VM's.
     let mut one = Snapshot::default();
     one.by_ifindex.insert(
         s.ifindex,
         Served {
             limiter: Arc::default(),
+            seen: Arc::default(),
             ..s.clone()
         },
     );

@@ -55,6 +55,29 @@ fn pair(v: &str, s: &str) -> (String, String) {
 }
 
 #[test]
+fn explaining_leaves_the_taps_last_seen_record_alone() {
+    let c = config("", "");
+    let snap = snapshot("tap0", &format!("{V4}{V6}"), true);
+    let x = explain(
+        &c,
+        &snap,
+        "tap0",
+        &[Which::Dhcpv4, Which::Ra, Which::Dhcpv6],
+        Queues::Offline,
+    );
+    assert!(
+        x.protocols.iter().all(|r| !r.exchanges.is_empty()),
+        "{x:#?}"
+    );
+    let seen = &snap.lookup(7).unwrap().seen;
+    assert_eq!(
+        seen.report(u64::MAX, u64::MAX),
+        vec![],
+        "explain's made-up requests are not the VM's"
+    );
+}
+
+#[test]
 fn dhcpv4_offer_and_ack_with_every_value_and_its_source() {
     let c = config("", "");
     let x = explain(
