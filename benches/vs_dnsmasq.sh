@@ -5,16 +5,20 @@
 # the rule, nfdhcpd answers and drops the request before dnsmasq's socket
 # sees it; without it, dnsmasq answers). $RUNS interleaved runs; each run
 # measures, for each server in turn (order alternating between runs):
-#   - whole-machine CPU per exchange at the fixed rates $FIXED_RATES
-#     (user + nice, system, irq + softirq over all CPUs, from /proc/stat,
-#     divided by the ACKs perfdhcp received), with the server process's and
+#   - whole-machine CPU per exchange at the fixed rates $FIXED_RATES,
+#     divided by the ACKs perfdhcp received: machine_us (user + nice,
+#     system, irq + softirq over all CPUs from /proc/stat, with the split)
+#     and, with SPIN=1, busy_us (wall time × CPUs less what an idle-priority
+#     spinner per CPU got: see spin_start in common.sh; on a VM whose
+#     /proc/stat misses time; the spinners slow the measured processes,
+#     and /proc/stat then counts them); with the server process's and
 #     perfdhcp's own share, and the VM's UDP RcvbufErrors (replies lost at
 #     perfdhcp's full socket);
 #   - the perfdhcp sweep: the highest rate with drops <= 2.5 %, in single-
 #     and multi-thread mode (-g single, -g multi).
 # Prints the ratios nfdhcpd / dnsmasq of each run. Writes
 # ${OUT:-target/bench/vs_dnsmasq.txt}. Knobs: RUNS, FIXED_SECS, FIXED_RATES,
-# PERF_SECS, PERF_RATES, MODES. Only documentation addresses, only inside the
+# PERF_SECS, PERF_RATES, MODES, SPIN. Only documentation addresses, only inside the
 # namespaces it creates; everything it starts is stopped.
 set -euo pipefail
 
@@ -25,11 +29,12 @@ FIXED_RATES=${FIXED_RATES:-"4000 8000"}
 PERF_SECS=${PERF_SECS:-3}
 PERF_RATES=${PERF_RATES:-"4000 6000 8000 10000 12000 14000 16000 18000 20000 24000 28000"}
 MODES=${MODES:-"single multi"}
+SPIN=${SPIN:-0} # 1: whole-machine CPU by idle spinners too (see spin_start in common.sh)
 H=nfv$$h
 V=nfv$$v
 # shellcheck source=benches/common.sh
 . "$ROOT/benches/common.sh"
-bench_begin perfdhcp:kea-admin dnsmasq:dnsmasq-base iptables ip:iproute2 -- --bin nfdhcpd
+bench_begin perfdhcp:kea-admin dnsmasq:dnsmasq-base iptables ip:iproute2 chrt:util-linux taskset:util-linux -- --bin nfdhcpd
 
 veth_topology
 daemon_config 42 "[ipv6]" "enable_ipv6 = no" "[limits]" "rate = 0"
@@ -46,20 +51,23 @@ pick() { # $1 = the server that answers
 
 # One fixed-rate point: perfdhcp at $2/s for $FIXED_SECS s against server $1.
 fixed() {
-    local pid s0 s1 p0 p1 e0 e1 out acks sent drops
+    local pid s0 s1 p0 p1 e0 e1 out acks sent drops w0 w1 k0 k1
     pid=$(pid_of "$1")
-    s0=$(cpustat); p0=$(cputicks "$pid"); e0=$(rcvbuferrs)
+    [ "$SPIN" = 1 ] && { spin_start; sleep 0.2; }
+    s0=$(cpustat); p0=$(cputicks "$pid"); e0=$(rcvbuferrs); k0=$(spin_ticks); w0=$(date +%s%N)
     out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time inv perfdhcp -4 -l eth0 -r "$2" -p "$FIXED_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
-    s1=$(cpustat); p1=$(cputicks "$pid"); e1=$(rcvbuferrs)
+    w1=$(date +%s%N); k1=$(spin_ticks); s1=$(cpustat); p1=$(cputicks "$pid"); e1=$(rcvbuferrs)
+    [ "$SPIN" = 1 ] && spin_stop
     read -r sent drops acks _ <<<"$(perfdhcp_counts "$out" "$FIXED_SECS")"
     awk -v srv="$1" -v r="$2" -v a="$acks" -v hz="$(getconf CLK_TCK)" -v s0="$s0" -v s1="$s1" \
+        -v busy="$([ "$SPIN" = 1 ] && busy_us "$w0" "$w1" "$k0" "$k1" "$acks" || echo -)" \
         -v p=$((p1 - p0)) -v gen="$(sed -n 's/^cpu=\([0-9.]*\)+\([0-9.]*\) wall=.*/\1 \2/p' <<<"$out")" \
         -v e=$((e1 - e0)) -v sent="$sent" -v drops="$drops" 'BEGIN {
         split(s0, x); split(s1, y); split(gen, g)
         us = a ? 1e6 / hz / a : 0
         usr = (y[1] - x[1]) * us; sys = (y[2] - x[2]) * us; irq = (y[3] - x[3]) * us
-        printf "fixed %s %d/s: acks=%d drops=%d/%d machine_us_per_exchange=%.1f (user %.1f, system %.1f, irq+softirq %.1f) server_us=%.1f perfdhcp_us=%.1f steal_ticks=%d vm_udp_rcvbuf_errors=%d\n",
-            srv, r, a, drops, sent, usr + sys + irq, usr, sys, irq, p * us, a ? (g[1] + g[2]) * 1e6 / a : 0, y[5] - x[5], e }'
+        printf "fixed %s %d/s: acks=%d drops=%d/%d busy_us_per_exchange=%s machine_us_per_exchange=%.1f (user %.1f, system %.1f, irq+softirq %.1f) server_us=%.1f perfdhcp_us=%.1f steal_ticks=%d vm_udp_rcvbuf_errors=%d\n",
+            srv, r, a, drops, sent, busy, usr + sys + irq, usr, sys, irq, p * us, a ? (g[1] + g[2]) * 1e6 / a : 0, y[5] - x[5], e }'
 }
 
 # The perfdhcp sweep against server $1 in thread mode $2: the highest ACK
@@ -85,22 +93,24 @@ say "# nfdhcpd vs dnsmasq under perfdhcp, $(date -u +%FT%TZ); $(nproc) cores, $(
 say "# both servers running; the NFQUEUE rule picks nfdhcpd; $RUNS interleaved runs"
 for run in $(seq "$RUNS"); do
     if [ $((run % 2)) = 1 ]; then order="nfdhcpd dnsmasq"; else order="dnsmasq nfdhcpd"; fi
-    declare -A M=() B=()
+    declare -A M=() B=() U=()
     for srv in $order; do
         pick "$srv"
         for r in $FIXED_RATES; do
             line=$(fixed "$srv" "$r"); say "run $run $line"
             M[$srv$r]=$(sed -n 's/.*machine_us_per_exchange=\([0-9.]*\).*/\1/p' <<<"$line")
+            U[$srv$r]=$(sed -n 's/.*busy_us_per_exchange=\([0-9.]*\).*/\1/p' <<<"$line")
         done
         for m in $MODES; do
             B[$srv$m]=$(sweep "$srv" "$m"); say "run $run sweep $srv -g $m: best ${B[$srv$m]} ACKs/s"
         done
     done
     for r in $FIXED_RATES; do
-        say "RATIO run $run machine CPU per exchange at $r/s nfdhcpd/dnsmasq=$(ratio "${M[nfdhcpd$r]}" "${M[dnsmasq$r]}")"
+        [ "$SPIN" = 1 ] && say "RATIO run $run busy CPU per exchange (idle spinners) at $r/s nfdhcpd/dnsmasq=$(ratio "${U[nfdhcpd$r]}" "${U[dnsmasq$r]}")"
+        say "RATIO run $run machine CPU per exchange (/proc/stat) at $r/s nfdhcpd/dnsmasq=$(ratio "${M[nfdhcpd$r]}" "${M[dnsmasq$r]}")"
     done
     for m in $MODES; do
         say "RATIO run $run perfdhcp -g $m best nfdhcpd/dnsmasq=$(ratio "${B[nfdhcpd$m]%% *}" "${B[dnsmasq$m]%% *}")"
     done
-    unset M B
+    unset M B U
 done
