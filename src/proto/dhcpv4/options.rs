@@ -72,11 +72,11 @@ pub(super) fn for_reply<'a>(
 /// important first. Sending one more option is one more entry here.
 fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan) {
     // RFC 2131 §4.3.1 table 3: every reply carries 53 and 54.
-    l.copy(code::MESSAGE_TYPE, &[plan.msg_type().0]);
-    l.copy(code::SERVER_ID, &plan.server.octets());
+    l.copy(code::MESSAGE_TYPE, [plan.msg_type().0]);
+    l.copy(code::SERVER_ID, plan.server.octets());
     if plan.rapid_commit {
         // RFC 4039 §4: the ACK to a rapid-commit DISCOVER MUST carry option 80.
-        l.copy(code::RAPID_COMMIT, &[]);
+        l.copy(code::RAPID_COMMIT, []);
     }
     l.pin();
     // RFC 2131 §4.3.2 and table 3: a NAK carries only 53, 54 (and MAY 56).
@@ -87,19 +87,19 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
         // RFC 8925 §3.1: "If the server pool is explicitly configured with
         // a V6ONLY_WAIT timer, the server MUST set the field to that
         // configured value"; "The server MUST set the length field to 4."
-        l.copy(code::IPV6_ONLY_PREFERRED, &wait.to_be_bytes());
+        l.copy(code::IPV6_ONLY_PREFERRED, wait.to_be_bytes());
     }
     let b: &'a Binding = ctx.binding;
     let dhcp = &ctx.config.dhcp;
     if plan.lease {
         let lease = dhcp.lease_lifetime;
         let (t1, t2) = renewal_times(lease, dhcp.lease_renewal);
-        l.copy(code::LEASE_TIME, &lease.to_be_bytes());
-        l.copy(code::RENEWAL_TIME, &t1.to_be_bytes());
-        l.copy(code::REBINDING_TIME, &t2.to_be_bytes());
+        l.copy(code::LEASE_TIME, lease.to_be_bytes());
+        l.copy(code::RENEWAL_TIME, t1.to_be_bytes());
+        l.copy(code::REBINDING_TIME, t2.to_be_bytes());
     }
     if let Some(net) = b.subnet {
-        l.copy(code::SUBNET_MASK, &net.netmask().octets());
+        l.copy(code::SUBNET_MASK, net.netmask().octets());
     }
     if let (Some(gw), false) = (&b.gateway, b.private) {
         l.addrs(code::ROUTER, std::slice::from_ref(gw));
@@ -122,10 +122,10 @@ fn list<'a>(l: &mut List<'a>, ctx: &Context<'a>, req: &Request<'_>, plan: &Plan)
         l.addrs(code::NTP_SERVERS, ntp);
     }
     if let Some(net) = b.subnet {
-        l.copy(code::BROADCAST_ADDRESS, &net.broadcast().octets());
+        l.copy(code::BROADCAST_ADDRESS, net.broadcast().octets());
     }
     if let Some(mtu) = b.mtu.filter(|&m| m >= MIN_MTU) {
-        l.copy(code::INTERFACE_MTU, &mtu.to_be_bytes());
+        l.copy(code::INTERFACE_MTU, mtu.to_be_bytes());
     }
     let domain = domain(ctx);
     if let Some(d) = domain {
@@ -291,26 +291,35 @@ enum Value<'a> {
     Routes { at: u8, len: u8, extra: &'a [u8] },
 }
 
+/// One option of a reply: its code, value and bytes on the wire
+/// (headers included, counted when listed, where the kind of value is
+/// known).
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    value: Value<'a>,
+    wire_len: u32,
+    code: u8,
+}
+
 /// The options of one reply: each option's code and value in our order
 /// (as listed), and the wire order, which [`List::order`] and
-/// [`List::fit`] change. Arrays on the stack, filled in place: no
-/// allocation. The values (24 bytes each) are an inline vector, left
-/// uninitialised until pushed: a reply lists a dozen options, not the 64
-/// it could.
+/// [`List::fit`] change. On the stack, filled in place: no allocation.
+/// The entries are an inline vector left uninitialised until pushed (a
+/// reply lists a dozen options, not the 64 it could), so that a new list
+/// costs a few small stores and no 2 KiB of zeroes.
 pub(super) struct List<'a> {
-    codes: [u8; MAX_OPTIONS],
-    values: SmallVec<[Value<'a>; MAX_OPTIONS]>,
-    /// Each option's bytes on the wire, headers included.
-    lens: [u32; MAX_OPTIONS],
-    len: usize,
+    entries: SmallVec<[Entry<'a>; MAX_OPTIONS]>,
     /// The first `pinned` options stay first, whatever the client asks.
     pinned: usize,
-    /// Indices into `codes` and `values`, in wire order; the first
-    /// `wire_n` are sent.
+    /// Indices into `entries`, in wire order; the first `wire_n` are sent.
     wire: [u8; MAX_OPTIONS],
     wire_n: usize,
     /// The codes listed, as a set of 256 bits.
     listed: [u64; 4],
+    /// Each listed code's index in `entries` (meaningful only for the
+    /// codes in `listed`): [`List::order`] finds an asked option in one
+    /// load instead of a search.
+    index: [u8; 256],
     /// The bytes of the values copied in.
     copied: [u8; COPIED_LEN],
     copied_len: usize,
@@ -322,27 +331,28 @@ impl<'a> List<'a> {
     /// No options.
     pub(super) fn new() -> Self {
         List {
-            codes: [0; MAX_OPTIONS],
-            values: SmallVec::new(),
-            lens: [0; MAX_OPTIONS],
-            len: 0,
+            entries: SmallVec::new(),
             pinned: 0,
             wire: [0; MAX_OPTIONS],
             wire_n: 0,
             listed: [0; 4],
+            index: [0; 256],
             copied: [0; COPIED_LEN],
             copied_len: 0,
             shared: None,
         }
     }
 
-    /// Adds option `code` with a short value, copied.
-    fn copy(&mut self, code: u8, data: &[u8]) {
-        self.copy_with(code, data.len(), |out| out.copy_from_slice(data));
+    /// Adds option `code` with a short value, copied. (An array: the
+    /// copy is of a known size, a few moves, never a call to memcpy.)
+    #[inline]
+    fn copy<const N: usize>(&mut self, code: u8, data: [u8; N]) {
+        self.copy_with(code, N, |out| out.copy_from_slice(&data));
     }
 
     /// Adds option `code` with a short value of `len` bytes that `fill`
     /// writes in place.
+    #[inline]
     fn copy_with(&mut self, code: u8, len: usize, fill: impl FnOnce(&mut [u8])) {
         let at = self.copied_len;
         let end = at + len;
@@ -366,11 +376,11 @@ impl<'a> List<'a> {
     /// routes copied, the binding's own borrowed.
     fn routes(&mut self, code: u8, routes: &Routes<'a>) {
         self.copy_with(code, routes.len(), |out| routes.write(out));
-        let i = self.len - 1;
-        if let Value::Copied { at, len } = self.values[i] {
+        let last = self.entries.last_mut().expect("just pushed");
+        if let Value::Copied { at, len } = last.value {
             let extra = routes.extra;
-            self.values[i] = Value::Routes { at, len, extra };
-            self.lens[i] = wire_u32(bytes_len(usize::from(len) + extra.len()));
+            last.value = Value::Routes { at, len, extra };
+            last.wire_len = wire_u32(bytes_len(usize::from(len) + extra.len()));
         }
     }
 
@@ -393,33 +403,37 @@ impl<'a> List<'a> {
         self.push(code, Value::Shared, len);
     }
 
-    /// Adds option `code` with `value`, `wire_len` bytes on the wire
-    /// (counted here, where the kind of value is known, not in
-    /// [`List::fit`]).
+    /// Adds option `code` with `value`, `wire_len` bytes on the wire.
+    /// `list` names each code once; were one named twice, the first is
+    /// the one a parameter request list places.
     fn push(&mut self, code: u8, value: Value<'a>, wire_len: usize) {
-        let i = self.len;
+        let i = self.entries.len();
         assert!(i < MAX_OPTIONS, "MAX_OPTIONS counts every entry of `list`");
-        self.codes[i] = code;
-        self.values.push(value);
-        self.lens[i] = wire_u32(wire_len);
+        self.entries.push(Entry {
+            value,
+            wire_len: wire_u32(wire_len),
+            code,
+        });
         self.wire[i] = i as u8;
-        self.len += 1;
-        self.wire_n = self.len;
-        self.listed[usize::from(code / 64)] |= 1 << (code % 64);
+        self.wire_n = i + 1;
+        if !self.is_listed(code) {
+            self.index[usize::from(code)] = i as u8;
+            self.listed[usize::from(code / 64)] |= 1 << (code % 64);
+        }
     }
 
     /// The options so far stay first.
     fn pin(&mut self) {
-        self.pinned = self.len;
+        self.pinned = self.entries.len();
     }
 
     fn is_listed(&self, code: u8) -> bool {
         self.listed[usize::from(code / 64)] & (1 << (code % 64)) != 0
     }
 
-    /// The code of the option sent `w`-th.
-    fn code_at(&self, w: usize) -> u8 {
-        self.codes[usize::from(self.wire[w])]
+    /// The entry sent `w`-th.
+    fn at_wire(&self, w: usize) -> &Entry<'a> {
+        &self.entries[usize::from(self.wire[w])]
     }
 
     /// The bytes copied in at `at`.
@@ -440,15 +454,15 @@ impl<'a> List<'a> {
             if !self.is_listed(code) {
                 continue;
             }
-            let hit =
-                (self.pinned..self.len).find(|&i| placed & (1 << i) == 0 && self.codes[i] == code);
-            if let Some(i) = hit {
+            let i = usize::from(self.index[usize::from(code)]);
+            // A pinned option keeps its place; a code asked twice is placed once.
+            if placed & (1 << i) == 0 {
                 self.wire[next] = i as u8;
                 placed |= 1 << i;
                 next += 1;
             }
         }
-        for i in self.pinned..self.len {
+        for i in self.pinned..self.entries.len() {
             if placed & (1 << i) == 0 {
                 self.wire[next] = i as u8;
                 next += 1;
@@ -460,80 +474,92 @@ impl<'a> List<'a> {
     /// DHCP payload fits `budget`; returns the options' length on the
     /// wire (End not included).
     fn fit(&mut self, budget: usize) -> usize {
-        let mut len = self.sent().map(|i| self.option_len(i)).sum();
+        let mut len: usize = self.sent().map(|e| e.wire_len as usize).sum();
         while field::OPTIONS + len + END_LEN > budget {
             let last = (0..self.wire_n)
                 .rev()
-                .find(|&w| !ESSENTIAL.contains(&self.code_at(w)));
+                .find(|&w| !ESSENTIAL.contains(&self.at_wire(w).code));
             let Some(w) = last else { break };
-            len -= self.option_len(usize::from(self.wire[w]));
+            len -= self.at_wire(w).wire_len as usize;
             self.wire.copy_within(w + 1..self.wire_n, w);
             self.wire_n -= 1;
         }
         len
     }
 
-    /// The options sent, in wire order, as indices.
-    fn sent(&self) -> impl Iterator<Item = usize> + '_ {
-        self.wire[..self.wire_n].iter().map(|&i| usize::from(i))
+    /// The options sent, in wire order.
+    fn sent(&self) -> impl Iterator<Item = &Entry<'a>> + '_ {
+        self.wire[..self.wire_n]
+            .iter()
+            .map(|&i| &self.entries[usize::from(i)])
     }
 
-    /// Bytes of option `i` on the wire.
-    fn option_len(&self, i: usize) -> usize {
-        self.lens[i] as usize
-    }
-
-    /// Writes the options sent, in order.
-    pub(super) fn write(&self, buf: &mut Vec<u8>) {
-        for i in self.sent() {
-            let code = self.codes[i];
-            match self.values[i] {
-                Value::Copied { at, len } => write_one(buf, code, self.copied_at(at, len)),
-                Value::Borrowed(data) => write_one(buf, code, data),
-                Value::Shared => write_one(buf, code, self.shared.as_deref().unwrap_or_default()),
-                Value::Routes { at, len, extra } => {
-                    write_split(buf, code, self.copied_at(at, len), extra)
-                }
+    /// Writes the options sent, in order, at the start of `out` (at least
+    /// the length [`List::fit`] returned); returns the bytes written.
+    pub(super) fn write(&self, out: &mut [u8]) -> usize {
+        let mut w = Writer { out, at: 0 };
+        for e in self.sent() {
+            let code = e.code;
+            match e.value {
+                Value::Copied { at, len } => w.option(code, self.copied_at(at, len)),
+                Value::Borrowed(data) => w.option(code, data),
+                Value::Shared => w.option(code, self.shared.as_deref().unwrap_or_default()),
+                Value::Routes { at, len, extra } => w.split(code, self.copied_at(at, len), extra),
                 Value::Addrs(ips) => {
                     for chunk in ips.chunks(ADDRS_PER_OPTION) {
-                        buf.extend_from_slice(&[code, (chunk.len() * ADDR_LEN) as u8]);
+                        w.bytes(&[code, (chunk.len() * ADDR_LEN) as u8]);
                         for ip in chunk {
-                            buf.extend_from_slice(&ip.octets());
+                            w.bytes(&ip.octets());
                         }
                     }
                 }
             }
         }
+        w.at
     }
 }
 
-/// Writes option `code` with value `data`, split into options of at most
-/// 255 bytes when longer (RFC 3396); an empty value is one option of
-/// length 0.
-fn write_one(buf: &mut Vec<u8>, code: u8, data: &[u8]) {
-    if data.len() <= MAX_OPT_DATA {
-        buf.extend_from_slice(&[code, data.len() as u8]);
-        buf.extend_from_slice(data);
-    } else {
-        for chunk in data.chunks(MAX_OPT_DATA) {
-            buf.extend_from_slice(&[code, chunk.len() as u8]);
-            buf.extend_from_slice(chunk);
+/// Writes options into a buffer sized for them: no capacity check per
+/// option, and the padding after End is the buffer's zeroes.
+struct Writer<'o> {
+    out: &'o mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn bytes(&mut self, data: &[u8]) {
+        self.out[self.at..self.at + data.len()].copy_from_slice(data);
+        self.at += data.len();
+    }
+
+    /// Option `code` with value `data`, split into options of at most
+    /// 255 bytes when longer (RFC 3396); an empty value is one option of
+    /// length 0.
+    fn option(&mut self, code: u8, data: &[u8]) {
+        if data.len() <= MAX_OPT_DATA {
+            self.bytes(&[code, data.len() as u8]);
+            self.bytes(data);
+        } else {
+            for chunk in data.chunks(MAX_OPT_DATA) {
+                self.bytes(&[code, chunk.len() as u8]);
+                self.bytes(chunk);
+            }
         }
     }
-}
 
-/// Writes option `code` whose value is `first` then `then`, split into
-/// options of at most 255 bytes of data (RFC 3396 §6: the receiver
-/// concatenates them in order; a split may fall anywhere).
-fn write_split(buf: &mut Vec<u8>, code: u8, mut first: &[u8], mut then: &[u8]) {
-    while !first.is_empty() || !then.is_empty() {
-        let n = (first.len() + then.len()).min(MAX_OPT_DATA);
-        buf.extend_from_slice(&[code, n as u8]);
-        let a = n.min(first.len());
-        buf.extend_from_slice(&first[..a]);
-        buf.extend_from_slice(&then[..n - a]);
-        first = &first[a..];
-        then = &then[n - a..];
+    /// Option `code` whose value is `first` then `then`, split into
+    /// options of at most 255 bytes of data (RFC 3396 §6: the receiver
+    /// concatenates them in order; a split may fall anywhere).
+    fn split(&mut self, code: u8, mut first: &[u8], mut then: &[u8]) {
+        while !first.is_empty() || !then.is_empty() {
+            let n = (first.len() + then.len()).min(MAX_OPT_DATA);
+            self.bytes(&[code, n as u8]);
+            let a = n.min(first.len());
+            self.bytes(&first[..a]);
+            self.bytes(&then[..n - a]);
+            first = &first[a..];
+            then = &then[n - a..];
+        }
     }
 }
 
@@ -545,16 +571,24 @@ mod tests {
     fn a_two_part_value_splits_into_options_of_255_bytes() {
         let first: Vec<u8> = (0..200).map(|i| i as u8).collect();
         let then: Vec<u8> = (0..120).map(|i| (i + 200) as u8).collect();
-        let mut buf = Vec::new();
-        write_split(&mut buf, code::CLASSLESS_ROUTES, &first, &then);
-        assert_eq!(buf.len(), 2 + 255 + 2 + 65);
+        let mut buf = vec![0; 2 + 255 + 2 + 65];
+        let mut w = Writer {
+            out: &mut buf,
+            at: 0,
+        };
+        w.split(code::CLASSLESS_ROUTES, &first, &then);
+        assert_eq!(w.at, buf.len());
         assert_eq!(buf[..2], [code::CLASSLESS_ROUTES, 255]);
         assert_eq!(buf[257..259], [code::CLASSLESS_ROUTES, 65]);
         // RFC 3396 §6: the pieces concatenate back to the value.
         let joined: Vec<u8> = [&buf[2..257], &buf[259..]].concat();
         assert_eq!(joined, [first, then].concat());
-        let mut short = Vec::new();
-        write_split(&mut short, code::CLASSLESS_ROUTES, &[1, 2], &[3]);
+        let mut short = [0; 5];
+        let mut w = Writer {
+            out: &mut short,
+            at: 0,
+        };
+        w.split(code::CLASSLESS_ROUTES, &[1, 2], &[3]);
         assert_eq!(short, [code::CLASSLESS_ROUTES, 3, 1, 2, 3]);
     }
 }

@@ -21,15 +21,19 @@ pub(super) fn emit(ctx: &Context<'_>, req: &Request<'_>, plan: &Plan) -> Vec<u8>
     // RFC 1542 §3.1.1: BOOTP relay agents and clients may drop messages
     // shorter than the 300-byte BOOTP message, so pad up to it.
     let payload_len = (field::OPTIONS + options_len + END_LEN).max(BOOTP_MIN_LEN);
+    // Zeroed once: the padding after End is PAD (0). Not `vec![0; n]`:
+    // that is calloc, which in glibc skips the thread cache malloc uses
+    // (measured: 2.5 times the allocator's instructions per reply).
+    #[allow(clippy::slow_vector_initialization)]
     let mut buf = Vec::with_capacity(IPV4_UDP_HEADROOM + payload_len);
-    buf.resize(IPV4_UDP_HEADROOM, 0);
-    write_fixed(&mut buf, req.message(), plan);
+    buf.resize(IPV4_UDP_HEADROOM + payload_len, 0);
+    let payload = &mut buf[IPV4_UDP_HEADROOM..];
+    write_fixed(&mut payload[..field::OPTIONS], req.message(), plan);
     if let Some((choice, keys)) = plan.boot.and_then(|c| Some((c, boot::Keys::of(ctx)?))) {
-        boot::write_fields(&mut buf[IPV4_UDP_HEADROOM..], keys, choice);
+        boot::write_fields(payload, keys, choice);
     }
-    opts.write(&mut buf);
-    buf.push(code::END);
-    buf.resize(IPV4_UDP_HEADROOM + payload_len, code::PAD);
+    let written = opts.write(&mut payload[field::OPTIONS..]);
+    payload[field::OPTIONS + written] = code::END;
     let (eth_dst, ip_dst, udp_dst) = destination(ctx, req.message(), plan);
     frame::emit_ipv4_udp_in_place(
         &mut buf,
@@ -48,10 +52,8 @@ pub(super) fn emit(ctx: &Context<'_>, req: &Request<'_>, plan: &Plan) -> Vec<u8>
 /// giaddr, htype, hlen and chaddr are the client's), with op, hops, secs,
 /// ciaddr, yiaddr, siaddr, sname and file set for the reply; the magic
 /// cookie as received.
-fn write_fixed(buf: &mut Vec<u8>, req: &Message<'_>, plan: &Plan) {
-    let base = buf.len();
-    buf.extend_from_slice(req.fixed());
-    let f = &mut buf[base..];
+fn write_fixed(f: &mut [u8], req: &Message<'_>, plan: &Plan) {
+    f.copy_from_slice(req.fixed());
     f[field::OP] = BOOTREPLY;
     f[field::HOPS] = 0;
     f[field::SECS].fill(0);
