@@ -128,6 +128,7 @@ daemon_config() {
 datapath = $TMP/bindings
 control_socket = $TMP/control.sock
 ${RECV_BATCH:+recv_batch = $RECV_BATCH}
+${QUEUE_SPIN_US:+queue_spin_us = $QUEUE_SPIN_US}
 [dhcp]
 server_ip = 192.0.2.1
 dhcp_queue = $q
@@ -220,6 +221,15 @@ perfdhcp_counts() {
         END {printf "%d %d %d %.0f\n", s, dr, a, secs ? d / secs : 0}' <<<"$1"
 }
 # CPU ticks (user + system) of process $1.
+# A perf.data summary ($1) under a title ($2): each process's share of the
+# samples, then the heaviest symbols with their process (kernel included).
+profile_summary() {
+    echo "  profile $2 ($1): samples by process"
+    perf report -i "$1" --no-children --sort comm --stdio -q -g none 2>/dev/null | awk 'NF {print "    " $0}' | head -8
+    echo "  profile $2: heaviest symbols (idle left out)"
+    perf report -i "$1" --no-children --sort comm,sym --stdio -q -g none 2>/dev/null |
+        awk 'NF && $2 != "swapper" {print "    " $0}' | head -40
+}
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # UDP receive-buffer overflows in the VM namespace so far: replies the VM's
 # kernel dropped because the generator's socket was full.

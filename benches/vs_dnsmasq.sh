@@ -18,7 +18,12 @@
 #     and multi-thread mode (-g single, -g multi).
 # Prints the ratios nfdhcpd / dnsmasq of each run. Writes
 # ${OUT:-target/bench/vs_dnsmasq.txt}. Knobs: RUNS, FIXED_SECS, FIXED_RATES,
-# PERF_SECS, PERF_RATES, MODES, SPIN. Only documentation addresses, only inside the
+# PERF_SECS, PERF_RATES, MODES, SPIN, QUEUE_SPIN_US (the daemon's
+# [general] queue_spin_us), PROFILE (1: `perf record -e cpu-clock
+# -a -g` over each fixed-rate point, the data kept beside $OUT and a
+# summary by process and by kernel symbol printed into it; perf's own
+# cost is in that point's CPU figures, so read them from a run without
+# it). Only documentation addresses, only inside the
 # namespaces it creates; everything it starts is stopped.
 set -euo pipefail
 
@@ -27,14 +32,16 @@ RUNS=${RUNS:-3}
 FIXED_SECS=${FIXED_SECS:-5}
 FIXED_RATES=${FIXED_RATES:-"4000 8000"}
 PERF_SECS=${PERF_SECS:-3}
-PERF_RATES=${PERF_RATES:-"4000 6000 8000 10000 12000 14000 16000 18000 20000 24000 28000"}
+PERF_RATES=${PERF_RATES:-"4000 6000 8000 10000 12000 14000 16000 18000 20000 24000 28000 32000 36000 40000"}
 MODES=${MODES:-"single multi"}
 SPIN=${SPIN:-0} # 1: whole-machine CPU by idle spinners too (see spin_start in common.sh)
+PROFILE=${PROFILE:-0} # 1: a whole-machine profile of each fixed-rate point
 H=nfv$$h
 V=nfv$$v
 # shellcheck source=benches/common.sh
 . "$ROOT/benches/common.sh"
 bench_begin perfdhcp:kea-admin dnsmasq:dnsmasq-base iptables ip:iproute2 chrt:util-linux taskset:util-linux -- --bin nfdhcpd
+[ "$PROFILE" = 1 ] && { command -v perf >/dev/null || { echo "vs_dnsmasq.sh: perf missing (apt-get install -y linux-perf)" >&2; exit 1; }; }
 
 veth_topology
 daemon_config 42 "[ipv6]" "enable_ipv6 = no" "[limits]" "rate = 0"
@@ -54,10 +61,13 @@ fixed() {
     local pid s0 s1 p0 p1 e0 e1 out acks sent drops w0 w1 k0 k1
     pid=$(pid_of "$1")
     [ "$SPIN" = 1 ] && { spin_start; sleep 0.2; }
+    local prof="${OUT%.txt}-$1-$2-$run.perf"
+    [ "$PROFILE" = 1 ] && { start_bg perf record -q -e cpu-clock -a -g -o "$prof" -- sleep "$((FIXED_SECS + 1))"; PERFPID=$LAST; }
     s0=$(cpustat); p0=$(cputicks "$pid"); e0=$(rcvbuferrs); k0=$(spin_ticks); w0=$(date +%s%N)
     out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time inv perfdhcp -4 -l eth0 -r "$2" -p "$FIXED_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
     w1=$(date +%s%N); k1=$(spin_ticks); s1=$(cpustat); p1=$(cputicks "$pid"); e1=$(rcvbuferrs)
     [ "$SPIN" = 1 ] && spin_stop
+    [ "$PROFILE" = 1 ] && { wait "$PERFPID" 2>/dev/null || true; profile_summary "$prof" "$1 $2/s run $run" >>"$OUT"; }
     read -r sent drops acks _ <<<"$(perfdhcp_counts "$out" "$FIXED_SECS")"
     awk -v srv="$1" -v r="$2" -v a="$acks" -v hz="$(getconf CLK_TCK)" -v s0="$s0" -v s1="$s1" \
         -v busy="$([ "$SPIN" = 1 ] && busy_us "$w0" "$w1" "$k0" "$k1" "$acks" || echo -)" \

@@ -78,6 +78,10 @@ pub struct General {
     /// Queue messages a worker receives at most per system call
     /// (1..=[`RECV_BATCH_MAX`]; 1 is one recv(2) per packet).
     pub recv_batch: usize,
+    /// Longest spin, in µs, of a worker that has drained its queue before
+    /// it sleeps, while packets arrive closer together than that (0: never
+    /// spin). See [`crate::datapath::spin`].
+    pub queue_spin_us: u32,
     /// Shadow mode: decide, log, count and trace as usual, but send
     /// nothing and give every packet ACCEPT (to run beside another server
     /// and compare before switching).
@@ -233,6 +237,13 @@ pub const RECV_BATCH_MAX: usize = 64;
 /// short batch is a drained queue), so an idle queue holds nothing back.
 pub const RECV_BATCH_DEFAULT: usize = 32;
 
+/// The longest `queue_spin_us` accepted: a millisecond of a core per
+/// idle gap is already more than any wakeup saves.
+pub const QUEUE_SPIN_MAX_US: u32 = 1000;
+
+/// The default `queue_spin_us`.
+pub const QUEUE_SPIN_DEFAULT_US: u32 = 0;
+
 /// Default config path, as the original.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/nfdhcpd/nfdhcpd.conf";
 
@@ -249,6 +260,7 @@ impl Default for Config {
                 queue_max_len: 4096,
                 fail_open: false,
                 recv_batch: RECV_BATCH_DEFAULT,
+                queue_spin_us: QUEUE_SPIN_DEFAULT_US,
                 shadow: false,
             },
             dhcp: Dhcp {

@@ -11,6 +11,7 @@ pub mod queue;
 pub mod ratelimit;
 pub mod respond;
 pub mod send;
+pub mod spin;
 pub mod tap;
 pub mod tracers;
 pub mod verdict;

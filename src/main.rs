@@ -542,8 +542,12 @@ fn check(path: &std::path::Path, datapath: Option<PathBuf>) -> ExitCode {
     };
     println!("config {}: ok", path.display());
     println!(
-        "queues: up to {} message(s) per receive (recv_batch)",
-        loaded.config.general.recv_batch
+        "queues: up to {} message(s) per receive (recv_batch), spin {} (queue_spin_us)",
+        loaded.config.general.recv_batch,
+        match loaded.config.general.queue_spin_us {
+            0 => "off".to_string(),
+            us => format!("up to {us} µs"),
+        }
     );
     for w in &loaded.warnings {
         println!("warning: {}: {w}", path.display());

@@ -63,6 +63,9 @@ pub struct ProtoCounters {
     /// System calls that received queue messages (`recv_batch`: packets
     /// per call = `received` / this).
     pub receive_calls: AtomicU64,
+    /// Times a worker spun on its drained queue before sleeping
+    /// (`queue_spin_us`).
+    pub spins: AtomicU64,
     /// Accepted: not from a tap we serve.
     pub not_ours: AtomicU64,
     /// Replies sent, by kind.
@@ -252,6 +255,7 @@ impl Metrics {
             let n = p.as_str();
             rows.push((format!("{n}.received"), load(&c.received)));
             rows.push((format!("{n}.receive_calls"), load(&c.receive_calls)));
+            rows.push((format!("{n}.queue_spins"), load(&c.spins)));
             rows.push((format!("{n}.accepted_not_ours"), load(&c.not_ours)));
             rows.push((format!("{n}.send_errors"), load(&c.send_errors)));
             rows.push((format!("{n}.verdict_errors"), load(&c.verdict_errors)));

@@ -146,6 +146,7 @@ fn check_shows_recv_batch_and_refuses_it_out_of_range() {
     ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("up to 32 message(s) per receive"), "{out}");
+    assert!(out.contains("spin off (queue_spin_us)"), "{out}");
 }
 
 #[test]

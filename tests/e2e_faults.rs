@@ -510,8 +510,15 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
     }
     const EACH: u32 = 250;
     const VMS: u64 = 4;
-    // recv_batch: the default (several queue messages per system call), then one.
-    for (tag, recv_batch) in [("rb", ""), ("r1", "recv_batch = 1\n")] {
+    // recv_batch: the default (several queue messages per system call),
+    // then one; then the default with queue_spin_us (the worker spins on
+    // its drained queue while packets come close together).
+    for (tag, setting) in [
+        ("rb", ""),
+        ("r1", "recv_batch = 1\n"),
+        ("sp", "queue_spin_us = 200\n"),
+    ] {
+        let one_per_call = setting.starts_with("recv_batch");
         let t = Topology::new(tag);
         // Three VMs with a binding (routed, bridged, routed), one without.
         let vm_c = t.add_vm("tap-c", "aa:00:00:00:00:30", false);
@@ -536,7 +543,7 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
         let cfg = t.write_config("", "");
         let text = std::fs::read_to_string(&cfg)
             .unwrap()
-            .replace("[general]\n", &format!("[general]\n{recv_batch}"));
+            .replace("[general]\n", &format!("[general]\n{setting}"));
         std::fs::write(&cfg, text).unwrap();
         let d = t.start_daemon(&cfg);
         d.wait_for("bindings active", |s| {
@@ -589,7 +596,7 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
             let calls = counter(&d.status().counters, "dhcpv4.receive_calls") - calls_before;
             let burst = u64::from(EACH) * VMS;
             eprintln!("{tag}, stopped {stopped}: {burst} packets in {calls} receive calls");
-            if recv_batch.is_empty() && stopped {
+            if !one_per_call && stopped {
                 // The whole burst waited: up to 32 messages per call.
                 assert!(
                     calls * 8 <= burst,
@@ -624,7 +631,16 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
             s.counters
         );
         assert_eq!(counter(&s.counters, "dhcpv4.verdict_errors"), 0, "{tag}");
-        if !recv_batch.is_empty() {
+        // Spinning only where asked (off by default), and there it spun:
+        // the burst sent while the daemon served came closer together
+        // than 200 µs.
+        let spins = counter(&s.counters, "dhcpv4.queue_spins");
+        if setting.starts_with("queue_spin_us") {
+            assert!(spins > 0, "{tag}: {:?}", s.counters);
+        } else {
+            assert_eq!(spins, 0, "{tag}: off by default");
+        }
+        if one_per_call {
             assert_eq!(
                 counter(&s.counters, "dhcpv4.receive_calls"),
                 total,

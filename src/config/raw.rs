@@ -85,6 +85,7 @@ pub struct RawGeneral {
     pub fail_open: Option<Scalar>,
     pub shadow: Option<Scalar>,
     pub recv_batch: Option<Scalar>,
+    pub queue_spin_us: Option<Scalar>,
 }
 
 /// `[dhcp]`

@@ -399,6 +399,36 @@ fn recv_batch_defaults_to_the_batched_value_and_is_read_in_both_forms() {
 }
 
 #[test]
+fn queue_spin_us_is_off_by_default_read_in_both_forms_and_bounded() {
+    assert_eq!(ini(MINIMAL).unwrap().config.general.queue_spin_us, 0);
+    let c = ini(&format!("[general]\nqueue_spin_us = 50\n{MINIMAL}"))
+        .unwrap()
+        .config;
+    assert_eq!(c.general.queue_spin_us, 50);
+    let t = parse(
+        "[general]\nqueue_spin_us = 1000\n[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = false\n",
+        Format::Toml,
+        "t.toml",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(t.general.queue_spin_us, QUEUE_SPIN_MAX_US);
+    for bad in ["-1", "1001", "fast"] {
+        let (line, key, value, reason) =
+            invalid(&format!("[general]\nqueue_spin_us = {bad}\n{MINIMAL}"));
+        assert_eq!(
+            (line, key.as_str(), value.as_str()),
+            (Some(2), "queue_spin_us", bad)
+        );
+        let want = match bad {
+            "fast" | "-1" => Invalid::NotInteger,
+            _ => Invalid::OutOfRange { min: 0, max: 1000 },
+        };
+        assert_eq!(reason, want, "{bad}");
+    }
+}
+
+#[test]
 fn shadow_is_off_by_default_and_read_in_both_forms() {
     assert!(!ini(MINIMAL).unwrap().config.general.shadow);
     let c = ini(&format!("[general]\nshadow = yes\n{MINIMAL}"))

@@ -18,7 +18,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use tracing::{debug, error, info, warn};
@@ -29,6 +29,7 @@ use crate::datapath::nfqueue::wire::Received;
 use crate::datapath::nfqueue::{Options, Packet, Queue, RecvBuffers};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
 use crate::datapath::send::{OutFrame, Sender, REPLY_BATCH_MAX};
+use crate::datapath::spin::Spin;
 use crate::datapath::tap::Table;
 use crate::datapath::tracers::{Event, Targets, Tracers};
 use crate::datapath::verdict::{Batch, Batcher, Pending};
@@ -85,6 +86,8 @@ pub struct Worker {
     replies: Vec<PendingReply>,
     /// Attached tracers (`nfdhcpd trace`).
     tracers: Arc<Tracers>,
+    /// Whether to spin before sleeping on a drained queue.
+    spin: Spin,
 }
 
 /// A packet's trace event and the tracers it goes to (only while a tracer
@@ -121,9 +124,10 @@ impl Worker {
         metrics: Arc<Metrics>,
         tracers: Arc<Tracers>,
     ) -> Result<Worker, QueueError> {
-        let (max_len, fail_open) = {
+        let (max_len, fail_open, spin_us) = {
             let c = config.load();
-            (c.general.queue_max_len, c.general.fail_open)
+            let g = &c.general;
+            (g.queue_max_len, g.fail_open, g.queue_spin_us)
         };
         // Fail-open: when the kernel queue is full, packets go on unanswered
         // instead of being dropped (the default, fail-closed).
@@ -142,6 +146,7 @@ impl Worker {
             received,
             replies: Vec::with_capacity(REPLY_BATCH_MAX),
             retired: Arc::default(),
+            spin: Spin::new(Duration::from_micros(spin_us.into())),
             warnings: WarnLimiter::default(),
             batch: Batcher::new(max_len),
             pending: Pending::default(),
@@ -191,7 +196,7 @@ impl Worker {
                     // WouldBlock would say one system call later.
                     if n < max {
                         self.flush();
-                        crate::datapath::send::wait_readable(self.queue.fd(), IDLE_WAIT_MS);
+                        self.idle();
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -200,7 +205,7 @@ impl Worker {
                     if self.retired.load(Ordering::SeqCst) {
                         break;
                     }
-                    crate::datapath::send::wait_readable(self.queue.fd(), IDLE_WAIT_MS);
+                    self.idle();
                 }
                 Err(e) => self.failed(e),
             }
@@ -214,6 +219,35 @@ impl Worker {
             protocol = self.protocol.as_str(),
             "queue unbound"
         );
+    }
+
+    /// Waits for the drained queue socket to be readable: spins first
+    /// while packets have lately come closer together than
+    /// `[general] queue_spin_us` (see [`crate::datapath::spin`]), then
+    /// sleeps in poll(2) for at most [`IDLE_WAIT_MS`].
+    fn idle(&mut self) {
+        let budget = self.config.load().general.queue_spin_us;
+        self.spin.set_budget(Duration::from_micros(budget.into()));
+        let fd = self.queue.fd();
+        let start = Instant::now();
+        let spin = self.spin.now();
+        if !spin.is_zero() {
+            self.metrics
+                .proto(self.protocol)
+                .spins
+                .fetch_add(1, Ordering::Relaxed);
+            // poll(2) with no timeout puts no sleeper on the socket: a
+            // packet arriving meanwhile costs its sender no wakeup.
+            while start.elapsed() < spin {
+                if crate::datapath::send::wait_readable(fd, 0) {
+                    self.spin.idle_for(start.elapsed());
+                    return;
+                }
+                std::hint::spin_loop();
+            }
+        }
+        crate::datapath::send::wait_readable(fd, IDLE_WAIT_MS);
+        self.spin.idle_for(start.elapsed());
     }
 
     /// A receive that failed, or an error the kernel reported in a

@@ -301,9 +301,10 @@ pub fn recv_many(
     Ok(n)
 }
 
-/// Waits until `fd` is readable or `timeout_ms` passes (poll(2)); errors
-/// (EINTR included) just end the wait early.
-pub fn wait_readable(fd: std::os::fd::RawFd, timeout_ms: i32) {
+/// Waits until `fd` is readable or `timeout_ms` passes (poll(2); 0: only
+/// looks). True when it is readable or has an error to report; errors of
+/// poll itself (EINTR included) just end the wait early.
+pub fn wait_readable(fd: std::os::fd::RawFd, timeout_ms: i32) -> bool {
     let mut p = libc::pollfd {
         fd,
         events: libc::POLLIN,
@@ -311,7 +312,6 @@ pub fn wait_readable(fd: std::os::fd::RawFd, timeout_ms: i32) {
     };
     // SAFETY: poll(2) on one live, initialised pollfd; a bad fd is reported
     // in revents, not UB.
-    unsafe {
-        libc::poll(&mut p, 1, timeout_ms);
-    }
+    let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    n > 0
 }

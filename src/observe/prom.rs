@@ -129,11 +129,12 @@ impl DaemonCollector {
         )?;
         let (mut replies, mut handled, mut drops, mut ignored, mut send_err, mut verdict_err) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
-        let mut calls = vec![];
+        let (mut calls, mut spins) = (vec![], vec![]);
         for p in Protocol::ALL {
             let c = m.proto(p);
             let proto = ("protocol", p.as_str());
             calls.push((vec![proto], load(&c.receive_calls)));
+            spins.push((vec![proto], load(&c.spins)));
             ignored.push((vec![proto, ("reason", "not_ours")], load(&c.not_ours)));
             send_err.push((vec![proto], load(&c.send_errors)));
             verdict_err.push((vec![proto], load(&c.verdict_errors)));
@@ -155,6 +156,12 @@ impl DaemonCollector {
             "queue_receive_calls",
             "System calls that received queue messages (up to recv_batch each).",
             &calls,
+        )?;
+        counters(
+            enc,
+            "queue_spins",
+            "Times a worker spun on its drained queue before sleeping (queue_spin_us).",
+            &spins,
         )?;
         counters(
             enc,
