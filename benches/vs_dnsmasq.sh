@@ -19,7 +19,8 @@
 # Prints the ratios nfdhcpd / dnsmasq of each run. Writes
 # ${OUT:-target/bench/vs_dnsmasq.txt}. Knobs: RUNS, FIXED_SECS, FIXED_RATES,
 # PERF_SECS, PERF_RATES, MODES, SPIN, QUEUE_SPIN_US (the daemon's
-# [general] queue_spin_us), PROFILE (1: `perf record -e cpu-clock
+# [general] queue_spin_us), CONNTRACK (1: conntrack on in the host
+# namespace), NOTRACK (1: with it, a raw notrack rule for udp/67), PROFILE (1: `perf record -e cpu-clock
 # -a -g` over each fixed-rate point, the data kept beside $OUT and a
 # summary by process and by kernel symbol printed into it; perf's own
 # cost is in that point's CPU figures, so read them from a run without
@@ -36,6 +37,8 @@ PERF_RATES=${PERF_RATES:-"4000 6000 8000 10000 12000 14000 16000 18000 20000 240
 MODES=${MODES:-"single multi"}
 SPIN=${SPIN:-0} # 1: whole-machine CPU by idle spinners too (see spin_start in common.sh)
 PROFILE=${PROFILE:-0} # 1: a whole-machine profile of each fixed-rate point
+CONNTRACK=${CONNTRACK:-0} # 1: connection tracking on in the host namespace, as on a stateful host
+NOTRACK=${NOTRACK:-0} # 1: and a raw-table notrack rule for the DHCP requests
 H=nfv$$h
 V=nfv$$v
 # shellcheck source=benches/common.sh
@@ -50,6 +53,12 @@ fixture_binding tap-r
 start_daemon "$TMP/nfdhcpd.log"
 start_dnsmasq
 pid_of() { if [ "$1" = nfdhcpd ]; then echo "$ND"; else echo "$DQ"; fi; }
+if [ "$CONNTRACK" = 1 ]; then
+    # A typical stateful host rule: it turns conntrack on for every packet
+    # of the namespace (hooks are registered only when a rule needs them).
+    inh iptables -A INPUT -m conntrack --ctstate INVALID -j DROP
+    [ "$NOTRACK" = 1 ] && inh iptables -t raw -A PREROUTING -i tap-r -p udp --dport 67 -j CT --notrack
+fi
 pick() { # $1 = the server that answers
     inh iptables -t mangle -F PREROUTING
     [ "$1" = nfdhcpd ] && inh iptables -t mangle -A PREROUTING -i tap-r -p udp --dport 67 -j NFQUEUE --queue-num 42

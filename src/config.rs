@@ -12,7 +12,6 @@ use crate::domain::Protocol;
 use crate::value::boot::{Boot, BootError};
 use crate::value::pref64::{Pref64, Pref64Error};
 
-/// A validated configuration.
 /// Rate and burst of one per-tap, per-protocol token bucket (`[limits]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
@@ -31,6 +30,7 @@ impl Limit {
     };
 }
 
+/// A validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// `[general]`

@@ -134,11 +134,7 @@ fn boot_firmware_requests_get_their_boot_file_and_leases_still_work() {
             .iter()
             .any(|b| b.tap == "tap-pb" && b.state == "invalid")
     });
-    let pb = st
-        .bindings
-        .iter()
-        .find(|b| b.tap == "tap-pb")
-        .expect("tap-pb");
+    let pb = st.binding("tap-pb").expect("tap-pb");
     assert_eq!(pb.last_good_served, Some(true));
     let err = pb.error.clone().unwrap_or_default();
     assert!(

@@ -135,7 +135,7 @@ fn explain_live_and_offline_match_what_the_clients_receive() {
     let d = t.start_ipv6(BINDING_R, BINDING_B, "mode = dhcpv6");
     // `status` names each binding's raw options and boot keys.
     let st = d.status();
-    let row = |tap: &str| st.bindings.iter().find(|b| b.tap == tap).expect(tap);
+    let row = |tap: &str| st.binding(tap).expect(tap);
     assert_eq!(row("tap-r").options, ["OPTION_224"]);
     assert_eq!(
         row("tap-r").boot,

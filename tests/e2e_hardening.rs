@@ -57,14 +57,7 @@ fn a_flooding_guest_does_not_starve_its_neighbour() {
         s.bindings.iter().filter(|b| b.state == "active").count() == 2
     });
     std::fs::write(t.dir.path().join("flood.py"), FLOOD).unwrap();
-    let limited_b = |d: &Daemon| {
-        d.status()
-            .bindings
-            .iter()
-            .find(|b| b.tap == "tap-b")
-            .unwrap()
-            .rate_limited
-    };
+    let limited_b = |d: &Daemon| d.status().binding("tap-b").unwrap().rate_limited;
     for kind in ["dhcp", "rs", "ns"] {
         let before = limited_b(&d);
         let flood = std::process::Command::new("ip")
@@ -102,7 +95,7 @@ fn a_flooding_guest_does_not_starve_its_neighbour() {
             "{kind}: the flood was not cut: {limited} of {sent}"
         );
         let s = d.status();
-        let r = s.bindings.iter().find(|b| b.tap == "tap-r").unwrap();
+        let r = s.binding("tap-r").unwrap();
         assert_eq!(r.rate_limited, 0, "the victim was never limited");
     }
     // Nothing is left in the queues.

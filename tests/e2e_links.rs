@@ -13,7 +13,7 @@ fn tap_row(
     s: &nfdhcpd::observe::control::Status,
     tap: &str,
 ) -> Option<nfdhcpd::observe::control::BindingStatus> {
-    s.bindings.iter().find(|b| b.tap == tap).cloned()
+    s.binding(tap).cloned()
 }
 
 #[test]

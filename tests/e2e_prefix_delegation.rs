@@ -385,22 +385,14 @@ fn bad_or_overlapping_delegations_never_disturb_other_bindings() {
             .iter()
             .any(|b| b.tap == "tap-r" && b.state == "invalid")
     });
-    let r = st
-        .bindings
-        .iter()
-        .find(|b| b.tap == "tap-r")
-        .expect("tap-r");
+    let r = st.binding("tap-r").expect("tap-r");
     assert_eq!(r.last_good_served, Some(true));
     let err = r.error.clone().unwrap_or_default();
     assert!(
         err.contains("PREFIX6_DELEGATED=") && err.contains("2001:db8:100:1::/56 has host bits set"),
         "{err}"
     );
-    let b = st
-        .bindings
-        .iter()
-        .find(|b| b.tap == "tap-b")
-        .expect("tap-b");
+    let b = st.binding("tap-b").expect("tap-b");
     assert_eq!(b.state, "active");
     let ((ev_r, out_r), (ev_b, out_b)) = std::thread::scope(|s| {
         let r = s.spawn(|| dhclient6(&t, &t.vm_r, "pdb-r", "-P", "r.leases", 3));

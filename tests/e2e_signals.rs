@@ -232,11 +232,7 @@ fn json_logs_status_states_a_queue_it_cannot_bind_and_sigint() {
             .iter()
             .any(|b| b.tap == "tap-r" && b.state == "active")
     });
-    let bad = s
-        .bindings
-        .iter()
-        .find(|b| b.tap == "tap-bad")
-        .expect("tap-bad listed");
+    let bad = s.binding("tap-bad").expect("tap-bad listed");
     assert_eq!(bad.state, "invalid");
     assert!(
         bad.error

@@ -172,7 +172,7 @@ fn shadow_mode_leaves_dnsmasq_answering() {
 /// The routed VM's DHCPv4 last seen, from `status`.
 fn seen_v4(d: &Daemon) -> nfdhcpd::datapath::lastseen::SeenStatus {
     let s = d.status();
-    let b = s.bindings.iter().find(|b| b.tap == "tap-r").expect("tap-r");
+    let b = s.binding("tap-r").expect("tap-r");
     b.last_seen
         .iter()
         .find(|l| l.protocol == "dhcpv4")

@@ -347,16 +347,12 @@ fn udhcpc_and_dhclient_install_the_binding_routes() {
         ("tap-r", "ROUTES=\"198.51.100.0/25 via 203.0.113.1, 203.0.113.128/25 via 192.0.2.254\": router 203.0.113.1 of 198.51.100.0/25 is neither in SUBNET 192.0.2.0/24 nor GATEWAY"),
         ("tap-c", "V6ONLY_WAIT=\"60\": 60 s is under 300 s"),
     ] {
-        let b = st.bindings.iter().find(|b| b.tap == tap).expect(tap);
+        let b = st.binding(tap).expect(tap);
         assert_eq!((b.state.as_str(), b.last_good_served), ("invalid", Some(true)), "{b:?}");
         let err = b.error.clone().unwrap_or_default();
         assert!(err.contains(want), "{err}");
     }
-    let b = st
-        .bindings
-        .iter()
-        .find(|b| b.tap == "tap-b")
-        .expect("tap-b");
+    let b = st.binding("tap-b").expect("tap-b");
     assert_eq!(b.state, "active");
     // tap-r's last good ROUTES, to a new client.
     assert_eq!(udhcpc_staticroutes(&t, &d, "rt4-r2"), STATICROUTES_R);

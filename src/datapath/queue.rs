@@ -82,7 +82,7 @@ pub struct Worker {
     batch: Batcher,
     /// Runs decided whose verdict is not sent yet (a failed send).
     pending: Pending,
-    /// Replies held back to be sent together (see [`Worker::replies_max`]).
+    /// Replies held back to be sent together (up to [`REPLY_BATCH_MAX`]).
     replies: Vec<PendingReply>,
     /// Attached tracers (`nfdhcpd trace`).
     tracers: Arc<Tracers>,

@@ -107,6 +107,13 @@ pub struct Status {
     pub tracers: usize,
 }
 
+impl Status {
+    /// The binding of tap `tap`, if it has one.
+    pub fn binding(&self, tap: &str) -> Option<&BindingStatus> {
+        self.bindings.iter().find(|b| b.tap == tap)
+    }
+}
+
 /// The link monitor's state in `status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkMonitorStatus {
