@@ -220,7 +220,6 @@ perfdhcp_counts() {
         /received packets:/ {m++; if (m == 2) a = $3}
         END {printf "%d %d %d %.0f\n", s, dr, a, secs ? d / secs : 0}' <<<"$1"
 }
-# CPU ticks (user + system) of process $1.
 # A perf.data summary ($1) under a title ($2): each process's share of the
 # samples, then the heaviest symbols with their process (kernel included).
 profile_summary() {
@@ -230,6 +229,7 @@ profile_summary() {
     perf report -i "$1" --no-children --sort comm,sym --stdio -q -g none 2>/dev/null |
         awk 'NF && $2 != "swapper" {print "    " $0}' | head -40
 }
+# CPU ticks (user + system) of process $1.
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # UDP receive-buffer overflows in the VM namespace so far: replies the VM's
 # kernel dropped because the generator's socket was full.
