@@ -14,8 +14,6 @@ use common::*;
 /// A binding without boot keys, on tap-r.
 const PLAIN: &str =
     "INDEV=tap-r\nIP=192.0.2.10\nMAC=aa:00:00:00:00:10\nGATEWAY=192.0.2.1\nSUBNET=192.0.2.0/24\n";
-/// The boot keys of the boot VMs.
-const BOOT_KEYS: &str = "NEXT_SERVER=192.0.2.5\nTFTP_SERVER=boot.example.org\nBOOTFILE=boot/default.0\nBOOTFILE_EFI=efi/grubx64.efi\nBOOTFILE_BIOS=bios/pxelinux.0\nBOOTFILE_IPXE=http://192.0.2.5/boot.ipxe\nBOOTFILE_HTTP=http://192.0.2.5/efi/shim.efi\n";
 
 /// The DHCP payload of a fixture, as hex (its `#` comment lines dropped).
 fn fixture_hex(name: &str) -> String {

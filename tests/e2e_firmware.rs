@@ -30,10 +30,9 @@ const IPXE_ROM: &str = "/usr/lib/ipxe/qemu/pxe-e1000.rom";
 /// SeaBIOS (Debian's seabios), qemu's default BIOS.
 const SEABIOS: &str = "/usr/share/seabios/bios-256k.bin";
 
-/// The VM's tap, address and binding's boot keys.
+/// The VM's tap and address.
 const TAP: &str = "tap-fw";
 const IP: &str = "192.0.2.30";
-const BOOT_KEYS: &str = "NEXT_SERVER=192.0.2.5\nTFTP_SERVER=boot.example.org\nBOOTFILE=boot/default.0\nBOOTFILE_EFI=efi/grubx64.efi\nBOOTFILE_BIOS=bios/pxelinux.0\nBOOTFILE_IPXE=http://192.0.2.5/boot.ipxe\nBOOTFILE_HTTP=http://192.0.2.5/efi/shim.efi\n";
 
 /// The firmware a VM boots.
 #[derive(Debug, Clone, Copy)]

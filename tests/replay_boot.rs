@@ -14,8 +14,6 @@ use std::process::Command;
 use nfdhcpd::mac::MacAddr;
 use nfdhcpd::proto::frame;
 
-const BOOT_KEYS: &str = "NEXT_SERVER=192.0.2.5\nTFTP_SERVER=boot.example.org\nBOOTFILE=boot/default.0\nBOOTFILE_EFI=efi/grubx64.efi\nBOOTFILE_BIOS=bios/pxelinux.0\nBOOTFILE_IPXE=http://192.0.2.5/boot.ipxe\nBOOTFILE_HTTP=http://192.0.2.5/efi/shim.efi\n";
-
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -160,7 +158,7 @@ fn boot_firmware_requests_replayed_get_replies_tshark_dissects() {
         ),
     ];
     for (name, mac, file, vendor, opt66) in cases {
-        let (got, out) = replayed(&tshark, dir.path(), name, mac, BOOT_KEYS);
+        let (got, out) = replayed(&tshark, dir.path(), name, mac, common::BOOT_KEYS);
         // Every one asks for 67 (and all but HTTP boot for 66): in the
         // fields and the options.
         let want = format!("{server}|{file}|{opt66}|{file}|{vendor}|2");

@@ -24,6 +24,10 @@ pub const MAC_R: &str = "aa:00:00:00:00:10";
 /// MAC of the bridged VM (matches tap-bridged).
 pub const MAC_B: &str = "aa:00:00:00:00:20";
 
+/// Every network boot key of a binding, one value each (the boot tests'
+/// VMs): the file per client kind is told apart by its directory.
+pub const BOOT_KEYS: &str = "NEXT_SERVER=192.0.2.5\nTFTP_SERVER=boot.example.org\nBOOTFILE=boot/default.0\nBOOTFILE_EFI=efi/grubx64.efi\nBOOTFILE_BIOS=bios/pxelinux.0\nBOOTFILE_IPXE=http://192.0.2.5/boot.ipxe\nBOOTFILE_HTTP=http://192.0.2.5/efi/shim.efi\n";
+
 /// True when the suite must not skip (CI).
 pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
