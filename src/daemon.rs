@@ -553,6 +553,7 @@ fn dump_table(table: &Table) {
             mac = ?row.mac,
             ipv4 = ?row.ip,
             ipv6 = ?row.ip6,
+            prefix6_delegated = %row.prefix6_delegated.join(" "),
             hostname = ?row.hostname,
             state = row.state,
             error = ?row.error,

@@ -295,6 +295,18 @@ fn dhcpv6_mode_delegates_to_one_vm_and_no_prefix_avail_to_the_other() {
         "{:?}",
         st.counters
     );
+    // SIGUSR1's dump of the table names the delegated prefixes too.
+    d.signal(nix::sys::signal::Signal::SIGUSR1);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let want = format!("prefix6_delegated={P56} {P60}");
+    while !d.log_text().contains(&want) {
+        assert!(
+            Instant::now() < deadline,
+            "{want} not in:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// dhcpcd with ia_na and ia_pd and Rapid Commit (RFC 8415 §18.3.1): the
