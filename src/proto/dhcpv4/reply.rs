@@ -33,6 +33,7 @@ pub(super) fn emit(ctx: &Context<'_>, req: &Request<'_>, plan: &Plan) -> Vec<u8>
         boot::write_fields(payload, keys, choice);
     }
     let written = opts.write(&mut payload[field::OPTIONS..]);
+    debug_assert_eq!(written, options_len, "fit counts what write writes");
     payload[field::OPTIONS + written] = code::END;
     let (eth_dst, ip_dst, udp_dst) = destination(ctx, req.message(), plan);
     frame::emit_ipv4_udp_in_place(
