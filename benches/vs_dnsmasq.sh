@@ -20,7 +20,8 @@
 # ${OUT:-target/bench/vs_dnsmasq.txt}. Knobs: RUNS, FIXED_SECS, FIXED_RATES,
 # PERF_SECS, PERF_RATES, MODES, SPIN, QUEUE_SPIN_US (the daemon's
 # [general] queue_spin_us), CONNTRACK (1: conntrack on in the host
-# namespace), NOTRACK (1: with it, a raw notrack rule for udp/67), PROFILE (1: `perf record -e cpu-clock
+# namespace), NOTRACK (1: with it, a raw notrack rule for udp/67), PIN
+# (1: perfdhcp on CPU 0, the servers on CPU 1), PROFILE (1: `perf record -e cpu-clock
 # -a -g` over each fixed-rate point, the data kept beside $OUT and a
 # summary by process and by kernel symbol printed into it; perf's own
 # cost is in that point's CPU figures, so read them from a run without
@@ -39,6 +40,7 @@ SPIN=${SPIN:-0} # 1: whole-machine CPU by idle spinners too (see spin_start in c
 PROFILE=${PROFILE:-0} # 1: a whole-machine profile of each fixed-rate point
 CONNTRACK=${CONNTRACK:-0} # 1: connection tracking on in the host namespace, as on a stateful host
 NOTRACK=${NOTRACK:-0} # 1: and a raw-table notrack rule for the DHCP requests
+PIN=${PIN:-0} # 1: perfdhcp on CPU 0, each server (all its threads) on CPU 1
 H=nfv$$h
 V=nfv$$v
 # shellcheck source=benches/common.sh
@@ -52,6 +54,12 @@ fixture_binding tap-r
 
 start_daemon "$TMP/nfdhcpd.log"
 start_dnsmasq
+if [ "$PIN" = 1 ]; then
+    taskset -a -p -c 1 "$ND" >/dev/null
+    taskset -a -p -c 1 "$DQ" >/dev/null
+fi
+# perfdhcp in the VM namespace (on CPU 0 with PIN=1).
+gen() { if [ "$PIN" = 1 ]; then inv taskset -c 0 "$@"; else inv "$@"; fi; }
 pid_of() { if [ "$1" = nfdhcpd ]; then echo "$ND"; else echo "$DQ"; fi; }
 if [ "$CONNTRACK" = 1 ]; then
     # A typical stateful host rule: it turns conntrack on for every packet
@@ -73,7 +81,7 @@ fixed() {
     local prof="${OUT%.txt}-$1-$2-$run.perf"
     [ "$PROFILE" = 1 ] && { start_bg perf record -q -e cpu-clock -a -g -o "$prof" -- sleep "$((FIXED_SECS + 1))"; PERFPID=$LAST; }
     s0=$(cpustat); p0=$(cputicks "$pid"); e0=$(rcvbuferrs); k0=$(spin_ticks); w0=$(date +%s%N)
-    out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time inv perfdhcp -4 -l eth0 -r "$2" -p "$FIXED_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
+    out=$( { TIMEFORMAT='cpu=%U+%S wall=%R'; time gen perfdhcp -4 -l eth0 -r "$2" -p "$FIXED_SECS" -R 1 -g single -b mac=$MAC 192.0.2.1 2>&1 || true; } 2>&1)
     w1=$(date +%s%N); k1=$(spin_ticks); s1=$(cpustat); p1=$(cputicks "$pid"); e1=$(rcvbuferrs)
     [ "$SPIN" = 1 ] && spin_stop
     [ "$PROFILE" = 1 ] && { wait "$PERFPID" 2>/dev/null || true; profile_summary "$prof" "$1 $2/s run $run" >>"$OUT"; }
@@ -96,7 +104,7 @@ sweep() {
     local best=0 note="every rate tried passed" r out sent drops acks disc pct e0 e1
     for r in $PERF_RATES; do
         e0=$(rcvbuferrs)
-        out=$(inv perfdhcp -4 -l eth0 -r "$r" -p "$PERF_SECS" -R 1 -g "$2" -b mac=$MAC 192.0.2.1 2>&1 || true)
+        out=$(gen perfdhcp -4 -l eth0 -r "$r" -p "$PERF_SECS" -R 1 -g "$2" -b mac=$MAC 192.0.2.1 2>&1 || true)
         e1=$(rcvbuferrs)
         read -r sent drops acks disc <<<"$(perfdhcp_counts "$out" "$PERF_SECS")"
         pct=$(awk -v d="$drops" -v s="$sent" 'BEGIN{printf "%.2f", s ? 100*d/s : 100}')

@@ -516,7 +516,7 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
     for (tag, setting) in [
         ("rb", ""),
         ("r1", "recv_batch = 1\n"),
-        ("sp", "queue_spin_us = 200\n"),
+        ("sp", "queue_spin_us = 1000\n"),
     ] {
         let one_per_call = setting.starts_with("recv_batch");
         let t = Topology::new(tag);
@@ -631,13 +631,9 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
             s.counters
         );
         assert_eq!(counter(&s.counters, "dhcpv4.verdict_errors"), 0, "{tag}");
-        // Spinning only where asked (off by default), and there it spun:
-        // the burst sent while the daemon served came closer together
-        // than 200 µs.
+        // Never a spin unless asked (off by default).
         let spins = counter(&s.counters, "dhcpv4.queue_spins");
-        if setting.starts_with("queue_spin_us") {
-            assert!(spins > 0, "{tag}: {:?}", s.counters);
-        } else {
+        if !setting.starts_with("queue_spin_us") {
             assert_eq!(spins, 0, "{tag}: off by default");
         }
         if one_per_call {
@@ -662,5 +658,24 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
             "{tag}: {:?}",
             s.counters
         );
+        // Where asked, the worker spins once packets come closer together
+        // than 1 ms, which a burst does while the daemon serves; on a
+        // loaded machine a burst may reach the worker in a few large
+        // batches only, so bursts are sent until one has (at most 10).
+        if setting.starts_with("queue_spin_us") {
+            let spun = |d: &Daemon| counter(&d.status().counters, "dhcpv4.queue_spins") > 0;
+            for _ in 0..10 {
+                if spun(&d) {
+                    break;
+                }
+                let (vm, addr, mac) = vms[0];
+                assert!(burst_command(vm, addr, mac, EACH)
+                    .status()
+                    .unwrap()
+                    .success());
+                t.wait_queues_empty();
+            }
+            assert!(spun(&d), "{tag}: {:?}", d.status().counters);
+        }
     }
 }

@@ -31,13 +31,14 @@ pub struct Spin {
 }
 
 impl Spin {
-    /// A policy spinning at most `budget` (zero: never). It starts as if
-    /// the queue were idle: the first short gaps turn spinning on.
+    /// A policy spinning at most `budget` (zero: never). It starts at
+    /// the threshold, not spinning: the first gap shorter than the budget
+    /// turns spinning on, the first longer one keeps it off.
     pub fn new(budget: Duration) -> Self {
         let budget_ns = u64::try_from(budget.as_nanos()).unwrap_or(u64::MAX);
         Spin {
             budget_ns,
-            avg_gap_ns: budget_ns.saturating_mul(4),
+            avg_gap_ns: budget_ns,
         }
     }
 
@@ -106,7 +107,7 @@ mod tests {
             }
         }
         let n = spun_after.expect("short gaps turn spinning on");
-        assert!(n < 20, "within a few gaps, not {n}");
+        assert_eq!(n, 0, "the first short gap turns it on");
         assert_eq!(s.now(), 50 * US);
         // The rate falls: spins that end without a packet (a gap of at
         // least the budget) turn it off again, within a few of them.
