@@ -1036,6 +1036,8 @@ pub fn handle(ctx: &Context<'_>, packet: &[u8]) -> Outcome {
 }
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

@@ -2,15 +2,13 @@
 //! golden typed replies per message type, mode and status; emitted frames
 //! decoded by dhcproto.
 
+use super::test_support::*;
 use super::*;
 use crate::binding::Binding;
-use crate::config::Config;
 use crate::proto::testutil::*;
 use dhcproto::v6 as d6;
 use dhcproto::{Decodable, Decoder};
 
-const GUEST_LL: &str = "fe80::a800:ff:fe00:10";
-const EUI64: &str = "2001:db8:1::a800:ff:fe00:10";
 const P56: &str = "2001:db8:100::/56";
 const P60: &str = "2001:db8:200::/60";
 /// A prefix that is not the VM's.
@@ -18,35 +16,6 @@ const STALE: &str = "2001:db8:999::/56";
 
 fn net(s: &str) -> Ipv6Net {
     s.parse().expect("test literal is an IPv6 prefix")
-}
-
-fn message(t: u8, opts: &[(u16, Vec<u8>)]) -> Vec<u8> {
-    let mut m = vec![t, 0x12, 0x34, 0x56];
-    for (c, d) in opts {
-        push_opt(&mut m, *c, d).unwrap();
-    }
-    m
-}
-
-fn cid() -> (u16, Vec<u8>) {
-    let mut d = vec![0, 3, 0, 1];
-    d.extend_from_slice(&GUEST_MAC.octets());
-    (opt::CLIENTID, d)
-}
-
-fn sid() -> (u16, Vec<u8>) {
-    (opt::SERVERID, server_duid(SERVER_MAC))
-}
-
-fn ia_na(iaid: u32, addrs: &[&str]) -> (u16, Vec<u8>) {
-    let mut d = iaid.to_be_bytes().to_vec();
-    d.extend_from_slice(&[0; 8]);
-    for a in addrs {
-        let mut ad = a6(a).octets().to_vec();
-        ad.extend_from_slice(&[0; 8]);
-        push_opt(&mut d, opt::IAADDR, &ad).unwrap();
-    }
-    (opt::IA_NA, d)
 }
 
 /// An IA_PD listing `prefixes` (IA Prefix options with lifetimes 0).
@@ -68,13 +37,6 @@ fn delegating() -> Binding {
     let mut b = tap_routed();
     b.prefix6_delegated = vec![net(P56), net(P60)];
     b
-}
-
-fn run(c: &Config, b: &Binding, payload: &[u8]) -> Result<Dhcpv6Reply, DropReason> {
-    decide(
-        &ctx(c, b),
-        &dhcpv6_packet(a6(GUEST_LL), a6("ff02::1:2"), payload),
-    )
 }
 
 /// The IA_PD holding the binding's prefixes, lifetimes and T1/T2 as for IA_NA.
@@ -102,20 +64,6 @@ fn empty_pd(iaid: u32, status: Status) -> IaPd {
         t2: 0,
         prefixes: vec![],
         status: Some(status),
-    }
-}
-
-fn our_na(iaid: u32) -> IaNa {
-    IaNa {
-        iaid,
-        t1: 302_400,
-        t2: 483_840,
-        addrs: vec![IaAddress {
-            addr: a6(EUI64),
-            preferred: 604_800,
-            valid: 2_592_000,
-        }],
-        status: None,
     }
 }
 

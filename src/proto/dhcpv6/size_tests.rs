@@ -2,23 +2,13 @@
 //! [`MAX_IAS_PER_MESSAGE`] IAs answered, replies within the link MTU
 //! whatever the request, length fields equal to the real lengths.
 
+use super::test_support::*;
 use super::*;
 use crate::binding::Binding;
 use crate::config::Config;
 use crate::proto::testutil::*;
 use dhcproto::v6 as d6;
 use dhcproto::{Decodable, Decoder};
-
-const GUEST_LL: &str = "fe80::a800:ff:fe00:10";
-const EUI64: &str = "2001:db8:1::a800:ff:fe00:10";
-
-fn message(t: u8, opts: &[(u16, Vec<u8>)]) -> Vec<u8> {
-    let mut m = vec![t, 0x12, 0x34, 0x56];
-    for (c, d) in opts {
-        push_opt(&mut m, *c, d).unwrap();
-    }
-    m
-}
 
 /// An IA_NA with `n` addresses of 2001:db8:ffff::/64 (off-link, not ours).
 fn ia_na(iaid: u32, n: u16) -> (u16, Vec<u8>) {
@@ -32,20 +22,6 @@ fn ia_na(iaid: u32, n: u16) -> (u16, Vec<u8>) {
         push_opt(&mut d, opt::IAADDR, &ad).unwrap();
     }
     (opt::IA_NA, d)
-}
-
-fn cid() -> (u16, Vec<u8>) {
-    let mut d = vec![0, 3, 0, 1];
-    d.extend_from_slice(&GUEST_MAC.octets());
-    (opt::CLIENTID, d)
-}
-
-fn sid() -> (u16, Vec<u8>) {
-    (opt::SERVERID, server_duid(SERVER_MAC))
-}
-
-fn stateful() -> (Config, Binding) {
-    (config(Ipv6Mode::Dhcpv6), tap_routed())
 }
 
 /// The reply frame to `payload` from the guest, checked: within `mtu`,

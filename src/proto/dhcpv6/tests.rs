@@ -1,6 +1,7 @@
 //! Tests of the DHCPv6 server: golden typed replies per message type and
 //! status, real dhclient messages, emitted frames decoded by dhcproto.
 
+use super::test_support::*;
 use super::*;
 use crate::binding::Binding;
 use crate::config::Config;
@@ -8,74 +9,11 @@ use crate::proto::testutil::*;
 use dhcproto::v6 as d6;
 use dhcproto::{Decodable, Decoder};
 
-const GUEST_LL: &str = "fe80::a800:ff:fe00:10";
-const EUI64: &str = "2001:db8:1::a800:ff:fe00:10";
-const XID: [u8; 3] = [0x12, 0x34, 0x56];
-
-fn client_duid() -> Vec<u8> {
-    let mut d = vec![0, 3, 0, 1];
-    d.extend_from_slice(&GUEST_MAC.octets());
-    d
-}
-
-/// Builds a client message: type, then (code, data) options.
-fn message(t: u8, opts: &[(u16, Vec<u8>)]) -> Vec<u8> {
-    let mut m = vec![t, XID[0], XID[1], XID[2]];
-    for (c, d) in opts {
-        push_opt(&mut m, *c, d).unwrap();
-    }
-    m
-}
-
-fn ia_na(iaid: u32, addrs: &[&str]) -> (u16, Vec<u8>) {
-    let mut d = iaid.to_be_bytes().to_vec();
-    d.extend_from_slice(&[0; 8]);
-    for a in addrs {
-        let mut ad = a6(a).octets().to_vec();
-        ad.extend_from_slice(&[0; 8]);
-        push_opt(&mut d, opt::IAADDR, &ad).unwrap();
-    }
-    (opt::IA_NA, d)
-}
-
-fn cid() -> (u16, Vec<u8>) {
-    (opt::CLIENTID, client_duid())
-}
-
-fn sid() -> (u16, Vec<u8>) {
-    (opt::SERVERID, server_duid(SERVER_MAC))
-}
-
 fn oro(codes: &[u16]) -> (u16, Vec<u8>) {
     (
         opt::ORO,
         codes.iter().flat_map(|c| c.to_be_bytes()).collect(),
     )
-}
-
-fn run(c: &Config, b: &Binding, payload: &[u8]) -> Result<Dhcpv6Reply, DropReason> {
-    decide(
-        &ctx(c, b),
-        &dhcpv6_packet(a6(GUEST_LL), a6("ff02::1:2"), payload),
-    )
-}
-
-fn stateful() -> (Config, Binding) {
-    (config(Ipv6Mode::Dhcpv6), tap_routed())
-}
-
-fn our_ia(iaid: u32) -> IaNa {
-    IaNa {
-        iaid,
-        t1: 302_400,
-        t2: 483_840,
-        addrs: vec![IaAddress {
-            addr: a6(EUI64),
-            preferred: 604_800,
-            valid: 2_592_000,
-        }],
-        status: None,
-    }
 }
 
 fn base(msg_type: ReplyType) -> Dhcpv6Reply {
@@ -193,7 +131,7 @@ fn solicit_advertise_and_rapid_commit() {
     )
     .unwrap();
     let mut want = base(ReplyType::Advertise);
-    want.ia_na = vec![our_ia(7)];
+    want.ia_na = vec![our_na(7)];
     assert_eq!(r, want);
     let p = message(
         msg::SOLICIT,
@@ -267,7 +205,7 @@ fn ip6_is_preferred_over_eui64() {
 fn request_renew_rebind() {
     let (c, b) = stateful();
     let mut want = base(ReplyType::Reply);
-    want.ia_na = vec![our_ia(9)];
+    want.ia_na = vec![our_na(9)];
     for t in [msg::REQUEST, msg::RENEW] {
         let r = run(&c, &b, &message(t, &[cid(), sid(), ia_na(9, &[EUI64])])).unwrap();
         assert_eq!(r, want, "type {t}");
@@ -281,7 +219,7 @@ fn request_renew_rebind() {
         &message(msg::RENEW, &[cid(), sid(), ia_na(9, &["2001:db8:1::99"])]),
     )
     .unwrap();
-    let mut ia = our_ia(9);
+    let mut ia = our_na(9);
     ia.addrs.push(IaAddress {
         addr: a6("2001:db8:1::99"),
         preferred: 0,
@@ -433,7 +371,7 @@ fn a_duid_from_another_nic_is_served_a_foreign_frame_mac_is_dropped() {
                 opts.push(sid());
             }
             let r = run(&c, &b, &message(t, &opts)).expect("answered");
-            assert_eq!(r.ia_na, vec![our_ia(1)], "type {t}");
+            assert_eq!(r.ia_na, vec![our_na(1)], "type {t}");
             assert_eq!(r.client_id.as_deref(), Some(&duid[..]));
         }
     }
@@ -506,7 +444,7 @@ fn real_dhclient_solicit() {
         cx.src_mac = Some(mac);
         let r = decide(&cx, &pkt).unwrap();
         assert_eq!(r.msg_type, ReplyType::Advertise);
-        assert_eq!(r.ia_na, vec![our_ia(16)]);
+        assert_eq!(r.ia_na, vec![our_na(16)]);
         assert_eq!(duid_mac(r.client_id.as_deref().unwrap()), Some(GUEST_MAC));
         // In slaac+dhcpv6 mode the same Solicit is not served.
         let c2 = config(Ipv6Mode::SlaacDhcpv6);
