@@ -9,7 +9,7 @@ use crate::config::{Config, Ipv6Mode};
 use crate::mac::MacAddr;
 
 use super::frame::{self, ETH_HDR_LEN};
-use super::Context;
+use super::{Context, Outcome};
 
 /// MAC of the guest in compat/bindings/tap-routed.
 pub const GUEST_MAC: MacAddr = MacAddr([0xaa, 0, 0, 0, 0, 0x10]);
@@ -86,4 +86,25 @@ pub fn dhcpv6_packet(src: Ipv6Addr, dst: Ipv6Addr, payload: &[u8]) -> Vec<u8> {
     let f = frame::emit_ipv6_udp(GUEST_MAC, GUEST_MAC, src, dst, 546, 547, payload)
         .expect("a test packet is under 64 KiB");
     f[ETH_HDR_LEN..].to_vec()
+}
+
+/// Checks that `handle` drops every proper prefix of `packet` (the
+/// assertion names `label` and the length).
+pub fn assert_prefixes_dropped(label: &str, packet: &[u8], handle: impl Fn(&[u8]) -> Outcome) {
+    for n in 0..packet.len() {
+        assert!(
+            matches!(handle(&packet[..n]), Outcome::Dropped(_)),
+            "{label}len {n}"
+        );
+    }
+}
+
+/// Hands `handle` `packet` with each byte in turn xor-ed with `mask`: it
+/// must not panic, whatever it decides.
+pub fn flip_each_byte(packet: &[u8], mask: u8, handle: impl Fn(&[u8]) -> Outcome) {
+    for i in 0..packet.len() {
+        let mut q = packet.to_vec();
+        q[i] ^= mask;
+        let _ = handle(&q);
+    }
 }
