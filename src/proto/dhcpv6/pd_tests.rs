@@ -180,16 +180,7 @@ fn a_vm_without_prefix_gets_no_prefix_avail_and_its_address() {
     assert_eq!(r.ia_na, [our_na(1)]);
     assert_eq!(r.ia_pd, [empty_pd(2, Status::NoPrefixAvail)]);
     let m = decode(&r);
-    let Some(d6::DhcpOption::IAPD(pd)) = m.opts().get(d6::OptionCode::IAPD) else {
-        panic!("IA_PD")
-    };
-    assert_eq!(
-        pd.opts.get(d6::OptionCode::StatusCode),
-        Some(&d6::DhcpOption::StatusCode(d6::StatusCode {
-            status: d6::Status::NoPrefixAvail,
-            msg: Status::NoPrefixAvail.message().into(),
-        }))
-    );
+    assert_no_prefix_avail(&m);
     // RFC 8415 §18.3.2: the same in the Reply to a Request.
     let p = message(msg::REQUEST, &[cid(), sid(), ia_na(1, &[]), ia_pd(2, &[])]);
     let r = run(&c, &b, &p).unwrap();

@@ -6,6 +6,7 @@ use super::*;
 use crate::binding::Binding;
 use crate::config::Config;
 use crate::proto::testutil::*;
+use dhcproto::v6 as d6;
 
 /// The guest's link-local address (tap-routed's MAC).
 pub(super) const GUEST_LL: &str = "fe80::a800:ff:fe00:10";
@@ -78,4 +79,18 @@ pub(super) fn our_na(iaid: u32) -> IaNa {
         }],
         status: None,
     }
+}
+
+/// The decoded reply's IA_PD carries status NoPrefixAvail, with our text.
+pub(super) fn assert_no_prefix_avail(m: &d6::Message) {
+    let Some(d6::DhcpOption::IAPD(pd)) = m.opts().get(d6::OptionCode::IAPD) else {
+        panic!("IA_PD")
+    };
+    assert_eq!(
+        pd.opts.get(d6::OptionCode::StatusCode),
+        Some(&d6::DhcpOption::StatusCode(d6::StatusCode {
+            status: d6::Status::NoPrefixAvail,
+            msg: Status::NoPrefixAvail.message().into(),
+        }))
+    );
 }

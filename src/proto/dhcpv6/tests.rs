@@ -303,16 +303,7 @@ fn ia_ta_and_ia_pd_are_refused_politely() {
         (vec![4], vec![no_prefix])
     );
     let m = decode_frame(&r.emit().unwrap());
-    let Some(d6::DhcpOption::IAPD(pd)) = m.opts().get(d6::OptionCode::IAPD) else {
-        panic!("IA_PD")
-    };
-    assert_eq!(
-        pd.opts.get(d6::OptionCode::StatusCode),
-        Some(&d6::DhcpOption::StatusCode(d6::StatusCode {
-            status: d6::Status::NoPrefixAvail,
-            msg: Status::NoPrefixAvail.message().into(),
-        }))
-    );
+    assert_no_prefix_avail(&m);
 }
 
 #[test]
