@@ -129,6 +129,7 @@ datapath = $TMP/bindings
 control_socket = $TMP/control.sock
 ${RECV_BATCH:+recv_batch = $RECV_BATCH}
 ${QUEUE_SPIN_US:+queue_spin_us = $QUEUE_SPIN_US}
+${QUEUE_NAP_US:+queue_nap_us = $QUEUE_NAP_US}
 [dhcp]
 server_ip = 192.0.2.1
 dhcp_queue = $q

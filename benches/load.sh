@@ -18,6 +18,8 @@
 # RECV_BATCH=n sets both the daemon's [general] recv_batch and
 # drop_consumer's --recv-batch (unset: the default, several queue messages
 # per system call; 1: one recv per packet, as before batching).
+# QUEUE_NAP_US=n sets the daemon's [general] queue_nap_us (0: a busy
+# worker sleeps on its socket after each drain, as before the naps).
 # Only documentation addresses, only inside the namespaces; every namespace
 # and process this script starts is removed on exit.
 set -euo pipefail

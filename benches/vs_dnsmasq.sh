@@ -18,8 +18,8 @@
 #     and multi-thread mode (-g single, -g multi).
 # Prints the ratios nfdhcpd / dnsmasq of each run. Writes
 # ${OUT:-target/bench/vs_dnsmasq.txt}. Knobs: RUNS, FIXED_SECS, FIXED_RATES,
-# PERF_SECS, PERF_RATES, MODES, SPIN, QUEUE_SPIN_US (the daemon's
-# [general] queue_spin_us), CONNTRACK (1: conntrack on in the host
+# PERF_SECS, PERF_RATES, MODES, SPIN, QUEUE_SPIN_US and QUEUE_NAP_US
+# (the daemon's [general] queue_spin_us, queue_nap_us), CONNTRACK (1: conntrack on in the host
 # namespace), NOTRACK (1: with it, a raw notrack rule for udp/67), PIN
 # (1: perfdhcp on CPU 0, the servers on CPU 1), PROFILE (1: `perf record -e cpu-clock
 # -a -g` over each fixed-rate point, the data kept beside $OUT and a

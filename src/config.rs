@@ -82,6 +82,10 @@ pub struct General {
     /// it sleeps, while packets arrive closer together than that (0: never
     /// spin). See [`crate::datapath::spin`].
     pub queue_spin_us: u32,
+    /// Length, in µs, of a busy worker's nap on a timer between receives
+    /// instead of a sleep on its socket, while packets come at least four
+    /// to a nap (0: never nap). See [`crate::datapath::spin::Nap`].
+    pub queue_nap_us: u32,
     /// Shadow mode: decide, log, count and trace as usual, but send
     /// nothing and give every packet ACCEPT (to run beside another server
     /// and compare before switching).
@@ -244,6 +248,13 @@ pub const QUEUE_SPIN_MAX_US: u32 = 1000;
 /// The default `queue_spin_us`.
 pub const QUEUE_SPIN_DEFAULT_US: u32 = 0;
 
+/// The longest `queue_nap_us` accepted: what a reply may wait at most
+/// for its nap to end.
+pub const QUEUE_NAP_MAX_US: u32 = 1000;
+
+/// The default `queue_nap_us`.
+pub const QUEUE_NAP_DEFAULT_US: u32 = 250;
+
 /// Default config path, as the original.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/nfdhcpd/nfdhcpd.conf";
 
@@ -261,6 +272,7 @@ impl Default for Config {
                 fail_open: false,
                 recv_batch: RECV_BATCH_DEFAULT,
                 queue_spin_us: QUEUE_SPIN_DEFAULT_US,
+                queue_nap_us: QUEUE_NAP_DEFAULT_US,
                 shadow: false,
             },
             dhcp: Dhcp {

@@ -542,11 +542,15 @@ fn check(path: &std::path::Path, datapath: Option<PathBuf>) -> ExitCode {
     };
     println!("config {}: ok", path.display());
     println!(
-        "queues: up to {} message(s) per receive (recv_batch), spin {} (queue_spin_us)",
+        "queues: up to {} message(s) per receive (recv_batch), spin {} (queue_spin_us), nap {} (queue_nap_us)",
         loaded.config.general.recv_batch,
         match loaded.config.general.queue_spin_us {
             0 => "off".to_string(),
             us => format!("up to {us} µs"),
+        },
+        match loaded.config.general.queue_nap_us {
+            0 => "off".to_string(),
+            us => format!("{us} µs while busy"),
         }
     );
     for w in &loaded.warnings {

@@ -66,6 +66,9 @@ pub struct ProtoCounters {
     /// Times a worker spun on its drained queue before sleeping
     /// (`queue_spin_us`).
     pub spins: AtomicU64,
+    /// Times a busy worker napped on a timer instead of sleeping on its
+    /// queue socket (`queue_nap_us`).
+    pub naps: AtomicU64,
     /// Accepted: not from a tap we serve.
     pub not_ours: AtomicU64,
     /// Replies sent, by kind.
@@ -256,6 +259,7 @@ impl Metrics {
             rows.push((format!("{n}.received"), load(&c.received)));
             rows.push((format!("{n}.receive_calls"), load(&c.receive_calls)));
             rows.push((format!("{n}.queue_spins"), load(&c.spins)));
+            rows.push((format!("{n}.queue_naps"), load(&c.naps)));
             rows.push((format!("{n}.accepted_not_ours"), load(&c.not_ours)));
             rows.push((format!("{n}.send_errors"), load(&c.send_errors)));
             rows.push((format!("{n}.verdict_errors"), load(&c.verdict_errors)));

@@ -86,6 +86,7 @@ pub struct RawGeneral {
     pub shadow: Option<Scalar>,
     pub recv_batch: Option<Scalar>,
     pub queue_spin_us: Option<Scalar>,
+    pub queue_nap_us: Option<Scalar>,
 }
 
 /// `[dhcp]`

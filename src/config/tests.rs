@@ -365,66 +365,91 @@ fn queue_length_and_fail_open() {
     assert_eq!(key, "queue_max_len");
 }
 
-#[test]
-fn recv_batch_defaults_to_the_batched_value_and_is_read_in_both_forms() {
-    assert_eq!(
-        ini(MINIMAL).unwrap().config.general.recv_batch,
-        RECV_BATCH_DEFAULT
-    );
-    let c = ini(&format!("[general]\nrecv_batch = 1\n{MINIMAL}"))
-        .unwrap()
-        .config;
-    assert_eq!(c.general.recv_batch, 1);
-    let t = parse(
-        "[general]\nrecv_batch = 64\n[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = false\n",
-        Format::Toml,
-        "t.toml",
-    )
-    .unwrap()
-    .config;
-    assert_eq!(t.general.recv_batch, RECV_BATCH_MAX);
-    for bad in ["0", "65", "many"] {
-        let (line, key, value, reason) =
-            invalid(&format!("[general]\nrecv_batch = {bad}\n{MINIMAL}"));
-        assert_eq!(
-            (line, key.as_str(), value.as_str()),
-            (Some(2), "recv_batch", bad)
-        );
-        let want = match bad {
-            "many" => Invalid::NotInteger,
-            _ => Invalid::OutOfRange { min: 1, max: 64 },
-        };
-        assert_eq!(reason, want, "{bad}");
-    }
+/// One integer key of `[general]`: its default, a value read from INI
+/// and the largest from TOML, values refused and why.
+struct IntKey {
+    key: &'static str,
+    default: u64,
+    get: fn(&Config) -> u64,
+    ini: u64,
+    max: u64,
+    min: u64,
+    not_integers: &'static [&'static str],
 }
 
 #[test]
-fn queue_spin_us_is_off_by_default_read_in_both_forms_and_bounded() {
-    assert_eq!(ini(MINIMAL).unwrap().config.general.queue_spin_us, 0);
-    let c = ini(&format!("[general]\nqueue_spin_us = 50\n{MINIMAL}"))
+fn the_workers_integer_keys_default_are_read_in_both_forms_and_bounded() {
+    let keys = [
+        IntKey {
+            key: "recv_batch",
+            default: RECV_BATCH_DEFAULT as u64,
+            get: |c| c.general.recv_batch as u64,
+            ini: 1,
+            max: RECV_BATCH_MAX as u64,
+            min: 1,
+            not_integers: &["many"],
+        },
+        IntKey {
+            key: "queue_spin_us",
+            default: 0,
+            get: |c| c.general.queue_spin_us.into(),
+            ini: 50,
+            max: QUEUE_SPIN_MAX_US.into(),
+            min: 0,
+            not_integers: &["fast", "-1"],
+        },
+        IntKey {
+            key: "queue_nap_us",
+            default: 250,
+            get: |c| c.general.queue_nap_us.into(),
+            ini: 0,
+            max: QUEUE_NAP_MAX_US.into(),
+            min: 0,
+            not_integers: &["short", "-1"],
+        },
+    ];
+    for k in keys {
+        let key = k.key;
+        assert_eq!((k.get)(&ini(MINIMAL).unwrap().config), k.default, "{key}");
+        let c = ini(&format!("[general]\n{key} = {}\n{MINIMAL}", k.ini))
+            .unwrap()
+            .config;
+        assert_eq!((k.get)(&c), k.ini, "{key}");
+        let t = parse(
+            &format!("[general]\n{key} = {}\n[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = false\n", k.max),
+            Format::Toml,
+            "t.toml",
+        )
         .unwrap()
         .config;
-    assert_eq!(c.general.queue_spin_us, 50);
-    let t = parse(
-        "[general]\nqueue_spin_us = 1000\n[dhcp]\nserver_ip = \"192.0.2.1\"\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = false\n",
-        Format::Toml,
-        "t.toml",
-    )
-    .unwrap()
-    .config;
-    assert_eq!(t.general.queue_spin_us, QUEUE_SPIN_MAX_US);
-    for bad in ["-1", "1001", "fast"] {
-        let (line, key, value, reason) =
-            invalid(&format!("[general]\nqueue_spin_us = {bad}\n{MINIMAL}"));
-        assert_eq!(
-            (line, key.as_str(), value.as_str()),
-            (Some(2), "queue_spin_us", bad)
-        );
-        let want = match bad {
-            "fast" | "-1" => Invalid::NotInteger,
-            _ => Invalid::OutOfRange { min: 0, max: 1000 },
-        };
-        assert_eq!(reason, want, "{bad}");
+        assert_eq!((k.get)(&t), k.max, "{key}");
+        let over = (k.max + 1).to_string();
+        let under = k.min.checked_sub(1).map(|u| u.to_string());
+        let out_of_range = std::iter::once(over).chain(under);
+        let bad = out_of_range
+            .map(|v| {
+                (
+                    v,
+                    Invalid::OutOfRange {
+                        min: k.min,
+                        max: k.max,
+                    },
+                )
+            })
+            .chain(
+                k.not_integers
+                    .iter()
+                    .map(|v| (v.to_string(), Invalid::NotInteger)),
+            );
+        for (v, want) in bad {
+            let (line, got_key, value, reason) =
+                invalid(&format!("[general]\n{key} = {v}\n{MINIMAL}"));
+            assert_eq!(
+                (line, got_key.as_str(), value.as_str()),
+                (Some(2), key, v.as_str())
+            );
+            assert_eq!(reason, want, "{key} = {v}");
+        }
     }
 }
 

@@ -203,6 +203,10 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
     if let Some(n) = c.int("general", "queue_spin_us", &g.queue_spin_us, 0, most)? {
         cfg.general.queue_spin_us = u32::try_from(n).expect("at most QUEUE_SPIN_MAX_US");
     }
+    let most = u64::from(super::QUEUE_NAP_MAX_US);
+    if let Some(n) = c.int("general", "queue_nap_us", &g.queue_nap_us, 0, most)? {
+        cfg.general.queue_nap_us = u32::try_from(n).expect("at most QUEUE_NAP_MAX_US");
+    }
     cfg.general.shadow = c.bool("general", "shadow", &g.shadow, false)?;
 
     if let Some(l) = Checker::string(&raw.metrics.listen) {

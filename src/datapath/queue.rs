@@ -29,7 +29,7 @@ use crate::datapath::nfqueue::wire::Received;
 use crate::datapath::nfqueue::{Options, Packet, Queue, RecvBuffers};
 use crate::datapath::respond::{self, Decision, Meta, Verdict};
 use crate::datapath::send::{OutFrame, Sender, REPLY_BATCH_MAX};
-use crate::datapath::spin::Spin;
+use crate::datapath::spin::{Nap, Spin};
 use crate::datapath::tap::Table;
 use crate::datapath::tracers::{Event, Targets, Tracers};
 use crate::datapath::verdict::{Batch, Batcher, Pending};
@@ -88,6 +88,10 @@ pub struct Worker {
     tracers: Arc<Tracers>,
     /// Whether to spin before sleeping on a drained queue.
     spin: Spin,
+    /// Whether to nap on a timer instead of sleeping on the socket.
+    nap: Nap,
+    /// Packets handled since the worker was last idle.
+    since_idle: u32,
 }
 
 /// A packet's trace event and the tracers it goes to (only while a tracer
@@ -124,10 +128,15 @@ impl Worker {
         metrics: Arc<Metrics>,
         tracers: Arc<Tracers>,
     ) -> Result<Worker, QueueError> {
-        let (max_len, fail_open, spin_us) = {
+        let (max_len, fail_open, spin_us, nap_us) = {
             let c = config.load();
             let g = &c.general;
-            (g.queue_max_len, g.fail_open, g.queue_spin_us)
+            (
+                g.queue_max_len,
+                g.fail_open,
+                g.queue_spin_us,
+                g.queue_nap_us,
+            )
         };
         // Fail-open: when the kernel queue is full, packets go on unanswered
         // instead of being dropped (the default, fail-closed).
@@ -147,6 +156,8 @@ impl Worker {
             replies: Vec::with_capacity(REPLY_BATCH_MAX),
             retired: Arc::default(),
             spin: Spin::new(Duration::from_micros(spin_us.into())),
+            nap: Nap::new(Duration::from_micros(nap_us.into())),
+            since_idle: 0,
             warnings: WarnLimiter::default(),
             batch: Batcher::new(max_len),
             pending: Pending::default(),
@@ -221,15 +232,40 @@ impl Worker {
         );
     }
 
-    /// Waits for the drained queue socket to be readable: spins first
-    /// while packets have lately come closer together than
-    /// `[general] queue_spin_us` (see [`crate::datapath::spin`]), then
-    /// sleeps in poll(2) for at most [`IDLE_WAIT_MS`].
+    /// Waits for the drained queue socket to be readable. While the queue
+    /// is busy (packets at least four to a `[general] queue_nap_us`), it
+    /// naps on a timer instead and returns: what came meanwhile is read
+    /// at once (see [`crate::datapath::spin::Nap`]). Otherwise it spins
+    /// first while packets have lately come closer together than
+    /// `[general] queue_spin_us` (see [`crate::datapath::spin::Spin`]),
+    /// then sleeps in poll(2) for at most [`IDLE_WAIT_MS`].
     fn idle(&mut self) {
-        let budget = self.config.load().general.queue_spin_us;
+        let (budget, nap_us) = {
+            let g = &self.config.load().general;
+            (g.queue_spin_us, g.queue_nap_us)
+        };
         self.spin.set_budget(Duration::from_micros(budget.into()));
-        let fd = self.queue.fd();
+        self.nap.set_nap(Duration::from_micros(nap_us.into()));
         let start = Instant::now();
+        let nap = self.nap.next(std::mem::take(&mut self.since_idle));
+        if !nap.is_zero() {
+            self.metrics
+                .proto(self.protocol)
+                .naps
+                .fetch_add(1, Ordering::Relaxed);
+            // A timer, not the socket: the senders meanwhile find no
+            // sleeper to wake.
+            std::thread::sleep(nap);
+            self.nap.idled(start.elapsed());
+            return;
+        }
+        self.idle_on_socket(start);
+        self.nap.idled(start.elapsed());
+    }
+
+    /// Spins (see [`Worker::idle`]), then sleeps on the queue socket.
+    fn idle_on_socket(&mut self, start: Instant) {
+        let fd = self.queue.fd();
         let spin = self.spin.now();
         if !spin.is_zero() {
             self.metrics
@@ -294,6 +330,7 @@ impl Worker {
             .received
             .fetch_add(1, Ordering::Relaxed);
         self.received.fetch_add(1, Ordering::Relaxed);
+        self.since_idle = self.since_idle.saturating_add(1);
         let meta = Meta {
             indev: packet.indev,
             physindev: packet.physindev,

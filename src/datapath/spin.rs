@@ -1,5 +1,7 @@
-//! When a queue worker that has drained its socket should spin before it
-//! sleeps (`[general] queue_spin_us`), sans-IO.
+//! What a queue worker that has drained its socket does next, sans-IO:
+//! spin before it sleeps (`[general] queue_spin_us`, [`Spin`]) or, while
+//! the queue is busy, nap on a timer instead of sleeping on the socket
+//! (`[general] queue_nap_us`, [`Nap`]).
 //!
 //! A worker asleep in poll(2) is woken by the kernel in the *sender's*
 //! context: the guest's packet, on its way through the netfilter hook,
@@ -20,6 +22,11 @@ use std::time::Duration;
 
 /// Weight of the newest gap in the running average: 1 / 2^AVG_SHIFT.
 const AVG_SHIFT: u32 = 3;
+
+/// `avg` moved towards `sample` by 1 / 2^[`AVG_SHIFT`].
+fn average(avg: u64, sample: u64) -> u64 {
+    avg - (avg >> AVG_SHIFT) + (sample >> AVG_SHIFT)
+}
 
 /// The spin policy of one worker.
 #[derive(Debug, Clone)]
@@ -64,7 +71,94 @@ impl Spin {
         // Capped, so one long pause does not keep a busy queue from
         // spinning for long after it is busy again.
         let gap = gap.min(self.budget_ns.saturating_mul(8));
-        self.avg_gap_ns = self.avg_gap_ns - (self.avg_gap_ns >> AVG_SHIFT) + (gap >> AVG_SHIFT);
+        self.avg_gap_ns = average(self.avg_gap_ns, gap);
+    }
+}
+
+/// The nap policy of one worker (`[general] queue_nap_us`).
+///
+/// A busy worker that sleeps on its socket after each drain is woken
+/// once per packet, by the sender (see the module's text): at a few
+/// thousand packets per second that wakeup, paid by the guest's sender
+/// and by the worker's CPU leaving idle, is most of what a packet
+/// costs the machine. While packets come at least four to a nap, the
+/// worker instead sleeps on a timer for the nap and then takes all
+/// that came meanwhile in one receive: no sleeper on the socket, so the
+/// senders wake no one, and one wakeup, one receive, one sendmmsg and
+/// one verdict run per nap instead of per packet. The price is latency:
+/// a reply waits at most one nap longer, and only while the queue is
+/// busy. It stops napping when naps bring fewer than two packets each,
+/// so a quiet queue sleeps on the socket and answers at once.
+#[derive(Debug, Clone)]
+pub struct Nap {
+    /// Length of a nap (0: never nap).
+    nap_ns: u64,
+    /// Running average of the time per packet over the recent idle
+    /// periods (an idle period's length over the packets after it).
+    avg_gap_ns: u64,
+    /// The last idle period (a nap or a wait on the socket), not yet
+    /// weighed against the packets it brought.
+    last_ns: Option<u64>,
+    napping: bool,
+}
+
+impl Nap {
+    /// A policy napping for `nap` while the queue is busy (zero: never).
+    /// It starts awake, at the threshold: the first period shorter than
+    /// a quarter nap per packet starts the naps, a longer one does not.
+    pub fn new(nap: Duration) -> Self {
+        let nap_ns = u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
+        Nap {
+            nap_ns,
+            avg_gap_ns: nap_ns / 4,
+            last_ns: None,
+            napping: false,
+        }
+    }
+
+    /// A new nap length (after a reload), keeping what was learnt; zero
+    /// stops napping at once.
+    pub fn set_nap(&mut self, nap: Duration) {
+        self.nap_ns = u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
+        if self.nap_ns == 0 {
+            self.napping = false;
+        }
+    }
+
+    /// The queue is drained again, `packets` after the last idle period:
+    /// how long to nap now (zero: wait on the socket).
+    pub fn next(&mut self, packets: u32) -> Duration {
+        if self.nap_ns == 0 {
+            return Duration::ZERO;
+        }
+        if let Some(last) = self.last_ns.take() {
+            // An idle period that brought nothing weighs as twice its
+            // length per packet; each sample is capped, so one long
+            // pause does not keep a busy queue awake for long after.
+            let per_packet = match packets {
+                0 => last.saturating_mul(2),
+                n => last / u64::from(n),
+            };
+            let sample = per_packet.min(self.nap_ns.saturating_mul(8));
+            self.avg_gap_ns = average(self.avg_gap_ns, sample);
+        }
+        // Hysteresis: start at four packets a nap, stop under two.
+        if self.napping && self.avg_gap_ns >= self.nap_ns / 2 {
+            self.napping = false;
+        } else if !self.napping && self.avg_gap_ns < self.nap_ns / 4 {
+            self.napping = true;
+        }
+        if self.napping {
+            Duration::from_nanos(self.nap_ns)
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// The worker was idle for `period` (a nap, or a wait on the socket
+    /// until its next packet or the wait's end).
+    pub fn idled(&mut self, period: Duration) {
+        self.last_ns = Some(u64::try_from(period.as_nanos()).unwrap_or(u64::MAX));
     }
 }
 
@@ -73,6 +167,80 @@ mod tests {
     use super::*;
 
     const US: Duration = Duration::from_micros(1);
+
+    /// `rounds` idle periods of `period`, each followed by `packets`;
+    /// the nap decided after each.
+    fn drive(n: &mut Nap, rounds: usize, period: Duration, packets: u32) -> Vec<Duration> {
+        (0..rounds)
+            .map(|_| {
+                n.idled(period);
+                n.next(packets)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_zero_nap_never_naps() {
+        let mut n = Nap::new(Duration::ZERO);
+        assert!(drive(&mut n, 100, US, 32).iter().all(|d| d.is_zero()));
+    }
+
+    #[test]
+    fn a_quiet_queue_waits_on_its_socket() {
+        let mut n = Nap::new(250 * US);
+        assert_eq!(n.next(0), Duration::ZERO, "awake before anything is learnt");
+        // 1,000 packets/s, one at a time: 1 ms between them.
+        assert!(drive(&mut n, 1000, 1000 * US, 1)
+            .iter()
+            .all(|d| d.is_zero()));
+        // 8,000 packets/s: 125 µs each, under two a nap.
+        assert!(drive(&mut n, 1000, 125 * US, 1).iter().all(|d| d.is_zero()));
+    }
+
+    #[test]
+    fn a_busy_queue_naps_and_wakes_when_the_rate_falls() {
+        let mut n = Nap::new(250 * US);
+        // 20,000 packets/s, woken per packet: 50 µs gaps.
+        let first = drive(&mut n, 100, 50 * US, 1)
+            .iter()
+            .position(|d| !d.is_zero())
+            .expect("short gaps start the naps");
+        assert!(first < 10, "after {first} gaps");
+        // Napping at the same rate: five packets a nap, it goes on.
+        assert!(drive(&mut n, 1000, 250 * US, 5)
+            .iter()
+            .all(|d| *d == 250 * US));
+        // The rate falls to one packet a nap: it stops within a few.
+        let awake = drive(&mut n, 100, 250 * US, 1)
+            .iter()
+            .position(|d| d.is_zero())
+            .expect("stops napping");
+        assert!(awake < 10, "after {awake} naps");
+        // And a queue gone quiet (naps that bring nothing) stops at once.
+        let mut n = Nap::new(250 * US);
+        drive(&mut n, 100, 10 * US, 1);
+        assert_eq!(drive(&mut n, 3, 250 * US, 0).last(), Some(&Duration::ZERO));
+    }
+
+    #[test]
+    fn between_two_and_four_packets_a_nap_it_keeps_what_it_does() {
+        // Three a nap: napping goes on, and waking per packet at the same
+        // rate (83 µs gaps against a 250 µs nap) does not start it.
+        let mut n = Nap::new(250 * US);
+        drive(&mut n, 100, 10 * US, 1);
+        assert!(drive(&mut n, 500, 250 * US, 3).iter().all(|d| !d.is_zero()));
+        let mut n = Nap::new(250 * US);
+        assert!(drive(&mut n, 500, 83 * US, 1).iter().all(|d| d.is_zero()));
+    }
+
+    #[test]
+    fn a_nap_set_to_zero_stops_at_once() {
+        let mut n = Nap::new(250 * US);
+        drive(&mut n, 100, 10 * US, 1);
+        n.idled(250 * US);
+        n.set_nap(Duration::ZERO);
+        assert_eq!(n.next(8), Duration::ZERO);
+    }
 
     #[test]
     fn a_zero_budget_never_spins() {

@@ -129,12 +129,13 @@ impl DaemonCollector {
         )?;
         let (mut replies, mut handled, mut drops, mut ignored, mut send_err, mut verdict_err) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
-        let (mut calls, mut spins) = (vec![], vec![]);
+        let (mut calls, mut spins, mut naps) = (vec![], vec![], vec![]);
         for p in Protocol::ALL {
             let c = m.proto(p);
             let proto = ("protocol", p.as_str());
             calls.push((vec![proto], load(&c.receive_calls)));
             spins.push((vec![proto], load(&c.spins)));
+            naps.push((vec![proto], load(&c.naps)));
             ignored.push((vec![proto, ("reason", "not_ours")], load(&c.not_ours)));
             send_err.push((vec![proto], load(&c.send_errors)));
             verdict_err.push((vec![proto], load(&c.verdict_errors)));
@@ -162,6 +163,12 @@ impl DaemonCollector {
             "queue_spins",
             "Times a worker spun on its drained queue before sleeping (queue_spin_us).",
             &spins,
+        )?;
+        counters(
+            enc,
+            "queue_naps",
+            "Times a busy worker napped on a timer instead of sleeping on its queue (queue_nap_us).",
+            &naps,
         )?;
         counters(
             enc,
