@@ -23,6 +23,9 @@ use std::time::Duration;
 /// Weight of the newest gap in the running average: 1 / 2^AVG_SHIFT.
 const AVG_SHIFT: u32 = 3;
 
+/// Packets a nap aims to bring, at the current rate (see [`Nap`]).
+const NAP_BATCH: u64 = 16;
+
 /// `avg` moved towards `sample` by 1 / 2^[`AVG_SHIFT`].
 fn average(avg: u64, sample: u64) -> u64 {
     avg - (avg >> AVG_SHIFT) + (sample >> AVG_SHIFT)
@@ -149,7 +152,12 @@ impl Nap {
             self.napping = true;
         }
         if self.napping {
-            Duration::from_nanos(self.nap_ns)
+            // About NAP_BATCH packets a nap at the current rate, at most
+            // the configured nap: the faster they come, the shorter the
+            // nap, so the replies to one nap leave in bursts no larger
+            // than that (a guest's socket takes a burst of them).
+            let nap = self.avg_gap_ns.saturating_mul(NAP_BATCH).min(self.nap_ns);
+            Duration::from_nanos(nap)
         } else {
             Duration::ZERO
         }
@@ -231,6 +239,25 @@ mod tests {
         assert!(drive(&mut n, 500, 250 * US, 3).iter().all(|d| !d.is_zero()));
         let mut n = Nap::new(250 * US);
         assert!(drive(&mut n, 500, 83 * US, 1).iter().all(|d| d.is_zero()));
+    }
+
+    #[test]
+    fn the_faster_packets_come_the_shorter_the_nap() {
+        // A nap of at most 1 ms, at 100,000 packets/s (10 µs each): about
+        // sixteen packets a nap, not a hundred.
+        let mut n = Nap::new(1000 * US);
+        let naps = drive(&mut n, 200, 10 * US, 1);
+        let last = *naps.last().unwrap();
+        assert!(last > 100 * US && last < 200 * US, "{last:?}");
+        // Napping on at that rate: the naps stay near 160 µs.
+        let naps = drive(&mut n, 200, 160 * US, 16);
+        assert!(
+            naps.iter().all(|d| *d > 100 * US && *d < 200 * US),
+            "{naps:?}"
+        );
+        // At 10,000 packets/s (100 µs each) it naps the whole 1 ms.
+        let naps = drive(&mut n, 200, 1000 * US, 10);
+        assert_eq!(naps.last(), Some(&(1000 * US)));
     }
 
     #[test]
