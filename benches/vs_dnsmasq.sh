@@ -21,7 +21,9 @@
 # PERF_SECS, PERF_RATES, MODES, SPIN, QUEUE_SPIN_US and QUEUE_NAP_US
 # (the daemon's [general] queue_spin_us, queue_nap_us), CONNTRACK (1: conntrack on in the host
 # namespace), NOTRACK (1: with it, a raw notrack rule for udp/67), PIN
-# (1: perfdhcp on CPU 0, the servers on CPU 1), PROFILE (1: `perf record -e cpu-clock
+# (1: perfdhcp on CPU 0, the servers on CPU 1), RPS (1: receive packet
+# steering of tap-r's requests to CPU 1, so their netfilter and queue
+# work leaves the sender's CPU), PROFILE (1: `perf record -e cpu-clock
 # -a -g` over each fixed-rate point, the data kept beside $OUT and a
 # summary by process and by kernel symbol printed into it; perf's own
 # cost is in that point's CPU figures, so read them from a run without
@@ -41,6 +43,7 @@ PROFILE=${PROFILE:-0} # 1: a whole-machine profile of each fixed-rate point
 CONNTRACK=${CONNTRACK:-0} # 1: connection tracking on in the host namespace, as on a stateful host
 NOTRACK=${NOTRACK:-0} # 1: and a raw-table notrack rule for the DHCP requests
 PIN=${PIN:-0} # 1: perfdhcp on CPU 0, each server (all its threads) on CPU 1
+RPS=${RPS:-0} # 1: the requests' receive processing on CPU 1 (RPS on tap-r)
 H=nfv$$h
 V=nfv$$v
 # shellcheck source=benches/common.sh
@@ -59,6 +62,7 @@ if [ "$PIN" = 1 ]; then
     taskset -a -p -c 1 "$DQ" >/dev/null
 fi
 # perfdhcp in the VM namespace (on CPU 0 with PIN=1).
+[ "$RPS" = 1 ] && inh sh -c 'echo 2 > /sys/class/net/tap-r/queues/rx-0/rps_cpus'
 gen() { if [ "$PIN" = 1 ]; then inv taskset -c 0 "$@"; else inv "$@"; fi; }
 pid_of() { if [ "$1" = nfdhcpd ]; then echo "$ND"; else echo "$DQ"; fi; }
 if [ "$CONNTRACK" = 1 ]; then
