@@ -83,7 +83,7 @@ pub struct General {
     /// spin). See [`crate::datapath::spin`].
     pub queue_spin_us: u32,
     /// Length, in µs, of a busy worker's nap on a timer between receives
-    /// instead of a sleep on its socket, while packets come at least four
+    /// instead of a sleep on its socket, while packets come at least two
     /// to a nap (0: never nap). See [`crate::datapath::spin::Nap`].
     pub queue_nap_us: u32,
     /// Shadow mode: decide, log, count and trace as usual, but send

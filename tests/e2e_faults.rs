@@ -668,7 +668,7 @@ fn a_burst_from_several_vms_gets_one_verdict_each_whatever_the_receive_batch() {
             s.counters
         );
         // The worker spins (where asked, packets closer together than
-        // 1 ms) or naps (packets at least four to 250 µs) once a burst
+        // 1 ms) or naps (packets at least two to 250 µs) once a burst
         // comes while the daemon serves; on a loaded machine a burst may
         // reach the worker in a few large batches only, so bursts are
         // sent until one has (at most 10).

@@ -233,7 +233,7 @@ impl Worker {
     }
 
     /// Waits for the drained queue socket to be readable. While the queue
-    /// is busy (packets at least four to a `[general] queue_nap_us`), it
+    /// is busy (packets at least two to a `[general] queue_nap_us`), it
     /// naps on a timer instead and returns: what came meanwhile is read
     /// at once (see [`crate::datapath::spin::Nap`]). Otherwise it spins
     /// first while packets have lately come closer together than
