@@ -378,7 +378,7 @@ struct IntKey {
 }
 
 #[test]
-fn the_workers_integer_keys_default_are_read_in_both_forms_and_bounded() {
+fn the_workers_integer_keys_have_defaults_both_forms_and_bounds() {
     let keys = [
         IntKey {
             key: "recv_batch",
