@@ -26,6 +26,11 @@ const AVG_SHIFT: u32 = 3;
 /// Packets a nap aims to bring, at the current rate (see [`Nap`]).
 const NAP_BATCH: u64 = 16;
 
+/// `d` in nanoseconds, saturating.
+fn ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// `avg` moved towards `sample` by 1 / 2^[`AVG_SHIFT`].
 fn average(avg: u64, sample: u64) -> u64 {
     avg - (avg >> AVG_SHIFT) + (sample >> AVG_SHIFT)
@@ -45,7 +50,7 @@ impl Spin {
     /// the threshold, not spinning: the first gap shorter than the budget
     /// turns spinning on, the first longer one keeps it off.
     pub fn new(budget: Duration) -> Self {
-        let budget_ns = u64::try_from(budget.as_nanos()).unwrap_or(u64::MAX);
+        let budget_ns = ns(budget);
         Spin {
             budget_ns,
             avg_gap_ns: budget_ns,
@@ -54,7 +59,7 @@ impl Spin {
 
     /// A new budget (after a reload), keeping what was learnt.
     pub fn set_budget(&mut self, budget: Duration) {
-        self.budget_ns = u64::try_from(budget.as_nanos()).unwrap_or(u64::MAX);
+        self.budget_ns = ns(budget);
     }
 
     /// How long to spin before sleeping now: the budget while the recent
@@ -70,7 +75,7 @@ impl Spin {
     /// The queue was idle for `gap` before its next packet (or for at
     /// least `gap`, when the worker gave up waiting).
     pub fn idle_for(&mut self, gap: Duration) {
-        let gap = u64::try_from(gap.as_nanos()).unwrap_or(u64::MAX);
+        let gap = ns(gap);
         // Capped, so one long pause does not keep a busy queue from
         // spinning for long after it is busy again.
         let gap = gap.min(self.budget_ns.saturating_mul(8));
@@ -110,7 +115,7 @@ impl Nap {
     /// It starts awake, at the threshold: the first period shorter than
     /// half a nap per packet starts the naps, a longer one does not.
     pub fn new(nap: Duration) -> Self {
-        let nap_ns = u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
+        let nap_ns = ns(nap);
         Nap {
             nap_ns,
             avg_gap_ns: nap_ns / 2,
@@ -122,7 +127,7 @@ impl Nap {
     /// A new nap length (after a reload), keeping what was learnt; zero
     /// stops napping at once.
     pub fn set_nap(&mut self, nap: Duration) {
-        self.nap_ns = u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
+        self.nap_ns = ns(nap);
         if self.nap_ns == 0 {
             self.napping = false;
         }
@@ -169,7 +174,7 @@ impl Nap {
     /// The worker was idle for `period` (a nap, or a wait on the socket
     /// until its next packet or the wait's end).
     pub fn idled(&mut self, period: Duration) {
-        self.last_ns = Some(u64::try_from(period.as_nanos()).unwrap_or(u64::MAX));
+        self.last_ns = Some(ns(period));
     }
 }
 
