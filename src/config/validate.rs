@@ -84,8 +84,21 @@ impl Checker<'_> {
         min: u32,
         default: u32,
     ) -> Result<u32, ConfigError> {
+        self.u32_in(s, k, v, min, u32::MAX, default)
+    }
+
+    /// A `u32` key within `min..=max`, or `default` when absent.
+    fn u32_in(
+        &self,
+        s: &str,
+        k: &str,
+        v: &Option<Scalar>,
+        min: u32,
+        max: u32,
+        default: u32,
+    ) -> Result<u32, ConfigError> {
         Ok(self
-            .int(s, k, v, min.into(), u32::MAX.into())?
+            .int(s, k, v, min.into(), max.into())?
             .map_or(default, |n| n as u32))
     }
 
@@ -199,14 +212,22 @@ pub(super) fn validate(raw: &RawConfig, c: &mut Checker<'_>) -> Result<Config, C
     if let Some(n) = c.int("general", "recv_batch", &g.recv_batch, 1, most)? {
         cfg.general.recv_batch = usize::try_from(n).expect("at most RECV_BATCH_MAX");
     }
-    let most = u64::from(super::QUEUE_SPIN_MAX_US);
-    if let Some(n) = c.int("general", "queue_spin_us", &g.queue_spin_us, 0, most)? {
-        cfg.general.queue_spin_us = u32::try_from(n).expect("at most QUEUE_SPIN_MAX_US");
-    }
-    let most = u64::from(super::QUEUE_NAP_MAX_US);
-    if let Some(n) = c.int("general", "queue_nap_us", &g.queue_nap_us, 0, most)? {
-        cfg.general.queue_nap_us = u32::try_from(n).expect("at most QUEUE_NAP_MAX_US");
-    }
+    cfg.general.queue_spin_us = c.u32_in(
+        "general",
+        "queue_spin_us",
+        &g.queue_spin_us,
+        0,
+        super::QUEUE_SPIN_MAX_US,
+        cfg.general.queue_spin_us,
+    )?;
+    cfg.general.queue_nap_us = c.u32_in(
+        "general",
+        "queue_nap_us",
+        &g.queue_nap_us,
+        0,
+        super::QUEUE_NAP_MAX_US,
+        cfg.general.queue_nap_us,
+    )?;
     cfg.general.shadow = c.bool("general", "shadow", &g.shadow, false)?;
 
     if let Some(l) = Checker::string(&raw.metrics.listen) {
